@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The policy: the only place that decides what is an alert. It compares what the correlator saw
+ * (struct conn, struct conn_session) with the baseline, and hands each alert to the emit callback
+ * exactly once per type per session (per connection for connection-level types).
+ *
+ * Ownership: the policy borrows the baseline (it must outlive the policy). Alerts passed to emit
+ * are valid only during the call.
+ */
+
+#include <stdint.h>
+
+#include "alert.h"
+#include "baseline.h"
+#include "event.h"
+#include "macro.h"
+#include "record.h"
+#include "session.h"
+#include "trust.h"
+
+typedef int (*alert_fn)(void *userdata, const struct alert *a);
+
+struct policy_config {
+        const struct baseline *baseline; /* borrowed */
+        alert_fn emit;
+        void *userdata;
+};
+
+struct policy;
+
+_warn_unused_ int policy_new(const struct policy_config *cfg, struct policy **ret);
+struct policy *policy_free(struct policy *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct policy *, policy_free);
+
+/* A decide_fn for the correlator (userdata = the policy). */
+int policy_decide(void *policy, enum decision d, struct conn *c, struct conn_session *s,
+                  const struct decision_ctx *ctx);
+
+/* An entry claimed to be sshd's (or the gate's) and is not. ev: what it claimed, or NULL. */
+_warn_unused_ int policy_spoofed(struct policy *p, const struct log_record *rec,
+                                 const struct event *ev, enum trust_verdict v);
+
+/* Alerts raised so far. */
+uint64_t policy_alerts(const struct policy *p);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * One log entry as the pipeline sees it, whatever source it came from: the fields keytrail uses,
+ * copied out of the journal (or parsed from a syslog line) into buffers the record owns and reuses
+ * from entry to entry. Views handed downstream (record_field()) are valid until the next
+ * source_next() on the same record.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "strview.h"
+
+#define RECORD_FIELD_MAX_BYTES (64 * 1024) /* longer values are cut here and flagged truncated */
+
+/* The journal fields keytrail reads. Names in record_field_name(). */
+enum record_field {
+        RECORD_MESSAGE,
+        RECORD_SYSLOG_IDENTIFIER,
+        RECORD_PID,             /* _PID (trusted) */
+        RECORD_SYSLOG_PID,      /* SYSLOG_PID (sender's claim), used when _PID is absent */
+        RECORD_UID,             /* _UID */
+        RECORD_EXE,             /* _EXE */
+        RECORD_COMM,            /* _COMM */
+        RECORD_BOOT_ID,         /* _BOOT_ID */
+        RECORD_MACHINE_ID,      /* _MACHINE_ID */
+        RECORD_HOSTNAME,        /* _HOSTNAME */
+        RECORD_MESSAGE_ID,      /* MESSAGE_ID */
+        RECORD_KEYTRAIL_VERDICT,
+        RECORD_KEYTRAIL_REASON,
+        RECORD_SSH_ORIGINAL_COMMAND,
+        RECORD_SSH_CONNECTION,
+        RECORD_USER,
+        RECORD_KEYTRAIL_FINGERPRINT,
+        RECORD_KEYTRAIL_KEY_TYPE,
+        _RECORD_FIELD_MAX,
+        _RECORD_FIELD_INVALID = -EINVAL,
+};
+
+struct record_buf {
+        char *data;   /* owned; NUL-terminated after len */
+        size_t len;
+        size_t alloc;
+};
+
+struct log_record {
+        uint64_t realtime_usec;
+        uint32_t present;                       /* bit per enum record_field */
+        struct record_buf field[_RECORD_FIELD_MAX];
+
+        /* How to get this entry's position (journal cursor, or FILE:OFFSET for text). Borrowed from
+         * the source; valid while the source is positioned on this entry. */
+        int (*get_cursor)(void *userdata, char **ret);
+        void *cursor_userdata;
+};
+
+const char *record_field_name(enum record_field f);
+
+/* Look up a journal field name (len bytes, no '='). _RECORD_FIELD_INVALID when not one of ours. */
+enum record_field record_field_lookup(const char *name, size_t len);
+
+static inline bool record_has(const struct log_record *r, enum record_field f) {
+        return r->present & (UINT32_C(1) << f);
+}
+
+/* A view of a field; absent fields give STRVIEW_NULL. */
+static inline struct strview record_field(const struct log_record *r, enum record_field f) {
+        if (!record_has(r, f))
+                return STRVIEW_NULL;
+        return (struct strview){ r->field[f].data, r->field[f].len };
+}
+
+/* The NUL-terminated value, or NULL when absent. */
+static inline const char *record_str(const struct log_record *r, enum record_field f) {
+        return record_has(r, f) ? r->field[f].data : NULL;
+}
+
+/* Forget the previous entry's fields (keeps the buffers). */
+void record_reset(struct log_record *r);
+
+/* Copy a value into field f. Returns 0, -ENOMEM. Values longer than RECORD_FIELD_MAX_BYTES are cut. */
+_warn_unused_ int record_set(struct log_record *r, enum record_field f, const char *value, size_t len);
+
+/* The PID that wrote the entry: _PID, else SYSLOG_PID. 0 when neither parses. */
+pid_t record_pid(const struct log_record *r);
+
+/* _UID parsed; -ENOENT when absent, -EBADMSG when malformed. */
+int record_uid(const struct log_record *r, uid_t *ret);
+
+/* This entry's cursor, newly allocated. -ENOENT when the source has none. */
+_warn_unused_ int record_cursor(const struct log_record *r, char **ret);
+
+void record_done(struct log_record *r);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Provenance of an entry. SYSLOG_IDENTIFIER is chosen by the sender and proves nothing; journald's
+ * trusted fields (_EXE, _COMM, _UID), set from the kernel's view of the sender, do. An entry counts as
+ * the program's when _EXE is one of its binaries, or, when journald could not read _EXE (the process
+ * was already exiting), when _COMM is one of its names; lines only the privileged monitor writes
+ * must also carry _UID=0. Root can forge anything and is trusted.
+ */
+
+#include <stdbool.h>
+
+#include "event.h"
+#include "record.h"
+
+struct trust_config {
+        char **exes;  /* borrowed, NULL-terminated: trusted _EXE paths */
+        char **comms; /* borrowed, NULL-terminated: trusted _COMM names (used when _EXE is absent) */
+};
+
+enum trust_verdict {
+        TRUST_OK,
+        TRUST_BAD_EXE,   /* _EXE present and not a trusted binary */
+        TRUST_BAD_COMM,  /* _EXE absent, _COMM present and not a trusted name */
+        TRUST_NOT_ROOT,  /* a monitor-only line from a process that is not uid 0 */
+        _TRUST_VERDICT_MAX,
+};
+
+/* Whether this kind of line is written only by sshd's privileged monitor (so needs _UID=0). */
+bool trust_kind_needs_root(enum event_kind k);
+
+/*
+ * Judge an entry. needs_root: the line claims to come from a root process. Pure function of the
+ * record's fields.
+ */
+enum trust_verdict trust_check(const struct trust_config *c, const struct log_record *r,
+                               bool needs_root);
+
+/* An English phrase for the verdict ("its _EXE is not an sshd binary", ...). */
+const char *trust_verdict_to_string(enum trust_verdict v);

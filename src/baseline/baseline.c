@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The baseline: authorized_keys entries bound to accounts, indexed by fingerprint. Entries live in
+ * an array in load order; an index sorted by (fingerprint, load order) is rebuilt lazily after
+ * additions, so lookups are a binary search.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baseline.h"
+
+#define BASELINE_ENTRIES_MAX (1024 * 1024)
+#define BASELINE_USERS_MAX 65536
+
+struct baseline {
+        struct baseline_entry *entries; /* owned, n_entries long, load order */
+        size_t n_entries, alloc_entries;
+        size_t *index;                  /* owned; entries sorted by fingerprint, then load order */
+        bool index_valid;
+        char **users;                   /* owned; accounts covered */
+        size_t n_users, alloc_users;
+        bool covers_all;                /* an entry has no user */
+};
+
+struct baseline *baseline_new(void) {
+        return calloc(1, sizeof(struct baseline));
+}
+
+struct baseline *baseline_free(struct baseline *b) {
+        if (!b)
+                return NULL;
+        for (size_t i = 0; i < b->n_entries; i++) {
+                authkey_free(b->entries[i].key);
+                free(b->entries[i].user);
+        }
+        free(b->entries);
+        free(b->index);
+        for (size_t i = 0; i < b->n_users; i++)
+                free(b->users[i]);
+        free(b->users);
+        free(b);
+        return NULL;
+}
+
+int baseline_cover_user(struct baseline *b, const char *user) {
+        char *u;
+
+        if (baseline_covers_user(b, user) && !b->covers_all)
+                return 0;
+        for (size_t i = 0; i < b->n_users; i++)
+                if (streq(b->users[i], user))
+                        return 0;
+        if (b->n_users >= BASELINE_USERS_MAX)
+                return -ENOSPC;
+        if (b->n_users == b->alloc_users) {
+                size_t n = MAX(b->alloc_users * 2, (size_t) 16);
+                char **p = realloc(b->users, n * sizeof(char *));
+
+                if (!p)
+                        return -ENOMEM;
+                b->users = p;
+                b->alloc_users = n;
+        }
+        u = strdup(user);
+        if (!u)
+                return -ENOMEM;
+        b->users[b->n_users++] = u;
+        return 0;
+}
+
+bool baseline_covers_user(const struct baseline *b, const char *user) {
+        if (b->covers_all)
+                return true;
+        if (!user)
+                return false;
+        for (size_t i = 0; i < b->n_users; i++)
+                if (streq(b->users[i], user))
+                        return true;
+        return false;
+}
+
+static int add_entry(struct baseline *b, struct authkey *k, const char *user) {
+        char *u = NULL;
+
+        if (b->n_entries >= BASELINE_ENTRIES_MAX)
+                return -ENOSPC;
+        if (b->n_entries == b->alloc_entries) {
+                size_t n = MAX(b->alloc_entries * 2, (size_t) 64);
+                struct baseline_entry *p = realloc(b->entries, n * sizeof(*p));
+
+                if (!p)
+                        return -ENOMEM;
+                b->entries = p;
+                b->alloc_entries = n;
+        }
+        if (user) {
+                u = strdup(user);
+                if (!u)
+                        return -ENOMEM;
+        }
+        b->entries[b->n_entries++] = (struct baseline_entry){ .key = k, .user = u };
+        b->index_valid = false;
+        return 0;
+}
+
+int baseline_add_file(struct baseline *b, const char *user, const char *path, bool strict,
+                      unsigned *ret_keys, unsigned *ret_skipped, unsigned *reterr_line,
+                      const char **reterr_what) {
+        struct authkey_list list = {};
+        unsigned skipped = 0, added = 0;
+        int r, k;
+
+        r = authkeys_parse_file(path, strict, &list, &skipped, reterr_line, reterr_what);
+        /* Keep what parsed before an error: it is good. */
+        for (size_t i = 0; i < list.n; i++) {
+                k = add_entry(b, list.keys[i], user);
+                if (k < 0) {
+                        /* list still owns the rest */
+                        for (size_t j = 0; j < i; j++)
+                                list.keys[j] = NULL;
+                        authkey_list_done(&list);
+                        return k;
+                }
+                added++;
+        }
+        for (size_t i = 0; i < list.n; i++)
+                list.keys[i] = NULL;
+        authkey_list_done(&list);
+
+        if (user) {
+                k = baseline_cover_user(b, user);
+                if (k < 0)
+                        return k;
+        } else if (r >= 0 || added > 0)
+                b->covers_all = true;
+
+        if (ret_keys)
+                *ret_keys = added;
+        if (ret_skipped)
+                *ret_skipped = skipped;
+        return r < 0 ? r : 0;
+}
+
+static const struct baseline *sort_ctx;
+
+static int cmp_index(const void *a, const void *b) {
+        size_t x = *(const size_t *) a, y = *(const size_t *) b;
+        int c = strcmp(sort_ctx->entries[x].key->fingerprint, sort_ctx->entries[y].key->fingerprint);
+
+        if (c != 0)
+                return c;
+        return x < y ? -1 : x > y;
+}
+
+static void ensure_index(const struct baseline *cb) {
+        struct baseline *b = (struct baseline *) cb; /* the index is a cache */
+        size_t *p;
+
+        if (b->index_valid)
+                return;
+        p = realloc(b->index, MAX(b->n_entries, (size_t) 1) * sizeof(size_t));
+        if (!p)
+                return; /* lookups then fall back to a linear scan */
+        b->index = p;
+        for (size_t i = 0; i < b->n_entries; i++)
+                b->index[i] = i;
+        sort_ctx = b;
+        qsort(b->index, b->n_entries, sizeof(size_t), cmp_index);
+        sort_ctx = NULL;
+        b->index_valid = true;
+}
+
+static bool location_matches(const struct authkey *k, const char *location) {
+        char buf[4200];
+        int n;
+
+        if (!location || !k->file)
+                return false;
+        n = snprintf(buf, sizeof(buf), "%s:%u", k->file, k->line);
+        return n > 0 && (size_t) n < sizeof(buf) && streq(buf, location);
+}
+
+const struct baseline_entry *baseline_lookup(const struct baseline *b, const char *fingerprint,
+                                             const char *user, const char *location,
+                                             const struct baseline_entry **ret_other) {
+        const struct baseline_entry *best = NULL, *other = NULL;
+        size_t lo = 0, hi, first;
+
+        if (!fingerprint) {
+                if (ret_other)
+                        *ret_other = NULL;
+                return NULL;
+        }
+        ensure_index(b);
+        if (!b->index_valid) {
+                lo = 0;
+                hi = 0;
+        } else {
+                hi = b->n_entries;
+                /* lower bound of fingerprint */
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+
+                        if (strcmp(b->entries[b->index[mid]].key->fingerprint, fingerprint) < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+        }
+        first = lo;
+        for (size_t i = first; b->index_valid && i < b->n_entries; i++) {
+                const struct baseline_entry *e = &b->entries[b->index[i]];
+
+                if (!streq(e->key->fingerprint, fingerprint))
+                        break;
+                if (!e->user || (user && streq(e->user, user))) {
+                        if (location_matches(e->key, location))
+                                return e;
+                        if (!best)
+                                best = e;
+                } else if (!other)
+                        other = e;
+        }
+        if (!b->index_valid)
+                for (size_t i = 0; i < b->n_entries; i++) {
+                        const struct baseline_entry *e = &b->entries[i];
+
+                        if (!streq(e->key->fingerprint, fingerprint))
+                                continue;
+                        if (!e->user || (user && streq(e->user, user))) {
+                                if (location_matches(e->key, location))
+                                        return e;
+                                if (!best)
+                                        best = e;
+                        } else if (!other)
+                                other = e;
+                }
+        if (ret_other)
+                *ret_other = best ? NULL : other;
+        return best;
+}
+
+const struct baseline_entry *baseline_lookup_location(const struct baseline *b,
+                                                      const char *location) {
+        for (size_t i = 0; location && i < b->n_entries; i++)
+                if (location_matches(b->entries[i].key, location))
+                        return &b->entries[i];
+        return NULL;
+}
+
+size_t baseline_size(const struct baseline *b) {
+        return b->n_entries;
+}

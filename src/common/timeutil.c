@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journalctl-compatible time specifications and RFC 3339 formatting. Pure functions except
+ * timeutil_now_usec() and the local-time conversions (which depend on TZ).
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "timeutil.h"
+
+uint64_t timeutil_now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+char *timeutil_format_rfc3339(uint64_t usec, char buf[static TIMEUTIL_RFC3339_MAX]) {
+        time_t sec = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (!gmtime_r(&sec, &tm)) {
+                (void) snprintf(buf, TIMEUTIL_RFC3339_MAX, "1970-01-01T00:00:00.000000Z");
+                return buf;
+        }
+        char tmp[128];
+
+        (void) snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRIu64 "Z",
+                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                        tm.tm_sec, usec % USEC_PER_SEC);
+        (void) snprintf(buf, TIMEUTIL_RFC3339_MAX, "%.31s", tmp);
+        return buf;
+}
+
+struct unit {
+        const char *name;
+        uint64_t usec;
+};
+
+/* Longest names first where one is a prefix of another ("min" before "m", "ms" before "m"). */
+static const struct unit units[] = {
+        { "seconds", USEC_PER_SEC },
+        { "second", USEC_PER_SEC },
+        { "sec", USEC_PER_SEC },
+        { "s", USEC_PER_SEC },
+        { "minutes", 60 * USEC_PER_SEC },
+        { "minute", 60 * USEC_PER_SEC },
+        { "min", 60 * USEC_PER_SEC },
+        { "months", 2629800 * USEC_PER_SEC },
+        { "month", 2629800 * USEC_PER_SEC },
+        { "msec", USEC_PER_MSEC },
+        { "ms", USEC_PER_MSEC },
+        { "m", 60 * USEC_PER_SEC },
+        { "M", 2629800 * USEC_PER_SEC },
+        { "hours", 3600 * USEC_PER_SEC },
+        { "hour", 3600 * USEC_PER_SEC },
+        { "hr", 3600 * USEC_PER_SEC },
+        { "h", 3600 * USEC_PER_SEC },
+        { "days", 86400 * USEC_PER_SEC },
+        { "day", 86400 * USEC_PER_SEC },
+        { "d", 86400 * USEC_PER_SEC },
+        { "weeks", 604800 * USEC_PER_SEC },
+        { "week", 604800 * USEC_PER_SEC },
+        { "w", 604800 * USEC_PER_SEC },
+        { "years", 31557600 * USEC_PER_SEC },
+        { "year", 31557600 * USEC_PER_SEC },
+        { "y", 31557600 * USEC_PER_SEC },
+        { "usec", 1 },
+        { "us", 1 },
+};
+
+/* Parse "N unit [N unit ...]" (spaces optional). A bare number means seconds when allow_bare. */
+static int parse_span(const char *s, bool allow_bare, uint64_t *ret) {
+        uint64_t total = 0;
+        bool any = false;
+
+        for (;;) {
+                uint64_t n = 0, frac = 0, frac_div = 1;
+                const struct unit *u = NULL;
+                bool digits = false;
+
+                while (*s == ' ')
+                        s++;
+                if (!*s)
+                        break;
+                while (isdigit((unsigned char) *s)) {
+                        if (n > UINT64_MAX / 10 - 10)
+                                return -EINVAL;
+                        n = n * 10 + (uint64_t) (*s++ - '0');
+                        digits = true;
+                }
+                if (*s == '.') {
+                        s++;
+                        while (isdigit((unsigned char) *s)) {
+                                if (frac_div < 1000000) {
+                                        frac = frac * 10 + (uint64_t) (*s - '0');
+                                        frac_div *= 10;
+                                }
+                                s++;
+                                digits = true;
+                        }
+                }
+                if (!digits)
+                        return -EINVAL;
+                while (*s == ' ')
+                        s++;
+                for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                        size_t l = strlen(units[i].name);
+
+                        if (strncmp(s, units[i].name, l) == 0 && !isalpha((unsigned char) s[l])) {
+                                u = &units[i];
+                                s += l;
+                                break;
+                        }
+                }
+                if (!u) {
+                        if (!allow_bare || *s)
+                                return -EINVAL;
+                        u = &units[3]; /* seconds */
+                }
+                if (n > UINT64_MAX / u->usec)
+                        return -EINVAL;
+                total += n * u->usec + frac * u->usec / frac_div;
+                any = true;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret = total;
+        return 0;
+}
+
+int timeutil_parse_duration(const char *s, uint64_t *ret_usec) {
+        uint64_t v;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = parse_span(s, true, &v);
+        if (r < 0)
+                return r;
+        *ret_usec = v;
+        return 0;
+}
+
+static uint64_t day_start(uint64_t now_usec, int day_offset, bool utc) {
+        time_t t = (time_t) (now_usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (utc)
+                (void) gmtime_r(&t, &tm);
+        else
+                (void) localtime_r(&t, &tm);
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        tm.tm_mday += day_offset;
+        tm.tm_isdst = -1;
+        t = utc ? timegm(&tm) : mktime(&tm);
+        return (uint64_t) t * USEC_PER_SEC;
+}
+
+/* Absolute date/time forms. */
+static int parse_absolute(const char *s, uint64_t now_usec, uint64_t *ret) {
+        char buf[64];
+        struct tm tm = {};
+        const char *p;
+        bool utc = false;
+        uint64_t frac = 0, frac_div = 1;
+        size_t l = strlen(s);
+        time_t t;
+        int n, consumed = 0;
+
+        if (l >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, s, l + 1);
+        if (l > 4 && strcasecmp(buf + l - 4, " UTC") == 0) {
+                buf[l - 4] = 0;
+                utc = true;
+        } else if (l > 1 && (buf[l - 1] == 'Z' || buf[l - 1] == 'z') && strchr(buf, 'T')) {
+                buf[l - 1] = 0;
+                utc = true;
+        }
+        for (char *c = buf; *c; c++)
+                if (*c == 'T' && c > buf && isdigit((unsigned char) c[-1]))
+                        *c = ' ';
+
+        n = sscanf(buf, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed);
+        if (n == 6 && consumed > 0) {
+                p = buf + consumed;
+        } else {
+                consumed = 0;
+                tm = (struct tm){};
+                n = sscanf(buf, "%4d-%2d-%2d %2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                           &tm.tm_hour, &tm.tm_min, &consumed);
+                if (n == 5 && consumed > 0)
+                        p = buf + consumed;
+                else {
+                        consumed = 0;
+                        tm = (struct tm){};
+                        n = sscanf(buf, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                                   &consumed);
+                        if (n == 3 && consumed > 0)
+                                p = buf + consumed;
+                        else {
+                                /* HH:MM[:SS] today */
+                                uint64_t base = day_start(now_usec, 0, utc);
+                                time_t bt = (time_t) (base / USEC_PER_SEC);
+                                int hh = 0, mm = 0, ss = 0;
+
+                                consumed = 0;
+                                n = sscanf(buf, "%2d:%2d:%2d%n", &hh, &mm, &ss, &consumed);
+                                if (n != 3 || consumed <= 0) {
+                                        consumed = 0;
+                                        ss = 0;
+                                        n = sscanf(buf, "%2d:%2d%n", &hh, &mm, &consumed);
+                                        if (n != 2 || consumed <= 0)
+                                                return -EINVAL;
+                                }
+                                if (utc)
+                                        (void) gmtime_r(&bt, &tm);
+                                else
+                                        (void) localtime_r(&bt, &tm);
+                                tm.tm_hour = hh;
+                                tm.tm_min = mm;
+                                tm.tm_sec = ss;
+                                tm.tm_year += 1900;
+                                tm.tm_mon += 1;
+                                p = buf + consumed;
+                        }
+                }
+        }
+        if (*p == '.') {
+                p++;
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                while (isdigit((unsigned char) *p)) {
+                        if (frac_div < 1000000) {
+                                frac = frac * 10 + (uint64_t) (*p - '0');
+                                frac_div *= 10;
+                        }
+                        p++;
+                }
+        }
+        if (*p)
+                return -EINVAL;
+        if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+            tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
+                return -EINVAL;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        tm.tm_isdst = -1;
+        t = utc ? timegm(&tm) : mktime(&tm);
+        if (t == (time_t) -1)
+                return -EINVAL;
+        *ret = (uint64_t) t * USEC_PER_SEC + frac * (USEC_PER_SEC / frac_div);
+        return 0;
+}
+
+int timeutil_parse(const char *s, uint64_t now_usec, uint64_t *ret) {
+        uint64_t v;
+        size_t l;
+        int r;
+
+        if (!s || !*s)
+                return -EINVAL;
+        while (*s == ' ')
+                s++;
+        l = strlen(s);
+
+        if (streq(s, "now")) {
+                *ret = now_usec;
+                return 0;
+        }
+        if (streq(s, "today") || streq(s, "yesterday") || streq(s, "tomorrow")) {
+                *ret = day_start(now_usec, streq(s, "today") ? 0 : streq(s, "yesterday") ? -1 : 1,
+                                 false);
+                return 0;
+        }
+        if (s[0] == '@') {
+                uint64_t sec = 0, frac = 0, frac_div = 1;
+                const char *p = s + 1;
+
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                while (isdigit((unsigned char) *p)) {
+                        if (sec > UINT64_MAX / 10 / USEC_PER_SEC)
+                                return -EINVAL;
+                        sec = sec * 10 + (uint64_t) (*p++ - '0');
+                }
+                if (*p == '.') {
+                        p++;
+                        while (isdigit((unsigned char) *p)) {
+                                if (frac_div < 1000000) {
+                                        frac = frac * 10 + (uint64_t) (*p - '0');
+                                        frac_div *= 10;
+                                }
+                                p++;
+                        }
+                }
+                if (*p)
+                        return -EINVAL;
+                *ret = sec * USEC_PER_SEC + frac * (USEC_PER_SEC / frac_div);
+                return 0;
+        }
+        if (s[0] == '-' || s[0] == '+') {
+                r = parse_span(s + 1, false, &v);
+                if (r < 0)
+                        return r;
+                if (s[0] == '-') {
+                        if (v > now_usec)
+                                return -EINVAL;
+                        *ret = now_usec - v;
+                } else
+                        *ret = now_usec + v;
+                return 0;
+        }
+        if (l > 4 && streq(s + l - 4, " ago")) {
+                char buf[64];
+
+                if (l - 4 >= sizeof(buf))
+                        return -EINVAL;
+                memcpy(buf, s, l - 4);
+                buf[l - 4] = 0;
+                r = parse_span(buf, false, &v);
+                if (r < 0)
+                        return r;
+                if (v > now_usec)
+                        return -EINVAL;
+                *ret = now_usec - v;
+                return 0;
+        }
+        return parse_absolute(s, now_usec, ret);
+}

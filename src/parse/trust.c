@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Provenance checks on journald's trusted fields; see trust.h for the policy. */
+
+#include <string.h>
+
+#include "trust.h"
+
+bool trust_kind_needs_root(enum event_kind k) {
+        switch (k) {
+        case EVENT_CONNECTION:
+        case EVENT_KEY_FOUND:
+        case EVENT_AUTH_ACCEPTED:
+        case EVENT_AUTH_FAILED:
+        case EVENT_AUTH_PARTIAL:
+        case EVENT_AUTH_POSTPONED:
+        case EVENT_INVALID_USER:
+        case EVENT_USER_CHILD:
+        case EVENT_SOURCE_REFUSED:
+        case EVENT_KEYOPTS_REFUSED:
+        case EVENT_PAM_SESSION_CLOSE:
+                return true;
+        default:
+                return false;
+        }
+}
+
+static bool in_list(char **l, const char *s) {
+        for (char **i = l; i && *i; i++)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}
+
+enum trust_verdict trust_check(const struct trust_config *c, const struct log_record *r,
+                               bool needs_root) {
+        const char *exe = record_str(r, RECORD_EXE), *comm = record_str(r, RECORD_COMM);
+        uid_t uid;
+        bool root = record_uid(r, &uid) >= 0 && uid == 0;
+
+        if (exe) {
+                if (!in_list(c->exes, exe))
+                        return TRUST_BAD_EXE;
+        } else if (comm) {
+                if (!in_list(c->comms, comm))
+                        return TRUST_BAD_COMM;
+        }
+        if (needs_root && !root)
+                return TRUST_NOT_ROOT;
+        return TRUST_OK;
+}
+
+const char *trust_verdict_to_string(enum trust_verdict v) {
+        static const char *const table[_TRUST_VERDICT_MAX] = {
+                [TRUST_OK] = "it was written by a trusted binary",
+                [TRUST_BAD_EXE] = "journald recorded another program (_EXE) as its writer",
+                [TRUST_BAD_COMM] = "journald recorded another process name (_COMM) as its writer",
+                [TRUST_NOT_ROOT] = "only sshd's root monitor writes it, but its writer was not root",
+        };
+        if (v < 0 || v >= _TRUST_VERDICT_MAX)
+                return NULL;
+        return table[v];
+}

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Decisions: what a key was meant to do (the baseline) against what it did (the correlator's view).
+ * Holds no state of its own besides counters; per-session de-duplication lives in the conn's
+ * alerted bits, so a replay of the same entries decides the same way.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "vis.h"
+
+struct policy {
+        struct policy_config cfg;
+        uint64_t alerts;
+};
+
+int policy_new(const struct policy_config *cfg, struct policy **ret) {
+        struct policy *p = calloc(1, sizeof(*p));
+
+        if (!p)
+                return -ENOMEM;
+        p->cfg = *cfg;
+        *ret = p;
+        return 0;
+}
+
+struct policy *policy_free(struct policy *p) {
+        free(p);
+        return NULL;
+}
+
+uint64_t policy_alerts(const struct policy *p) {
+        return p->alerts;
+}
+
+static void alert_from_conn(struct alert *a, enum alert_type t, const struct conn *c,
+                            const struct decision_ctx *ctx) {
+        *a = (struct alert){
+                .type = t,
+                .time_usec = ctx->usec,
+                .host = c->host,
+                .machine_id = c->machine_id,
+                .boot_id = c->boot_id,
+                .user = c->user,
+                .fingerprint = c->fingerprint,
+                .key_type = c->key_type,
+                .source_ip = c->addr,
+                .source_port = c->port,
+                .sshd_pid = c->monitor_pid,
+                .session_id = -1,
+                .key_location = c->key_location,
+                .rule_id = ctx->rule_id,
+        };
+}
+
+static void add_evidence(struct alert *a, const char *cursor) {
+        if (!cursor || !*cursor || a->n_evidence >= ALERT_EVIDENCE_MAX)
+                return;
+        for (size_t i = 0; i < a->n_evidence; i++)
+                if (streq(a->evidence[i], cursor))
+                        return;
+        a->evidence[a->n_evidence++] = cursor;
+}
+
+static int emit(struct policy *p, const struct alert *a) {
+        p->alerts++;
+        if (!p->cfg.emit)
+                return 0;
+        return p->cfg.emit(p->cfg.userdata, a);
+}
+
+/* Raise once per connection. */
+static int emit_conn(struct policy *p, struct conn *c, struct alert *a) {
+        unsigned bit = 1u << a->type;
+
+        if (c->alerted & bit)
+                return 0;
+        c->alerted |= bit;
+        return emit(p, a);
+}
+
+static const char *key_type_of(const struct conn *c, const struct baseline_entry *e) {
+        if (c->key_type)
+                return c->key_type;
+        return e ? authkey_type_log_name(e->key->key_type) : NULL;
+}
+
+static int on_accepted(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
+        const struct baseline_entry *e, *other = NULL;
+        struct alert a;
+
+        if (!c->fingerprint || !c->user)
+                return 0;
+        e = baseline_lookup(p->cfg.baseline, c->fingerprint, c->user, c->key_location, &other);
+        if (e)
+                return 0;
+        if (other) {
+                alert_from_conn(&a, ALERT_WRONG_USER, c, ctx);
+                a.expected_command = other->key->command;
+                add_evidence(&a, c->accept_cursor);
+                (void) snprintf(a.message, sizeof(a.message),
+                                "Key %s, which the baseline binds to account '%s', logged into "
+                                "account '%s' from %s.",
+                                c->fingerprint, other->user, c->user, c->addr ?: "an unknown address");
+                return emit_conn(p, c, &a);
+        }
+        if (!baseline_covers_user(p->cfg.baseline, c->user))
+                return 0;
+        alert_from_conn(&a, ALERT_UNKNOWN_KEY, c, ctx);
+        add_evidence(&a, c->accept_cursor);
+        (void) snprintf(a.message, sizeof(a.message),
+                        "Key %s, which is not in the baseline, logged into account '%s' from %s%s%s.",
+                        c->fingerprint, c->user, c->addr ?: "an unknown address",
+                        c->key_location ? " through " : "", c->key_location ?: "");
+        return emit_conn(p, c, &a);
+}
+
+/* Whether the logged forced command agrees with the baseline's. The logged text is vis-escaped and
+ * may be cut (syslog's 500 bytes, sshd's %.900s): then agreeing as far as it goes is agreeing. */
+static int command_agrees(const char *expected, const struct conn_session *s, bool *ret) {
+        _cleanup_free_ char *vis = NULL;
+        size_t ol;
+        int r;
+
+        r = sshd_vis(expected, strlen(expected), &vis);
+        if (r < 0)
+                return r;
+        ol = strlen(s->command);
+        if (s->truncated || ol >= FORCED_COMMAND_LOG_MAX) {
+                /* A cut line may also have lost the last bytes of an escape sequence. */
+                size_t cmp = ol;
+
+                for (size_t k = 1; k <= 3 && k <= ol; k++)
+                        if (s->command[ol - k] == '\\') {
+                                cmp = ol - k;
+                                break;
+                        }
+                *ret = strlen(vis) >= cmp && memcmp(vis, s->command, cmp) == 0;
+        } else
+                *ret = streq(vis, s->command);
+        return 0;
+}
+
+static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
+                      const struct decision_ctx *ctx) {
+        const struct baseline_entry *e;
+        const char *cmd;
+        struct alert a;
+        bool agrees;
+        int r;
+
+        if (!c->fingerprint || !c->user || !s->type)
+                return 0;
+        e = baseline_lookup(p->cfg.baseline, c->fingerprint, c->user, c->key_location, NULL);
+        if (!e || !e->key->command)
+                return 0;
+        cmd = e->key->command;
+
+        alert_from_conn(&a, ALERT_UNFORCED_SESSION, c, ctx);
+        a.key_type = key_type_of(c, e);
+        a.session_type = s->type;
+        a.session_id = s->id;
+        a.expected_command = cmd;
+        a.observed_command = s->command;
+        add_evidence(&a, c->accept_cursor);
+        add_evidence(&a, s->cursor);
+
+        if (!streq(s->type, "forced-command")) {
+                if (s->alerted & (1u << ALERT_UNFORCED_SESSION))
+                        return 0;
+                s->alerted |= 1u << ALERT_UNFORCED_SESSION;
+                (void) snprintf(a.message, sizeof(a.message),
+                                "Key %s of account '%s' is meant to run only a forced command, but "
+                                "started a %s session%s%s%s from %s: its authorized_keys line has "
+                                "lost its command= option.",
+                                c->fingerprint, c->user, s->type, s->command ? " '" : "",
+                                s->command ?: "", s->command ? "'" : "", c->addr ?: "an unknown address");
+                return emit(p, &a);
+        }
+        if (!s->command)
+                return 0;
+        r = command_agrees(cmd, s, &agrees);
+        if (r < 0)
+                return r;
+        if (agrees || (s->alerted & (1u << ALERT_COMMAND_MISMATCH)))
+                return 0;
+        s->alerted |= 1u << ALERT_COMMAND_MISMATCH;
+        a.type = ALERT_COMMAND_MISMATCH;
+        (void) snprintf(a.message, sizeof(a.message),
+                        "Key %s of account '%s' ran the forced command '%s'%s, not the baseline's "
+                        "'%s'.",
+                        c->fingerprint, c->user, s->command,
+                        s->forced_by && streq(s->forced_by, "config") ? " (ForceCommand)" : "", cmd);
+        return emit(p, &a);
+}
+
+static int on_no_session(struct policy *p, struct conn *c, const struct decision_ctx *ctx,
+                         bool timeout) {
+        const struct baseline_entry *e;
+        struct alert a;
+
+        if (!c->authenticated || !c->fingerprint || !c->user || c->n_started > 0)
+                return 0;
+        e = baseline_lookup(p->cfg.baseline, c->fingerprint, c->user, c->key_location, NULL);
+        if (!e || !e->key->command)
+                return 0;
+        alert_from_conn(&a, ALERT_NO_SESSION, c, ctx);
+        a.key_type = key_type_of(c, e);
+        a.expected_command = e->key->command;
+        add_evidence(&a, c->accept_cursor);
+        if (!timeout)
+                add_evidence(&a, ctx->cursor);
+        (void) snprintf(a.message, sizeof(a.message),
+                        "Key %s of account '%s', meant only for a forced command, authenticated from "
+                        "%s and %s without starting a session%s.",
+                        c->fingerprint, c->user, c->addr ?: "an unknown address",
+                        timeout ? "stayed connected" : "disconnected",
+                        c->forward_refused ? " (it asked for a port forward, refused)"
+                                           : " (a tunnel or a probe)");
+        return emit_conn(p, c, &a);
+}
+
+static int on_source_refused(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
+        const struct baseline_entry *e = baseline_lookup_location(p->cfg.baseline,
+                                                                  c->refused_location);
+        const char *user = c->refused_user ?: c->user;
+        struct alert a;
+
+        alert_from_conn(&a, ALERT_SOURCE_REFUSED, c, ctx);
+        a.user = user;
+        a.fingerprint = ctx->fingerprint ?: (e ? e->key->fingerprint : NULL);
+        a.key_type = ctx->key_type ?: (e ? authkey_type_log_name(e->key->key_type) : NULL);
+        if (!ctx->fingerprint && !e)
+                a.fingerprint = NULL;
+        if (a.fingerprint) {
+                const struct baseline_entry *be = baseline_lookup(p->cfg.baseline, a.fingerprint,
+                                                                  user, c->refused_location, NULL);
+                if (be)
+                        e = be;
+        }
+        a.source_ip = c->refused_ip ?: c->addr;
+        a.key_location = c->refused_location;
+        a.expected_command = e ? e->key->command : NULL;
+        add_evidence(&a, c->refused_cursor);
+        add_evidence(&a, ctx->cursor);
+        (void) snprintf(a.message, sizeof(a.message),
+                        "sshd refused the correct key%s%s for account '%s' from %s: its from= "
+                        "option does not allow that address.",
+                        a.fingerprint ? " " : "", a.fingerprint ?: "", user ?: "?",
+                        a.source_ip ?: "an unknown address");
+        return emit_conn(p, c, &a);
+}
+
+int policy_decide(void *userdata, enum decision d, struct conn *c, struct conn_session *s,
+                  const struct decision_ctx *ctx) {
+        struct policy *p = userdata;
+
+        switch (d) {
+        case DECISION_ACCEPTED:
+                return on_accepted(p, c, ctx);
+        case DECISION_SESSION:
+                return on_session(p, c, s, ctx);
+        case DECISION_END:
+                return on_no_session(p, c, ctx, false);
+        case DECISION_TIMEOUT:
+                return on_no_session(p, c, ctx, true);
+        case DECISION_SOURCE_REFUSED:
+                return on_source_refused(p, c, ctx);
+        default:
+                return 0;
+        }
+}
+
+int policy_spoofed(struct policy *p, const struct log_record *rec, const struct event *ev,
+                   enum trust_verdict v) {
+        _cleanup_free_ char *cursor = NULL, *user = NULL, *addr = NULL, *fp = NULL, *kt = NULL;
+        const char *ident = record_str(rec, RECORD_SYSLOG_IDENTIFIER) ?: "?";
+        const char *who = record_str(rec, RECORD_EXE) ?: record_str(rec, RECORD_COMM) ?: "?";
+        char why[256];
+        struct alert a = {
+                .type = ALERT_SPOOFED_ENTRY,
+                .time_usec = rec->realtime_usec,
+                .host = record_str(rec, RECORD_HOSTNAME) ?: record_str(rec, RECORD_MACHINE_ID),
+                .machine_id = record_str(rec, RECORD_MACHINE_ID),
+                .boot_id = record_str(rec, RECORD_BOOT_ID),
+                .source_port = -1,
+                .session_id = -1,
+                .sshd_pid = record_pid(rec),
+                .rule_id = ev ? ev->rule_id : NULL,
+        };
+        int r;
+
+        r = record_cursor(rec, &cursor);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (ev) {
+                uint64_t port;
+
+                user = strview_dup(ev->field[EVENT_FIELD_USER]);
+                addr = strview_dup(ev->field[EVENT_FIELD_ADDR]);
+                fp = strview_dup(ev->field[EVENT_FIELD_FINGERPRINT]);
+                kt = strview_dup(ev->field[EVENT_FIELD_KEY_TYPE]);
+                if (strview_to_u64(ev->field[EVENT_FIELD_PORT], 65535, &port) >= 0)
+                        a.source_port = (int) port;
+                a.user = user;
+                a.source_ip = addr;
+                a.fingerprint = fp;
+                a.key_type = kt;
+        }
+        (void) snprintf(why, sizeof(why), "%s (%s)", trust_verdict_to_string(v), who);
+        a.reason = why;
+        add_evidence(&a, cursor);
+        (void) snprintf(a.message, sizeof(a.message),
+                        "An entry claiming to be %s's was not written by it: %s.", ident, why);
+        return emit(p, &a);
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sd-journal source. Owns the sd_journal handle. Only entries matching one of the configured
+ * SYSLOG_IDENTIFIERs are read (sd-journal matches, OR'ed); each entry's fields are enumerated once
+ * and the ones keytrail uses are copied into the record, since sd_journal data is only valid until
+ * the next data call. Entries that cannot be read are skipped and counted, never fatal.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-journal.h>
+
+#include "source.h"
+
+struct source {
+        sd_journal *j;                /* owned */
+        uint64_t until_usec;
+        uint64_t skipped;
+};
+
+static int journal_get_cursor(void *userdata, char **ret) {
+        struct source *s = userdata;
+        char *c = NULL;
+        int r;
+
+        r = sd_journal_get_cursor(s->j, &c);
+        if (r < 0)
+                return r;
+        *ret = c;
+        return 0;
+}
+
+int journal_source_open(const struct journal_source_options *o, struct source **ret) {
+        _cleanup_free_ struct source *s = NULL;
+        sd_journal *j = NULL;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+
+        if (o->files && o->files[0])
+                r = sd_journal_open_files(&j, (const char **) o->files, 0);
+        else if (o->directory)
+                r = sd_journal_open_directory(&j, o->directory, 0);
+        else
+                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (r < 0)
+                return r;
+
+        for (char **i = o->identifiers; i && *i; i++) {
+                char m[256];
+                int n = snprintf(m, sizeof(m), "SYSLOG_IDENTIFIER=%s", *i);
+
+                if (n < 0 || (size_t) n >= sizeof(m)) {
+                        sd_journal_close(j);
+                        return -E2BIG;
+                }
+                r = sd_journal_add_match(j, m, 0);
+                if (r < 0) {
+                        sd_journal_close(j);
+                        return r;
+                }
+        }
+
+        if (o->since_usec > 0)
+                r = sd_journal_seek_realtime_usec(j, o->since_usec);
+        else
+                r = sd_journal_seek_head(j);
+        if (r < 0) {
+                sd_journal_close(j);
+                return r;
+        }
+
+        s->j = j;
+        s->until_usec = o->until_usec;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static int read_entry(struct source *s, struct log_record *rec) {
+        const void *data;
+        size_t len;
+        int r;
+
+        record_reset(rec);
+        r = sd_journal_get_realtime_usec(s->j, &rec->realtime_usec);
+        if (r < 0)
+                return r;
+
+        sd_journal_restart_data(s->j);
+        for (;;) {
+                const char *d, *eq;
+                enum record_field f;
+
+                r = sd_journal_enumerate_available_data(s->j, &data, &len);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                d = data;
+                eq = memchr(d, '=', len);
+                if (!eq)
+                        continue;
+                f = record_field_lookup(d, (size_t) (eq - d));
+                if (f < 0)
+                        continue;
+                r = record_set(rec, f, eq + 1, len - (size_t) (eq - d) - 1);
+                if (r < 0)
+                        return r;
+        }
+        rec->get_cursor = journal_get_cursor;
+        rec->cursor_userdata = s;
+        return 1;
+}
+
+int source_next(struct source *s, struct log_record *rec) {
+        int r;
+
+        for (;;) {
+                r = sd_journal_next(s->j);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 0;
+                r = read_entry(s, rec);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        /* A corrupt entry: count it and go on with the next one. */
+                        s->skipped++;
+                        continue;
+                }
+                if (s->until_usec > 0 && rec->realtime_usec > s->until_usec)
+                        return 0;
+                return 1;
+        }
+}
+
+uint64_t source_skipped(const struct source *s) {
+        return s->skipped;
+}
+
+struct source *source_free(struct source *s) {
+        if (!s)
+                return NULL;
+        sd_journal_close(s->j);
+        free(s);
+        return NULL;
+}
