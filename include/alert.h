@@ -57,8 +57,9 @@ enum alert_type alert_type_from_string(const char *s);
 const char *alert_type_severity(enum alert_type t);
 
 /*
- * The alert's id: stable across runs over the same entries. SHA-256 over the type, the evidence
- * cursors and the session id, hex, first 32 digits. buf must hold 33 bytes.
+ * The alert's id: stable across runs over the same entries, and across copies of them in other
+ * journal files. SHA-256 over the type, the session id and the evidence cursors without their
+ * file-specific s= and i= parts; hex, first 32 digits. buf must hold 33 bytes.
  */
 _warn_unused_ int alert_id(const struct alert *a, char buf[static 33]);
 

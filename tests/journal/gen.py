@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the scenario journals of tests/journal/ as journal export-format text.
+
+Each scenario models the lines a real sshd writes (formats from OpenSSH's source, see
+docs/ and the reference in the design notes), with the trusted fields journald adds. The
+expected alert sets live beside them in NAME.expected, written by hand, never by this script.
+Run it only when a scenario changes: `python3 tests/journal/gen.py`; commit its output.
+"""
+import base64, hashlib, os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEYS = {
+    "push": "AAAAC3NzaC1lZDI1NTE5AAAAIC62c5TheazUNe4pSiOd0ibR9bQawBvP0nRlmK7Qs1RT",
+    "pull": "AAAAC3NzaC1lZDI1NTE5AAAAIMdEFNpvF4ubtwGBTJTOsEAyAMptQLzitkS6LmWU7GJC",
+    "admin": "AAAAC3NzaC1lZDI1NTE5AAAAIJoYGBofIXxLsm3Pv7atX0gPypGKYIWtiTKkBwPgUfg9",
+    "intruder": "AAAAC3NzaC1lZDI1NTE5AAAAIFlO5yWqyEGfJmrvB5p2M/kTr09Xy3Gf0HJ7+Q7ncDLZ",
+    "other": "AAAAC3NzaC1lZDI1NTE5AAAAICb0TYZ/uWshYYfgXtBzt3kuUMAcgi71qqe0WVc8mtiK",
+    "long": "AAAAC3NzaC1lZDI1NTE5AAAAIAcjF3W/FZCWfJtzqxuEAmMVBqgYc8D+Qo2YhgtQsp/R",
+}
+
+
+def fp(name):
+    d = hashlib.sha256(base64.b64decode(KEYS[name])).digest()
+    return "SHA256:" + base64.b64encode(d).decode().rstrip("=")
+
+
+PUSH = "rsync --server -vlogDtprze.iLsfxCIvu --delete . /srv/mirror"
+PULL = "rsync --server --sender -vlogDtprze.iLsfxCIvu . /srv/mirror"
+LONG = "rsync --server -vlogDtprze.iLsfxCIvu --delete --exclude-from=/etc/backup/excludes . " + \
+    " ".join("/srv/archive/project-%02d/data" % i for i in range(30))
+UIDS = {"mirror": 1001, "ops": 1002, "root": 0, "nobody": 65534}
+MACHINE = "4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8"
+BOOT = "0b1e5ad2d3c94bd59b4f7a5e0c2b1a01"
+T0 = 1764200000000000  # 2025-11-26T23:33:20Z
+
+
+class Gen:
+    def __init__(self, version="9.2"):
+        self.entries = []
+        self.version = version
+
+    def ident(self):
+        return {"7.4": ("sshd", "/usr/sbin/sshd", "sshd"),
+                "9.2": ("sshd", "/usr/sbin/sshd", "sshd"),
+                "10.0": ("sshd-session", "/usr/lib/openssh/sshd-session", "sshd-session")}[self.version]
+
+    def add(self, t, pid, uid, msg, exe=True, ident=None, exe_path=None, comm=None):
+        i, e, c = self.ident()
+        f = {"__REALTIME_TIMESTAMP": str(t), "__MONOTONIC_TIMESTAMP": str(t - T0 + 5000000),
+             "_BOOT_ID": BOOT, "_MACHINE_ID": MACHINE, "_HOSTNAME": "mirror1",
+             "_TRANSPORT": "syslog", "PRIORITY": "6", "SYSLOG_FACILITY": "4",
+             "SYSLOG_IDENTIFIER": ident or i, "SYSLOG_PID": str(pid), "_PID": str(pid),
+             "_UID": str(uid), "_GID": str(uid), "_COMM": comm or c}
+        if exe:
+            f["_EXE"] = exe_path or e
+        f["MESSAGE"] = msg
+        self.entries.append(f)
+
+    def login(self, t, mpid, cpid, user, key, ip, port, sessions, loc=None, end="normal",
+              forward_refused=False, no_child=False, ms=1000):
+        """One public-key connection. sessions: list of (kind, text) where kind is
+        'forced', 'forced-config', 'command', 'shell', 'subsystem', 'forced-cut'."""
+        v = self.version
+        uid = UIDS[user]
+        loc = loc or "/home/%s/.ssh/authorized_keys:1" % user
+        child = mpid if no_child else cpid
+        cuid = 0 if no_child else uid
+        step = [t]
+
+        def at():
+            step[0] += ms
+            return step[0]
+        if v == "7.4":
+            self.add(at(), mpid, 0, "Connection from %s port %d on 10.0.0.4 port 22" % (ip, port))
+        else:
+            self.add(at(), mpid, 0, 'Connection from %s port %d on 10.0.0.4 port 22 rdomain ""' % (ip, port))
+        if v != "7.4":
+            self.add(at(), mpid, 0, "Accepted key ED25519 %s found at %s" % (fp(key), loc))
+        self.add(at(), mpid, 0, "Postponed publickey for %s from %s port %d ssh2 [preauth]" % (user, ip, port))
+        if v != "7.4":
+            self.add(at(), mpid, 0, "Accepted key ED25519 %s found at %s" % (fp(key), loc))
+        self.add(at(), mpid, 0, "Accepted publickey for %s from %s port %d ssh2: ED25519 %s" % (user, ip, port, fp(key)))
+        self.add(at(), mpid, 0, "pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)" % (user, uid))
+        if not no_child:
+            self.add(at(), mpid, 0, "User child is on pid %d" % cpid)
+        if forward_refused:
+            self.add(at(), child, cuid, "refused local port forward: originator 127.0.0.1 port 40000, target 127.0.0.1 port 5432")
+        for sid, (kind, text) in enumerate(sessions):
+            tail = " for %s from %s port %d id %d" % (user, ip, port, sid)
+            if kind == "forced":
+                m = "Starting session: forced-command (key-option) '%s'%s" % (text, tail)
+            elif kind == "forced-config":
+                m = "Starting session: forced-command (config) '%s'%s" % (text, tail)
+            elif kind == "forced-cut":
+                # syslog(3) gets at most 500 bytes ("%.500s" in log.c)
+                m = ("Starting session: forced-command (key-option) '%s'%s" % (text, tail))[:500]
+            elif kind == "subsystem":
+                m = "Starting session: subsystem '%s'%s" % (text, tail)
+            elif kind == "pty-shell":
+                m = "Starting session: shell on pts/0%s" % tail
+            else:
+                m = "Starting session: %s%s" % (kind, tail)
+            self.add(at(), child, cuid, m)
+        for sid in range(len(sessions)):
+            self.add(at(), child, cuid, "Close session: user %s from %s port %d id %d" % (user, ip, port, sid))
+        if end == "normal":
+            self.add(at(), child, cuid, "Received disconnect from %s port %d:11: disconnected by user" % (ip, port))
+            if v == "7.4":
+                self.add(at(), child, cuid, "Disconnected from %s port %d" % (ip, port), exe=False)
+            else:
+                self.add(at(), child, cuid, "Disconnected from user %s %s port %d" % (user, ip, port), exe=False)
+            self.add(at(), mpid, 0, "pam_unix(sshd:session): session closed for user %s" % user)
+        elif end == "closed":
+            self.add(at(), child, cuid, "Connection closed by %s port %d" % (ip, port))
+            self.add(at(), child, cuid, "Transferred: sent 2504, received 2340 bytes")
+            self.add(at(), child, cuid, "Closing connection to %s port %d" % (ip, port), exe=False)
+            self.add(at(), mpid, 0, "pam_unix(sshd:session): session closed for user %s" % user)
+        return step[0]
+
+    def noise(self, t, msg="Server listening on 0.0.0.0 port 22.", pid=600):
+        self.add(t, pid, 0, msg, ident="sshd", exe_path="/usr/sbin/sshd", comm="sshd")
+
+    def write(self, name):
+        self.entries.sort(key=lambda f: int(f["__REALTIME_TIMESTAMP"]))
+        with open(os.path.join(HERE, name + ".export"), "w") as out:
+            out.write("")
+            for f in self.entries:
+                for k, v in f.items():
+                    assert "\n" not in v
+                    out.write("%s=%s\n" % (k, v))
+                out.write("\n")
+
+
+def S(sec):
+    return T0 + int(sec * 1000000)
+
+
+def main():
+    # 1. rsync pushes with the forced key, several times: no alert.
+    g = Gen()
+    for i in range(3):
+        g.login(S(60 * i), 7000 + 10 * i, 7003 + 10 * i, "mirror", "push", "203.0.113.9", 50000 + i,
+                [("forced", PUSH)])
+    g.write("no-alert-push")
+
+    # 2. an rsync pull with the read-only key: no alert.
+    g = Gen()
+    g.login(S(0), 7100, 7103, "mirror", "pull", "203.0.113.9", 50100, [("forced", PULL)],
+            loc="/home/mirror/.ssh/authorized_keys:2")
+    g.write("no-alert-pull")
+
+    # 3. an unrestricted admin key used as an admin: shell, command, sftp. No alert.
+    g = Gen()
+    g.login(S(0), 7200, 7203, "ops", "admin", "198.51.100.4", 50200, [("pty-shell", None)])
+    g.login(S(20), 7210, 7213, "ops", "admin", "198.51.100.4", 50201, [("command", None)])
+    g.login(S(40), 7220, 7223, "ops", "admin", "198.51.100.4", 50202, [("subsystem", "sftp")])
+    g.write("no-alert-admin")
+
+    # 4. concurrent pushes and pulls, interleaved line by line: no alert.
+    g = Gen()
+    for i in range(6):
+        key, cmd, loc = (("push", PUSH, 1), ("pull", PULL, 2))[i % 2]
+        g.login(S(0.3 * i), 7300 + 10 * i, 7303 + 10 * i, "mirror", key, "203.0.113.%d" % (10 + i),
+                50300 + i, [("forced", cmd)], loc="/home/mirror/.ssh/authorized_keys:%d" % loc)
+    g.write("no-alert-concurrent")
+
+    # 5. command= stripped: the push key runs a command of its own.
+    g = Gen()
+    g.login(S(0), 7400, 7403, "mirror", "push", "203.0.113.9", 50400, [("command", None)])
+    g.write("unforced-session")
+
+    # 6. command= swapped from pull to push: the pull key's session runs the push command.
+    g = Gen()
+    g.login(S(0), 7500, 7503, "mirror", "pull", "203.0.113.9", 50500, [("forced", PUSH)],
+            loc="/home/mirror/.ssh/authorized_keys:2")
+    g.write("command-mismatch")
+
+    # 7. a key not in the baseline logs into a covered account (alert), and into an account
+    #    the baseline does not cover (no alert).
+    g = Gen()
+    g.login(S(0), 7600, 7603, "mirror", "intruder", "192.0.2.66", 50600, [("pty-shell", None)],
+            loc="/home/mirror/.ssh/authorized_keys:5")
+    g.login(S(10), 7610, 7613, "nobody", "intruder", "192.0.2.66", 50601, [("pty-shell", None)],
+            loc="/nonexistent/.ssh/authorized_keys:1")
+    g.write("unknown-key")
+
+    # 8. ssh -N -L with the forced key: a refused forward, a disconnect, no session.
+    g = Gen()
+    g.login(S(0), 7700, 7703, "mirror", "push", "203.0.113.9", 50700, [], end="closed",
+            forward_refused=True)
+    g.write("no-session")
+
+    # 9. the same, but the client stays connected: decided after 60 s of log time.
+    g = Gen()
+    g.login(S(0), 7800, 7803, "mirror", "push", "203.0.113.9", 50800, [], end="none")
+    g.noise(S(30))
+    g.noise(S(61.5))
+    g.write("no-session-timeout")
+
+    # 10. from= refuses the correct key from another address.
+    g = Gen()
+    ip, port, user = "203.0.113.77", 50900, "mirror"
+    loc = "/home/mirror/.ssh/authorized_keys:3"
+    g.add(S(0), 7900, 0, 'Connection from %s port %d on 10.0.0.4 port 22 rdomain ""' % (ip, port))
+    g.add(S(0.1), 7900, 0, "%s: Authentication tried for %s with correct key but not from a permitted host (host=%s, ip=%s, required=192.0.2.0/24)." % (loc, user, ip, ip))
+    g.add(S(0.2), 7900, 0, "error: Refused by key options")
+    g.add(S(0.3), 7900, 0, "Failed publickey for %s from %s port %d ssh2: ED25519 %s" % (user, ip, port, fp("other")))
+    g.add(S(0.4), 7900, 0, "Connection closed by authenticating user %s %s port %d [preauth]" % (user, ip, port))
+    g.write("source-refused")
+
+    # 11. the push key, bound to mirror, logs into ops.
+    g = Gen()
+    g.login(S(0), 8000, 8003, "ops", "push", "203.0.113.9", 51000, [("pty-shell", None)],
+            loc="/home/ops/.ssh/authorized_keys:3")
+    g.write("wrong-user")
+
+    # 12. forged lines: logger -t sshd, a local user's process (_EXE logger, _UID 1000).
+    g = Gen()
+    g.add(S(0), 8100, 1000, "Accepted publickey for mirror from 203.0.113.9 port 4444 ssh2: ED25519 %s" % fp("intruder"),
+          exe_path="/usr/bin/logger", comm="logger")
+    g.add(S(0.5), 8101, 1000, "Starting session: shell on pts/3 for mirror from 203.0.113.9 port 4444 id 0",
+          exe=False, comm="logger")
+    g.add(S(1), 8102, 1000, "User child is on pid 8101", comm="sshd", exe=False)
+    g.login(S(5), 8110, 8113, "mirror", "push", "203.0.113.9", 51100, [("forced", PUSH)])
+    g.write("spoofed-entry")
+
+    # 13. one multiplexed connection (ControlMaster) with the forced key stripped: two sessions,
+    #     two alerts, one per session. The admin's multiplexed connection raises nothing.
+    g = Gen()
+    g.login(S(0), 8200, 8203, "mirror", "push", "203.0.113.9", 51200, [("command", None), ("pty-shell", None)])
+    g.login(S(1), 8210, 8213, "ops", "admin", "198.51.100.4", 51201,
+            [("pty-shell", None), ("command", None), ("subsystem", "sftp")])
+    g.write("multiplexed")
+
+    # 14. root on OpenSSH 9.2: no user child, everything under the monitor's PID.
+    g = Gen()
+    g.login(S(0), 8300, None, "root", "long", "198.51.100.8", 51300, [("pty-shell", None)],
+            loc="/root/.ssh/authorized_keys:1", no_child=True)
+    g.write("root-no-child")
+
+    # 15. a forced command longer than syslog keeps: cut without its tail. Agreeing as far as it
+    #     goes is no mismatch; the second one differs inside what survives.
+    g = Gen()
+    g.login(S(0), 8400, 8403, "root", "long", "198.51.100.8", 51400, [("forced-cut", LONG)],
+            loc="/root/.ssh/authorized_keys:1")
+    g.login(S(10), 8410, 8413, "root", "long", "198.51.100.8", 51401,
+            [("forced-cut", LONG.replace("project-03", "project-99"))], loc="/root/.ssh/authorized_keys:1")
+    g.write("truncated-command")
+
+    # 16. OpenSSH 10: sshd-session writes everything per connection.
+    g = Gen("10.0")
+    g.login(S(0), 8500, 8503, "mirror", "push", "203.0.113.9", 51500, [("forced", PUSH)])
+    g.login(S(10), 8510, 8513, "mirror", "push", "203.0.113.9", 51501, [("pty-shell", None)])
+    g.write("openssh-10")
+
+    # 17. OpenSSH 7.4: no "Accepted key ... found at", no rdomain, no user in "Disconnected".
+    g = Gen("7.4")
+    g.login(S(0), 8600, 8603, "mirror", "push", "203.0.113.9", 51600, [("forced", PUSH)])
+    g.login(S(10), 8610, 8613, "mirror", "pull", "203.0.113.9", 51601, [("forced", PUSH)])
+    g.write("openssh-7.4")
+
+    # 18. PID reuse: the first connection's end was never logged; the PID starts a new one.
+    g = Gen()
+    g.login(S(0), 8700, 8703, "mirror", "push", "203.0.113.9", 51700, [("forced", PUSH)], end="none")
+    g.login(S(30), 8700, 8713, "mirror", "push", "203.0.113.9", 51701, [("command", None)])
+    g.write("pid-reuse")
+
+    # 19. a forced command that carries a fake tail: the real tail is the last one.
+    g = Gen()
+    g.login(S(0), 8800, 8803, "mirror", "pull", "203.0.113.9", 51800,
+            [("forced", "sh' for root from 1.2.3.4 port 22 id 0")],
+            loc="/home/mirror/.ssh/authorized_keys:2")
+    g.write("injection")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#include "strview.h"
+#include "tap.h"
+#include "vis.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static void test_u64(void) {
+        uint64_t v = 0;
+
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("55856"), 65535, &v), 0, "port parses");
+        TAP_IS_INT(v, 55856, "port value");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("65536"), 65535, &v), -ERANGE, "port above max");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT(""), 10, &v), -EBADMSG, "empty is malformed");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("12a"), 1000, &v), -EBADMSG, "trailing garbage");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("-1"), 1000, &v), -EBADMSG, "sign rejected");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("99999999999999999999"), UINT64_MAX, &v), -ERANGE,
+                   "overflow detected");
+        TAP_IS_INT(strview_to_u64(STRVIEW_NULL, 10, &v), -EBADMSG, "absent view");
+        /* a view is not NUL-terminated: only len bytes count */
+        TAP_IS_INT(strview_to_u64((struct strview){ "4242xyz", 4 }, 10000, &v), 0, "bounded view");
+        TAP_IS_INT(v, 4242, "bounded view value");
+}
+
+static void vis_one(const char *in, size_t len, const char *want, const char *name) {
+        char *out = NULL;
+
+        TAP_IS_INT(sshd_vis(in, len, &out), 0, "%s: encodes", name);
+        TAP_IS_STR(out, want, "%s", name);
+        free(out);
+}
+
+static void test_vis(void) {
+        vis_one("rsync --server . /srv", 21, "rsync --server . /srv", "plain text unchanged");
+        vis_one("a\\b", 3, "a\\\\b", "backslash doubled");
+        vis_one("a\nb\tc", 5, "a\\nb\\tc", "newline and tab C-style");
+        vis_one("caf\xc3\xa9", 5, "caf\\303\\251", "UTF-8 as octal, as sshd logs it");
+        vis_one("x\x01y", 3, "x\\001y", "control byte as octal");
+        vis_one("'\"", 2, "'\"", "quotes verbatim");
+}
+
+int main(void) {
+        test_u64();
+        test_vis();
+        return tap_done();
+}
