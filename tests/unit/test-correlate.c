@@ -51,9 +51,10 @@ static void at(uint64_t usec, pid_t pid, const char *boot) {
 
         record_reset(&rec);
         rec.realtime_usec = usec;
-        (void) record_set(&rec, RECORD_PID, p, (size_t) n);
-        (void) record_set(&rec, RECORD_MACHINE_ID, "m1", 2);
-        (void) record_set(&rec, RECORD_BOOT_ID, boot, strlen(boot));
+        if (record_set(&rec, RECORD_PID, p, (size_t) n) < 0 ||
+            record_set(&rec, RECORD_MACHINE_ID, "m1", 2) < 0 ||
+            record_set(&rec, RECORD_BOOT_ID, boot, strlen(boot)) < 0)
+                abort();
 }
 
 static struct event ev(enum event_kind k) {
@@ -129,10 +130,11 @@ static struct correlator *new_correlator(unsigned max, uint64_t timeout) {
         struct correlator *c = NULL;
 
         n_seen = 0;
-        (void) correlator_new(&(struct correlator_config){ .session_timeout_usec = timeout,
-                                                           .max_connections = max,
-                                                           .decide = record_decision },
-                              &c);
+        if (correlator_new(&(struct correlator_config){ .session_timeout_usec = timeout,
+                                                        .max_connections = max,
+                                                        .decide = record_decision },
+                           &c) < 0)
+                abort();
         return c;
 }
 
