@@ -849,6 +849,7 @@ static void test_keygen(void) {
         };
         _cleanup_free_ char *ca = xasprintf("%s/ca", tmpdir);
         char out[256];
+        int r;
 
         if (!keygen_ok) {
                 tap_ok(1, "# SKIP ssh-keygen not installed");
@@ -884,7 +885,13 @@ static void test_keygen(void) {
                 argv[a++] = (char *) "-f";
                 argv[a++] = key;
                 argv[a] = NULL;
-                if (!tap_ok(run(argv, out, sizeof(out)) == 0, "ssh-keygen -t %s", kt[i].name))
+                r = run(argv, out, sizeof(out));
+                if (r != 0 && streq(kt[i].type, "dsa")) {
+                        /* OpenSSH 10 removed DSA; keep the rest of the run meaningful */
+                        tap_ok(1, "# SKIP this ssh-keygen cannot make DSA keys");
+                        continue;
+                }
+                if (!tap_ok(r == 0, "ssh-keygen -t %s", kt[i].name))
                         continue;
                 pub = read_pub(pubpath);
                 if (!pub)
