@@ -16,6 +16,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 #include "macro.h"
@@ -49,8 +50,40 @@ _warn_unused_ int rule_set_load_dir(struct rule_set *s, const char *dir,
 
 size_t rule_set_size(const struct rule_set *s);
 
+/* The id of the i-th rule in match order, borrowed from the set; NULL when i >= size. */
+const char *rule_set_rule_id(const struct rule_set *s, size_t i);
+
 /*
  * Match a message (not NUL-terminated; len bytes). Returns 1 and fills *ret when a rule matched,
  * 0 when none did, -ELOOP when PCRE2's match limit was hit, other -errno on failure.
+ *
+ * Only rules whose literal prefix (the pattern's leading literal bytes, computed at load time) the
+ * message starts with are run; rules with an empty prefix are always run; among those, file order
+ * holds and the first match wins. A LogVerbose tag ("session.c:do_exec():699 (pid=7050): ", 8.5+)
+ * at the start of the message is skipped before matching. A rule that hits the match limit is
+ * skipped and the following candidates are still tried: -ELOOP is returned only when no other rule
+ * matched. A message longer than 8192 bytes is refused with -E2BIG. *ret is written only when 1 is
+ * returned.
+ *
+ * Load limits: 1024 rules per set, 4096 bytes per rule line (-E2BIG), 32 capture groups per
+ * pattern (-E2BIG), rule ids of 1-128 bytes of [A-Za-z0-9._-]. On every load error except
+ * -ENOMEM, *reterr is filled; a file whose load fails adds no rule.
  */
 _warn_unused_ int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event *ret);
+
+/* Counters for the stats line (house style E5). */
+struct rule_set_stats {
+        uint64_t messages;    /* rule_set_match() calls */
+        uint64_t matched;     /* ... that returned 1 */
+        uint64_t attempts;    /* patterns run (after the literal-prefix filter) */
+        uint64_t match_limit; /* ... calls that returned -ELOOP */
+        uint64_t too_long;    /* ... calls that returned -E2BIG */
+};
+
+void rule_set_get_stats(const struct rule_set *s, struct rule_set_stats *ret);
+
+/*
+ * The literal prefix computed for the rule with this id (for tests and diagnostics). Returns 0 and
+ * a view borrowed from the rule set, or -ENOENT when no rule has that id.
+ */
+int rule_set_get_prefix(const struct rule_set *s, const char *rule_id, struct strview *ret);

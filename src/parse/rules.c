@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rule sets: rule files parsed into PCRE2 patterns compiled once (JIT when available), with named
+ * captures resolved to enum event_field at load time. The set owns every rule, one match context
+ * with the match limits, one match data block sized for the largest capture count, and a dispatch
+ * table by first byte of each rule's literal prefix so that a message only runs the patterns that
+ * can match it.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "macro.h"
+#include "rules.h"
+
+/* Limits (house style O7): every one is a load error or a match error when exceeded. */
+#define RULES_MAX 1024U
+#define RULE_LINE_MAX 4096U    /* bytes in one rule file line */
+#define RULE_ID_MAX 128U       /* bytes in a rule id */
+#define RULE_CAPTURES_MAX 32U  /* capture groups (named or not) in one pattern */
+#define RULE_PREFIX_MAX 64U    /* literal prefix bytes kept for dispatch */
+#define MESSAGE_MAX 8192U      /* bytes of a message handed to rule_set_match() */
+#define MATCH_LIMIT 100000U    /* pcre2_set_match_limit() */
+#define DEPTH_LIMIT 5000U      /* pcre2_set_depth_limit() (interpreter only) */
+#define HEAP_LIMIT_KIB 4096U   /* pcre2_set_heap_limit() (interpreter only) */
+
+#define IN_SET(c, ...)                                                                             \
+        ({                                                                                         \
+                const __typeof__(c) _set_[] = { __VA_ARGS__ };                                     \
+                bool _found_ = false;                                                              \
+                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_set_); _i_++)                               \
+                        if (_set_[_i_] == (c))                                                     \
+                                _found_ = true;                                                    \
+                _found_;                                                                           \
+        })
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+struct rule {
+        char *id;                        /* owned */
+        enum event_kind kind;
+        pcre2_code *code;                /* owned */
+        bool jit;                        /* code was JIT-compiled */
+        uint32_t n_captures;
+        char prefix[RULE_PREFIX_MAX];    /* the pattern's leading literal bytes, no NUL */
+        size_t prefix_len;
+        uint8_t n_fields;                /* entries used in field[] */
+        struct {
+                uint16_t group;
+                uint8_t field;           /* enum event_field */
+        } field[_EVENT_FIELD_MAX];
+};
+
+/*
+ * Invariants: rules[0..n_rules) are in load order (file order, files in name order). When
+ * dispatch_valid, for every byte b, dispatch[dispatch_start[b] .. dispatch_start[b + 1]) lists, in
+ * ascending order, the indices of the rules whose prefix is empty or starts with b;
+ * dispatch[dispatch_start[256] .. n_dispatch) lists the rules with an empty prefix (for empty
+ * messages). match_data has room for max_captures + 1 pairs.
+ */
+struct rule_set {
+        struct rule *rules;              /* owned, n_rules used of n_allocated */
+        size_t n_rules, n_allocated;
+        uint32_t max_captures;
+        pcre2_match_context *mctx;       /* owned */
+        pcre2_match_data *match_data;    /* owned */
+        uint16_t *dispatch;              /* owned */
+        size_t n_dispatch;
+        size_t dispatch_start[257 + 1];
+        bool dispatch_valid;
+        struct rule_set_stats stats;
+};
+
+void rule_load_error_done(struct rule_load_error *e) {
+        if (!e)
+                return;
+        e->file = mfree(e->file);
+        e->message = mfree(e->message);
+        e->line = 0;
+}
+
+static void rule_done(struct rule *r) {
+        free(r->id);
+        pcre2_code_free(r->code);
+        *r = (struct rule){};
+}
+
+struct rule_set *rule_set_new(void) {
+        struct rule_set *s;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return NULL;
+
+        s->mctx = pcre2_match_context_create(NULL);
+        if (!s->mctx)
+                return rule_set_free(s);
+        (void) pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
+        (void) pcre2_set_depth_limit(s->mctx, DEPTH_LIMIT);
+        (void) pcre2_set_heap_limit(s->mctx, HEAP_LIMIT_KIB);
+
+        return s;
+}
+
+struct rule_set *rule_set_free(struct rule_set *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_rules; i++)
+                rule_done(&s->rules[i]);
+        free(s->rules);
+        free(s->dispatch);
+        pcre2_match_data_free(s->match_data);
+        pcre2_match_context_free(s->mctx);
+        free(s);
+        return NULL;
+}
+
+size_t rule_set_size(const struct rule_set *s) {
+        return s ? s->n_rules : 0;
+}
+
+const char *rule_set_rule_id(const struct rule_set *s, size_t i) {
+        return s && i < s->n_rules ? s->rules[i].id : NULL;
+}
+
+void rule_set_get_stats(const struct rule_set *s, struct rule_set_stats *ret) {
+        *ret = s->stats;
+}
+
+int rule_set_get_prefix(const struct rule_set *s, const char *rule_id, struct strview *ret) {
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (streq(s->rules[i].id, rule_id)) {
+                        *ret = (struct strview){ s->rules[i].prefix, s->rules[i].prefix_len };
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+/* Skip a character class starting at p[i] == '['; returns the index just after its ']'. */
+static size_t skip_class(const char *p, size_t n, size_t i) {
+        i++;
+        if (i < n && p[i] == '^')
+                i++;
+        if (i < n && p[i] == ']') /* a leading ']' is literal */
+                i++;
+        while (i < n && p[i] != ']') {
+                if (p[i] == '\\' && i + 1 < n)
+                        i += 2;
+                else if (p[i] == '[' && i + 1 < n && p[i + 1] == ':') {
+                        const char *e = memmem(p + i + 2, n - i - 2, ":]", 2);
+                        i = e ? (size_t) (e - p) + 2 : i + 1;
+                } else
+                        i++;
+        }
+        return i < n ? i + 1 : n;
+}
+
+/* Whether the pattern has a '|' outside of every group: then no prefix is common to all branches */
+static bool has_toplevel_alternation(const char *p, size_t n) {
+        unsigned depth = 0;
+
+        for (size_t i = 0; i < n;) {
+                switch (p[i]) {
+                case '\\':
+                        if (i + 1 < n && p[i + 1] == 'Q') {
+                                const char *e = memmem(p + i + 2, n - i - 2, "\\E", 2);
+                                i = e ? (size_t) (e - p) + 2 : n;
+                        } else
+                                i += 2;
+                        continue;
+                case '[':
+                        i = skip_class(p, n, i);
+                        continue;
+                case '(':
+                        if (i + 2 < n && p[i + 1] == '?' && p[i + 2] == '#') {
+                                const char *e = memchr(p + i, ')', n - i);
+                                i = e ? (size_t) (e - p) + 1 : n;
+                                continue;
+                        }
+                        depth++;
+                        break;
+                case ')':
+                        if (depth > 0)
+                                depth--;
+                        break;
+                case '|':
+                        if (depth == 0)
+                                return true;
+                        break;
+                default:
+                        break;
+                }
+                i++;
+        }
+        return false;
+}
+
+static bool is_quantifier(char c) {
+        return IN_SET(c, '?', '*', '+', '{');
+}
+
+static bool is_ascii_alnum(unsigned char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * The leading bytes every match must start with: literal bytes up to the first metacharacter, with
+ * '\' followed by a non-alphanumeric byte taken as that byte (PCRE2's rule for escaped
+ * punctuation).
+ * A literal followed by a quantifier is optional or repeated, so it is not part of the prefix. A
+ * shorter prefix than possible is always safe; a longer one would lose matches.
+ */
+static size_t literal_prefix(const char *p, size_t n, char *buf, size_t bufsize) {
+        size_t len = 0;
+
+        if (has_toplevel_alternation(p, n))
+                return 0;
+
+        for (size_t i = 0; i < n && len < bufsize;) {
+                unsigned char c = (unsigned char) p[i];
+                size_t next;
+
+                if (c == '\\') {
+                        if (i + 1 >= n || is_ascii_alnum((unsigned char) p[i + 1]))
+                                break; /* \d, \s, \Q, \x.., ...: not a plain literal */
+                        c = (unsigned char) p[i + 1];
+                        next = i + 2;
+                } else if (strchr("^$.[]|(){}?*+", c) || c == '\0')
+                        break;
+                else
+                        next = i + 1;
+
+                if (next < n && is_quantifier(p[next]))
+                        break;
+                buf[len++] = (char) c;
+                i = next;
+        }
+        return len;
+}
+
+static int set_error(struct rule_load_error *reterr, const char *file, unsigned line, int r,
+                     const char *fmt, ...) _printf_(5, 6);
+static int set_error(struct rule_load_error *reterr, const char *file, unsigned line, int r,
+                     const char *fmt, ...) {
+        _cleanup_free_ char *f = NULL, *m = NULL;
+        va_list ap;
+        int k;
+
+        if (!reterr)
+                return r;
+
+        f = strdup(file);
+        if (!f)
+                return -ENOMEM;
+        va_start(ap, fmt);
+        k = vasprintf(&m, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+
+        rule_load_error_done(reterr);
+        reterr->file = TAKE_PTR(f);
+        reterr->message = TAKE_PTR(m);
+        reterr->line = line;
+        return r;
+}
+
+static const char *skip_blanks(const char *p, const char *end) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+        return p;
+}
+
+static const char *skip_word(const char *p, const char *end) {
+        while (p < end && *p != ' ' && *p != '\t')
+                p++;
+        return p;
+}
+
+static bool rule_id_valid(const char *p, size_t n) {
+        if (n == 0 || n > RULE_ID_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!is_ascii_alnum((unsigned char) p[i]) && !strchr("._-", p[i]))
+                        return false;
+        return true;
+}
+
+static bool rule_id_exists(const struct rule_set *s, const char *id, size_t n) {
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (strlen(s->rules[i].id) == n && memcmp(s->rules[i].id, id, n) == 0)
+                        return true;
+        return false;
+}
+
+/* Map the pattern's named groups to event fields. Returns 0 or -EBADMSG with *ret_bad set. */
+static int rule_resolve_names(struct rule *rule, const char **ret_bad) {
+        PCRE2_SPTR table;
+        uint32_t count, entry_size;
+
+        if (pcre2_pattern_info(rule->code, PCRE2_INFO_NAMECOUNT, &count) != 0 ||
+            pcre2_pattern_info(rule->code, PCRE2_INFO_NAMEENTRYSIZE, &entry_size) != 0 ||
+            pcre2_pattern_info(rule->code, PCRE2_INFO_NAMETABLE, &table) != 0)
+                return -EIO;
+
+        for (uint32_t i = 0; i < count; i++) {
+                PCRE2_SPTR e = table + (size_t) i * entry_size;
+                const char *name = (const char *) e + 2;
+                enum event_field f;
+
+                f = event_field_from_string(name);
+                if (f < 0) {
+                        *ret_bad = name;
+                        return -EBADMSG;
+                }
+                rule->field[rule->n_fields].group = (uint16_t) ((e[0] << 8) | e[1]);
+                rule->field[rule->n_fields].field = (uint8_t) f;
+                rule->n_fields++;
+        }
+        return 0;
+}
+
+static int rule_set_ensure_match_data(struct rule_set *s, uint32_t n_captures) {
+        pcre2_match_data *md;
+
+        if (s->match_data && n_captures <= s->max_captures)
+                return 0;
+
+        md = pcre2_match_data_create(n_captures + 1, NULL);
+        if (!md)
+                return -ENOMEM;
+        pcre2_match_data_free(s->match_data);
+        s->match_data = md;
+        s->max_captures = n_captures;
+        return 0;
+}
+
+/*
+ * Parse and compile one rule line (already stripped of its newline). Returns 1 when a rule was
+ * appended, 0 for a blank or comment line, -errno with reterr filled otherwise.
+ */
+static int rule_set_add_line(struct rule_set *s, const char *path, unsigned lineno,
+                             const char *line, size_t len, struct rule_load_error *reterr) {
+        const char *end = line + len, *id, *id_end, *kind, *kind_end, *pat;
+        char kind_buf[64];
+        enum event_kind k;
+        struct rule rule = {};
+        int errcode, r;
+        PCRE2_SIZE erroff;
+
+        id = skip_blanks(line, end);
+        if (id == end || *id == '#')
+                return 0;
+
+        id_end = skip_word(id, end);
+        kind = skip_blanks(id_end, end);
+        kind_end = skip_word(kind, end);
+        pat = skip_blanks(kind_end, end);
+
+        if (!rule_id_valid(id, (size_t) (id_end - id)))
+                return set_error(reterr, path, lineno, -EBADMSG,
+                                 "invalid rule id '%.*s' (want 1-%u bytes of [A-Za-z0-9._-])",
+                                 (int) MIN((size_t) (id_end - id), 200), id, RULE_ID_MAX);
+        if (kind == end)
+                return set_error(reterr, path, lineno, -EBADMSG, "missing event kind");
+        if ((size_t) (kind_end - kind) >= sizeof(kind_buf))
+                k = _EVENT_INVALID;
+        else {
+                memcpy(kind_buf, kind, (size_t) (kind_end - kind));
+                kind_buf[kind_end - kind] = '\0';
+                k = event_kind_from_string(kind_buf);
+        }
+        if (k < 0)
+                return set_error(reterr, path, lineno, -EBADMSG, "unknown event kind '%.*s'",
+                                 (int) MIN((size_t) (kind_end - kind), 200), kind);
+        if (pat == end)
+                return set_error(reterr, path, lineno, -EBADMSG, "missing pattern");
+        if (rule_id_exists(s, id, (size_t) (id_end - id)))
+                return set_error(reterr, path, lineno, -EBADMSG, "duplicate rule id '%.*s'",
+                                 (int) (id_end - id), id);
+        if (s->n_rules >= RULES_MAX)
+                return set_error(reterr, path, lineno, -ENOSPC, "too many rules (max %u)",
+                                 RULES_MAX);
+
+        rule.kind = k;
+        rule.code = pcre2_compile((PCRE2_SPTR) pat, (PCRE2_SIZE) (end - pat),
+                                  PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_NEVER_UTF |
+                                          PCRE2_NEVER_BACKSLASH_C,
+                                  &errcode, &erroff, NULL);
+        if (!rule.code) {
+                PCRE2_UCHAR msg[256];
+
+                if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
+                        (void) snprintf((char *) msg, sizeof(msg), "PCRE2 error %d", errcode);
+                return set_error(reterr, path, lineno, -EBADMSG, "pattern error at offset %zu: %s",
+                                 (size_t) erroff, (const char *) msg);
+        }
+
+        if (pcre2_pattern_info(rule.code, PCRE2_INFO_CAPTURECOUNT, &rule.n_captures) != 0) {
+                rule_done(&rule);
+                return set_error(reterr, path, lineno, -EIO, "cannot query the pattern");
+        }
+        if (rule.n_captures > RULE_CAPTURES_MAX) {
+                r = set_error(reterr, path, lineno, -E2BIG, "too many capture groups (%u, max %u)",
+                              rule.n_captures, RULE_CAPTURES_MAX);
+                rule_done(&rule);
+                return r;
+        }
+
+        {
+                const char *bad = NULL;
+
+                r = rule_resolve_names(&rule, &bad);
+                if (r < 0) {
+                        r = set_error(reterr, path, lineno, r, "unknown capture name '%s'",
+                                      bad ?: "?");
+                        rule_done(&rule);
+                        return r;
+                }
+        }
+
+        /* JIT is an optimisation: without it (no JIT support, no executable memory) interpret. */
+        rule.jit = pcre2_jit_compile(rule.code, PCRE2_JIT_COMPLETE) == 0;
+
+        rule.prefix_len = literal_prefix(pat, (size_t) (end - pat), rule.prefix,
+                                         sizeof(rule.prefix));
+
+        rule.id = strndup(id, (size_t) (id_end - id));
+        if (!rule.id) {
+                rule_done(&rule);
+                return -ENOMEM;
+        }
+
+        r = rule_set_ensure_match_data(s, rule.n_captures);
+        if (r < 0) {
+                rule_done(&rule);
+                return r;
+        }
+        if (s->n_rules == s->n_allocated) {
+                size_t n = MIN(MAX(s->n_allocated * 2, (size_t) 32), (size_t) RULES_MAX);
+                struct rule *a = reallocarray(s->rules, n, sizeof(struct rule));
+
+                if (!a) {
+                        rule_done(&rule);
+                        return -ENOMEM;
+                }
+                s->rules = a;
+                s->n_allocated = n;
+        }
+
+        s->rules[s->n_rules++] = rule;
+        s->dispatch_valid = false;
+        return 1;
+}
+
+/* Rebuild the first-byte dispatch table; see the invariant at struct rule_set. */
+static int rule_set_build_dispatch(struct rule_set *s) {
+        _cleanup_free_ uint16_t *d = NULL;
+        size_t n_empty = 0, n = 0, total;
+
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (s->rules[i].prefix_len == 0)
+                        n_empty++;
+        /* each prefixed rule is in one bucket; each empty-prefix rule in all 256 plus the last */
+        total = (s->n_rules - n_empty) + n_empty * 257;
+
+        d = malloc(MAX(total, (size_t) 1) * sizeof(uint16_t));
+        if (!d)
+                return -ENOMEM;
+
+        for (unsigned b = 0; b < 257; b++) {
+                s->dispatch_start[b] = n;
+                for (size_t i = 0; i < s->n_rules; i++) {
+                        const struct rule *r = &s->rules[i];
+
+                        if (r->prefix_len == 0 ||
+                            (b < 256 && (unsigned char) r->prefix[0] == b))
+                                d[n++] = (uint16_t) i;
+                }
+        }
+        s->dispatch_start[257] = n;
+
+        free(s->dispatch);
+        s->dispatch = TAKE_PTR(d);
+        s->n_dispatch = n;
+        s->dispatch_valid = true;
+        return 0;
+}
+
+static void rule_set_truncate(struct rule_set *s, size_t n) {
+        while (s->n_rules > n)
+                rule_done(&s->rules[--s->n_rules]);
+        s->dispatch_valid = false;
+}
+
+static void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
+}
+
+int rule_set_load_file(struct rule_set *s, const char *path, struct rule_load_error *reterr) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t bufsize = 0, n_before;
+        unsigned lineno = 0;
+        int r;
+
+        f = fopen(path, "re");
+        if (!f)
+                return set_error(reterr, path, 0, -errno, "cannot open: %s", strerror(errno));
+
+        n_before = s->n_rules;
+        for (;;) {
+                ssize_t k;
+
+                errno = 0;
+                k = getline(&buf, &bufsize, f);
+                if (k < 0) {
+                        if (errno != 0 || ferror(f)) {
+                                r = errno > 0 ? -errno : -EIO;
+                                r = set_error(reterr, path, lineno, r, "read error: %s",
+                                              strerror(-r));
+                                goto fail;
+                        }
+                        break;
+                }
+                lineno++;
+
+                if (k > 0 && buf[k - 1] == '\n')
+                        k--;
+                if ((size_t) k > RULE_LINE_MAX) {
+                        r = set_error(reterr, path, lineno, -E2BIG,
+                                      "line too long (%zd bytes, max %u)", k, RULE_LINE_MAX);
+                        goto fail;
+                }
+                if (memchr(buf, '\0', (size_t) k)) {
+                        r = set_error(reterr, path, lineno, -EBADMSG, "NUL byte in line");
+                        goto fail;
+                }
+
+                r = rule_set_add_line(s, path, lineno, buf, (size_t) k, reterr);
+                if (r < 0)
+                        goto fail;
+        }
+
+        r = rule_set_build_dispatch(s);
+        if (r < 0)
+                goto fail;
+        return 0;
+
+fail:
+        /* a file loads whole or not at all; earlier files stay usable */
+        rule_set_truncate(s, n_before);
+        if (rule_set_build_dispatch(s) < 0)
+                s->dispatch_valid = false;
+        return r;
+}
+
+static int rules_file_filter(const struct dirent *de) {
+        size_t n = strlen(de->d_name);
+
+        return de->d_name[0] != '.' && n > 6 && streq(de->d_name + n - 6, ".rules");
+}
+
+static int name_compare(const struct dirent **a, const struct dirent **b) {
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int rule_set_load_dir(struct rule_set *s, const char *dir, struct rule_load_error *reterr) {
+        struct dirent **list = NULL;
+        int n, r = 0;
+
+        n = scandir(dir, &list, rules_file_filter, name_compare);
+        if (n < 0)
+                return set_error(reterr, dir, 0, -errno, "cannot read directory: %s",
+                                 strerror(errno));
+
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *p = NULL;
+
+                if (r >= 0) {
+                        if (asprintf(&p, "%s/%s", dir, list[i]->d_name) < 0)
+                                r = -ENOMEM;
+                        else
+                                r = rule_set_load_file(s, p, reterr);
+                }
+                free(list[i]);
+        }
+        free(list);
+        return r;
+}
+
+/*
+ * LogVerbose (8.5+) prefixes each line it forces with a tag, log.c sshlogv():
+ * "%.48s:%.48s():%d" (8.5-8.6), "... (pid=%ld)" (8.7-9.9), "... (bin=%s, pid=%ld)" (10.0+), then
+ * ": " and the message. Returns the length of such a tag, or 0. sshd's own messages never start
+ * with "WORD:WORD():": the first space or ':' rules them out within a few bytes.
+ */
+static size_t logverbose_tag_len(const char *m, size_t n) {
+        size_t i = 0, j;
+
+        while (i < n && i < 48 && m[i] != ':' && m[i] != ' ')
+                i++;
+        if (i == 0 || i >= n || m[i] != ':')
+                return 0;
+        j = ++i;
+        while (i < n && i - j < 48 && !IN_SET(m[i], '(', ' ', ':'))
+                i++;
+        if (i == j || n - i < 3 || memcmp(m + i, "():", 3) != 0)
+                return 0;
+        i += 3;
+        j = i;
+        while (i < n && m[i] >= '0' && m[i] <= '9')
+                i++;
+        if (i == j)
+                return 0;
+        if (n - i >= 2 && m[i] == ' ' && m[i + 1] == '(') {
+                const char *e = memchr(m + i, ')', MIN(n - i, (size_t) 160));
+
+                if (!e)
+                        return 0;
+                i = (size_t) (e - m) + 1;
+        }
+        if (n - i < 2 || m[i] != ':' || m[i + 1] != ' ')
+                return 0;
+        return i + 2;
+}
+
+int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event *ret) {
+        const uint16_t *cand, *cand_end;
+        bool limited = false;
+        int r;
+
+        s->stats.messages++;
+        if (len > MESSAGE_MAX) {
+                s->stats.too_long++;
+                return -E2BIG;
+        }
+        if (_unlikely_(!s->dispatch_valid)) {
+                r = rule_set_build_dispatch(s);
+                if (r < 0)
+                        return r;
+        }
+        if (len > 0 && !msg)
+                return -EINVAL;
+        if (len > 0) {
+                size_t tag = logverbose_tag_len(msg, len);
+
+                msg += tag;
+                len -= tag;
+        }
+
+        if (len == 0) {
+                cand = s->dispatch + s->dispatch_start[256];
+                cand_end = s->dispatch + s->dispatch_start[257];
+        } else {
+                unsigned char b = (unsigned char) msg[0];
+
+                cand = s->dispatch + s->dispatch_start[b];
+                cand_end = s->dispatch + s->dispatch_start[b + 1];
+        }
+
+        for (; cand < cand_end; cand++) {
+                const struct rule *rule = &s->rules[*cand];
+                PCRE2_SIZE *ov;
+
+                if (rule->prefix_len > len ||
+                    memcmp(msg, rule->prefix, rule->prefix_len) != 0)
+                        continue;
+
+                s->stats.attempts++;
+                if (rule->jit)
+                        r = pcre2_jit_match(rule->code, (PCRE2_SPTR) (msg ?: ""), len, 0, 0,
+                                            s->match_data, s->mctx);
+                else
+                        r = pcre2_match(rule->code, (PCRE2_SPTR) (msg ?: ""), len, 0,
+                                        PCRE2_NO_UTF_CHECK, s->match_data, s->mctx);
+                if (r == PCRE2_ERROR_NOMATCH)
+                        continue;
+                if (IN_SET(r, PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_DEPTHLIMIT,
+                           PCRE2_ERROR_HEAPLIMIT, PCRE2_ERROR_JIT_STACKLIMIT)) {
+                        /* keep trying: a hostile line must not hide a later rule's match */
+                        limited = true;
+                        continue;
+                }
+                if (r == PCRE2_ERROR_NOMEMORY)
+                        return -ENOMEM;
+                if (r < 0)
+                        return -EIO;
+
+                ov = pcre2_get_ovector_pointer(s->match_data);
+                *ret = (struct event){ .kind = rule->kind, .rule_id = rule->id };
+                for (unsigned i = 0; i < rule->n_fields; i++) {
+                        uint16_t g = rule->field[i].group;
+
+                        if ((uint32_t) g >= (uint32_t) r || ov[2 * g] == PCRE2_UNSET)
+                                continue;
+                        ret->field[rule->field[i].field] = (struct strview){
+                                .ptr = msg + ov[2 * g],
+                                .len = ov[2 * g + 1] - ov[2 * g],
+                        };
+                }
+                s->stats.matched++;
+                return 1;
+        }
+
+        if (limited) {
+                s->stats.match_limit++;
+                return -ELOOP;
+        }
+        return 0;
+}

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rule engine: loader errors (file, line and PCRE2's message), the literal-prefix dispatch (order
+ * kept, empty prefixes always tried), the match limit, message bounds, and the shipped rules on
+ * the injection case. Rule files are written to a temporary directory; the shipped rules come from
+ * $SOURCE_DIR/rules.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "rules.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/test-rules-XXXXXX";
+
+/* Write a file under tmpdir; returns its path (static buffer, valid until the next call). */
+static const char *write_file(const char *name, const char *text) {
+        static char path[512];
+        FILE *f;
+
+        (void) snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+        f = fopen(path, "we");
+        if (!f) {
+                tap_diag("cannot create %s: %s", path, strerror(errno));
+                exit(EXIT_FAILURE);
+        }
+        fputs(text, f);
+        (void) fclose(f);
+        return path;
+}
+
+/* Load text as one rule file; returns the load result and fills *err. */
+static int load_text(struct rule_set *s, const char *name, const char *text,
+                     struct rule_load_error *err) {
+        return rule_set_load_file(s, write_file(name, text), err);
+}
+
+static void test_load_error_one(const char *name, const char *text, int want_r, unsigned want_line,
+                                const char *want_message) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        char want_file[512];
+        int r;
+
+        (void) snprintf(want_file, sizeof(want_file), "%s/%s", tmpdir, name);
+        r = load_text(s, name, text, &err);
+        TAP_IS_INT(r, want_r, "%s: load result", name);
+        TAP_IS_STR(err.file, want_file, "%s: error names the file", name);
+        TAP_IS_INT(err.line, want_line, "%s: error names line %u", name, want_line);
+        TAP_IS_STR(err.message, want_message, "%s: error message", name);
+        TAP_IS_INT(rule_set_size(s), 0, "%s: a broken file adds no rule", name);
+        rule_load_error_done(&err);
+}
+
+static void test_load_errors(void) {
+        char long_line[5000];
+
+        test_load_error_one("broken.rules",
+                            "# comment\n"
+                            "t.ok disconnect Connection closed$\n"
+                            "\n"
+                            "t.broken disconnect Connection (closed by\n",
+                            -EBADMSG, 4,
+                            "pattern error at offset 21: missing closing parenthesis");
+        test_load_error_one("kind.rules", "t.kind bogus-kind Connection closed$\n", -EBADMSG, 1,
+                            "unknown event kind 'bogus-kind'");
+        test_load_error_one("capture.rules",
+                            "t.cap disconnect Connection closed by (?<usr>\\S+)$\n", -EBADMSG, 1,
+                            "unknown capture name 'usr'");
+        test_load_error_one("dup.rules",
+                            "t.same disconnect a$\n"
+                            "t.same disconnect b$\n",
+                            -EBADMSG, 2, "duplicate rule id 't.same'");
+        test_load_error_one("nopattern.rules", "t.nopat disconnect   \n", -EBADMSG, 1,
+                            "missing pattern");
+        test_load_error_one("nokind.rules", "t.nokind\n", -EBADMSG, 1, "missing event kind");
+        test_load_error_one("badid.rules", "t/id disconnect x\n", -EBADMSG, 1,
+                            "invalid rule id 't/id' (want 1-128 bytes of [A-Za-z0-9._-])");
+        test_load_error_one("captures.rules",
+                            "t.many disconnect (a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)"
+                            "(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)\n",
+                            -E2BIG, 1, "too many capture groups (33, max 32)");
+
+        {
+                _cleanup_free_ char *many = NULL;
+                size_t size = 0;
+                FILE *m = open_memstream(&many, &size);
+
+                if (!m)
+                        exit(EXIT_FAILURE);
+                for (unsigned i = 0; i < 1025; i++)
+                        fprintf(m, "t.r%u disconnect r%u$\n", i, i);
+                (void) fclose(m);
+                test_load_error_one("many.rules", many, -ENOSPC, 1025, "too many rules (max 1024)");
+        }
+
+        memset(long_line, 'a', sizeof(long_line) - 2);
+        memcpy(long_line, "t.long disconnect ", 18);
+        long_line[sizeof(long_line) - 2] = '\n';
+        long_line[sizeof(long_line) - 1] = '\0';
+        test_load_error_one("long.rules", long_line, -E2BIG, 1,
+                            "line too long (4998 bytes, max 4096)");
+}
+
+static void test_load_ok(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        struct event ev;
+        int r;
+
+        r = load_text(s, "empty.rules", "", &err);
+        TAP_IS_INT(r, 0, "empty file loads");
+        r = load_text(s, "comments.rules", "# only a comment\n\n   \n\t# indented comment\n", &err);
+        TAP_IS_INT(r, 0, "comment-only file loads");
+        TAP_IS_INT(rule_set_size(s), 0, "no rules from empty files");
+        TAP_IS_INT(rule_set_match(s, "x", 1, &ev), 0, "empty set matches nothing");
+
+        r = load_text(s, "good.rules",
+                      "t.good   user-child\tUser child is on pid (?<child_pid>\\d+)$\n", &err);
+        TAP_IS_INT(r, 0, "blanks and tabs separate id, kind and pattern");
+        TAP_IS_INT(rule_set_size(s), 1, "one rule loaded");
+        TAP_IS_STR(rule_set_rule_id(s, 0), "t.good", "rule id kept");
+        TAP_IS_STR(rule_set_rule_id(s, 1), NULL, "no rule past the end");
+
+        /* a failing later file leaves the earlier rules usable */
+        r = load_text(s, "bad.rules", "t.x disconnect ok$\nt.y disconnect (\n", &err);
+        TAP_IS_INT(r, -EBADMSG, "broken second file fails");
+        TAP_IS_INT(rule_set_size(s), 1, "its good first line was not kept");
+        r = rule_set_match(s, "User child is on pid 42", 23, &ev);
+        TAP_IS_INT(r, 1, "earlier rules still match");
+        TAP_IS_STR(ev.rule_id, "t.good", "... with their id");
+        rule_load_error_done(&err);
+
+        /* a duplicate id across files is an error too */
+        r = load_text(s, "dup2.rules", "t.good disconnect x$\n", &err);
+        TAP_IS_INT(r, -EBADMSG, "duplicate id across files");
+        TAP_IS_STR(err.message, "duplicate rule id 't.good'", "... names the id");
+        rule_load_error_done(&err);
+
+        r = rule_set_load_file(s, "/nonexistent/x.rules", &err);
+        TAP_IS_INT(r, -ENOENT, "missing file: -ENOENT");
+        TAP_IS_STR(err.file, "/nonexistent/x.rules", "... error names the file");
+        TAP_IS_INT(err.line, 0, "... with line 0");
+        rule_load_error_done(&err);
+        rule_load_error_done(&err); /* idempotent */
+}
+
+static void test_load_dir(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        char dir[600];
+        struct event ev;
+        int r;
+
+        (void) snprintf(dir, sizeof(dir), "%s/d", tmpdir);
+        if (mkdir(dir, 0700) < 0)
+                tap_diag("mkdir %s: %s", dir, strerror(errno));
+        /* both match "x 1"; files load in name order, so 10-first wins over 20-second */
+        (void) write_file("d/20-second.rules", "t.second disconnect x (?<port>\\d+)$\n");
+        (void) write_file("d/10-first.rules", "t.first disconnect x (?<port>\\d)$\n");
+        (void) write_file("d/30-ignored.txt", "t.ignored disconnect (\n");
+        (void) write_file("d/.hidden.rules", "t.hidden disconnect (\n");
+
+        r = rule_set_load_dir(s, dir, &err);
+        TAP_IS_INT(r, 0, "load_dir ignores non-.rules and hidden files");
+        TAP_IS_INT(rule_set_size(s), 2, "two rules from the directory");
+        TAP_IS_STR(rule_set_rule_id(s, 0), "t.first", "files in name order");
+        r = rule_set_match(s, "x 1", 3, &ev);
+        TAP_IS_INT(r, 1, "match");
+        TAP_IS_STR(ev.rule_id, "t.first", "first file's rule wins");
+        r = rule_set_match(s, "x 12", 4, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.second",
+                   "second file's rule when the first fails");
+
+        r = rule_set_load_dir(s, "/nonexistent-dir", &err);
+        TAP_IS_INT(r, -ENOENT, "missing directory: -ENOENT");
+        TAP_IS_STR(err.file, "/nonexistent-dir", "... error names the directory");
+        rule_load_error_done(&err);
+}
+
+static void test_prefix_one(const char *pattern, const char *want) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        _cleanup_free_ char *line = NULL;
+        struct strview p = {};
+        int r;
+
+        if (asprintf(&line, "t.p disconnect %s\n", pattern) < 0)
+                exit(EXIT_FAILURE);
+        r = load_text(s, "prefix.rules", line, &err);
+        if (r < 0)
+                tap_diag("%s:%u: %s", err.file, err.line, err.message);
+        rule_load_error_done(&err);
+        r = rule_set_get_prefix(s, "t.p", &p);
+        if (!tap_ok(r == 0 && strview_eq_str(p, want), "prefix of '%s' is '%s'", pattern, want))
+                tap_diag("got '%.*s'", (int) p.len, p.ptr ?: "");
+}
+
+static void test_prefixes(void) {
+        test_prefix_one("Accepted key (?<key_type>\\S+) x$", "Accepted key ");
+        test_prefix_one("error: Refused by key options(?: at (?<location>.+))?$",
+                        "error: Refused by key options");
+        test_prefix_one("pam_unix\\(sshd:session\\): session closed$",
+                        "pam_unix(sshd:session): session closed");
+        test_prefix_one("\\[preauth\\] x", "[preauth] x");
+        test_prefix_one("a\\.b\\ c", "a.b c");
+        test_prefix_one("Connection closed?", "Connection close");
+        test_prefix_one("abc*", "ab");
+        test_prefix_one("abc+", "ab");
+        test_prefix_one("ab{2}", "a");
+        test_prefix_one("ab\\d", "ab");
+        test_prefix_one("ab\\Qc|d\\E", "ab");
+        test_prefix_one("ab.c", "ab");
+        test_prefix_one("ab|cd", "");
+        test_prefix_one("ab[|]c(x|y)", "ab");
+        test_prefix_one("ab\\|c", "ab|c");
+        test_prefix_one("(?:ab)c", "");
+        test_prefix_one("[ab]c", "");
+        test_prefix_one(".*foo", "");
+        test_prefix_one("^abc", "");
+}
+
+static void test_dispatch(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        _cleanup_(rule_set_freep) struct rule_set *s2 = rule_set_new();
+        struct rule_load_error err = {};
+        struct rule_set_stats st;
+        struct event ev;
+        int r;
+
+        r = load_text(s, "order1.rules",
+                      "t.acc-zzz disconnect Accepted zzz (?<port>\\d+)$\n"
+                      "t.any disconnect (?<reason>.*) special$\n"
+                      "t.acc disconnect Accepted special$\n"
+                      "t.empty disconnect (?:)$\n",
+                      &err);
+        TAP_IS_INT(r, 0, "dispatch rules load");
+
+        r = rule_set_match(s, "Accepted special", 16, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.any",
+                   "empty-prefix rule tried before a later prefixed rule (file order)");
+        TAP_IS_STR(r == 1 && ev.field[EVENT_FIELD_REASON].ptr ? "set" : NULL, "set",
+                   "... with its capture");
+        r = rule_set_match(s, "Zebra special", 13, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.any", "empty-prefix rule tried on any byte");
+        r = rule_set_match(s, "Accepted zzz 7", 14, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.acc-zzz", "prefixed rule matches");
+
+        rule_set_get_stats(s, &st);
+        {
+                uint64_t before = st.attempts;
+
+                r = rule_set_match(s, "Accepted nothing", 16, &ev);
+                TAP_IS_INT(r, 0, "no rule matches 'Accepted nothing'");
+                rule_set_get_stats(s, &st);
+                /* t.acc-zzz and t.acc fail the prefix memcmp: the two empty-prefix rules run */
+                TAP_IS_INT(st.attempts - before, 2, "only rules whose prefix fits were run");
+        }
+        r = rule_set_match(s, "", 0, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.empty", "empty message tries empty-prefix rules");
+
+        r = load_text(s2, "order2.rules",
+                      "t.acc disconnect Accepted special$\n"
+                      "t.any disconnect .* special$\n",
+                      &err);
+        TAP_IS_INT(r, 0, "reversed rules load");
+        r = rule_set_match(s2, "Accepted special", 16, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.acc", "prefixed rule first in file wins");
+        rule_set_get_stats(s2, &st);
+        TAP_IS_INT(st.attempts, 1, "first candidate matched: one pattern run");
+        TAP_IS_INT(st.matched, 1, "matched counted");
+}
+
+static void test_match_limit(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        _cleanup_(rule_set_freep) struct rule_set *s2 = rule_set_new();
+        struct rule_load_error err = {};
+        struct rule_set_stats st;
+        const char *msg = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac";
+        struct event ev = { .rule_id = "untouched" };
+        int r;
+
+        /* nested quantifiers: exponential backtracking on a near miss */
+        r = load_text(s, "evil.rules", "t.evil disconnect (?:a|aa)+(?:a|aa)+(?:b|x)\n", &err);
+        TAP_IS_INT(r, 0, "pathological rule loads");
+        r = rule_set_match(s, msg, strlen(msg), &ev);
+        TAP_IS_INT(r, -ELOOP, "match limit hit: -ELOOP");
+        TAP_IS_STR(ev.rule_id, "untouched", "*ret not written on -ELOOP");
+        rule_set_get_stats(s, &st);
+        TAP_IS_INT(st.match_limit, 1, "match limit counted");
+
+        /* a later rule still gets its chance */
+        r = load_text(s2, "evil2.rules",
+                      "t.evil disconnect (?:a|aa)+(?:a|aa)+(?:b|x)\n"
+                      "t.fine disconnect a+c\n",
+                      &err);
+        TAP_IS_INT(r, 0, "pathological + fine rules load");
+        r = rule_set_match(s2, msg, strlen(msg), &ev);
+        TAP_IS_INT(r, 1, "a later rule matches after one hit the limit");
+        TAP_IS_STR(ev.rule_id, "t.fine", "... the later rule");
+}
+
+static void test_bounds(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        _cleanup_free_ char *big = NULL;
+        const char buf[] = "User child is on pid 42XYZ";
+        const char nul[] = "Invalid user a\0b from 198.51.100.7 port 5";
+        struct event ev;
+        int r;
+
+        r = load_text(s, "bounds.rules",
+                      "t.child user-child User child is on pid (?<child_pid>\\d+)$\n"
+                      "t.inv invalid-user Invalid user (?<user>.*) from (?<addr>\\S+) port "
+                      "(?<port>\\d+)(?<preauth> \\[preauth\\])?$\n",
+                      &err);
+        TAP_IS_INT(r, 0, "bounds rules load");
+
+        r = rule_set_match(s, buf, strlen("User child is on pid 42"), &ev);
+        TAP_IS_INT(r, 1, "only len bytes are matched (not NUL-terminated)");
+        TAP_IS_INT(ev.field[EVENT_FIELD_CHILD_PID].len, 2, "child_pid view is '42'");
+        tap_ok(ev.field[EVENT_FIELD_CHILD_PID].ptr == buf + 21, "views point into the message");
+
+        r = rule_set_match(s, nul, sizeof(nul) - 1, &ev);
+        TAP_IS_INT(r, 1, "NUL byte inside a message");
+        TAP_IS_INT(ev.field[EVENT_FIELD_USER].len, 3, "user view includes the NUL");
+        tap_ok(ev.field[EVENT_FIELD_PREAUTH].ptr == NULL, "absent capture has ptr NULL");
+        tap_ok(ev.field[EVENT_FIELD_FINGERPRINT].ptr == NULL, "unused field has ptr NULL");
+
+        big = malloc(8193);
+        if (!big)
+                exit(EXIT_FAILURE);
+        memset(big, 'a', 8193);
+        r = rule_set_match(s, big, 8193, &ev);
+        TAP_IS_INT(r, -E2BIG, "message over 8192 bytes: -E2BIG");
+        r = rule_set_match(s, big, 8192, &ev);
+        TAP_IS_INT(r, 0, "8192 bytes are matched");
+}
+
+static void test_shipped_rules(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        _cleanup_free_ char *dir = NULL;
+        struct rule_load_error err = {};
+        const char *src = getenv("SOURCE_DIR");
+        const char *msg = "Starting session: forced-command (key-option) 'echo x' for root from "
+                          "1.2.3.4 port 22 id 0' for kttest from 127.0.0.1 port 54914 id 0";
+        const char *vmsg = "session.c:do_exec():712 (bin=sshd-session, pid=7050): Starting "
+                           "session: shell for alice from 203.0.113.9 port 55856 id 3";
+        struct event ev;
+        int r;
+
+        if (asprintf(&dir, "%s/rules", src ?: ".") < 0)
+                exit(EXIT_FAILURE);
+        r = rule_set_load_dir(s, dir, &err);
+        if (!tap_ok(r == 0 && rule_set_size(s) > 40, "shipped rules load from %s", dir))
+                tap_diag("%s:%u: %s", err.file ?: "?", err.line, err.message ?: "?");
+        rule_load_error_done(&err);
+
+        r = rule_set_match(s, msg, strlen(msg), &ev);
+        TAP_IS_INT(r, 1, "injected forced command matches");
+        TAP_IS_INT(ev.kind, EVENT_SESSION_START, "... as session-start");
+        TAP_IS_STR(ev.rule_id, "sshd.session.start-forced-command", "... with the full rule");
+#define FIELD_IS(f, want, name)                                                                    \
+        do {                                                                                       \
+                _cleanup_free_ char *_v = strview_dup(ev.field[f]);                                \
+                TAP_IS_STR(_v, want, name);                                                        \
+        } while (0)
+        FIELD_IS(EVENT_FIELD_USER, "kttest", "injection: user from the real tail");
+        FIELD_IS(EVENT_FIELD_ADDR, "127.0.0.1", "injection: addr from the real tail");
+        FIELD_IS(EVENT_FIELD_PORT, "54914", "injection: port from the real tail");
+        FIELD_IS(EVENT_FIELD_SESSION_ID, "0", "injection: session id");
+        FIELD_IS(EVENT_FIELD_COMMAND, "echo x' for root from 1.2.3.4 port 22 id 0",
+                 "injection: command keeps the injected text");
+        FIELD_IS(EVENT_FIELD_FORCED_BY, "key-option", "forced_by");
+        FIELD_IS(EVENT_FIELD_SESSION_TYPE, "forced-command", "session_type");
+        tap_ok(!ev.field[EVENT_FIELD_TTY].ptr, "no tty");
+
+        r = rule_set_match(s, vmsg, strlen(vmsg), &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "sshd.session.start", "LogVerbose tag skipped");
+        FIELD_IS(EVENT_FIELD_SESSION_ID, "3", "... fields after the tag");
+        tap_ok(ev.field[EVENT_FIELD_USER].ptr == strstr(vmsg, "alice"),
+               "... views still point into the message");
+#undef FIELD_IS
+}
+
+static void remove_tree(void) {
+        static const char *const names[] = {
+                "broken.rules", "kind.rules", "capture.rules", "dup.rules", "nopattern.rules",
+                "nokind.rules", "badid.rules", "captures.rules", "long.rules", "many.rules",
+                "empty.rules", "comments.rules", "good.rules", "bad.rules", "dup2.rules", "prefix.rules",
+                "order1.rules", "order2.rules", "evil.rules", "evil2.rules", "bounds.rules",
+                "d/20-second.rules", "d/10-first.rules", "d/30-ignored.txt", "d/.hidden.rules",
+                "d",
+        };
+        char path[512];
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                (void) snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
+                (void) remove(path);
+        }
+        (void) rmdir(tmpdir);
+}
+
+int main(void) {
+        if (!mkdtemp(tmpdir)) {
+                printf("1..0 # SKIP cannot create a temporary directory\n");
+                return 0;
+        }
+
+        test_load_errors();
+        test_load_ok();
+        test_load_dir();
+        test_prefixes();
+        test_dispatch();
+        test_match_limit();
+        test_bounds();
+        test_shipped_rules();
+
+        remove_tree();
+        return tap_done();
+}
