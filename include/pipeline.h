@@ -3,7 +3,10 @@
 
 /*
  * The pipeline wires the stages for one stream of records: provenance (trust) → rules → correlator
- * → policy → the alert callback. keytrail's commands and the tests drive it the same way, so a test
+ * → policy → the alert callback. Entries are told apart by the program they claim to come from
+ * (SYSLOG_IDENTIFIER): sshd's go through the rules and the correlator; keytrail-gate's carry
+ * structured fields (gate-log.h) and are joined to their sshd connection by SSH_CONNECTION; those of
+ * other forced-command wrappers (sshdo) go through the rules and are joined by user and address. keytrail's commands and the tests drive it the same way, so a test
  * exercises exactly what a user runs. Borrows the rule set and baseline; owns the correlator and
  * the policy.
  */
@@ -20,7 +23,9 @@
 struct pipeline_config {
         struct rule_set *rules;            /* borrowed */
         const struct baseline *baseline;   /* borrowed */
-        struct trust_config trust;         /* borrowed lists */
+        char **sshd_identifiers;           /* borrowed; SYSLOG_IDENTIFIERs that claim to be sshd */
+        struct trust_config trust;         /* borrowed lists: who may write sshd's lines */
+        struct trust_config gate_trust;    /* borrowed lists: who may write keytrail-gate's */
         uint64_t session_timeout_usec;
         unsigned max_connections;
         alert_fn emit;
@@ -28,8 +33,11 @@ struct pipeline_config {
 };
 
 struct pipeline_stats {
-        uint64_t records, matched, unmatched, spoofed, match_errors;
+        uint64_t records, matched, unmatched, spoofed, match_errors, gate, wrapper;
 };
+
+/* The SYSLOG_IDENTIFIERs of the forced-command wrappers keytrail reads, NULL-terminated. */
+extern const char *const pipeline_wrapper_identifiers[];
 
 struct pipeline;
 

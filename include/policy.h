@@ -42,5 +42,26 @@ int policy_decide(void *policy, enum decision d, struct conn *c, struct conn_ses
 _warn_unused_ int policy_spoofed(struct policy *p, const struct log_record *rec,
                                  const struct event *ev, enum trust_verdict v);
 
+/* What a forced-command wrapper (keytrail-gate, sshdo, ...) refused. Borrowed strings. */
+struct rejection {
+        const char *program;      /* the wrapper's SYSLOG_IDENTIFIER */
+        const char *user;
+        const char *addr;
+        int port;                 /* -1 unknown */
+        const char *command;      /* the client's request (SSH_ORIGINAL_COMMAND) */
+        const char *reason;
+        const char *fingerprint;  /* the key, when the wrapper knew it */
+        const char *key_type;
+        const char *rule_id;
+};
+
+/*
+ * A wrapper refused a command: raise command-rejected, once per session. c is the sshd connection
+ * the refusal belongs to, or NULL when keytrail has not seen it; rec is the wrapper's entry.
+ */
+_warn_unused_ int policy_command_rejected(struct policy *p, struct conn *c,
+                                          const struct log_record *rec,
+                                          const struct rejection *rj);
+
 /* Alerts raised so far. */
 uint64_t policy_alerts(const struct policy *p);

@@ -40,6 +40,7 @@ struct conn_session {
         pid_t pid;         /* the PID that logged it */
         uint64_t usec;
         char *cursor;      /* owned */
+        char *requested;   /* owned: what the client asked for, when a gate (keytrail-gate) said */
         unsigned alerted;  /* bit per enum alert_type already raised for this session */
 };
 
@@ -126,9 +127,19 @@ _warn_unused_ int correlator_observe(struct correlator *c, const struct log_reco
 /* Advance log time without an event (e.g. an untrusted or unmatched line, or a live idle tick). */
 _warn_unused_ int correlator_advance(struct correlator *c, uint64_t usec);
 
-/* Find the open connection of a host (machine id) with this remote address and port. */
-struct conn *correlator_find_by_addr(struct correlator *c, const char *machine_id,
-                                     const char *addr, int port);
+/*
+ * The open connection of a host (machine id; NULL: any) with this remote address, port (-1: any)
+ * and user (NULL: any); the most recently active one when several match. For lines of other
+ * programs (forced-command wrappers) that name the connection by SSH_CONNECTION or SSH_CLIENT.
+ */
+struct conn *correlator_find(struct correlator *c, const char *machine_id, const char *user,
+                             const char *addr, int port);
+
+/* The connection's most recent session, or NULL. */
+struct conn_session *conn_last_session(struct conn *x);
+
+/* Record what a wrapper said the client requested on session s. Returns 0, -ENOMEM. */
+_warn_unused_ int conn_session_set_requested(struct conn_session *s, const char *requested);
 
 /* Open connections now. */
 unsigned correlator_size(const struct correlator *c);

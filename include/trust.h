@@ -17,6 +17,7 @@
 struct trust_config {
         char **exes;  /* borrowed, NULL-terminated: trusted _EXE paths */
         char **comms; /* borrowed, NULL-terminated: trusted _COMM names (used when _EXE is absent) */
+        bool ignore_exe; /* judge by _COMM alone (scripts: _EXE is their interpreter) */
 };
 
 enum trust_verdict {

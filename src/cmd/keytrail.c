@@ -18,6 +18,7 @@
 #include "alert.h"
 #include "baseline.h"
 #include "config.h"
+#include "gate-log.h"
 #include "pipeline.h"
 #include "rules.h"
 #include "source.h"
@@ -61,6 +62,15 @@ static const char *const default_exes[] = {
 };
 
 static const char *const default_comms[] = { "sshd", "sshd-session", "sshd-auth", NULL };
+
+/* Where keytrail-gate is installed; --trusted-exe adds more (e.g. a build tree's). */
+static const char *const default_gate_exes[] = {
+        BINDIR "/keytrail-gate",
+        "/usr/bin/keytrail-gate",
+        "/usr/local/bin/keytrail-gate",
+        NULL,
+};
+static const char *const gate_comms[] = { "keytrail-gate", NULL };
 
 static void log_error(const char *fmt, ...) _printf_(1, 2);
 static void log_error(const char *fmt, ...) {
@@ -382,14 +392,30 @@ static int cmd_scan(void) {
         struct log_record rec = {};
         struct output out = {};
         char *exes[ELEMENTSOF(default_exes) + ARGS_MAX + 1];
-        size_t n = 0;
+        char *gate_exes[ELEMENTSOF(default_gate_exes) + ARGS_MAX + 1];
+        char *idents[ARGS_MAX + ELEMENTSOF(default_identifiers) + 8];
+        char **sshd_idents = n_identifiers > 0 ? arg_identifiers : (char **) default_identifiers;
+        size_t n = 0, ng = 0, ni = 0;
         int r;
 
         for (const char *const *i = default_exes; *i; i++)
                 exes[n++] = (char *) *i;
-        for (size_t i = 0; i < n_exes; i++)
+        for (const char *const *i = default_gate_exes; *i; i++)
+                gate_exes[ng++] = (char *) *i;
+        for (size_t i = 0; i < n_exes; i++) {
                 exes[n++] = arg_exes[i];
-        exes[n] = NULL;
+                gate_exes[ng++] = arg_exes[i];
+        }
+        exes[n] = gate_exes[ng] = NULL;
+
+        /* The journal matches: sshd's identifiers, the gate's and the wrappers'. */
+        for (char **i = sshd_idents; *i; i++)
+                idents[ni++] = *i;
+        idents[ni++] = (char *) GATE_SYSLOG_IDENTIFIER;
+        for (const char *const *i = pipeline_wrapper_identifiers; *i && ni < ELEMENTSOF(idents) - 1;
+             i++)
+                idents[ni++] = (char *) *i;
+        idents[ni] = NULL;
 
         r = load_rules(&rules);
         if (r < 0)
@@ -413,8 +439,7 @@ static int cmd_scan(void) {
                 &(struct journal_source_options){
                         .directory = arg_directory,
                         .files = n_files > 0 ? arg_files : NULL,
-                        .identifiers = n_identifiers > 0 ? arg_identifiers
-                                                         : (char **) default_identifiers,
+                        .identifiers = idents,
                         .since_usec = arg_since,
                         .until_usec = arg_until,
                 },
@@ -435,7 +460,9 @@ static int cmd_scan(void) {
         r = pipeline_new(&(struct pipeline_config){
                                  .rules = rules,
                                  .baseline = baseline,
+                                 .sshd_identifiers = sshd_idents,
                                  .trust = { .exes = exes, .comms = (char **) default_comms },
+                                 .gate_trust = { .exes = gate_exes, .comms = (char **) gate_comms },
                                  .session_timeout_usec = arg_session_timeout,
                                  .max_connections = arg_max_connections,
                                  .emit = emit_alert,

@@ -58,6 +58,7 @@ static void session_done(struct conn_session *s) {
         free(s->forced_by);
         free(s->command);
         free(s->cursor);
+        free(s->requested);
         *s = (struct conn_session){};
 }
 
@@ -429,13 +430,28 @@ static struct conn *find_by_tuple(struct correlator *c, unsigned host_idx, struc
         return NULL;
 }
 
-struct conn *correlator_find_by_addr(struct correlator *c, const char *machine_id,
-                                     const char *addr, int port) {
+struct conn *correlator_find(struct correlator *c, const char *machine_id, const char *user,
+                             const char *addr, int port) {
         for (struct conn *x = c->lru_tail; x; x = x->lru_prev)
-                if (x->port == port && streq_ptr(x->addr, addr) &&
+                if ((port < 0 || x->port == port) && streq_ptr(x->addr, addr) &&
+                    (!user || streq_ptr(x->user, user)) &&
                     (!machine_id || streq(x->machine_id, machine_id)))
                         return x;
         return NULL;
+}
+
+struct conn_session *conn_last_session(struct conn *x) {
+        return x->n_sessions > 0 ? &x->sessions[x->n_sessions - 1] : NULL;
+}
+
+int conn_session_set_requested(struct conn_session *s, const char *requested) {
+        char *n = strdup(requested);
+
+        if (!n)
+                return -ENOMEM;
+        free(s->requested);
+        s->requested = n;
+        return 0;
 }
 
 /* The connection a user-child line belongs to. */
@@ -465,6 +481,7 @@ static int on_session_start(struct correlator *c, struct conn *x, const struct l
                             const struct event *ev) {
         struct conn_session *s;
         struct decision_ctx ctx = { .usec = rec->realtime_usec, .rule_id = ev->rule_id };
+        struct strview command;
         uint64_t id;
         int r;
 
@@ -480,14 +497,27 @@ static int on_session_start(struct correlator *c, struct conn *x, const struct l
         *s = (struct conn_session){ .id = -1, .pid = record_pid(rec), .usec = rec->realtime_usec };
         if (strview_to_u64(ev->field[EVENT_FIELD_SESSION_ID], INT32_MAX, &id) >= 0)
                 s->id = (int) id;
+        command = ev->field[EVENT_FIELD_COMMAND];
         s->truncated = !ev->field[EVENT_FIELD_ADDR].ptr;
+        if (!s->truncated && command.ptr && x->addr && x->port >= 0 &&
+            (!strview_eq_str(ev->field[EVENT_FIELD_ADDR], x->addr) ||
+             parse_port(ev->field[EVENT_FIELD_PORT]) != x->port)) {
+                /* The PID link says which connection this is, and the tail disagrees: the
+                 * command (from the user's own authorized_keys) carries a fake tail and the line
+                 * was cut after it. Everything from the command's start is its prefix. */
+                struct strview msg = record_field(rec, RECORD_MESSAGE);
+
+                command.len = (size_t) (msg.ptr + msg.len - command.ptr);
+                s->truncated = true;
+                s->id = -1;
+        }
         r = dup_field(&s->type, ev->field[EVENT_FIELD_SESSION_TYPE]);
         if (r < 0)
                 return r;
         r = dup_field(&s->forced_by, ev->field[EVENT_FIELD_FORCED_BY]);
         if (r < 0)
                 return r;
-        r = dup_field(&s->command, ev->field[EVENT_FIELD_COMMAND]);
+        r = dup_field(&s->command, command);
         if (r < 0)
                 return r;
         r = cursor_of(rec, &s->cursor);

@@ -37,10 +37,12 @@ enum trust_verdict trust_check(const struct trust_config *c, const struct log_re
         uid_t uid;
         bool root = record_uid(r, &uid) >= 0 && uid == 0;
 
-        if (exe) {
+        if (exe && !c->ignore_exe) {
                 if (!in_list(c->exes, exe))
                         return TRUST_BAD_EXE;
-        } else if (comm) {
+        } else if (comm || c->ignore_exe) {
+                if (!comm)
+                        return TRUST_BAD_COMM;
                 if (!in_list(c->comms, comm))
                         return TRUST_BAD_COMM;
         }

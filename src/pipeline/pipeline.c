@@ -3,9 +3,24 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "gate-log.h"
 #include "pipeline.h"
 #include "session.h"
+
+/* Forced-command wrappers that log their refusals to syslog; their rules are in rules/. They run
+ * as the user, through an interpreter, so only _COMM (the script's name) says who wrote a line. */
+const char *const pipeline_wrapper_identifiers[] = { "sshdo", NULL };
+static const char *const wrapper_comms[] = { "sshdo", NULL };
+static const char *const default_sshd_identifiers[] = { "sshd", "sshd-session", "sshd-auth", NULL };
+
+enum program {
+        PROGRAM_SSHD,
+        PROGRAM_GATE,
+        PROGRAM_WRAPPER,
+        PROGRAM_OTHER,
+};
 
 struct pipeline {
         struct pipeline_config cfg;
@@ -49,13 +64,157 @@ struct pipeline *pipeline_free(struct pipeline *p) {
         return NULL;
 }
 
+static bool in_list(char *const *l, const char *s) {
+        for (; s && l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+static enum program classify(const struct pipeline *p, const char *ident) {
+        if (!ident)
+                return PROGRAM_OTHER;
+        if (in_list(p->cfg.sshd_identifiers ?: (char **) default_sshd_identifiers, ident))
+                return PROGRAM_SSHD;
+        if (streq(ident, GATE_SYSLOG_IDENTIFIER))
+                return PROGRAM_GATE;
+        if (in_list((char **) pipeline_wrapper_identifiers, ident))
+                return PROGRAM_WRAPPER;
+        return PROGRAM_OTHER;
+}
+
+/* "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" -> the client's address and port. */
+static int parse_ssh_connection(const char *s, char *ret_addr, size_t size, int *ret_port) {
+        const char *sp;
+        uint64_t port;
+
+        if (!s)
+                return -ENOENT;
+        sp = strchr(s, ' ');
+        if (!sp || sp == s || (size_t) (sp - s) >= size)
+                return -EBADMSG;
+        if (strview_to_u64((struct strview){ sp + 1, strcspn(sp + 1, " ") }, 65535, &port) < 0)
+                return -EBADMSG;
+        memcpy(ret_addr, s, (size_t) (sp - s));
+        ret_addr[sp - s] = 0;
+        *ret_port = (int) port;
+        return 0;
+}
+
+static int feed_gate(struct pipeline *p, const struct log_record *rec) {
+        const char *verdict = record_str(rec, RECORD_KEYTRAIL_VERDICT);
+        const char *msgid = record_str(rec, RECORD_MESSAGE_ID);
+        char addr[256] = "";
+        int port = -1, r;
+        enum trust_verdict v;
+        struct conn *c = NULL;
+
+        p->stats.gate++;
+        v = trust_check(&p->cfg.gate_trust, rec, false);
+        if (v != TRUST_OK) {
+                p->stats.spoofed++;
+                r = policy_spoofed(p->policy, rec, NULL, v);
+                if (r < 0)
+                        return r;
+                return correlator_advance(p->correlator, rec->realtime_usec);
+        }
+        r = correlator_advance(p->correlator, rec->realtime_usec);
+        if (r < 0)
+                return r;
+        if (parse_ssh_connection(record_str(rec, RECORD_SSH_CONNECTION), addr, sizeof(addr),
+                                 &port) >= 0)
+                c = correlator_find(p->correlator, record_str(rec, RECORD_MACHINE_ID), NULL, addr,
+                                    port);
+
+        if (streq_ptr(verdict, "allowed") || streq_ptr(msgid, GATE_MESSAGE_ID_ALLOWED)) {
+                struct conn_session *s = c ? conn_last_session(c) : NULL;
+                const char *cmd = record_str(rec, RECORD_SSH_ORIGINAL_COMMAND);
+
+                if (s && cmd)
+                        return conn_session_set_requested(s, cmd);
+                return 0;
+        }
+        if (!streq_ptr(verdict, "rejected") && !streq_ptr(msgid, GATE_MESSAGE_ID_REJECTED))
+                return 0;
+        return policy_command_rejected(
+                p->policy, c, rec,
+                &(struct rejection){
+                        .program = GATE_SYSLOG_IDENTIFIER,
+                        .user = record_str(rec, RECORD_USER),
+                        .addr = addr[0] ? addr : NULL,
+                        .port = port,
+                        .command = record_str(rec, RECORD_SSH_ORIGINAL_COMMAND),
+                        .reason = record_str(rec, RECORD_KEYTRAIL_REASON),
+                        .fingerprint = record_str(rec, RECORD_KEYTRAIL_FINGERPRINT),
+                        .key_type = record_str(rec, RECORD_KEYTRAIL_KEY_TYPE),
+                });
+}
+
+static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const char *ident) {
+        struct strview msg = record_field(rec, RECORD_MESSAGE);
+        const struct trust_config t = { .comms = (char **) wrapper_comms, .ignore_exe = true };
+        _cleanup_free_ char *user = NULL, *addr = NULL, *cmd = NULL, *reason = NULL;
+        struct event ev;
+        struct conn *c;
+        enum trust_verdict v;
+        int m, r;
+
+        p->stats.wrapper++;
+        r = correlator_advance(p->correlator, rec->realtime_usec);
+        if (r < 0 || !msg.ptr)
+                return r;
+        m = rule_set_match(p->cfg.rules, msg.ptr, msg.len, &ev);
+        if (m < 0)
+                p->stats.match_errors++;
+        if (m <= 0 || ev.kind != EVENT_WRAPPER_REJECTED) {
+                p->stats.unmatched++;
+                return 0;
+        }
+        v = trust_check(&t, rec, false);
+        if (v != TRUST_OK) {
+                p->stats.spoofed++;
+                return policy_spoofed(p->policy, rec, &ev, v);
+        }
+        p->stats.matched++;
+        user = strview_dup(ev.field[EVENT_FIELD_USER]);
+        addr = strview_dup(ev.field[EVENT_FIELD_ADDR]);
+        cmd = strview_dup(ev.field[EVENT_FIELD_COMMAND]);
+        reason = strview_dup(ev.field[EVENT_FIELD_REASON]);
+        /* Wrappers name the client's address but not its port: the user's most recent connection
+         * from that address on this host is the one. */
+        c = addr ? correlator_find(p->correlator, record_str(rec, RECORD_MACHINE_ID), user, addr, -1)
+                 : NULL;
+        return policy_command_rejected(p->policy, c, rec,
+                                       &(struct rejection){
+                                               .program = ident,
+                                               .user = user,
+                                               .addr = addr,
+                                               .port = -1,
+                                               .command = cmd,
+                                               .reason = reason,
+                                               .rule_id = ev.rule_id,
+                                       });
+}
+
 int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
         struct strview msg = record_field(rec, RECORD_MESSAGE);
+        const char *ident = record_str(rec, RECORD_SYSLOG_IDENTIFIER);
         struct event ev;
         enum trust_verdict v;
         int r, m = 0;
 
         p->stats.records++;
+        switch (classify(p, ident)) {
+        case PROGRAM_GATE:
+                return feed_gate(p, rec);
+        case PROGRAM_WRAPPER:
+                return feed_wrapper(p, rec, ident);
+        case PROGRAM_OTHER:
+                /* Not ours (a --file with everything in it): time still passes. */
+                return correlator_advance(p->correlator, rec->realtime_usec);
+        case PROGRAM_SSHD:
+                break;
+        }
         if (msg.ptr) {
                 m = rule_set_match(p->cfg.rules, msg.ptr, msg.len, &ev);
                 if (m < 0) {

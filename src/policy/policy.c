@@ -275,6 +275,75 @@ int policy_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
         }
 }
 
+int policy_command_rejected(struct policy *p, struct conn *c, const struct log_record *rec,
+                            const struct rejection *rj) {
+        _cleanup_free_ char *cursor = NULL;
+        struct conn_session *s = c ? conn_last_session(c) : NULL;
+        const struct baseline_entry *e = NULL;
+        struct alert a;
+        int r;
+
+        r = record_cursor(rec, &cursor);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (c) {
+                struct decision_ctx ctx = { .usec = rec->realtime_usec, .rule_id = rj->rule_id };
+
+                alert_from_conn(&a, ALERT_COMMAND_REJECTED, c, &ctx);
+                if (!a.user)
+                        a.user = rj->user;
+                if (!a.fingerprint) {
+                        a.fingerprint = rj->fingerprint;
+                        a.key_type = rj->key_type;
+                }
+                if (a.fingerprint && a.user)
+                        e = baseline_lookup(p->cfg.baseline, a.fingerprint, a.user, c->key_location,
+                                            NULL);
+                add_evidence(&a, c->accept_cursor);
+                if (s) {
+                        a.session_type = s->type;
+                        a.session_id = s->id;
+                        add_evidence(&a, s->cursor);
+                }
+        } else {
+                a = (struct alert){
+                        .type = ALERT_COMMAND_REJECTED,
+                        .time_usec = rec->realtime_usec,
+                        .host = record_str(rec, RECORD_HOSTNAME) ?: record_str(rec, RECORD_MACHINE_ID),
+                        .machine_id = record_str(rec, RECORD_MACHINE_ID),
+                        .boot_id = record_str(rec, RECORD_BOOT_ID),
+                        .user = rj->user,
+                        .fingerprint = rj->fingerprint,
+                        .key_type = rj->key_type,
+                        .source_ip = rj->addr,
+                        .source_port = rj->port,
+                        .session_id = -1,
+                        .rule_id = rj->rule_id,
+                };
+                if (a.fingerprint && a.user)
+                        e = baseline_lookup(p->cfg.baseline, a.fingerprint, a.user, NULL, NULL);
+        }
+        a.observed_command = rj->command;
+        a.expected_command = e ? e->key->command : NULL;
+        a.reason = rj->reason;
+        add_evidence(&a, cursor);
+        (void) snprintf(a.message, sizeof(a.message),
+                        "%s refused the command '%s' asked for by key %s of account '%s' from %s%s%s.",
+                        rj->program, rj->command ?: "(none: an interactive login)",
+                        a.fingerprint ?: "(unknown key)", a.user ?: "?",
+                        a.source_ip ?: "an unknown address", rj->reason ? ": " : "",
+                        rj->reason ?: "");
+        if (s) {
+                if (s->alerted & (1u << ALERT_COMMAND_REJECTED))
+                        return 0;
+                s->alerted |= 1u << ALERT_COMMAND_REJECTED;
+                return emit(p, &a);
+        }
+        if (c)
+                return emit_conn(p, c, &a);
+        return emit(p, &a);
+}
+
 int policy_spoofed(struct policy *p, const struct log_record *rec, const struct event *ev,
                    enum trust_verdict v) {
         _cleanup_free_ char *cursor = NULL, *user = NULL, *addr = NULL, *fp = NULL, *kt = NULL;

@@ -17,6 +17,9 @@ KEYS = {
     "intruder": "AAAAC3NzaC1lZDI1NTE5AAAAIFlO5yWqyEGfJmrvB5p2M/kTr09Xy3Gf0HJ7+Q7ncDLZ",
     "other": "AAAAC3NzaC1lZDI1NTE5AAAAICb0TYZ/uWshYYfgXtBzt3kuUMAcgi71qqe0WVc8mtiK",
     "long": "AAAAC3NzaC1lZDI1NTE5AAAAIAcjF3W/FZCWfJtzqxuEAmMVBqgYc8D+Qo2YhgtQsp/R",
+    "gated": "AAAAC3NzaC1lZDI1NTE5AAAAIFZqab4Cz1zNmrwbSdyGEiA76YxF8YSvXeGV3RYmO/H/",
+    "sshdo": "AAAAC3NzaC1lZDI1NTE5AAAAIKvTVCnnIn9MrOxCvbcvNpSVOSY5kbqohABbeBXGn9uT",
+    "cut": "AAAAC3NzaC1lZDI1NTE5AAAAIEw6w5ZARUOHVW+kvgE5ir5U8NWjOtNxv2cb+sajzdLR",
 }
 
 
@@ -117,6 +120,24 @@ class Gen:
             self.add(at(), child, cuid, "Closing connection to %s port %d" % (ip, port), exe=False)
             self.add(at(), mpid, 0, "pam_unix(sshd:session): session closed for user %s" % user)
         return step[0]
+
+    def gate(self, t, pid, user, verdict, reason, cmd, ip, port, key, exe="/usr/bin/keytrail-gate",
+             comm="keytrail-gate"):
+        """A keytrail-gate decision, with the structured fields of include/gate-log.h."""
+        uid = UIDS[user]
+        f = {"__REALTIME_TIMESTAMP": str(t), "__MONOTONIC_TIMESTAMP": str(t - T0 + 5000000),
+             "_BOOT_ID": BOOT, "_MACHINE_ID": MACHINE, "_HOSTNAME": "mirror1",
+             "_TRANSPORT": "journal", "PRIORITY": "4" if verdict == "rejected" else "6",
+             "SYSLOG_IDENTIFIER": "keytrail-gate", "_PID": str(pid), "_UID": str(uid),
+             "_GID": str(uid), "_COMM": comm, "_EXE": exe,
+             "MESSAGE_ID": "2310f8af666e4183b58c41abe99bdf46" if verdict == "rejected"
+             else "d44ab9f14c0c4cf9a2c1f94d4ee07484",
+             "MESSAGE": "keytrail-gate %s the command '%s' for %s from %s port %d (%s)." % (
+                 "refused" if verdict == "rejected" else "allowed", cmd, user, ip, port, reason),
+             "KEYTRAIL_VERDICT": verdict, "KEYTRAIL_REASON": reason,
+             "SSH_ORIGINAL_COMMAND": cmd, "SSH_CONNECTION": "%s %d 10.0.0.4 22" % (ip, port),
+             "USER": user, "KEYTRAIL_FINGERPRINT": fp(key), "KEYTRAIL_KEY_TYPE": "ED25519"}
+        self.entries.append(f)
 
     def noise(self, t, msg="Server listening on 0.0.0.0 port 22.", pid=600):
         self.add(t, pid, 0, msg, ident="sshd", exe_path="/usr/sbin/sshd", comm="sshd")
@@ -271,8 +292,42 @@ def main():
     g.login(S(0), 8800, 8803, "mirror", "pull", "203.0.113.9", 51800,
             [("forced", "sh' for root from 1.2.3.4 port 22 id 0")],
             loc="/home/mirror/.ssh/authorized_keys:2")
+    # ... and one whose fake tail ends exactly where syslog cuts the line (500 bytes), so the line
+    # looks complete and the command before the fake tail equals the baseline's. Only the PID link
+    # (the tail's address and port disagree with the connection's) tells it apart.
+    prefix = "Starting session: forced-command (key-option) '"
+    fake = "' for root from 1.2.3.4 port 22 id 0"
+    base = ("rsync --server -vlogDtprze.iLsfxCIvu --delete . " +
+            " ".join("/srv/cut/d%03d" % i for i in range(100)))[:500 - len(prefix) - len(fake)]
+    g.login(S(10), 8810, 8813, "mirror", "cut", "203.0.113.9", 51801,
+            [("forced-cut", base + fake + "; rm -rf /srv")], loc="/home/mirror/.ssh/authorized_keys:7")
     g.write("injection")
+
+
+def gated_scenarios():
+    # 20. keytrail-gate and sshdo refusals, joined to their sshd connections.
+    g = Gen()
+    gate_cmd = "/usr/bin/keytrail-gate --rsync-dir /srv/mirror --write-only"
+    loc = "/home/mirror/.ssh/authorized_keys:5"
+    # allowed push: no alert
+    g.login(S(0), 9000, 9003, "mirror", "gated", "203.0.113.9", 52000, [("forced", gate_cmd)], loc=loc)
+    g.gate(S(0) + 9500, 9004, "mirror", "allowed", "rsync-dir", PUSH, "203.0.113.9", 52000, "gated")
+    # refused: a stolen key asks for /etc/shadow
+    g.login(S(10), 9010, 9013, "mirror", "gated", "198.51.100.23", 52001, [("forced", gate_cmd)], loc=loc)
+    g.gate(S(10) + 9500, 9014, "mirror", "rejected", "not-rsync", "cat /etc/shadow", "198.51.100.23", 52001, "gated")
+    # sshdo refuses a command; it names the client's address but not its port
+    g.login(S(20), 9020, 9023, "mirror", "sshdo", "198.51.100.24", 52002,
+            [("forced", "/usr/bin/sshdo backup")], loc="/home/mirror/.ssh/authorized_keys:6")
+    g.add(S(20) + 9500, 9024, 1001, 'type="disallowed" user="mirror" remoteip="198.51.100.24" label="backup" command="rm -rf /srv/mirror"',
+          ident="sshdo", exe_path="/usr/bin/python3.11", comm="sshdo")
+    # a gate refusal whose sshd lines keytrail never saw: alerted from the gate's own fields
+    g.gate(S(30), 9034, "mirror", "rejected", "wrong-direction", PULL, "198.51.100.25", 52003, "gated")
+    # a forged gate record (logger -t keytrail-gate): spoofed-entry, no command-rejected
+    g.add(S(40), 9040, 1000, "keytrail-gate refused the command 'x' for mirror",
+          ident="keytrail-gate", exe_path="/usr/bin/logger", comm="logger")
+    g.write("command-rejected")
 
 
 if __name__ == "__main__":
     main()
+    gated_scenarios()
