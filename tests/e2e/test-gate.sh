@@ -63,6 +63,8 @@ fi
 # the gate where the test account can run it
 install -d -m 755 "$KT_TMP/bin"
 install -m 755 "$BUILD_DIR/keytrail-gate" "$KT_TMP/bin/keytrail-gate"
+# keytrail trusts the gate's entries only from its installed paths: add this one.
+KT_SCAN_EXTRA="${KT_SCAN_EXTRA:-} --trusted-exe $KT_TMP/bin/keytrail-gate"
 GATE_DIR=$(kt_dir push gated)
 kt_key g
 kt_intend push "$(kt_line "command=\"$KT_TMP/bin/keytrail-gate --rsync-dir $GATE_DIR --write-only\",restrict" g)"
