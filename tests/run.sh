@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The whole test suite: builds keytrail twice (gcc with --werror; gcc with ASan+UBSan), runs every
-# meson suite (unit, parse, scan, gate, e2e) on the first and the fast suites on the second, and
+# meson suite (unit, parse, scan, integration, e2e) on the first and the fast suites on the second, and
 # ends with one line "N passed, N failed". Needs root for the end-to-end bed (real journald, sshd,
 # test accounts); see README.md. Usage: tests/run.sh [--no-e2e] [--no-sanitizers]
 set -u
@@ -35,7 +35,7 @@ if ! ninja -C build; then
 fi
 
 phase "tests"
-suites=(--suite unit --suite parse --suite scan --suite gate)
+suites=(--suite unit --suite parse --suite scan --suite integration)
 $e2e && suites+=(--suite e2e)
 meson test -C build --print-errorlogs "${suites[@]}"
 count build
@@ -48,7 +48,7 @@ if $san; then
         if ninja -C build-san; then
                 phase "tests under sanitizers"
                 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-                        meson test -C build-san --print-errorlogs --suite unit --suite parse --suite scan --suite gate
+                        meson test -C build-san --print-errorlogs --suite unit --suite parse --suite scan --suite integration
                 count build-san
         else
                 failed=$((failed + 1))
