@@ -187,7 +187,7 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                                              const char *user, const char *location,
                                              const struct baseline_entry **ret_other) {
         const struct baseline_entry *best = NULL, *other = NULL;
-        size_t lo = 0, hi, first;
+        size_t lo = 0, hi;
 
         if (!fingerprint) {
                 if (ret_other)
@@ -195,12 +195,9 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                 return NULL;
         }
         ensure_index(b);
-        if (!b->index_valid) {
-                lo = 0;
-                hi = 0;
-        } else {
+        if (b->index_valid) {
+                /* lower bound of fingerprint in the sorted index */
                 hi = b->n_entries;
-                /* lower bound of fingerprint */
                 while (lo < hi) {
                         size_t mid = lo + (hi - lo) / 2;
 
@@ -210,12 +207,16 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                                 hi = mid;
                 }
         }
-        first = lo;
-        for (size_t i = first; b->index_valid && i < b->n_entries; i++) {
-                const struct baseline_entry *e = &b->entries[b->index[i]];
+        /* With the index, the entries of this fingerprint are a run from lo; without it (no
+         * memory for it), every entry is looked at. */
+        for (size_t i = lo; i < b->n_entries; i++) {
+                const struct baseline_entry *e = &b->entries[b->index_valid ? b->index[i] : i];
 
-                if (!streq(e->key->fingerprint, fingerprint))
-                        break;
+                if (!streq(e->key->fingerprint, fingerprint)) {
+                        if (b->index_valid)
+                                break;
+                        continue;
+                }
                 if (!e->user || (user && streq(e->user, user))) {
                         if (location_matches(e->key, location))
                                 return e;
@@ -224,20 +225,6 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                 } else if (!other)
                         other = e;
         }
-        if (!b->index_valid)
-                for (size_t i = 0; i < b->n_entries; i++) {
-                        const struct baseline_entry *e = &b->entries[i];
-
-                        if (!streq(e->key->fingerprint, fingerprint))
-                                continue;
-                        if (!e->user || (user && streq(e->user, user))) {
-                                if (location_matches(e->key, location))
-                                        return e;
-                                if (!best)
-                                        best = e;
-                        } else if (!other)
-                                other = e;
-                }
         if (ret_other)
                 *ret_other = best ? NULL : other;
         return best;

@@ -75,13 +75,28 @@ static const struct unit units[] = {
         { "us", 1 },
 };
 
+/* Digits after a decimal point, as millionths (extra digits are ignored). Returns the first byte
+ * after them, or NULL when there is no digit. */
+static const char *parse_millionths(const char *p, uint64_t *ret) {
+        uint64_t v = 0, scale = 100000;
+
+        if (!isdigit((unsigned char) *p))
+                return NULL;
+        for (; isdigit((unsigned char) *p); p++) {
+                v += (uint64_t) (*p - '0') * scale;
+                scale /= 10;
+        }
+        *ret = v;
+        return p;
+}
+
 /* Parse "N unit [N unit ...]" (spaces optional). A bare number means seconds when allow_bare. */
 static int parse_span(const char *s, bool allow_bare, uint64_t *ret) {
         uint64_t total = 0;
         bool any = false;
 
         for (;;) {
-                uint64_t n = 0, frac = 0, frac_div = 1;
+                uint64_t n = 0, frac = 0;
                 const struct unit *u = NULL;
                 bool digits = false;
 
@@ -96,15 +111,10 @@ static int parse_span(const char *s, bool allow_bare, uint64_t *ret) {
                         digits = true;
                 }
                 if (*s == '.') {
-                        s++;
-                        while (isdigit((unsigned char) *s)) {
-                                if (frac_div < 1000000) {
-                                        frac = frac * 10 + (uint64_t) (*s - '0');
-                                        frac_div *= 10;
-                                }
-                                s++;
-                                digits = true;
-                        }
+                        s = parse_millionths(s + 1, &frac);
+                        if (!s)
+                                return -EINVAL;
+                        digits = true;
                 }
                 if (!digits)
                         return -EINVAL;
@@ -126,7 +136,7 @@ static int parse_span(const char *s, bool allow_bare, uint64_t *ret) {
                 }
                 if (n > UINT64_MAX / u->usec)
                         return -EINVAL;
-                total += n * u->usec + frac * u->usec / frac_div;
+                total += n * u->usec + frac * u->usec / USEC_PER_SEC;
                 any = true;
         }
         if (!any)
@@ -169,7 +179,7 @@ static int parse_absolute(const char *s, uint64_t now_usec, uint64_t *ret) {
         struct tm tm = {};
         const char *p;
         bool utc = false;
-        uint64_t frac = 0, frac_div = 1;
+        uint64_t frac = 0;
         size_t l = strlen(s);
         time_t t;
         int n, consumed = 0;
@@ -235,16 +245,9 @@ static int parse_absolute(const char *s, uint64_t now_usec, uint64_t *ret) {
                 }
         }
         if (*p == '.') {
-                p++;
-                if (!isdigit((unsigned char) *p))
+                p = parse_millionths(p + 1, &frac);
+                if (!p)
                         return -EINVAL;
-                while (isdigit((unsigned char) *p)) {
-                        if (frac_div < 1000000) {
-                                frac = frac * 10 + (uint64_t) (*p - '0');
-                                frac_div *= 10;
-                        }
-                        p++;
-                }
         }
         if (*p)
                 return -EINVAL;
@@ -257,7 +260,7 @@ static int parse_absolute(const char *s, uint64_t now_usec, uint64_t *ret) {
         t = utc ? timegm(&tm) : mktime(&tm);
         if (t == (time_t) -1)
                 return -EINVAL;
-        *ret = (uint64_t) t * USEC_PER_SEC + frac * (USEC_PER_SEC / frac_div);
+        *ret = (uint64_t) t * USEC_PER_SEC + frac;
         return 0;
 }
 
@@ -282,7 +285,7 @@ int timeutil_parse(const char *s, uint64_t now_usec, uint64_t *ret) {
                 return 0;
         }
         if (s[0] == '@') {
-                uint64_t sec = 0, frac = 0, frac_div = 1;
+                uint64_t sec = 0, frac = 0;
                 const char *p = s + 1;
 
                 if (!isdigit((unsigned char) *p))
@@ -293,18 +296,13 @@ int timeutil_parse(const char *s, uint64_t now_usec, uint64_t *ret) {
                         sec = sec * 10 + (uint64_t) (*p++ - '0');
                 }
                 if (*p == '.') {
-                        p++;
-                        while (isdigit((unsigned char) *p)) {
-                                if (frac_div < 1000000) {
-                                        frac = frac * 10 + (uint64_t) (*p - '0');
-                                        frac_div *= 10;
-                                }
-                                p++;
-                        }
+                        p = parse_millionths(p + 1, &frac);
+                        if (!p)
+                                return -EINVAL;
                 }
                 if (*p)
                         return -EINVAL;
-                *ret = sec * USEC_PER_SEC + frac * (USEC_PER_SEC / frac_div);
+                *ret = sec * USEC_PER_SEC + frac;
                 return 0;
         }
         if (s[0] == '-' || s[0] == '+') {
