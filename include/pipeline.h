@@ -6,7 +6,8 @@
  * → policy → the alert callback. Entries are told apart by the program they claim to come from
  * (SYSLOG_IDENTIFIER): sshd's go through the rules and the correlator; keytrail-gate's carry
  * structured fields (gate-log.h) and are joined to their sshd connection by SSH_CONNECTION; those of
- * other forced-command wrappers (sshdo) go through the rules and are joined by user and address. keytrail's commands and the tests drive it the same way, so a test
+ * other forced-command wrappers (sshdo; "only", which logs through logger(1) under the account's
+ * name) go through the rules and are joined by user (and address, when they log it). keytrail's commands and the tests drive it the same way, so a test
  * exercises exactly what a user runs. Borrows the rule set and baseline; owns the correlator and
  * the policy.
  */
@@ -38,6 +39,10 @@ struct pipeline_stats {
 
 /* The SYSLOG_IDENTIFIERs of the forced-command wrappers keytrail reads, NULL-terminated. */
 extern const char *const pipeline_wrapper_identifiers[];
+
+/* Journal matches (ANDed) for wrappers that log through logger(1) without a tag, whose
+ * SYSLOG_IDENTIFIER is then the account's name (the "only" script), NULL-terminated. */
+extern const char *const pipeline_logger_matches[];
 
 struct pipeline;
 

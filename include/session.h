@@ -57,6 +57,8 @@ struct conn {
         uint64_t first_usec, accept_usec, last_usec;
         bool authenticated;
         bool forward_refused;         /* a port forward was refused on it */
+        bool has_user_uid;
+        uid_t user_uid;               /* _UID of the session lines: the account's uid */
 
         /* The key sshd found most recently in authorized_keys for this connection. Owned. */
         char *found_fingerprint, *found_key_type, *found_location;
@@ -128,8 +130,8 @@ _warn_unused_ int correlator_observe(struct correlator *c, const struct log_reco
 _warn_unused_ int correlator_advance(struct correlator *c, uint64_t usec);
 
 /*
- * The open connection of a host (machine id; NULL: any) with this remote address, port (-1: any)
- * and user (NULL: any); the most recently active one when several match. For lines of other
+ * The open connection of a host (machine id; NULL: any) with this remote address (NULL: any),
+ * port (-1: any) and user (NULL: any); the most recently active one when several match. For lines of other
  * programs (forced-command wrappers) that name the connection by SSH_CONNECTION or SSH_CLIENT.
  */
 struct conn *correlator_find(struct correlator *c, const char *machine_id, const char *user,

@@ -21,6 +21,8 @@ struct journal_source_options {
         const char *directory;      /* borrowed; NULL for the local system journal */
         char **files;               /* borrowed, NULL-terminated; NULL for none */
         char **identifiers;         /* borrowed, NULL-terminated; SYSLOG_IDENTIFIER matches */
+        char **also;                /* borrowed, NULL-terminated FIELD=VALUE matches that all hold
+                                       together: entries read in addition (NULL: none) */
         uint64_t since_usec;        /* 0: from the head */
         uint64_t until_usec;        /* 0: to the tail */
 };

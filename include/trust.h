@@ -25,6 +25,7 @@ enum trust_verdict {
         TRUST_BAD_EXE,   /* _EXE present and not a trusted binary */
         TRUST_BAD_COMM,  /* _EXE absent, _COMM present and not a trusted name */
         TRUST_NOT_ROOT,  /* a monitor-only line from a process that is not uid 0 */
+        TRUST_BAD_UID,   /* a wrapper's line written by another account than the one it names */
         _TRUST_VERDICT_MAX,
 };
 

@@ -440,6 +440,7 @@ static int cmd_scan(void) {
                         .directory = arg_directory,
                         .files = n_files > 0 ? arg_files : NULL,
                         .identifiers = idents,
+                        .also = (char **) pipeline_logger_matches,
                         .since_usec = arg_since,
                         .until_usec = arg_until,
                 },

@@ -433,7 +433,7 @@ static struct conn *find_by_tuple(struct correlator *c, unsigned host_idx, struc
 struct conn *correlator_find(struct correlator *c, const char *machine_id, const char *user,
                              const char *addr, int port) {
         for (struct conn *x = c->lru_tail; x; x = x->lru_prev)
-                if ((port < 0 || x->port == port) && streq_ptr(x->addr, addr) &&
+                if ((port < 0 || x->port == port) && (!addr || streq_ptr(x->addr, addr)) &&
                     (!user || streq_ptr(x->user, user)) &&
                     (!machine_id || streq(x->machine_id, machine_id)))
                         return x;
@@ -524,6 +524,8 @@ static int on_session_start(struct correlator *c, struct conn *x, const struct l
         if (r < 0)
                 return r;
         x->n_started++;
+        if (record_uid(rec, &x->user_uid) >= 0)
+                x->has_user_uid = true;
         wait_remove(c, x);
         ctx.cursor = s->cursor;
         return decide(c, DECISION_SESSION, x, s, &ctx);

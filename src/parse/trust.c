@@ -57,6 +57,7 @@ const char *trust_verdict_to_string(enum trust_verdict v) {
                 [TRUST_BAD_EXE] = "journald recorded another program (_EXE) as its writer",
                 [TRUST_BAD_COMM] = "journald recorded another process name (_COMM) as its writer",
                 [TRUST_NOT_ROOT] = "only sshd's root monitor writes it, but its writer was not root",
+                [TRUST_BAD_UID] = "it names an account, but another account wrote it",
         };
         if (v < 0 || v >= _TRUST_VERDICT_MAX)
                 return NULL;

@@ -2,6 +2,7 @@
 /* One record through every stage; see pipeline.h. */
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +14,18 @@
  * as the user, through an interpreter, so only _COMM (the script's name) says who wrote a line. */
 const char *const pipeline_wrapper_identifiers[] = { "sshdo", NULL };
 static const char *const wrapper_comms[] = { "sshdo", NULL };
+
+/* "only" runs `logger -p auth.warn -- denied USER: CMD`: no tag, so the identifier is the login
+ * name of the user running it, and _COMM is logger. */
+const char *const pipeline_logger_matches[] = { "_COMM=logger", "PRIORITY=4", NULL };
+static const char *const logger_comms[] = { "logger", NULL };
 static const char *const default_sshd_identifiers[] = { "sshd", "sshd-session", "sshd-auth", NULL };
 
 enum program {
         PROGRAM_SSHD,
         PROGRAM_GATE,
         PROGRAM_WRAPPER,
+        PROGRAM_LOGGER_WRAPPER,
         PROGRAM_OTHER,
 };
 
@@ -71,7 +78,8 @@ static bool in_list(char *const *l, const char *s) {
         return false;
 }
 
-static enum program classify(const struct pipeline *p, const char *ident) {
+static enum program classify(const struct pipeline *p, const struct log_record *rec,
+                             const char *ident) {
         if (!ident)
                 return PROGRAM_OTHER;
         if (in_list(p->cfg.sshd_identifiers ?: (char **) default_sshd_identifiers, ident))
@@ -80,6 +88,8 @@ static enum program classify(const struct pipeline *p, const char *ident) {
                 return PROGRAM_GATE;
         if (in_list((char **) pipeline_wrapper_identifiers, ident))
                 return PROGRAM_WRAPPER;
+        if (streq_ptr(record_str(rec, RECORD_COMM), "logger"))
+                return PROGRAM_LOGGER_WRAPPER;
         return PROGRAM_OTHER;
 }
 
@@ -150,9 +160,31 @@ static int feed_gate(struct pipeline *p, const struct log_record *rec) {
                 });
 }
 
-static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const char *ident) {
+/* A line of a wrapper that logs through logger(1) under the account's name: anyone can run
+ * logger, so it counts only when the identifier is the account the line names and the writer's uid
+ * is that account's: the uid of its sessions (c), else the password database's. An account can
+ * still forge its own refusals: noise, never a hidden alert. */
+static bool logger_line_is_users(const struct log_record *rec, const char *ident,
+                                 struct strview user, const struct conn *c) {
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        uid_t uid;
+
+        if (!user.ptr || !strview_eq_str(user, ident) || record_uid(rec, &uid) < 0)
+                return false;
+        if (c && c->has_user_uid)
+                return c->user_uid == uid;
+        if (getpwnam_r(ident, &pw, buf, sizeof(buf), &res) != 0 || !res)
+                return false;
+        return pw.pw_uid == uid;
+}
+
+/* program: the wrapper's name for alerts; by_logger: it logs through logger(1) untagged. */
+static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const char *program,
+                        bool by_logger) {
         struct strview msg = record_field(rec, RECORD_MESSAGE);
-        const struct trust_config t = { .comms = (char **) wrapper_comms, .ignore_exe = true };
+        const struct trust_config t = { .comms = (char **) (by_logger ? logger_comms : wrapper_comms),
+                                        .ignore_exe = true };
         _cleanup_free_ char *user = NULL, *addr = NULL, *cmd = NULL, *reason = NULL;
         struct event ev;
         struct conn *c;
@@ -170,23 +202,30 @@ static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const 
                 p->stats.unmatched++;
                 return 0;
         }
+        user = strview_dup(ev.field[EVENT_FIELD_USER]);
+        addr = strview_dup(ev.field[EVENT_FIELD_ADDR]);
+        cmd = strview_dup(ev.field[EVENT_FIELD_COMMAND]);
+        reason = strview_dup(ev.field[EVENT_FIELD_REASON]);
+        if ((ev.field[EVENT_FIELD_USER].ptr && !user) || (ev.field[EVENT_FIELD_ADDR].ptr && !addr) ||
+            (ev.field[EVENT_FIELD_COMMAND].ptr && !cmd) || (ev.field[EVENT_FIELD_REASON].ptr && !reason))
+                return -ENOMEM;
+        /* Wrappers name the client's address but not its port (sshdo), or neither ("only"): the
+         * user's most recent connection (from that address) on this host is the one. */
+        c = user ? correlator_find(p->correlator, record_str(rec, RECORD_MACHINE_ID), user, addr, -1)
+                 : NULL;
         v = trust_check(&t, rec, false);
+        if (v == TRUST_OK && by_logger &&
+            !logger_line_is_users(rec, record_str(rec, RECORD_SYSLOG_IDENTIFIER),
+                                  ev.field[EVENT_FIELD_USER], c))
+                v = TRUST_BAD_UID;
         if (v != TRUST_OK) {
                 p->stats.spoofed++;
                 return policy_spoofed(p->policy, rec, &ev, v);
         }
         p->stats.matched++;
-        user = strview_dup(ev.field[EVENT_FIELD_USER]);
-        addr = strview_dup(ev.field[EVENT_FIELD_ADDR]);
-        cmd = strview_dup(ev.field[EVENT_FIELD_COMMAND]);
-        reason = strview_dup(ev.field[EVENT_FIELD_REASON]);
-        /* Wrappers name the client's address but not its port: the user's most recent connection
-         * from that address on this host is the one. */
-        c = addr ? correlator_find(p->correlator, record_str(rec, RECORD_MACHINE_ID), user, addr, -1)
-                 : NULL;
         return policy_command_rejected(p->policy, c, rec,
                                        &(struct rejection){
-                                               .program = ident,
+                                               .program = program,
                                                .user = user,
                                                .addr = addr,
                                                .port = -1,
@@ -204,11 +243,13 @@ int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
         int r, m = 0;
 
         p->stats.records++;
-        switch (classify(p, ident)) {
+        switch (classify(p, rec, ident)) {
         case PROGRAM_GATE:
                 return feed_gate(p, rec);
         case PROGRAM_WRAPPER:
-                return feed_wrapper(p, rec, ident);
+                return feed_wrapper(p, rec, ident, false);
+        case PROGRAM_LOGGER_WRAPPER:
+                return feed_wrapper(p, rec, "only", true);
         case PROGRAM_OTHER:
                 /* Not ours (a --file with everything in it): time still passes. */
                 return correlator_advance(p->correlator, rec->realtime_usec);

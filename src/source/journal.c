@@ -65,6 +65,16 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 }
         }
 
+        if (o->also && o->also[0]) {
+                r = sd_journal_add_disjunction(j);
+                for (char **i = o->also; r >= 0 && *i; i++)
+                        r = sd_journal_add_match(j, *i, 0);
+                if (r < 0) {
+                        sd_journal_close(j);
+                        return r;
+                }
+        }
+
         if (o->since_usec > 0)
                 r = sd_journal_seek_realtime_usec(j, o->since_usec);
         else

@@ -20,6 +20,7 @@ KEYS = {
     "gated": "AAAAC3NzaC1lZDI1NTE5AAAAIFZqab4Cz1zNmrwbSdyGEiA76YxF8YSvXeGV3RYmO/H/",
     "sshdo": "AAAAC3NzaC1lZDI1NTE5AAAAIKvTVCnnIn9MrOxCvbcvNpSVOSY5kbqohABbeBXGn9uT",
     "cut": "AAAAC3NzaC1lZDI1NTE5AAAAIEw6w5ZARUOHVW+kvgE5ir5U8NWjOtNxv2cb+sajzdLR",
+    "only": "AAAAC3NzaC1lZDI1NTE5AAAAIO1kh8GqoMB3OmHkS6CAqWzOAGVXSJ3aFB7PcSNThkAK",
 }
 
 
@@ -48,11 +49,11 @@ class Gen:
                 "9.2": ("sshd", "/usr/sbin/sshd", "sshd"),
                 "10.0": ("sshd-session", "/usr/lib/openssh/sshd-session", "sshd-session")}[self.version]
 
-    def add(self, t, pid, uid, msg, exe=True, ident=None, exe_path=None, comm=None):
+    def add(self, t, pid, uid, msg, exe=True, ident=None, exe_path=None, comm=None, prio="6"):
         i, e, c = self.ident()
         f = {"__REALTIME_TIMESTAMP": str(t), "__MONOTONIC_TIMESTAMP": str(t - T0 + 5000000),
              "_BOOT_ID": BOOT, "_MACHINE_ID": MACHINE, "_HOSTNAME": "mirror1",
-             "_TRANSPORT": "syslog", "PRIORITY": "6", "SYSLOG_FACILITY": "4",
+             "_TRANSPORT": "syslog", "PRIORITY": prio, "SYSLOG_FACILITY": "4",
              "SYSLOG_IDENTIFIER": ident or i, "SYSLOG_PID": str(pid), "_PID": str(pid),
              "_UID": str(uid), "_GID": str(uid), "_COMM": comm or c}
         if exe:
@@ -320,6 +321,15 @@ def gated_scenarios():
             [("forced", "/usr/bin/sshdo backup")], loc="/home/mirror/.ssh/authorized_keys:6")
     g.add(S(20) + 9500, 9024, 1001, 'type="disallowed" user="mirror" remoteip="198.51.100.24" label="backup" command="rm -rf /srv/mirror"',
           ident="sshdo", exe_path="/usr/bin/python3.11", comm="sshdo")
+    # "only" refuses: `logger -p auth.warn -- denied USER: CMD`, untagged, so the identifier is the
+    # account's name and _COMM is logger; it names neither address nor port
+    g.login(S(25), 9025, 9027, "mirror", "only", "198.51.100.26", 52004,
+            [("forced", "/usr/local/bin/only rsync")], loc="/home/mirror/.ssh/authorized_keys:8")
+    g.add(S(25) + 9500, 9028, 1001, "denied mirror: cat /etc/shadow", ident="mirror",
+          exe_path="/usr/bin/logger", comm="logger", prio="4")
+    # ... and the same line written by another account (uid 1000): spoofed-entry
+    g.add(S(26), 9029, 1000, "denied mirror: rm -rf /", ident="mirror",
+          exe_path="/usr/bin/logger", comm="logger", prio="4")
     # a gate refusal whose sshd lines keytrail never saw: alerted from the gate's own fields
     g.gate(S(30), 9034, "mirror", "rejected", "wrong-direction", PULL, "198.51.100.25", 52003, "gated")
     # a forged gate record (logger -t keytrail-gate): spoofed-entry, no command-rejected
