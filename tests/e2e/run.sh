@@ -83,6 +83,8 @@ run_generation() {
         local v=KT_SCAN_EXTRA_$gen
         KT_SCAN_EXTRA=${!v:-${KT_SCAN_EXTRA:-}}
         for role in push pull admin other; do kt_account "$role"; done
+        local t_gen0 t_gen1
+        t_gen0=$(kt_now)
         kt_sshd_start "$gen" || exit 4
         for f in "${SCENARIOS[@]}"; do
                 t0=$(date +%s.%N)
@@ -105,6 +107,19 @@ run_generation() {
                 # a scenario that failed half-way may leave connections open: let them end
                 kt_settle
         done
+        if [ -n "${KT_E2E_RECORD:-}" ]; then
+                # tests/data/record.sh: the generation's raw journal (sshd stopped, so its last
+                # lines are in) and the administrator's intended authorized_keys
+                kt_sshd_stop "$KT_SSHD_PID"
+                kt_journal_sync
+                t_gen1=$(kt_now)
+                mkdir -p "$KT_E2E_RECORD/$gen"
+                journalctl -q -o json --since "@$t_gen0" --until "@$t_gen1" "${KT_SSH_IDS[@]}" \
+                        >"$KT_E2E_RECORD/$gen/journal.json"
+                echo "$KT_SSHD_PID $KT_SSHD_PORT $KT_PREFIX ${KT_SSHD_VERSION%%,*}" \
+                        >"$KT_E2E_RECORD/$gen/sshd"
+                cp -r "$KT_TMP/intended" "$KT_E2E_RECORD/"
+        fi
         kt_cleanup
         exit 0
 }
