@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/run.sh [BUILD_DIR]: time `keytrail scan` against a bare sd-journal loop over the same
+# synthetic journal, in one run, and print the ratio of their speeds. See bench/README.md.
+#
+# BUILD_DIR (default: build) holds the keytrail binary; build it with optimisation and without
+# sanitizers. Environment:
+#   ENTRIES=1000000  size of the synthetic journal (generated once into bench/work/, kept)
+#   SEED=1           generator seed
+#   REPS=5           timed repetitions of each program, alternating; the median is reported
+#   JOBS=2           systemd-journal-remote processes that ingest in parallel
+#   KEYTRAIL=PATH    the binary to time (default BUILD_DIR/keytrail)
+#   STANDIN=1        time `journalctl -o cat` with the same matches instead of keytrail (used
+#                    automatically, with a warning, while BUILD_DIR/keytrail does not exist)
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$SRC/bench
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+WORK=$BENCH/work
+ENTRIES=${ENTRIES:-1000000}
+SEED=${SEED:-1}
+REPS=${REPS:-5}
+JOBS=${JOBS:-2}
+KEYTRAIL=${KEYTRAIL:-$BUILD/keytrail}
+STANDIN=${STANDIN:-0}
+JOURNAL_REMOTE=${JOURNAL_REMOTE:-/lib/systemd/systemd-journal-remote}
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+[ -x "$JOURNAL_REMOTE" ] || die "$JOURNAL_REMOTE not found (apt-get install systemd-journal-remote)"
+command -v python3 >/dev/null || die "python3 not found"
+command -v cc >/dev/null || die "cc not found"
+pkg-config --exists libsystemd || die "libsystemd not found (apt-get install libsystemd-dev)"
+mkdir -p "$WORK"
+
+# ---- 1. the journal: generated once per (entries, seed, generator) ----------------------------
+stamp="entries=$ENTRIES seed=$SEED gen=$(sha256sum "$BENCH/gen-export.py" | cut -c1-16)"
+if [ "$(cat "$WORK/journal/.stamp" 2>/dev/null)" != "$stamp" ]; then
+        echo "generating $ENTRIES entries (seed $SEED) into $WORK/journal ..."
+        rm -rf "$WORK/journal" "$WORK/keys"
+        mkdir -p "$WORK/journal"
+        t0=$(date +%s.%N)
+        outs=()
+        pids=()
+        for ((i = 0; i < JOBS; i++)); do
+                fifo=$WORK/journal/.in-$i
+                mkfifo "$fifo"
+                # -o must end in .journal; rotation adds bench-I@....journal files next to it
+                "$JOURNAL_REMOTE" --split-mode=none -o "$WORK/journal/bench-$i.journal" "$fifo" \
+                        2>"$WORK/journal/.remote-$i.log" &
+                pids+=($!)
+                outs+=(-o "$fifo")
+        done
+        python3 "$BENCH/gen-export.py" --entries "$ENTRIES" --seed "$SEED" \
+                --keys-dir "$WORK/keys" "${outs[@]}"
+        for p in "${pids[@]}"; do
+                wait "$p" || die "systemd-journal-remote failed, see $WORK/journal/.remote-*.log"
+        done
+        rm -f "$WORK"/journal/.in-*
+        t1=$(date +%s.%N)
+        echo "$stamp" >"$WORK/journal/.stamp"
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "generated in %.1f s\n", b - a }'
+fi
+files=("$WORK"/journal/*.journal)
+[ -e "${files[0]}" ] || die "no journal files in $WORK/journal"
+
+# ---- 2. the bare loop -----------------------------------------------------------------------
+BARE=$WORK/bare-loop
+if [ ! -x "$BARE" ] || [ "$BENCH/bare-loop.c" -nt "$BARE" ]; then
+        # -O2 like meson's default debugoptimized build of keytrail
+        cc -std=gnu17 -O2 -g -Wall -Wextra -o "$BARE" "$BENCH/bare-loop.c" \
+                $(pkg-config --cflags --libs libsystemd)
+fi
+
+# ---- 3. the command lines -------------------------------------------------------------------
+bare_cmd=("$BARE" "${files[@]}")
+file_args=()
+for f in "${files[@]}"; do file_args+=(--file "$f"); done
+ak_args=()
+while read -r a; do ak_args+=(--authorized-keys "$a"); done <"$WORK/keys/baseline.args"
+
+if [ "$STANDIN" != 1 ] && [ -f "$BUILD/build.ninja" ]; then
+        ninja -C "$BUILD" keytrail >/dev/null || die "cannot build keytrail in $BUILD"
+fi
+if [ "$STANDIN" != 1 ] && [ -x "$KEYTRAIL" ]; then
+        name="keytrail"
+        kt_cmd=("$KEYTRAIL" scan "${file_args[@]}" "${ak_args[@]}" --rules "$SRC/rules" --format json)
+else
+        [ "$STANDIN" = 1 ] || echo "warning: $KEYTRAIL not found: timing journalctl as a stand-in" >&2
+        name="journalctl"
+        kt_cmd=(journalctl "${file_args[@]}" SYSLOG_IDENTIFIER=sshd SYSLOG_IDENTIFIER=sshd-session
+                SYSLOG_IDENTIFIER=sshd-auth SYSLOG_IDENTIFIER=keytrail-gate -o cat --no-pager)
+fi
+
+# run LABEL CMD...: one timed run; appends "SECONDS MAXRSS_KB" to $WORK/times.LABEL.
+# keytrail exits 1 when it raised alerts (the journal has anomalies): only 2+ is a failure.
+have_time=0
+[ -x /usr/bin/time ] && have_time=1
+run() {
+        local label=$1 rc=0 t0 t1 rss=0
+        shift
+        t0=$(date +%s%N)
+        if [ $have_time = 1 ]; then
+                /usr/bin/time -f %M -o "$WORK/.rss" "$@" >/dev/null || rc=$?
+                rss=$(tail -n1 "$WORK/.rss")
+        else
+                "$@" >/dev/null || rc=$?
+        fi
+        t1=$(date +%s%N)
+        [ $rc -le 1 ] || die "$label exited with $rc: $*"
+        echo "$(( (t1 - t0) / 1000 )) $rss" >>"$WORK/times.$label"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# ---- 4. warm-up (page cache), a correctness glance, then the alternating timed runs --------------
+matched=$("${bare_cmd[@]}" | awk '{ print $1 }')
+total=$(sed 's/.*entries=\([0-9]*\).*/\1/' "$WORK/journal/.stamp")
+if [ "$name" = keytrail ]; then
+        rc=0
+        "${kt_cmd[@]}" >"$WORK/alerts.ndjson" || rc=$?
+        [ $rc -le 1 ] || die "keytrail exited with $rc: ${kt_cmd[*]}"
+        # the alert set must be exactly the anomalies the generator injected: nothing on normal use
+        want=$(grep -v '^#' "$WORK/keys/anomalies.txt" | awk '{ print $1, $2, $3, $4 }' | sort)
+        if command -v jq >/dev/null; then
+                got=$(jq -r '[.type, .user, .fingerprint, .source_port] | map(tostring) | join(" ")' \
+                        "$WORK/alerts.ndjson" | sort)
+                if [ "$got" = "$want" ]; then
+                        echo "alerts: $(echo "$got" | grep -c .) raised, exactly the anomalies injected"
+                else
+                        echo "alerts DIFFER from the anomalies injected (< injected, > raised):"
+                        diff <(echo "$want") <(echo "$got") | grep '^[<>]' | sed 's/^/  /' || true
+                fi
+        else
+                echo "alerts: $(grep -c . "$WORK/alerts.ndjson") raised," \
+                        "$(echo "$want" | grep -c .) anomalies injected (install jq to compare)"
+        fi
+else
+        "${kt_cmd[@]}" >/dev/null
+fi
+
+rm -f "$WORK/times.bare" "$WORK/times.$name"
+for ((i = 0; i < REPS; i++)); do
+        run bare "${bare_cmd[@]}"
+        run "$name" "${kt_cmd[@]}"
+done
+
+kt_us=$(awk '{ print $1 }' "$WORK/times.$name" | median)
+bare_us=$(awk '{ print $1 }' "$WORK/times.bare" | median)
+bare_rss=$(awk '{ print $2 }' "$WORK/times.bare" | sort -n | tail -n1)
+kt_rss=$(awk '{ print $2 }' "$WORK/times.$name" | sort -n | tail -n1)
+
+echo
+echo "journal: ${#files[@]} files, $total entries, $matched matched by the sshd/keytrail-gate matches"
+echo "median of $REPS alternating runs (wall clock, whole process):"
+awk -v m="$matched" -v b="$bare_us" -v k="$kt_us" -v br="$bare_rss" -v kr="$kt_rss" \
+    -v name="$name" -v ht=$have_time 'BEGIN {
+        printf "  %-12s %8.3f s  %10.0f entries/s  max RSS %s\n", "bare-loop", b / 1e6,
+               m / (b / 1e6), ht ? sprintf("%d KiB", br) : "n/a";
+        printf "  %-12s %8.3f s  %10.0f entries/s  max RSS %s\n", name, k / 1e6,
+               m / (k / 1e6), ht ? sprintf("%d KiB", kr) : "n/a";
+        printf "ratio %s/bare-loop speed: %.2f (goal >= 0.90)\n", name, b / k;
+}'
