@@ -5,7 +5,8 @@
  * Opens the same journal files, adds the same matches keytrail uses (SYSLOG_IDENTIFIER sshd,
  * sshd-session, sshd-auth and keytrail-gate, OR'ed as matches on one field are), walks the matched
  * entries with sd_journal_next() and reads MESSAGE and _PID of each. The lengths are summed and
- * printed so that the compiler cannot drop the reads. Nothing else: no parsing, no output per entry.
+ * printed so that the compiler cannot drop the reads. Nothing else: no parsing, no output per
+ * entry.
  *
  *   bare-loop FILE...
  *   bare-loop --directory DIR

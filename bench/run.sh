@@ -87,9 +87,11 @@ if [ "$STANDIN" != 1 ] && [ -f "$BUILD/build.ninja" ]; then
 fi
 if [ "$STANDIN" != 1 ] && [ -x "$KEYTRAIL" ]; then
         name="keytrail"
-        kt_cmd=("$KEYTRAIL" scan "${file_args[@]}" "${ak_args[@]}" --rules "$SRC/rules" --format json)
+        kt_cmd=("$KEYTRAIL" scan "${file_args[@]}" "${ak_args[@]}" --rules "$SRC/rules"
+                --format json)
 else
-        [ "$STANDIN" = 1 ] || echo "warning: $KEYTRAIL not found: timing journalctl as a stand-in" >&2
+        [ "$STANDIN" = 1 ] ||
+                echo "warning: $KEYTRAIL not found: timing journalctl as a stand-in" >&2
         name="journalctl"
         kt_cmd=(journalctl "${file_args[@]}" SYSLOG_IDENTIFIER=sshd SYSLOG_IDENTIFIER=sshd-session
                 SYSLOG_IDENTIFIER=sshd-auth SYSLOG_IDENTIFIER=keytrail-gate -o cat --no-pager)
@@ -126,10 +128,11 @@ if [ "$name" = keytrail ]; then
         # the alert set must be exactly the anomalies the generator injected: nothing on normal use
         want=$(grep -v '^#' "$WORK/keys/anomalies.txt" | awk '{ print $1, $2, $3, $4 }' | sort)
         if command -v jq >/dev/null; then
-                got=$(jq -r '[.type, .user, .fingerprint, .source_port] | map(tostring) | join(" ")' \
-                        "$WORK/alerts.ndjson" | sort)
+                got=$(jq -r '[.type, .user, .fingerprint, .source_port] | map(tostring) |
+                        join(" ")' "$WORK/alerts.ndjson" | sort)
                 if [ "$got" = "$want" ]; then
-                        echo "alerts: $(echo "$got" | grep -c .) raised, exactly the anomalies injected"
+                        echo "alerts: $(echo "$got" | grep -c .) raised," \
+                                "exactly the anomalies injected"
                 else
                         echo "alerts DIFFER from the anomalies injected (< injected, > raised):"
                         diff <(echo "$want") <(echo "$got") | grep '^[<>]' | sed 's/^/  /' || true
@@ -154,7 +157,8 @@ bare_rss=$(awk '{ print $2 }' "$WORK/times.bare" | sort -n | tail -n1)
 kt_rss=$(awk '{ print $2 }' "$WORK/times.$name" | sort -n | tail -n1)
 
 echo
-echo "journal: ${#files[@]} files, $total entries, $matched matched by the sshd/keytrail-gate matches"
+echo "journal: ${#files[@]} files, $total entries," \
+        "$matched matched by the sshd/keytrail-gate matches"
 echo "median of $REPS alternating runs (wall clock, whole process):"
 awk -v m="$matched" -v b="$bare_us" -v k="$kt_us" -v br="$bare_rss" -v kr="$kt_rss" \
     -v name="$name" -v ht=$have_time 'BEGIN {
