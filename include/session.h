@@ -53,7 +53,7 @@ struct conn {
         char *addr;
         int port;                     /* -1 unknown */
         char *user, *method, *fingerprint, *key_type, *key_location;
-        char *connect_cursor, *accept_cursor;
+        char *accept_cursor;
         uint64_t first_usec, accept_usec, last_usec;
         bool authenticated;
         bool forward_refused;         /* a port forward was refused on it */
@@ -75,7 +75,7 @@ struct conn {
         unsigned alerted;             /* bit per enum alert_type raised for the connection */
 
         /* Table links; private to the correlator. */
-        struct conn *lru_prev, *lru_next, *wait_prev, *wait_next, *by_monitor, *by_child;
+        struct conn *lru_prev, *lru_next, *wait_prev, *wait_next, *by_monitor, *by_child, *by_port;
         unsigned host_idx;
         bool waiting;
 };
@@ -92,7 +92,9 @@ enum decision {
 /* Where the decision comes from: the deciding entry. Borrowed for the callback. */
 struct decision_ctx {
         uint64_t usec;            /* log time of the deciding entry (or the deadline, for timeouts) */
-        const char *cursor;       /* its cursor, NULL for timeouts */
+        const char *cursor;       /* its cursor, NULL for timeouts or when not fetched yet */
+        const struct log_record *rec; /* the deciding entry, to fetch its cursor only when an
+                                         alert needs it (NULL for timeouts) */
         const char *rule_id;      /* the rule that matched it, NULL for timeouts */
         const char *fingerprint;  /* SOURCE_REFUSED: the key named by the Failed line, or NULL */
         const char *key_type;     /* SOURCE_REFUSED: its type */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Connection correlation. Owns the connection table: a hash by (host, monitor PID), a hash by
- * (host, child PID), an LRU list for eviction and a FIFO of authenticated connections waiting for
+ * (host, child PID), a hash by (host, remote port), an LRU list for eviction and a FIFO of authenticated connections waiting for
  * their first session (for the log-time timeout).
  *
  * Invariants: every conn is on the LRU list and in the monitor hash; it is in the child hash iff
- * child_pid != 0; it is on the wait list iff waiting. The wait list is in accept order, so the first
+ * child_pid != 0; in the port hash iff port >= 0; it is on the wait list iff waiting. The wait list is in accept order, so the first
  * element has the earliest deadline (log time may step back a little between files: a deadline is
  * only ever decided late, never early).
  */
@@ -26,7 +26,7 @@ struct host {
 
 struct correlator {
         struct correlator_config cfg;
-        struct conn *monitor_hash[HASH_BUCKETS], *child_hash[HASH_BUCKETS];
+        struct conn *monitor_hash[HASH_BUCKETS], *child_hash[HASH_BUCKETS], *port_hash[HASH_BUCKETS];
         struct conn *lru_head, *lru_tail; /* head: least recently active */
         struct conn *wait_head, *wait_tail;
         unsigned n_conns;
@@ -71,7 +71,6 @@ static void conn_free(struct conn *x) {
         free(x->fingerprint);
         free(x->key_type);
         free(x->key_location);
-        free(x->connect_cursor);
         free(x->accept_cursor);
         free(x->found_fingerprint);
         free(x->found_key_type);
@@ -209,14 +208,25 @@ static void wait_append(struct correlator *c, struct conn *x) {
         x->waiting = true;
 }
 
-static void hash_remove(struct conn **table, struct conn *x, pid_t pid, bool child) {
-        struct conn **p = &table[bucket(x->host_idx, pid)];
+enum link { LINK_MONITOR, LINK_CHILD, LINK_PORT };
 
-        for (; *p; p = child ? &(*p)->by_child : &(*p)->by_monitor)
+static struct conn **link_of(struct conn *x, enum link l) {
+        return l == LINK_MONITOR ? &x->by_monitor : l == LINK_CHILD ? &x->by_child : &x->by_port;
+}
+
+static void hash_remove(struct conn **table, struct conn *x, unsigned key, enum link l) {
+        for (struct conn **p = &table[bucket(x->host_idx, (pid_t) key)]; *p; p = link_of(*p, l))
                 if (*p == x) {
-                        *p = child ? x->by_child : x->by_monitor;
+                        *p = *link_of(x, l);
                         return;
                 }
+}
+
+static void hash_insert(struct conn **table, struct conn *x, unsigned key, enum link l) {
+        unsigned b = bucket(x->host_idx, (pid_t) key);
+
+        *link_of(x, l) = table[b];
+        table[b] = x;
 }
 
 static struct conn *find_monitor(struct correlator *c, unsigned host_idx, pid_t pid) {
@@ -235,26 +245,35 @@ static struct conn *find_child(struct correlator *c, unsigned host_idx, pid_t pi
 
 static void set_child(struct correlator *c, struct conn *x, pid_t pid) {
         struct conn *old;
-        unsigned b;
 
         if (x->child_pid)
-                hash_remove(c->child_hash, x, x->child_pid, true);
+                hash_remove(c->child_hash, x, (unsigned) x->child_pid, LINK_CHILD);
         /* A stale link from a connection whose end we never saw: the PID now belongs to x. */
         old = find_child(c, x->host_idx, pid);
         if (old) {
-                hash_remove(c->child_hash, old, pid, true);
+                hash_remove(c->child_hash, old, (unsigned) pid, LINK_CHILD);
                 old->child_pid = 0;
         }
         x->child_pid = pid;
-        b = bucket(x->host_idx, pid);
-        x->by_child = c->child_hash[b];
-        c->child_hash[b] = x;
+        hash_insert(c->child_hash, x, (unsigned) pid, LINK_CHILD);
+}
+
+static void set_port(struct correlator *c, struct conn *x, int port) {
+        if (port == x->port)
+                return;
+        if (x->port >= 0)
+                hash_remove(c->port_hash, x, (unsigned) x->port, LINK_PORT);
+        x->port = port;
+        if (port >= 0)
+                hash_insert(c->port_hash, x, (unsigned) port, LINK_PORT);
 }
 
 static void conn_remove(struct correlator *c, struct conn *x) {
-        hash_remove(c->monitor_hash, x, x->monitor_pid, false);
+        hash_remove(c->monitor_hash, x, (unsigned) x->monitor_pid, LINK_MONITOR);
         if (x->child_pid)
-                hash_remove(c->child_hash, x, x->child_pid, true);
+                hash_remove(c->child_hash, x, (unsigned) x->child_pid, LINK_CHILD);
+        if (x->port >= 0)
+                hash_remove(c->port_hash, x, (unsigned) x->port, LINK_PORT);
         wait_remove(c, x);
         lru_unlink(c, x);
         c->n_conns--;
@@ -346,7 +365,6 @@ static int conn_new(struct correlator *c, unsigned host_idx, pid_t pid,
                     const struct log_record *rec, struct conn **ret) {
         struct conn *x;
         struct host *h = &c->hosts[host_idx];
-        unsigned b;
         int r;
 
         if (c->n_conns >= c->cfg.max_connections && c->lru_head) {
@@ -370,9 +388,7 @@ static int conn_new(struct correlator *c, unsigned host_idx, pid_t pid,
         x->monitor_pid = pid;
         x->port = -1;
         x->first_usec = x->last_usec = rec->realtime_usec;
-        b = bucket(host_idx, pid);
-        x->by_monitor = c->monitor_hash[b];
-        c->monitor_hash[b] = x;
+        hash_insert(c->monitor_hash, x, (unsigned) pid, LINK_MONITOR);
         lru_append(c, x);
         c->n_conns++;
         c->stats.connections++;
@@ -422,10 +438,12 @@ static int monitor_conn(struct correlator *c, unsigned host_idx, const struct lo
 
 static struct conn *find_by_tuple(struct correlator *c, unsigned host_idx, struct strview user,
                                   struct strview addr, int port) {
-        for (struct conn *x = c->lru_tail; x; x = x->lru_prev)
+        if (port < 0)
+                return NULL;
+        for (struct conn *x = c->port_hash[bucket(host_idx, (pid_t) port)]; x; x = x->by_port)
                 if (x->host_idx == host_idx && x->port == port && x->addr &&
-                    strview_eq_str(addr, x->addr) && (!user.ptr || !x->user ||
-                                                      strview_eq_str(user, x->user)))
+                    strview_eq_str(addr, x->addr) &&
+                    (!user.ptr || !x->user || strview_eq_str(user, x->user)))
                         return x;
         return NULL;
 }
@@ -554,11 +572,8 @@ int correlator_observe(struct correlator *c, const struct log_record *rec,
                 r = monitor_conn(c, host_idx, rec, true, &x);
                 if (r < 0)
                         return r;
-                x->port = parse_port(ev->field[EVENT_FIELD_PORT]);
-                r = dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
-                if (r < 0)
-                        return r;
-                return cursor_of(rec, &x->connect_cursor);
+                set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
+                return dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
 
         case EVENT_KEY_FOUND:
                 x = find_monitor(c, host_idx, record_pid(rec));
@@ -593,7 +608,7 @@ int correlator_observe(struct correlator *c, const struct log_record *rec,
                 x->authenticated = true;
                 x->accept_usec = rec->realtime_usec;
                 if (ev->field[EVENT_FIELD_PORT].ptr)
-                        x->port = parse_port(ev->field[EVENT_FIELD_PORT]);
+                        set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
                 r = dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
                 if (r >= 0)
                         r = dup_field(&x->user, ev->field[EVENT_FIELD_USER]);
@@ -707,10 +722,7 @@ int correlator_observe(struct correlator *c, const struct log_record *rec,
                         x = child_conn(c, host_idx, rec, ev);
                 if (!x)
                         return 0;
-                r = cursor_of(rec, &cursor);
-                if (r < 0)
-                        return r;
-                ctx.cursor = cursor;
+                ctx.rec = rec;
                 return conn_end(c, x, &ctx);
 
         case EVENT_SESSION_CLOSE:

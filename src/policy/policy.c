@@ -198,10 +198,28 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
         return emit(p, &a);
 }
 
+/* The deciding entry's cursor: given, or fetched now that an alert needs it. */
+static int deciding_cursor(const struct decision_ctx *ctx, char **owned, const char **ret) {
+        int r;
+
+        if (ctx->cursor || !ctx->rec) {
+                *ret = ctx->cursor;
+                return 0;
+        }
+        r = record_cursor(ctx->rec, owned);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        *ret = *owned;
+        return 0;
+}
+
 static int on_no_session(struct policy *p, struct conn *c, const struct decision_ctx *ctx,
                          bool timeout) {
+        _cleanup_free_ char *owned = NULL;
         const struct baseline_entry *e;
+        const char *cursor = NULL;
         struct alert a;
+        int r;
 
         if (!c->authenticated || !c->fingerprint || !c->user || c->n_started > 0)
                 return 0;
@@ -212,8 +230,12 @@ static int on_no_session(struct policy *p, struct conn *c, const struct decision
         a.key_type = key_type_of(c, e);
         a.expected_command = e->key->command;
         add_evidence(&a, c->accept_cursor);
-        if (!timeout)
-                add_evidence(&a, ctx->cursor);
+        if (!timeout) {
+                r = deciding_cursor(ctx, &owned, &cursor);
+                if (r < 0)
+                        return r;
+                add_evidence(&a, cursor);
+        }
         (void) snprintf(a.message, sizeof(a.message),
                         "Key %s of account '%s', meant only for a forced command, authenticated from "
                         "%s and %s without starting a session%s.",

@@ -39,27 +39,55 @@ const char *record_field_name(enum record_field f) {
 }
 
 enum record_field record_field_lookup(const char *name, size_t len) {
-        /* Hot path: called for every field of every entry. Reject by first byte before comparing. */
-        if (len < 4)
-                return _RECORD_FIELD_INVALID;
-        switch (name[0]) {
-        case '_':
-        case 'M':
-        case 'S':
-        case 'K':
-        case 'U':
+        enum record_field f;
+
+        /* Hot path: called for every field of every entry read. Pick the one candidate by length
+         * and a distinguishing byte, then compare once. */
+        switch (len) {
+        case 4: /* _PID _UID _EXE USER */
+                f = name[1] == 'P' ? RECORD_PID : name[1] == 'U' ? RECORD_UID
+                  : name[1] == 'E' ? RECORD_EXE : name[1] == 'S' ? RECORD_USER
+                                                  : _RECORD_FIELD_INVALID;
+                break;
+        case 5:
+                f = RECORD_COMM;
+                break;
+        case 7:
+                f = RECORD_MESSAGE;
+                break;
+        case 8:
+                f = RECORD_BOOT_ID;
+                break;
+        case 9:
+                f = RECORD_HOSTNAME;
+                break;
+        case 10: /* SYSLOG_PID MESSAGE_ID */
+                f = name[0] == 'S' ? RECORD_SYSLOG_PID : RECORD_MESSAGE_ID;
+                break;
+        case 11:
+                f = RECORD_MACHINE_ID;
+                break;
+        case 14:
+                f = RECORD_SSH_CONNECTION;
+                break;
+        case 15:
+                f = RECORD_KEYTRAIL_REASON;
+                break;
+        case 16:
+                f = RECORD_KEYTRAIL_VERDICT;
+                break;
+        case 17: /* SYSLOG_IDENTIFIER KEYTRAIL_KEY_TYPE */
+                f = name[0] == 'S' ? RECORD_SYSLOG_IDENTIFIER : RECORD_KEYTRAIL_KEY_TYPE;
+                break;
+        case 20: /* SSH_ORIGINAL_COMMAND KEYTRAIL_FINGERPRINT */
+                f = name[0] == 'S' ? RECORD_SSH_ORIGINAL_COMMAND : RECORD_KEYTRAIL_FINGERPRINT;
                 break;
         default:
                 return _RECORD_FIELD_INVALID;
         }
-        for (int i = 0; i < _RECORD_FIELD_MAX; i++) {
-                const char *n = field_names[i];
-
-                if (n[0] == name[0] && n[1] == name[1] && strlen(n) == len &&
-                    memcmp(n, name, len) == 0)
-                        return (enum record_field) i;
-        }
-        return _RECORD_FIELD_INVALID;
+        if (f < 0 || memcmp(field_names[f], name, len) != 0)
+                return _RECORD_FIELD_INVALID;
+        return f;
 }
 
 void record_reset(struct log_record *r) {

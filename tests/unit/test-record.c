@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* struct log_record: the field-name table (a hand-made dispatch on the hot path) and accessors. */
+#include <stdlib.h>
+
+#include "record.h"
+#include "tap.h"
+
+int main(void) {
+        static const char *const not_ours[] = {
+                "_PIX", "_GID", "PRIORITY", "MESSAGEX", "MESSAGE_", "_CMDLINE", "SYSLOG_FACILITY",
+                "_BOOT_IX", "_MACHINE_IX", "_HOSTNAMX", "SYSLOG_PIX", "MESSAGE_IX", "XSH_CONNECTION",
+                "KEYTRAIL_REASOX", "KEYTRAIL_VERDICX", "SYSLOG_IDENTIFIEX", "SSH_ORIGINAL_COMMANX",
+                "KEYTRAIL_FINGERPRINX", "_COMX", "USEX", "", "_",
+        };
+        struct log_record r = {};
+        uid_t uid = 0;
+        char *c = NULL;
+
+        for (int f = 0; f < _RECORD_FIELD_MAX; f++) {
+                const char *n = record_field_name((enum record_field) f);
+
+                tap_ok(n != NULL, "field %d has a name", f);
+                TAP_IS_INT(record_field_lookup(n, strlen(n)), f, "'%s' looks up to itself", n);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(not_ours); i++)
+                TAP_IS_INT(record_field_lookup(not_ours[i], strlen(not_ours[i])),
+                           _RECORD_FIELD_INVALID, "'%s' is not a field keytrail reads", not_ours[i]);
+
+        tap_ok(record_set(&r, RECORD_SYSLOG_PID, "42", 2) >= 0, "set SYSLOG_PID");
+        TAP_IS_INT(record_pid(&r), 42, "SYSLOG_PID is the fallback pid");
+        tap_ok(record_set(&r, RECORD_PID, "4242", 4) >= 0, "set _PID");
+        TAP_IS_INT(record_pid(&r), 4242, "_PID wins over SYSLOG_PID");
+        TAP_IS_INT(record_uid(&r, &uid), -ENOENT, "no _UID");
+        tap_ok(record_set(&r, RECORD_UID, "1x", 2) >= 0, "set a malformed _UID");
+        TAP_IS_INT(record_uid(&r, &uid), -EBADMSG, "a malformed _UID is reported");
+        TAP_IS_INT(record_cursor(&r, &c), -ENOENT, "no cursor without a source");
+        record_reset(&r);
+        tap_ok(!record_has(&r, RECORD_PID), "reset forgets the fields");
+        tap_ok(record_set(&r, RECORD_MESSAGE, "abc\0def", 7) >= 0, "a value with a NUL byte");
+        TAP_IS_INT(record_field(&r, RECORD_MESSAGE).len, 7, "keeps its length");
+        record_done(&r);
+        return tap_done();
+}
