@@ -477,7 +477,7 @@ kt_scan() {
         mapfile -t args < <(kt_baseline_args)
         # shellcheck disable=SC2086
         "$KT_BIN" scan --since "@$KT_T0" --until "@$KT_T1" --rules "$KT_RULES" --format json \
-                "${args[@]}" ${KT_SCAN_EXTRA:-} "$@"
+                "${args[@]}" ${KT_SCAN_EXTRA:-}
 }
 
 # kt_verdict: 0 pass, 1 fail, 3 bed checks passed but keytrail is not built yet
@@ -502,6 +502,7 @@ kt_verdict() {
         if [ -n "$want" ] && [ "$rc" != 1 ]; then kt_fail "exit status $rc, expected 1"; fi
         if [ -z "$want" ] && [ "$rc" != 0 ]; then kt_fail "exit status $rc, expected 0"; fi
         [ -s "$out.err" ] && [ "$rc" = 2 ] && sed 's/^/#   stderr: /' "$out.err" >&2
+        # shellcheck disable=SC2034 # read by scenario_after_scan
         KT_SCAN_OUT=$out
         return $KT_BAD
 }

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="rsync push with a key forced to rsync --server ... --delete . DIR, three times: no alert"
 
 scenario() {

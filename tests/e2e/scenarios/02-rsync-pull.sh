@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="rsync pull (--sender) with a read-only key (command=...,restrict): no alert"
 
 scenario() {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="command= stripped from the line, the key then runs cat /etc/passwd: unforced-session"
 
 scenario() {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="command= swapped from pull to push, then used: command-mismatch"
 
 scenario() {

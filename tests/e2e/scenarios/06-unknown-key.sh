@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="a key not in the baseline appended to authorized_keys and used: unknown-key"
 
 scenario() {

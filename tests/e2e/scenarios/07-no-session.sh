@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="ssh -N -L with the forced key, a connection tried through the tunnel: no-session"
 
 scenario() {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="the forced key from 127.0.0.2 while from=\"127.0.0.1\": source-refused"
 
 scenario() {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="a key bound to one account used on another account: wrong-user"
 
 scenario() {

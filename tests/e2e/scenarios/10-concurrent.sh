@@ -1,8 +1,9 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="nine concurrent rsync pushes, one with a stripped command=: exactly that one unforced-session"
 
 scenario() {
-        local k dst cmd i pids=() bad depth max
+        local k dst cmd i pids=() bad max
         declare -A port
         for k in a b c d e f g h x; do
                 dst=$(kt_dir push backup10$k)

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="one ControlMaster connection carrying two sessions with a stripped key: each session checked"
 
 # The key is meant for the backup push (forced command in the baseline) but its live line lost the
@@ -10,7 +11,7 @@ KT_TITLE="one ControlMaster connection carrying two sessions with a stripped key
 # (different ids), not one alert for the connection.
 
 scenario() {
-        local dst cmd p ctl master b
+        local dst cmd p ctl master b i
         dst=$(kt_dir push backup11)
         cmd=$(kt_rsync_server_cmd push "$dst")
         kt_key s11

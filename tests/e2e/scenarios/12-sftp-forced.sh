@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="the sftp subsystem requested with a forced key: sshd runs the forced command, no alert"
 
 # What should this raise? sshd puts command= above everything the client asks for: do_exec() logs

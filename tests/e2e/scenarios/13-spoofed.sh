@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # read by run.sh
 KT_TITLE="logger -t sshd forging Accepted publickey and Starting session: spoofed-entry only"
 
 # Next to a real, correct rsync push with a forced key, an unprivileged account forges the monitor's
@@ -8,6 +9,8 @@ KT_TITLE="logger -t sshd forging Accepted publickey and Starting session: spoofe
 # points at the forged entries (and together at both), and nothing for the real push. The forged
 # entries are recognised by their SYSLOG_PID (logger --id): a logger that exits quickly often gets
 # no _COMM/_EXE from journald (see the reference's appendix), so those cannot be relied on here.
+# The unprivileged forger exits at once (its entry may lack _COMM and _EXE: its _UID still gives it
+# away, the monitor's lines are root's).
 
 scenario() {
         local dst cmd p fp ident
@@ -26,8 +29,11 @@ scenario() {
         setpriv --reuid="${KT_USER[other]}" --regid="${KT_USER[other]}" --clear-groups \
                 logger -t sshd --id="$KT_FAKE" \
                 "Accepted publickey for ${KT_USER[push]} from 127.0.0.1 port $fp ssh2: ED25519 ${KT_FP[s13]}"
-        logger -t "$ident" --id="$KT_FAKE" \
-                "Starting session: shell for ${KT_USER[push]} from 127.0.0.1 port $fp id 0"
+        # root's forgery stays alive a moment after sending: journald reads _COMM/_EXE from /proc
+        # when the datagram arrives, and an entry from a process already gone carries neither (a
+        # root-written "Starting session" without them cannot be told from sshd's by any field)
+        { echo "Starting session: shell for ${KT_USER[push]} from 127.0.0.1 port $fp id 0"; sleep 0.5; } |
+                logger -t "$ident" --id="$KT_FAKE"
         kt_end
 
         kt_log_has "^Accepted publickey for ${KT_USER[push]} from 127\.0\.0\.1 port $fp ssh2: ED25519 $(kt_q "${KT_FP[s13]}")$" 1
