@@ -97,26 +97,29 @@ else
                 SYSLOG_IDENTIFIER=sshd-auth SYSLOG_IDENTIFIER=keytrail-gate -o cat --no-pager)
 fi
 
-# run LABEL CMD...: one timed run; appends "SECONDS MAXRSS_KB" to $WORK/times.LABEL.
+# run LABEL CMD...: one timed run; appends "WALL_US MAXRSS_KB CPU_US" to $WORK/times.LABEL
+# (CPU = user + system time; it moves less than wall time when other work shares the cores).
 # keytrail exits 1 when it raised alerts (the journal has anomalies): only 2+ is a failure.
 have_time=0
 [ -x /usr/bin/time ] && have_time=1
 run() {
-        local label=$1 rc=0 t0 t1 rss=0
+        local label=$1 rc=0 t0 t1 rss=0 cpu=0
         shift
         t0=$(date +%s%N)
         if [ $have_time = 1 ]; then
-                /usr/bin/time -f %M -o "$WORK/.rss" "$@" >/dev/null || rc=$?
-                rss=$(tail -n1 "$WORK/.rss")
+                /usr/bin/time -f "%M %U %S" -o "$WORK/.rss" "$@" >/dev/null || rc=$?
+                read -r rss cpu_u cpu_s < <(tail -n1 "$WORK/.rss")
+                cpu=$(awk -v u="$cpu_u" -v s="$cpu_s" 'BEGIN { printf "%d", (u + s) * 1e6 }')
         else
                 "$@" >/dev/null || rc=$?
         fi
         t1=$(date +%s%N)
         [ $rc -le 1 ] || die "$label exited with $rc: $*"
-        echo "$(( (t1 - t0) / 1000 )) $rss" >>"$WORK/times.$label"
+        echo "$(( (t1 - t0) / 1000 )) $rss $cpu" >>"$WORK/times.$label"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+minimum() { sort -n | head -n1; }
 
 # ---- 4. warm-up (page cache), a correctness glance, then the alternating timed runs --------------
 matched=$("${bare_cmd[@]}" | awk '{ print $1 }')
@@ -155,6 +158,10 @@ kt_us=$(awk '{ print $1 }' "$WORK/times.$name" | median)
 bare_us=$(awk '{ print $1 }' "$WORK/times.bare" | median)
 bare_rss=$(awk '{ print $2 }' "$WORK/times.bare" | sort -n | tail -n1)
 kt_rss=$(awk '{ print $2 }' "$WORK/times.$name" | sort -n | tail -n1)
+kt_min=$(awk '{ print $1 }' "$WORK/times.$name" | minimum)
+bare_min=$(awk '{ print $1 }' "$WORK/times.bare" | minimum)
+kt_cpu=$(awk '{ print $3 }' "$WORK/times.$name" | median)
+bare_cpu=$(awk '{ print $3 }' "$WORK/times.bare" | median)
 
 echo
 echo "journal: ${#files[@]} files, $total entries," \
@@ -167,4 +174,12 @@ awk -v m="$matched" -v b="$bare_us" -v k="$kt_us" -v br="$bare_rss" -v kr="$kt_r
         printf "  %-12s %8.3f s  %10.0f entries/s  max RSS %s\n", name, k / 1e6,
                m / (k / 1e6), ht ? sprintf("%d KiB", kr) : "n/a";
         printf "ratio %s/bare-loop speed: %.2f (goal >= 0.90)\n", name, b / k;
+}'
+awk -v b="$bare_min" -v k="$kt_min" -v bc="$bare_cpu" -v kc="$kt_cpu" -v name="$name" \
+    -v ht=$have_time 'BEGIN {
+        printf "  best runs:    bare-loop %.3f s, %s %.3f s: ratio %.2f\n", b / 1e6, name,
+               k / 1e6, b / k;
+        if (ht && kc > 0)
+                printf "  CPU (median): bare-loop %.3f s, %s %.3f s: ratio %.2f\n", bc / 1e6, name,
+                       kc / 1e6, bc / kc;
 }'
