@@ -435,6 +435,19 @@ static int rule_set_add_line(struct rule_set *s, const char *path, unsigned line
 
         rule.prefix_len = literal_prefix(pat, (size_t) (end - pat), rule.prefix,
                                          sizeof(rule.prefix));
+        if (rule.prefix_len == 0 && !memmem(pat, (size_t) (end - pat), "(?i", 3)) {
+                /* No literal text to dispatch on (e.g. a line that starts with a capture), but
+                 * PCRE2 may still know the one byte every match starts with: dispatch on that. */
+                uint32_t type = 0, unit = 0;
+
+                if (pcre2_pattern_info(rule.code, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
+                    type == 1 &&
+                    pcre2_pattern_info(rule.code, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 &&
+                    unit < 256) {
+                        rule.prefix[0] = (char) unit;
+                        rule.prefix_len = 1;
+                }
+        }
 
         rule.id = strndup(id, (size_t) (id_end - id));
         if (!rule.id) {

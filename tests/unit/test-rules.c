@@ -220,10 +220,14 @@ static void test_prefixes(void) {
         test_prefix_one("ab|cd", "");
         test_prefix_one("ab[|]c(x|y)", "ab");
         test_prefix_one("ab\\|c", "ab|c");
-        test_prefix_one("(?:ab)c", "");
+        /* no literal prefix, but PCRE2 knows the first byte of every match: dispatch on it */
+        test_prefix_one("(?:ab)c", "a");
+        test_prefix_one("^abc", "a");
+        test_prefix_one("(?<location>/[^ ]+:\\d+): x", "/");
+        /* neither: tried on every message */
         test_prefix_one("[ab]c", "");
         test_prefix_one(".*foo", "");
-        test_prefix_one("^abc", "");
+        test_prefix_one("(?i)abc", "");
 }
 
 static void test_dispatch(void) {
