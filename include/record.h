@@ -60,8 +60,12 @@ struct log_record {
 
 const char *record_field_name(enum record_field f);
 
-/* Look up a journal field name (len bytes, no '='). _RECORD_FIELD_INVALID when not one of ours. */
-enum record_field record_field_lookup(const char *name, size_t len);
+/*
+ * The field of one "NAME=value" datum as sd-journal hands it out (len bytes), and in *ret_offset
+ * where its value starts. _RECORD_FIELD_INVALID when not one of ours (*ret_offset untouched). The
+ * read loop's hot path.
+ */
+enum record_field record_field_match(const char *data, size_t len, size_t *ret_offset);
 
 static inline bool record_has(const struct log_record *r, enum record_field f) {
         return r->present & (UINT32_C(1) << f);

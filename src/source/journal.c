@@ -102,22 +102,18 @@ static int read_entry(struct source *s, struct log_record *rec) {
 
         sd_journal_restart_data(s->j);
         for (;;) {
-                const char *d, *eq;
                 enum record_field f;
+                size_t off = 0;
 
                 r = sd_journal_enumerate_available_data(s->j, &data, &len);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         break;
-                d = data;
-                eq = memchr(d, '=', len);
-                if (!eq)
-                        continue;
-                f = record_field_lookup(d, (size_t) (eq - d));
+                f = record_field_match(data, len, &off);
                 if (f < 0)
                         continue;
-                r = record_set(rec, f, eq + 1, len - (size_t) (eq - d) - 1);
+                r = record_set(rec, f, (const char *) data + off, len - off);
                 if (r < 0)
                         return r;
         }

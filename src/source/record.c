@@ -38,55 +38,67 @@ const char *record_field_name(enum record_field f) {
         return field_names[f];
 }
 
-enum record_field record_field_lookup(const char *name, size_t len) {
-        enum record_field f;
+/* "NAME=" matches the start of data. */
+#define PREFIX_IS(data, len, lit) ((len) >= sizeof(lit) - 1 && memcmp((data), lit, sizeof(lit) - 1) == 0)
 
-        /* Hot path: called for every field of every entry read. Pick the one candidate by length
-         * and a distinguishing byte, then compare once. */
-        switch (len) {
-        case 4: /* _PID _UID _EXE USER */
-                f = name[1] == 'P' ? RECORD_PID : name[1] == 'U' ? RECORD_UID
-                  : name[1] == 'E' ? RECORD_EXE : name[1] == 'S' ? RECORD_USER
-                                                  : _RECORD_FIELD_INVALID;
-                break;
-        case 5:
-                f = RECORD_COMM;
-                break;
-        case 7:
-                f = RECORD_MESSAGE;
-                break;
-        case 8:
-                f = RECORD_BOOT_ID;
-                break;
-        case 9:
-                f = RECORD_HOSTNAME;
-                break;
-        case 10: /* SYSLOG_PID MESSAGE_ID */
-                f = name[0] == 'S' ? RECORD_SYSLOG_PID : RECORD_MESSAGE_ID;
-                break;
-        case 11:
-                f = RECORD_MACHINE_ID;
-                break;
-        case 14:
-                f = RECORD_SSH_CONNECTION;
-                break;
-        case 15:
-                f = RECORD_KEYTRAIL_REASON;
-                break;
-        case 16:
-                f = RECORD_KEYTRAIL_VERDICT;
-                break;
-        case 17: /* SYSLOG_IDENTIFIER KEYTRAIL_KEY_TYPE */
-                f = name[0] == 'S' ? RECORD_SYSLOG_IDENTIFIER : RECORD_KEYTRAIL_KEY_TYPE;
-                break;
-        case 20: /* SSH_ORIGINAL_COMMAND KEYTRAIL_FINGERPRINT */
-                f = name[0] == 'S' ? RECORD_SSH_ORIGINAL_COMMAND : RECORD_KEYTRAIL_FINGERPRINT;
-                break;
-        default:
+enum record_field record_field_match(const char *d, size_t len, size_t *ret_offset) {
+        enum record_field f = _RECORD_FIELD_INVALID;
+
+        /* Hot path: every field of every entry read. Dispatch on the first bytes, then compare
+         * "NAME=" once with a constant length, which the compiler turns into a few loads. */
+        if (len < 5)
                 return _RECORD_FIELD_INVALID;
+        switch (d[0]) {
+        case '_':
+                switch (d[1]) {
+                case 'P':
+                        f = PREFIX_IS(d, len, "_PID=") ? RECORD_PID : f;
+                        break;
+                case 'U':
+                        f = PREFIX_IS(d, len, "_UID=") ? RECORD_UID : f;
+                        break;
+                case 'E':
+                        f = PREFIX_IS(d, len, "_EXE=") ? RECORD_EXE : f;
+                        break;
+                case 'C':
+                        f = PREFIX_IS(d, len, "_COMM=") ? RECORD_COMM : f;
+                        break;
+                case 'B':
+                        f = PREFIX_IS(d, len, "_BOOT_ID=") ? RECORD_BOOT_ID : f;
+                        break;
+                case 'M':
+                        f = PREFIX_IS(d, len, "_MACHINE_ID=") ? RECORD_MACHINE_ID : f;
+                        break;
+                case 'H':
+                        f = PREFIX_IS(d, len, "_HOSTNAME=") ? RECORD_HOSTNAME : f;
+                        break;
+                }
+                break;
+        case 'M':
+                f = PREFIX_IS(d, len, "MESSAGE=")      ? RECORD_MESSAGE
+                    : PREFIX_IS(d, len, "MESSAGE_ID=") ? RECORD_MESSAGE_ID
+                                                       : f;
+                break;
+        case 'S':
+                f = PREFIX_IS(d, len, "SYSLOG_IDENTIFIER=")      ? RECORD_SYSLOG_IDENTIFIER
+                    : PREFIX_IS(d, len, "SYSLOG_PID=")           ? RECORD_SYSLOG_PID
+                    : PREFIX_IS(d, len, "SSH_ORIGINAL_COMMAND=") ? RECORD_SSH_ORIGINAL_COMMAND
+                    : PREFIX_IS(d, len, "SSH_CONNECTION=")       ? RECORD_SSH_CONNECTION
+                                                                 : f;
+                break;
+        case 'K':
+                f = PREFIX_IS(d, len, "KEYTRAIL_VERDICT=")       ? RECORD_KEYTRAIL_VERDICT
+                    : PREFIX_IS(d, len, "KEYTRAIL_REASON=")      ? RECORD_KEYTRAIL_REASON
+                    : PREFIX_IS(d, len, "KEYTRAIL_FINGERPRINT=") ? RECORD_KEYTRAIL_FINGERPRINT
+                    : PREFIX_IS(d, len, "KEYTRAIL_KEY_TYPE=")    ? RECORD_KEYTRAIL_KEY_TYPE
+                                                                 : f;
+                break;
+        case 'U':
+                f = PREFIX_IS(d, len, "USER=") ? RECORD_USER : f;
+                break;
         }
-        if (f < 0 || memcmp(field_names[f], name, len) != 0)
-                return _RECORD_FIELD_INVALID;
+        if (f >= 0)
+                *ret_offset = strlen(field_names[f]) + 1;
         return f;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* struct log_record: the field-name table (a hand-made dispatch on the hot path) and accessors. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "record.h"
@@ -16,15 +17,35 @@ int main(void) {
         uid_t uid = 0;
         char *c = NULL;
 
+        for (int f = 0; f < _RECORD_FIELD_MAX; f++)
+                tap_ok(record_field_name((enum record_field) f) != NULL, "field %d has a name", f);
+
+        /* the read loop's matcher, on "NAME=value" data */
         for (int f = 0; f < _RECORD_FIELD_MAX; f++) {
                 const char *n = record_field_name((enum record_field) f);
+                char datum[64];
+                size_t off = 0;
+                int l = snprintf(datum, sizeof(datum), "%s=v", n);
 
-                tap_ok(n != NULL, "field %d has a name", f);
-                TAP_IS_INT(record_field_lookup(n, strlen(n)), f, "'%s' looks up to itself", n);
+                TAP_IS_INT(record_field_match(datum, (size_t) l, &off), f, "'%s' matches", datum);
+                TAP_IS_INT(off, strlen(n) + 1, "'%s': the value starts after '='", datum);
+                TAP_IS_INT(record_field_match(datum, strlen(n), &off), _RECORD_FIELD_INVALID,
+                           "'%s' without '=' does not", n);
         }
-        for (size_t i = 0; i < ELEMENTSOF(not_ours); i++)
-                TAP_IS_INT(record_field_lookup(not_ours[i], strlen(not_ours[i])),
-                           _RECORD_FIELD_INVALID, "'%s' is not a field keytrail reads", not_ours[i]);
+        for (size_t i = 0; i < ELEMENTSOF(not_ours); i++) {
+                char datum[64];
+                size_t off = 0;
+                int l = snprintf(datum, sizeof(datum), "%s=v", not_ours[i]);
+
+                TAP_IS_INT(record_field_match(datum, (size_t) l, &off), _RECORD_FIELD_INVALID,
+                           "'%s' is not matched", datum);
+        }
+        {
+                size_t off = 0;
+
+                TAP_IS_INT(record_field_match("MESSAGE=", 8, &off), RECORD_MESSAGE,
+                           "an empty value still matches");
+        }
 
         tap_ok(record_set(&r, RECORD_SYSLOG_PID, "42", 2) >= 0, "set SYSLOG_PID");
         TAP_IS_INT(record_pid(&r), 42, "SYSLOG_PID is the fallback pid");
