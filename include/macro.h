@@ -35,6 +35,17 @@
 #define USEC_PER_SEC ((uint64_t) 1000000ULL)
 #define USEC_PER_MSEC ((uint64_t) 1000ULL)
 
+/* Whether c equals one of the values: IN_SET(x, 'a', 'b'). */
+#define IN_SET(c, ...)                                                                             \
+        ({                                                                                         \
+                const __typeof__(c) _set_[] = { __VA_ARGS__ };                                     \
+                bool _found_ = false;                                                              \
+                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_set_); _i_++)                               \
+                        if (_set_[_i_] == (c))                                                     \
+                                _found_ = true;                                                    \
+                _found_;                                                                           \
+        })
+
 /* Take ownership out of a cleanup variable: *ret = TAKE_PTR(x); */
 #define TAKE_PTR(p)                                                                                \
         ({                                                                                         \

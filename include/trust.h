@@ -26,18 +26,25 @@ enum trust_verdict {
         TRUST_BAD_COMM,  /* _EXE absent, _COMM present and not a trusted name */
         TRUST_NOT_ROOT,  /* a monitor-only line from a process that is not uid 0 */
         TRUST_BAD_UID,   /* a wrapper's line written by another account than the one it names */
+        TRUST_NO_PROVENANCE, /* neither _EXE nor _COMM: nothing says who wrote it */
         _TRUST_VERDICT_MAX,
 };
 
 /* Whether this kind of line is written only by sshd's privileged monitor (so needs _UID=0). */
 bool trust_kind_needs_root(enum event_kind k);
 
-/*
- * Judge an entry. needs_root: the line claims to come from a root process. Pure function of the
- * record's fields.
- */
+/* Whether this kind of line is among the last an exiting process writes, when journald may find
+ * neither _EXE nor _COMM of it any more. */
+bool trust_kind_at_exit(enum event_kind k);
+
+enum {
+        TRUST_NEEDS_ROOT = 1 << 0,    /* the line claims to come from a root process */
+        TRUST_MAY_BE_BARE = 1 << 1,   /* an entry with neither _EXE nor _COMM is accepted */
+};
+
+/* Judge an entry, with TRUST_* flags. Pure function of the record's fields. */
 enum trust_verdict trust_check(const struct trust_config *c, const struct log_record *r,
-                               bool needs_root);
+                               unsigned flags);
 
 /* An English phrase for the verdict ("its _EXE is not an sshd binary", ...). */
 const char *trust_verdict_to_string(enum trust_verdict v);

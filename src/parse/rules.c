@@ -32,15 +32,6 @@
 #define DEPTH_LIMIT 5000U      /* pcre2_set_depth_limit() (interpreter only) */
 #define HEAP_LIMIT_KIB 4096U   /* pcre2_set_heap_limit() (interpreter only) */
 
-#define IN_SET(c, ...)                                                                             \
-        ({                                                                                         \
-                const __typeof__(c) _set_[] = { __VA_ARGS__ };                                     \
-                bool _found_ = false;                                                              \
-                for (size_t _i_ = 0; _i_ < ELEMENTSOF(_set_); _i_++)                               \
-                        if (_set_[_i_] == (c))                                                     \
-                                _found_ = true;                                                    \
-                _found_;                                                                           \
-        })
 
 static inline void *mfree(void *p) {
         free(p);

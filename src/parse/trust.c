@@ -24,6 +24,10 @@ bool trust_kind_needs_root(enum event_kind k) {
         }
 }
 
+bool trust_kind_at_exit(enum event_kind k) {
+        return IN_SET(k, EVENT_DISCONNECT, EVENT_SESSION_CLOSE, EVENT_PAM_SESSION_CLOSE);
+}
+
 static bool in_list(char **l, const char *s) {
         for (char **i = l; i && *i; i++)
                 if (streq(*i, s))
@@ -32,7 +36,7 @@ static bool in_list(char **l, const char *s) {
 }
 
 enum trust_verdict trust_check(const struct trust_config *c, const struct log_record *r,
-                               bool needs_root) {
+                               unsigned flags) {
         const char *exe = record_str(r, RECORD_EXE), *comm = record_str(r, RECORD_COMM);
         uid_t uid;
         bool root = record_uid(r, &uid) >= 0 && uid == 0;
@@ -45,8 +49,10 @@ enum trust_verdict trust_check(const struct trust_config *c, const struct log_re
                         return TRUST_BAD_COMM;
                 if (!in_list(c->comms, comm))
                         return TRUST_BAD_COMM;
-        }
-        if (needs_root && !root)
+        } else if (!(flags & TRUST_MAY_BE_BARE))
+                /* A forger that exits at once can leave neither; so can sshd's last lines. */
+                return TRUST_NO_PROVENANCE;
+        if ((flags & TRUST_NEEDS_ROOT) && !root)
                 return TRUST_NOT_ROOT;
         return TRUST_OK;
 }
@@ -58,6 +64,8 @@ const char *trust_verdict_to_string(enum trust_verdict v) {
                 [TRUST_BAD_COMM] = "journald recorded another process name (_COMM) as its writer",
                 [TRUST_NOT_ROOT] = "only sshd's root monitor writes it, but its writer was not root",
                 [TRUST_BAD_UID] = "it names an account, but another account wrote it",
+                [TRUST_NO_PROVENANCE] = "journald recorded neither the program (_EXE) nor the "
+                                        "process name (_COMM) that wrote it",
         };
         if (v < 0 || v >= _TRUST_VERDICT_MAX)
                 return NULL;

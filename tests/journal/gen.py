@@ -56,6 +56,8 @@ class Gen:
              "_TRANSPORT": "syslog", "PRIORITY": prio, "SYSLOG_FACILITY": "4",
              "SYSLOG_IDENTIFIER": ident or i, "SYSLOG_PID": str(pid), "_PID": str(pid),
              "_UID": str(uid), "_GID": str(uid), "_COMM": comm or c}
+        if comm == "":
+            del f["_COMM"]
         if exe:
             f["_EXE"] = exe_path or e
         f["MESSAGE"] = msg
@@ -244,6 +246,9 @@ def main():
     g.add(S(0.5), 8101, 1000, "Starting session: shell on pts/3 for mirror from 203.0.113.9 port 4444 id 0",
           exe=False, comm="logger")
     g.add(S(1), 8102, 1000, "User child is on pid 8101", comm="sshd", exe=False)
+    # root's logger that exits at once: journald finds neither _EXE nor _COMM
+    g.add(S(1.5), 8103, 0, "Starting session: shell on pts/4 for mirror from 203.0.113.9 port 4445 id 0",
+          exe=False, comm="")
     g.login(S(5), 8110, 8113, "mirror", "push", "203.0.113.9", 51100, [("forced", PUSH)])
     g.write("spoofed-entry")
 
