@@ -36,8 +36,12 @@ _warn_unused_ int journal_source_open(const struct journal_source_options *o, st
  */
 _warn_unused_ int source_next(struct source *s, struct log_record *rec);
 
-/* Entries skipped because they could not be read. */
+/* Entries skipped because they could not be read (a corrupt journal). */
 uint64_t source_skipped(const struct source *s);
+
+/* The cursor of the first skipped entry (borrowed, NULL when none or unknown), and in *ret_why
+ * (may be NULL) what was wrong with it. */
+const char *source_first_skipped(const struct source *s, const char **ret_why);
 
 struct source *source_free(struct source *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct source *, source_free);

@@ -452,6 +452,8 @@ static int cmd_scan(void) {
                 else if (arg_directory)
                         log_error("--directory: cannot open journal directory '%s': %s",
                                   arg_directory, strerror(-r));
+                if (IN_SET(r, -ENODATA, -EBADMSG, -EPROTONOSUPPORT))
+                        log_error("(not a journal file, or a corrupt one)");
                 else
                         log_error("cannot open the system journal: %s", strerror(-r));
                 return r;
@@ -507,6 +509,15 @@ static int cmd_scan(void) {
                         (unsigned long long) cs->connections, (unsigned long long) cs->evicted,
                         (unsigned long long) cs->orphan_sessions,
                         (unsigned long long) pipeline_alerts(p));
+        }
+        if (r >= 0 && source_skipped(src) > 0) {
+                const char *why = NULL, *cur = source_first_skipped(src, &why);
+
+                /* Everything readable was read and judged; the unreadable part is an error. */
+                log_error("the journal is corrupt: %llu entr%s skipped, the first at cursor '%s' (%s)",
+                          (unsigned long long) source_skipped(src),
+                          source_skipped(src) == 1 ? "y" : "ies", cur ?: "?", why ?: "unreadable");
+                r = -EBADMSG;
         }
         if (r < 0)
                 return r;

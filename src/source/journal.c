@@ -18,6 +18,8 @@ struct source {
         sd_journal *j;                /* owned */
         uint64_t until_usec;
         uint64_t skipped;
+        char *first_skipped;          /* owned: cursor of the first unreadable entry, or NULL */
+        const char *first_skipped_why;
 };
 
 static int journal_get_cursor(void *userdata, char **ret) {
@@ -105,7 +107,7 @@ static int read_entry(struct source *s, struct log_record *rec) {
                 enum record_field f;
                 size_t off = 0;
 
-                r = sd_journal_enumerate_available_data(s->j, &data, &len);
+                r = sd_journal_enumerate_data(s->j, &data, &len);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -134,9 +136,17 @@ int source_next(struct source *s, struct log_record *rec) {
                 r = read_entry(s, rec);
                 if (r == -ENOMEM)
                         return r;
+                if (r >= 0 && !record_has(rec, RECORD_MESSAGE))
+                        /* Every syslog or journal entry has one: sd-journal skipped a corrupt
+                         * data object. */
+                        r = -EBADMSG;
                 if (r < 0) {
-                        /* A corrupt entry: count it and go on with the next one. */
-                        s->skipped++;
+                        /* A corrupt entry: count it, remember the first, go on with the next. */
+                        if (s->skipped++ == 0) {
+                                s->first_skipped_why = r == -EBADMSG ? "no readable MESSAGE field"
+                                                                     : "unreadable fields";
+                                (void) sd_journal_get_cursor(s->j, &s->first_skipped);
+                        }
                         continue;
                 }
                 if (s->until_usec > 0 && rec->realtime_usec > s->until_usec)
@@ -149,10 +159,17 @@ uint64_t source_skipped(const struct source *s) {
         return s->skipped;
 }
 
+const char *source_first_skipped(const struct source *s, const char **ret_why) {
+        if (ret_why)
+                *ret_why = s->first_skipped_why;
+        return s->first_skipped;
+}
+
 struct source *source_free(struct source *s) {
         if (!s)
                 return NULL;
         sd_journal_close(s->j);
+        free(s->first_skipped);
         free(s);
         return NULL;
 }

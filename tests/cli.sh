@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# keytrail's command line and its errors, as a user meets them: each bad input (flag, time, rule
+# file, authorized_keys line, journal file) gives exit status 2 and one line on stderr that names
+# the flag or FILE:LINE; alerts found before a corrupt part of a journal stay written.
+#   cli.sh KEYTRAIL SOURCE_DIR          TAP on stdout
+set -u
+kt=$1 src=$2
+remote=/lib/systemd/systemd-journal-remote
+[ -x "$remote" ] || remote=/usr/lib/systemd/systemd-journal-remote
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/err" "$tmp/out" 2>/dev/null | head -20; }
+
+# expect STATUS STDERR_REGEX TITLE -- ARGS...: exit status and a one-line stderr matching the regex
+expect() {
+        local want=$1 re=$2 title=$3 rc
+        shift 4
+        "$kt" "$@" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        if [ "$rc" != "$want" ]; then
+                echo "# exit status $rc, want $want" >"$tmp/why"
+                cat "$tmp/why" >>"$tmp/err"
+                not_ok "$title"
+        elif [ -n "$re" ] && ! { [ "$(grep -c . "$tmp/err")" = 1 ] && grep -Eq -- "$re" "$tmp/err"; }; then
+                not_ok "$title (stderr must be one line matching /$re/)"
+        else
+                ok "$title"
+        fi
+}
+
+base=(--rules "$src/rules" --authorized-keys "mirror:$src/tests/journal/mirror.authorized_keys")
+"$remote" -o "$tmp/j.journal" "$src/tests/journal/multiplexed.export" 2>/dev/null
+
+expect 0 "" "--help exits 0" -- --help
+grep -q "keytrail scan" "$tmp/out" && ok "--help shows the usage" || not_ok "--help shows the usage"
+expect 0 "" "--version exits 0" -- --version
+grep -Eq "^keytrail [0-9]+\.[0-9]+" "$tmp/out" && ok "--version prints it" || not_ok "--version prints it"
+expect 2 "missing command" "no command" --
+expect 2 "unknown command 'scna'" "unknown command" -- scna
+expect 2 "unknown option '--frobnicate'" "unknown flag named" -- scan --frobnicate
+expect 2 "option '--since' needs a value" "flag without its value" -- scan --since
+expect 2 "--since: cannot parse time 'next tuesday'" "bad --since" -- scan --since "next tuesday"
+expect 2 "--until is before --since" "until before since" -- scan --since @200 --until @100
+expect 2 "--format: 'xml' is not json or text" "bad --format" -- scan --format xml
+expect 2 "--max-connections: '0'" "bad --max-connections" -- scan --max-connections 0
+expect 2 "--session-timeout: cannot parse duration 'soon'" "bad --session-timeout" -- scan --session-timeout soon
+expect 2 "--trusted-exe: 'sshd' is not an absolute path" "relative --trusted-exe" -- scan --trusted-exe sshd
+
+# a broken rule: FILE:LINE and PCRE2's message with its offset
+mkdir -p "$tmp/rules"
+cp "$src/rules/"*.rules "$tmp/rules/"
+printf '# a comment\nbroken.rule connection Connection from (?<addr>\\S+ port\n' >"$tmp/rules/zz-broken.rules"
+expect 2 "zz-broken.rules:2: .*offset [0-9]+" "broken rule: FILE:LINE and PCRE2's offset" -- \
+        scan --file "$tmp/j.journal" --rules "$tmp/rules" --authorized-keys "mirror:$src/tests/journal/mirror.authorized_keys"
+printf 'bad.kind no-such-kind x\n' >"$tmp/rules/zz-broken.rules"
+expect 2 "zz-broken.rules:1: .*no-such-kind" "unknown event kind in a rule" -- \
+        scan --file "$tmp/j.journal" --rules "$tmp/rules"
+mkdir -p "$tmp/empty"
+expect 2 "no rules found" "empty rules directory" -- scan --file "$tmp/j.journal" --rules "$tmp/empty"
+
+# a broken authorized_keys line: FILE:LINE, nothing else read
+{ sed -n 1p "$src/tests/journal/mirror.authorized_keys"; echo 'command="unterminated ssh-ed25519 AAAA'; } >"$tmp/ak"
+expect 2 "$tmp/ak:2: " "broken authorized_keys line: FILE:LINE" -- scan --file "$tmp/j.journal" \
+        --rules "$src/rules" --authorized-keys "mirror:$tmp/ak"
+expect 2 "cannot read '$tmp/nope'" "missing authorized_keys file" -- scan --file "$tmp/j.journal" \
+        --rules "$src/rules" --authorized-keys "mirror:$tmp/nope"
+
+# journals that cannot be read
+head -c 4096 /dev/urandom >"$tmp/garbage.journal"
+expect 2 "" "a file that is not a journal" -- scan --file "$tmp/garbage.journal" "${base[@]}"
+grep -q "garbage.journal" "$tmp/err" && ok "its error names the file" || not_ok "its error names the file"
+expect 2 "" "a missing journal directory" -- scan --directory "$tmp/none" "${base[@]}"
+
+# a journal corrupt in the middle: the two alerts before the damage are written, then exit 2
+python3 - "$tmp/j.journal" "$tmp/corrupt.journal" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+i = d.find(b'MESSAGE=Close session')
+assert i > 64
+d[i - 64:i + 40] = b'\xff' * 104
+open(sys.argv[2], 'wb').write(d)
+PY
+expect 2 "the journal is corrupt: 1 entry skipped, the first at cursor 's=" \
+        "a corrupt entry: exit 2, one line naming its cursor" -- scan --file "$tmp/corrupt.journal" --format json "${base[@]}"
+[ "$(jq -r .type "$tmp/out" | sort | uniq -c | awk '{print $1, $2}')" = "2 unforced-session" ] &&
+        ok "the alerts found before and after it are kept" || not_ok "the alerts found before and after it are kept"
+
+# the good case, for contrast: alerts, exit 1, nothing on stderr
+expect 1 "" "alerts raised: exit 1" -- scan --file "$tmp/j.journal" --format json "${base[@]}"
+[ ! -s "$tmp/err" ] && ok "and nothing on stderr" || not_ok "and nothing on stderr"
+expect 0 "" "no alerts: exit 0" -- scan --file "$tmp/j.journal" --format json --rules "$src/rules" \
+        --authorized-keys "ops:$src/tests/journal/ops.authorized_keys"
+[ "$(grep -c . "$tmp/out")" = 0 ] && ok "and no output" || not_ok "and no output"
+
+echo "1..$n"
+[ "$failed" = 0 ]
