@@ -95,5 +95,34 @@ expect 0 "" "no alerts: exit 0" -- scan --file "$tmp/j.journal" --format json --
         --authorized-keys "ops:$src/tests/journal/ops.authorized_keys"
 [ "$(grep -c . "$tmp/out")" = 0 ] && ok "and no output" || not_ok "and no output"
 
+# the options that shape a scan
+mkdir -p "$tmp/dir"
+"$remote" -o "$tmp/dir/remote.journal" "$src/tests/journal/multiplexed.export" 2>/dev/null
+expect 1 "" "--directory reads the journal files of a folder" -- scan --directory "$tmp/dir" --format json "${base[@]}"
+[ "$(grep -c . "$tmp/out")" = 2 ] && ok "and finds the same two alerts" || not_ok "and finds the same two alerts"
+# the multiplexed scenario: mirror's connection with its two sessions within 23:33:20.0-.02 UTC,
+# then the admin's at 23:33:21
+expect 1 "" "--until keeps what came before" -- scan --file "$tmp/j.journal" --format json \
+        --until @1764200000.5 "${base[@]}"
+[ "$(grep -c . "$tmp/out")" = 2 ] && ok "both sessions of the first connection" ||
+        not_ok "both sessions of the first connection"
+expect 0 "" "--since in journalctl's syntax leaves them out" -- scan --file "$tmp/j.journal" \
+        --format json --since "2025-11-26 23:33:20.5 UTC" "${base[@]}"
+"$remote" -o "$tmp/t.journal" "$src/tests/journal/no-session-timeout.export" 2>/dev/null
+expect 1 "" "the default session timeout (60 s) decides no-session" -- scan --file "$tmp/t.journal" \
+        --format json "${base[@]}"
+expect 0 "" "--session-timeout 2min: not yet" -- scan --file "$tmp/t.journal" --format json \
+        --session-timeout 2min "${base[@]}"
+"$remote" -o "$tmp/o.journal" "$src/tests/journal/openssh-10.export" 2>/dev/null
+expect 1 "" "--identifier sshd-session reads OpenSSH 10's lines" -- scan --file "$tmp/o.journal" \
+        --format json --identifier sshd-session "${base[@]}"
+expect 0 "" "--identifier sshd alone does not" -- scan --file "$tmp/o.journal" --format json \
+        --identifier sshd "${base[@]}"
+expect 1 "^keytrail: stats: records=30 matched=28 .* alerts=2$" "--stats: one line of counters" -- \
+        scan --file "$tmp/j.journal" --format json --stats "${base[@]}"
+expect 1 "" "--format text: one readable line per alert" -- scan --file "$tmp/j.journal" --format text "${base[@]}"
+[ "$(grep -c 'critical unforced-session host=mirror1 user=mirror from=203.0.113.9:51200' "$tmp/out")" = 2 ] &&
+        ok "naming type, host, user and source" || not_ok "naming type, host, user and source"
+
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* Alert encoding: the contract of docs/alerts.md (fields, nulls, sorted keys, UTF-8, stable ids). */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "alert.h"
+#include "tap.h"
+
+static struct alert sample(void) {
+        return (struct alert){
+                .type = ALERT_COMMAND_MISMATCH,
+                .time_usec = UINT64_C(1764200000123456),
+                .host = "mirror1",
+                .user = "mirror",
+                .fingerprint = "SHA256:v1OYgLqE0uPPeTYTiBk6UCZonQszUikoWIJWyrMJLA0",
+                .key_type = "ED25519",
+                .source_ip = "203.0.113.9",
+                .source_port = 50500,
+                .sshd_pid = 7500,
+                .session_type = "forced-command",
+                .session_id = 0,
+                .expected_command = "rsync --server --sender . /srv",
+                .observed_command = "rsync --server . /srv",
+                .key_location = "/home/mirror/.ssh/authorized_keys:2",
+                .message = "A sentence.",
+                .evidence = { "s=aaaa;i=5;b=bbbb;m=10;t=20;x=cc", "s=aaaa;i=8;b=bbbb;m=11;t=21;x=dd" },
+                .n_evidence = 2,
+        };
+}
+
+int main(void) {
+        struct alert a = sample(), b;
+        char *s = NULL, id1[33], id2[33];
+        json_t *j;
+        json_error_t err;
+        const char *prev = "", *key;
+        json_t *v;
+        bool sorted = true;
+
+        TAP_IS_INT(alert_to_json(&a, &s), 0, "encodes");
+        tap_ok(s && !strchr(s, '\n'), "one line");
+        j = json_loads(s, 0, &err);
+        tap_ok(j != NULL, "valid JSON");
+        TAP_IS_STR(json_string_value(json_object_get(j, "type")), "command-mismatch", "type");
+        TAP_IS_STR(json_string_value(json_object_get(j, "severity")), "high", "severity");
+        TAP_IS_STR(json_string_value(json_object_get(j, "time")), "2025-11-26T23:33:20.123456Z",
+                   "time: RFC 3339, UTC, microseconds");
+        TAP_IS_INT(json_integer_value(json_object_get(j, "source_port")), 50500,
+                   "source_port is an integer");
+        TAP_IS_INT(json_array_size(json_object_get(j, "evidence")), 2, "evidence: two cursors");
+        tap_ok(json_is_null(json_object_get(j, "reason")), "absent fields are null, not missing");
+        json_object_foreach(j, key, v) {
+                (void) v;
+                if (strcmp(prev, key) > 0)
+                        sorted = false;
+                prev = key;
+        }
+        tap_ok(sorted, "keys are sorted");
+        static const char *const fields[] = { "type", "severity", "time", "host", "user",
+                "fingerprint", "key_type", "source_ip", "source_port", "sshd_pid", "session_type",
+                "expected_command", "observed_command", "key_location", "message", "evidence", "id" };
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                tap_ok(json_object_get(j, fields[i]) != NULL, "field '%s' is there", fields[i]);
+        json_decref(j);
+        free(s);
+
+        /* log bytes that are not UTF-8 */
+        a.observed_command = "caf\xe9 \xff ok \xc3\xa9";
+        TAP_IS_INT(alert_to_json(&a, &s), 0, "encodes invalid UTF-8");
+        j = json_loads(s, 0, &err);
+        TAP_IS_STR(j ? json_string_value(json_object_get(j, "observed_command")) : NULL,
+                   "caf\\xe9 \\xff ok \xc3\xa9", "invalid bytes as \\xNN, valid UTF-8 kept");
+        json_decref(j);
+        free(s);
+        a = sample();
+        a.source_port = -1;
+        a.sshd_pid = 0;
+        a.session_id = -1;
+        TAP_IS_INT(alert_to_json(&a, &s), 0, "encodes unknowns");
+        j = json_loads(s, 0, &err);
+        tap_ok(j && json_is_null(json_object_get(j, "source_port")) &&
+                       json_is_null(json_object_get(j, "sshd_pid")) &&
+                       json_is_null(json_object_get(j, "session_id")),
+               "unknown port, pid and session are null");
+        json_decref(j);
+        free(s);
+
+        /* ids: stable, and the same for the same entries copied into another journal file */
+        a = sample();
+        b = sample();
+        b.evidence[0] = "s=ffff;i=99;b=bbbb;m=10;t=20;x=cc";
+        b.evidence[1] = "s=ffff;i=100;b=bbbb;m=11;t=21;x=dd";
+        TAP_IS_INT(alert_id(&a, id1), 0, "id");
+        TAP_IS_INT(alert_id(&b, id2), 0, "id of the copy");
+        TAP_IS_STR(id1, id2, "same entries in another file (other s=, i=): same id");
+        TAP_IS_INT(strlen(id1), 32, "32 hex digits");
+        b.evidence[1] = "s=ffff;i=100;b=bbbb;m=12;t=22;x=ee";
+        TAP_IS_INT(alert_id(&b, id2), 0, "id of other evidence");
+        tap_ok(strcmp(id1, id2) != 0, "other entries: another id");
+        b = sample();
+        b.session_id = 1;
+        TAP_IS_INT(alert_id(&b, id2), 0, "id of another session");
+        tap_ok(strcmp(id1, id2) != 0, "another session: another id");
+        b = sample();
+        b.type = ALERT_UNFORCED_SESSION;
+        TAP_IS_INT(alert_id(&b, id2), 0, "id of another type");
+        tap_ok(strcmp(id1, id2) != 0, "another type: another id");
+
+        /* the text line never carries control characters to a terminal */
+        a = sample();
+        (void) snprintf(a.message, sizeof(a.message), "evil\x1b[31m\nline");
+        TAP_IS_INT(alert_to_text(&a, &s), 0, "text");
+        tap_ok(s && !strchr(s, '\x1b') && !strchr(s, '\n'), "no escape or newline in the text line");
+        free(s);
+
+        for (int t = 0; t < _ALERT_TYPE_MAX; t++) {
+                const char *n = alert_type_to_string((enum alert_type) t);
+
+                TAP_IS_INT(alert_type_from_string(n), t, "type '%s' round-trips", n ? n : "?");
+                tap_ok(alert_type_severity((enum alert_type) t) != NULL, "and has a severity");
+        }
+        return tap_done();
+}
