@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The whole test suite: builds keytrail twice (gcc with --werror; gcc with ASan+UBSan), runs every
-# meson suite (unit, parse, scan, integration, e2e) on the first and the fast suites on the second, and
-# ends with one line "N passed, N failed". Needs root for the end-to-end bed (real journald, sshd,
+# The whole test suite: builds keytrail three times (gcc with --werror; gcc with ASan+UBSan; clang
+# with --werror, when clang is there), runs every meson suite (unit, parse, scan, integration, e2e)
+# on the first and the fast suites on the others, and ends with one line "N passed, N failed". Needs root for the end-to-end bed (real journald, sshd,
 # test accounts); see README.md. Usage: tests/run.sh [--no-e2e] [--no-sanitizers]
 set -u
 cd "$(dirname "$0")/.."
@@ -50,6 +50,20 @@ if $san; then
                 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                         meson test -C build-san --print-errorlogs --suite unit --suite parse --suite scan --suite integration
                 count build-san
+        else
+                failed=$((failed + 1))
+        fi
+fi
+
+if command -v clang >/dev/null; then
+        phase "build (clang, --werror)"
+        if [ ! -d build-clang ]; then
+                CC=clang meson setup build-clang --werror
+        fi
+        if ninja -C build-clang; then
+                phase "tests (clang build)"
+                meson test -C build-clang --print-errorlogs --suite unit --suite parse --suite scan --suite integration
+                count build-clang
         else
                 failed=$((failed + 1))
         fi

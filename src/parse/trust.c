@@ -64,8 +64,8 @@ const char *trust_verdict_to_string(enum trust_verdict v) {
                 [TRUST_BAD_COMM] = "journald recorded another process name (_COMM) as its writer",
                 [TRUST_NOT_ROOT] = "only sshd's root monitor writes it, but its writer was not root",
                 [TRUST_BAD_UID] = "it names an account, but another account wrote it",
-                [TRUST_NO_PROVENANCE] = "journald recorded neither the program (_EXE) nor the "
-                                        "process name (_COMM) that wrote it",
+                [TRUST_NO_PROVENANCE] =
+                        "journald recorded neither its program (_EXE) nor its process name (_COMM)",
         };
         if (v < 0 || v >= _TRUST_VERDICT_MAX)
                 return NULL;
