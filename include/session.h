@@ -53,6 +53,7 @@ struct conn {
         char *addr;
         int port;                     /* -1 unknown */
         char *user, *method, *fingerprint, *key_type, *key_location;
+        char *ca_fingerprint;         /* a certificate login: the CA that signed it */
         char *accept_cursor;
         uint64_t first_usec, accept_usec, last_usec;
         bool authenticated;

@@ -71,6 +71,7 @@ static void conn_free(struct conn *x) {
         free(x->fingerprint);
         free(x->key_type);
         free(x->key_location);
+        free(x->ca_fingerprint);
         free(x->accept_cursor);
         free(x->found_fingerprint);
         free(x->found_key_type);
@@ -625,6 +626,8 @@ int correlator_observe(struct correlator *c, const struct log_record *rec,
                         if (!x->fingerprint)
                                 r = -ENOMEM;
                 }
+                if (r >= 0)
+                        r = dup_field(&x->ca_fingerprint, ev->field[EVENT_FIELD_CA_FINGERPRINT]);
                 if (r >= 0 && x->fingerprint && streq_ptr(x->found_fingerprint, x->fingerprint) &&
                     x->found_location) {
                         x->key_location = strdup(x->found_location);

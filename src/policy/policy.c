@@ -83,6 +83,18 @@ static int emit_conn(struct policy *p, struct conn *c, struct alert *a) {
         return emit(p, a);
 }
 
+/* The fingerprint the baseline knows the login by: a certificate's CA (its cert-authority line),
+ * or the key itself. */
+static const char *baseline_fp(const struct conn *c) {
+        return c->ca_fingerprint ?: c->fingerprint;
+}
+
+/* How messages name the key: its fingerprint, or for a 7.4-7.8 certificate line (which names only
+ * the CA) the CA's. */
+static const char *key_name(const struct conn *c) {
+        return c->fingerprint ?: c->ca_fingerprint;
+}
+
 static const char *key_type_of(const struct conn *c, const struct baseline_entry *e) {
         if (c->key_type)
                 return c->key_type;
@@ -93,9 +105,9 @@ static int on_accepted(struct policy *p, struct conn *c, const struct decision_c
         const struct baseline_entry *e, *other = NULL;
         struct alert a;
 
-        if (!c->fingerprint || !c->user)
+        if (!baseline_fp(c) || !c->user)
                 return 0;
-        e = baseline_lookup(p->cfg.baseline, c->fingerprint, c->user, c->key_location, &other);
+        e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, &other);
         if (e)
                 return 0;
         if (other) {
@@ -105,16 +117,20 @@ static int on_accepted(struct policy *p, struct conn *c, const struct decision_c
                 (void) snprintf(a.message, sizeof(a.message),
                                 "Key %s, which the baseline binds to account '%s', logged into "
                                 "account '%s' from %s.",
-                                c->fingerprint, other->user, c->user, c->addr ?: "an unknown address");
+                                key_name(c), other->user, c->user, c->addr ?: "an unknown address");
                 return emit_conn(p, c, &a);
         }
         if (!baseline_covers_user(p->cfg.baseline, c->user))
+                return 0;
+        /* A certificate whose CA no authorized_keys line names was trusted through sshd_config
+         * (TrustedUserCAKeys): outside what the baseline describes. */
+        if (c->ca_fingerprint)
                 return 0;
         alert_from_conn(&a, ALERT_UNKNOWN_KEY, c, ctx);
         add_evidence(&a, c->accept_cursor);
         (void) snprintf(a.message, sizeof(a.message),
                         "Key %s, which is not in the baseline, logged into account '%s' from %s%s%s.",
-                        c->fingerprint, c->user, c->addr ?: "an unknown address",
+                        key_name(c), c->user, c->addr ?: "an unknown address",
                         c->key_location ? " through " : "", c->key_location ?: "");
         return emit_conn(p, c, &a);
 }
@@ -153,9 +169,9 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
         bool agrees;
         int r;
 
-        if (!c->fingerprint || !c->user || !s->type)
+        if (!baseline_fp(c) || !c->user || !s->type)
                 return 0;
-        e = baseline_lookup(p->cfg.baseline, c->fingerprint, c->user, c->key_location, NULL);
+        e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, NULL);
         if (!e || !e->key->command)
                 return 0;
         cmd = e->key->command;
@@ -177,7 +193,7 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                                 "Key %s of account '%s' is meant to run only a forced command, but "
                                 "started a %s session%s%s%s from %s: its authorized_keys line has "
                                 "lost its command= option.",
-                                c->fingerprint, c->user, s->type, s->command ? " '" : "",
+                                key_name(c), c->user, s->type, s->command ? " '" : "",
                                 s->command ?: "", s->command ? "'" : "", c->addr ?: "an unknown address");
                 return emit(p, &a);
         }
@@ -193,7 +209,7 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
         (void) snprintf(a.message, sizeof(a.message),
                         "Key %s of account '%s' ran the forced command '%s'%s, not the baseline's "
                         "'%s'.",
-                        c->fingerprint, c->user, s->command,
+                        key_name(c), c->user, s->command,
                         s->forced_by && streq(s->forced_by, "config") ? " (ForceCommand)" : "", cmd);
         return emit(p, &a);
 }
@@ -221,9 +237,9 @@ static int on_no_session(struct policy *p, struct conn *c, const struct decision
         struct alert a;
         int r;
 
-        if (!c->authenticated || !c->fingerprint || !c->user || c->n_started > 0)
+        if (!c->authenticated || !baseline_fp(c) || !c->user || c->n_started > 0)
                 return 0;
-        e = baseline_lookup(p->cfg.baseline, c->fingerprint, c->user, c->key_location, NULL);
+        e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, NULL);
         if (!e || !e->key->command)
                 return 0;
         alert_from_conn(&a, ALERT_NO_SESSION, c, ctx);
@@ -239,7 +255,7 @@ static int on_no_session(struct policy *p, struct conn *c, const struct decision
         (void) snprintf(a.message, sizeof(a.message),
                         "Key %s of account '%s', meant only for a forced command, authenticated from "
                         "%s and %s without starting a session%s.",
-                        c->fingerprint, c->user, c->addr ?: "an unknown address",
+                        key_name(c), c->user, c->addr ?: "an unknown address",
                         timeout ? "stayed connected" : "disconnected",
                         c->forward_refused ? " (it asked for a port forward, refused)"
                                            : " (a tunnel or a probe)");

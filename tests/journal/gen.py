@@ -20,6 +20,9 @@ KEYS = {
     "gated": "AAAAC3NzaC1lZDI1NTE5AAAAIFZqab4Cz1zNmrwbSdyGEiA76YxF8YSvXeGV3RYmO/H/",
     "sshdo": "AAAAC3NzaC1lZDI1NTE5AAAAIKvTVCnnIn9MrOxCvbcvNpSVOSY5kbqohABbeBXGn9uT",
     "cut": "AAAAC3NzaC1lZDI1NTE5AAAAIEw6w5ZARUOHVW+kvgE5ir5U8NWjOtNxv2cb+sajzdLR",
+    "ca": "AAAAC3NzaC1lZDI1NTE5AAAAIH+nskGPppKHqs0fHHpokTQ95iVQDYjFPflyhJwY0Ku6",
+    "rogueca": "AAAAC3NzaC1lZDI1NTE5AAAAIPPn9S+FXleEMo/Z8XCL4HBvKD80920amlGBb5piqp1v",
+    "certuser": "AAAAC3NzaC1lZDI1NTE5AAAAIDCnW1AMRYotVGMDX2EnUZHfeMjKQ8bdBe5LBxuipMaP",
     "only": "AAAAC3NzaC1lZDI1NTE5AAAAIO1kh8GqoMB3OmHkS6CAqWzOAGVXSJ3aFB7PcSNThkAK",
 }
 
@@ -64,7 +67,7 @@ class Gen:
         self.entries.append(f)
 
     def login(self, t, mpid, cpid, user, key, ip, port, sessions, loc=None, end="normal",
-              forward_refused=False, no_child=False, ms=1000):
+              forward_refused=False, no_child=False, ms=1000, ca=None):
         """One public-key connection. sessions: list of (kind, text) where kind is
         'forced', 'forced-config', 'command', 'shell', 'subsystem', 'forced-cut'."""
         v = self.version
@@ -81,12 +84,21 @@ class Gen:
             self.add(at(), mpid, 0, "Connection from %s port %d on 10.0.0.4 port 22" % (ip, port))
         else:
             self.add(at(), mpid, 0, 'Connection from %s port %d on 10.0.0.4 port 22 rdomain ""' % (ip, port))
+        if ca:
+            # a certificate signed by ca: 7.9+ lines (auth.c format_method_key)
+            found = 'Accepted certificate ID "%s@client" (serial 7) signed by CA ED25519 %s found at %s' % (
+                user, fp(ca), loc)
+            accepted = "Accepted publickey for %s from %s port %d ssh2: ED25519-CERT %s ID %s@client (serial 7) CA ED25519 %s" % (
+                user, ip, port, fp(key), user, fp(ca))
+        else:
+            found = "Accepted key ED25519 %s found at %s" % (fp(key), loc)
+            accepted = "Accepted publickey for %s from %s port %d ssh2: ED25519 %s" % (user, ip, port, fp(key))
         if v != "7.4":
-            self.add(at(), mpid, 0, "Accepted key ED25519 %s found at %s" % (fp(key), loc))
+            self.add(at(), mpid, 0, found)
         self.add(at(), mpid, 0, "Postponed publickey for %s from %s port %d ssh2 [preauth]" % (user, ip, port))
         if v != "7.4":
-            self.add(at(), mpid, 0, "Accepted key ED25519 %s found at %s" % (fp(key), loc))
-        self.add(at(), mpid, 0, "Accepted publickey for %s from %s port %d ssh2: ED25519 %s" % (user, ip, port, fp(key)))
+            self.add(at(), mpid, 0, found)
+        self.add(at(), mpid, 0, accepted)
         self.add(at(), mpid, 0, "pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)" % (user, uid))
         if not no_child:
             self.add(at(), mpid, 0, "User child is on pid %d" % cpid)
@@ -310,6 +322,19 @@ def main():
     g.write("injection")
 
 
+def certificate_scenarios():
+    # 21. certificates: a CA named by a cert-authority line with command= governs the sessions of
+    #     every key it signed; a CA the baseline does not name (TrustedUserCAKeys) is not judged.
+    g = Gen()
+    cmd = PUSH
+    loc = "/home/mirror/.ssh/authorized_keys:9"
+    g.login(S(0), 9100, 9103, "mirror", "certuser", "203.0.113.40", 53000, [("forced", cmd)], loc=loc, ca="ca")
+    g.login(S(10), 9110, 9113, "mirror", "certuser", "203.0.113.40", 53001, [("command", None)], loc=loc, ca="ca")
+    g.login(S(20), 9120, 9123, "mirror", "certuser", "203.0.113.41", 53002, [("pty-shell", None)],
+            loc="/etc/ssh/user_ca.pub", ca="rogueca")
+    g.write("certificate")
+
+
 def gated_scenarios():
     # 20. keytrail-gate and sshdo refusals, joined to their sshd connections.
     g = Gen()
@@ -346,3 +371,4 @@ def gated_scenarios():
 if __name__ == "__main__":
     main()
     gated_scenarios()
+    certificate_scenarios()
