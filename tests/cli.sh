@@ -6,10 +6,7 @@
 #   cli.sh KEYTRAIL SOURCE_DIR          TAP on stdout
 set -u
 kt=$1 src=$2
-remote=/lib/systemd/systemd-journal-remote
-[ -x "$remote" ] || remote=/usr/lib/systemd/systemd-journal-remote
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$src/tests/journal-lib.sh"
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/err" "$tmp/out" 2>/dev/null | head -20; }
@@ -32,7 +29,7 @@ expect() {
 }
 
 base=(--rules "$src/rules" --authorized-keys "mirror:$src/tests/journal/mirror.authorized_keys")
-"$remote" -o "$tmp/j.journal" "$src/tests/journal/multiplexed.export" 2>/dev/null
+journal_from_export "$src/tests/journal/multiplexed.export" "$tmp/j.journal"
 
 expect 0 "" "--help exits 0" -- --help
 grep -q "keytrail scan" "$tmp/out" && ok "--help shows the usage" || not_ok "--help shows the usage"
@@ -97,7 +94,7 @@ expect 0 "" "no alerts: exit 0" -- scan --file "$tmp/j.journal" --format json --
 
 # the options that shape a scan
 mkdir -p "$tmp/dir"
-"$remote" -o "$tmp/dir/remote.journal" "$src/tests/journal/multiplexed.export" 2>/dev/null
+journal_from_export "$src/tests/journal/multiplexed.export" "$tmp/dir/remote.journal"
 expect 1 "" "--directory reads the journal files of a folder" -- scan --directory "$tmp/dir" --format json "${base[@]}"
 [ "$(grep -c . "$tmp/out")" = 2 ] && ok "and finds the same two alerts" || not_ok "and finds the same two alerts"
 # the multiplexed scenario: mirror's connection with its two sessions within 23:33:20.0-.02 UTC,
@@ -108,12 +105,12 @@ expect 1 "" "--until keeps what came before" -- scan --file "$tmp/j.journal" --f
         not_ok "both sessions of the first connection"
 expect 0 "" "--since in journalctl's syntax leaves them out" -- scan --file "$tmp/j.journal" \
         --format json --since "2025-11-26 23:33:20.5 UTC" "${base[@]}"
-"$remote" -o "$tmp/t.journal" "$src/tests/journal/no-session-timeout.export" 2>/dev/null
+journal_from_export "$src/tests/journal/no-session-timeout.export" "$tmp/t.journal"
 expect 1 "" "the default session timeout (60 s) decides no-session" -- scan --file "$tmp/t.journal" \
         --format json "${base[@]}"
 expect 0 "" "--session-timeout 2min: not yet" -- scan --file "$tmp/t.journal" --format json \
         --session-timeout 2min "${base[@]}"
-"$remote" -o "$tmp/o.journal" "$src/tests/journal/openssh-10.export" 2>/dev/null
+journal_from_export "$src/tests/journal/openssh-10.export" "$tmp/o.journal"
 expect 1 "" "--identifier sshd-session reads OpenSSH 10's lines" -- scan --file "$tmp/o.journal" \
         --format json --identifier sshd-session "${base[@]}"
 expect 0 "" "--identifier sshd alone does not" -- scan --file "$tmp/o.journal" --format json \

@@ -6,11 +6,8 @@
 set -eu
 keytrail=$1 src=$2 version=$3
 data=$src/tests/data
-remote=/lib/systemd/systemd-journal-remote
-[ -x "$remote" ] || remote=/usr/lib/systemd/systemd-journal-remote
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$remote" -o "$tmp/s.journal" "$data/e2e-openssh-$version.export" 2>/dev/null
+. "$src/tests/journal-lib.sh"
+journal_from_export "$data/e2e-openssh-$version.export" "$tmp/s.journal"
 args=()
 for f in "$data"/sample-authorized_keys-*; do
         args+=(--authorized-keys "ktdemo${f##*sample-authorized_keys-}:$f")

@@ -12,16 +12,10 @@
 set -eu
 keytrail=$1 src=$2 name=$3
 dir=$src/tests/journal
-remote=/lib/systemd/systemd-journal-remote
-[ -x "$remote" ] || remote=/usr/lib/systemd/systemd-journal-remote
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$src/tests/journal-lib.sh"
 
 for copy in a b; do
-        "$remote" -o "$tmp/$copy.journal" "$dir/$name.export" 2>"$tmp/remote.err" || {
-                cat "$tmp/remote.err" >&2
-                exit 1
-        }
+        journal_from_export "$dir/$name.export" "$tmp/$copy.journal" || exit 1
         set +e
         "$keytrail" scan --file "$tmp/$copy.journal" --rules "$src/rules" --format json \
                 --authorized-keys "mirror:$dir/mirror.authorized_keys" \
