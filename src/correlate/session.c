@@ -30,7 +30,7 @@ struct correlator {
         struct conn *lru_head, *lru_tail; /* head: least recently active */
         struct conn *wait_head, *wait_tail;
         unsigned n_conns;
-        struct host *hosts;
+        struct host **hosts;        /* owned; each host stays put (conns borrow its strings) */
         unsigned n_hosts, last_host;
         uint64_t watermark;
         struct correlator_stats stats;
@@ -94,8 +94,10 @@ struct correlator *correlator_free(struct correlator *c) {
                 c->lru_head = x->lru_next;
                 conn_free(x);
         }
-        for (unsigned i = 0; i < c->n_hosts; i++)
-                free(c->hosts[i].hostname);
+        for (unsigned i = 0; i < c->n_hosts; i++) {
+                free(c->hosts[i]->hostname);
+                free(c->hosts[i]);
+        }
         free(c->hosts);
         free(c);
         return NULL;
@@ -112,19 +114,19 @@ static void copy_id(char dst[static 33], struct strview v) {
 
 static int host_index(struct correlator *c, const struct log_record *rec, unsigned *ret) {
         char mid[33], bid[33];
-        struct host *h;
+        struct host **a, *h;
 
         copy_id(mid, record_field(rec, RECORD_MACHINE_ID));
         copy_id(bid, record_field(rec, RECORD_BOOT_ID));
         if (c->n_hosts > 0) {
-                h = &c->hosts[c->last_host];
+                h = c->hosts[c->last_host];
                 if (streq(h->machine_id, mid) && streq(h->boot_id, bid)) {
                         *ret = c->last_host;
                         return 0;
                 }
         }
         for (unsigned i = 0; i < c->n_hosts; i++)
-                if (streq(c->hosts[i].machine_id, mid) && streq(c->hosts[i].boot_id, bid)) {
+                if (streq(c->hosts[i]->machine_id, mid) && streq(c->hosts[i]->boot_id, bid)) {
                         c->last_host = i;
                         *ret = i;
                         return 0;
@@ -133,17 +135,21 @@ static int host_index(struct correlator *c, const struct log_record *rec, unsign
                 c->stats.hosts_full++;
                 return -ENOSPC;
         }
-        h = realloc(c->hosts, (c->n_hosts + 1) * sizeof(*h));
+        a = realloc(c->hosts, (c->n_hosts + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        c->hosts = a;
+        h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        c->hosts = h;
-        h = &c->hosts[c->n_hosts];
-        *h = (struct host){};
         memcpy(h->machine_id, mid, sizeof(mid));
         memcpy(h->boot_id, bid, sizeof(bid));
         h->hostname = strdup(record_str(rec, RECORD_HOSTNAME) ?: mid);
-        if (!h->hostname)
+        if (!h->hostname) {
+                free(h);
                 return -ENOMEM;
+        }
+        c->hosts[c->n_hosts] = h;
         c->last_host = c->n_hosts;
         *ret = c->n_hosts++;
         return 0;
@@ -365,7 +371,7 @@ static int parse_port(struct strview v) {
 static int conn_new(struct correlator *c, unsigned host_idx, pid_t pid,
                     const struct log_record *rec, struct conn **ret) {
         struct conn *x;
-        struct host *h = &c->hosts[host_idx];
+        struct host *h = c->hosts[host_idx];
         int r;
 
         if (c->n_conns >= c->cfg.max_connections && c->lru_head) {

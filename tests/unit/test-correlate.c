@@ -21,6 +21,7 @@ struct seen {
         bool truncated;
         char user[32];
         char command[64];
+        char boot[40];
 };
 
 static struct seen seen[MAX_DECISIONS];
@@ -35,6 +36,7 @@ static int record_decision(void *userdata, enum decision d, struct conn *c, stru
         x = &seen[n_seen++];
         *x = (struct seen){ .d = d, .monitor = c->monitor_pid, .port = c->port, .session_id = -2 };
         (void) snprintf(x->user, sizeof(x->user), "%s", c->user ?: "");
+        (void) snprintf(x->boot, sizeof(x->boot), "%s", c->boot_id ?: "");
         if (s) {
                 x->session_id = s->id;
                 x->truncated = s->truncated;
@@ -226,7 +228,28 @@ static void test_reuse_hosts_bounds(void) {
         TAP_IS_INT(correlator_stats(c)->evicted, 1, "the oldest was evicted and counted");
 }
 
+static void test_many_boots(void) {
+        _cleanup_(correlator_freep) struct correlator *c = new_correlator(0, 0);
+        struct event e = ev(EVENT_CONNECTION);
+        char boot[16];
+
+        accept_login(c, 1 * SEC, 100, 103, "alice", "1001");
+        /* many other boots and hosts arrive while alice's connection is open */
+        set(&e, EVENT_FIELD_ADDR, "192.0.2.9");
+        set(&e, EVENT_FIELD_PORT, "9");
+        for (int i = 0; i < 100; i++) {
+                (void) snprintf(boot, sizeof(boot), "boot%d", i);
+                at(2 * SEC + (uint64_t) i, 100, boot);
+                if (correlator_observe(c, &rec, &e) < 0)
+                        abort();
+        }
+        start(c, 3 * SEC, 103, "alice", "1001", "0", "x");
+        TAP_IS_INT(seen[n_seen - 1].d, DECISION_SESSION, "many boots later: the session is decided");
+        TAP_IS_STR(seen[n_seen - 1].boot, "b1", "on the connection of its own boot, intact");
+}
+
 int main(void) {
+        test_many_boots();
         test_interleaved();
         test_links();
         test_timeout();
