@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Scan the bundled real sample (tests/data/e2e-openssh-VERSION.export, recorded from the e2e bed by
 # tests/data/record.sh) and assert the exact alert set its scenarios provoke: what the README's
-# first command shows.   sample-scan.sh KEYTRAIL SOURCE_DIR VERSION
+# first command shows.   sample-scan.sh KEYTRAIL SOURCE_DIR VERSION [KEYTRAIL-ARGS...]
 set -eu
 keytrail=$1 src=$2 version=$3
+shift 3
 data=$src/tests/data
 . "$src/tests/journal-lib.sh"
 journal_from_export "$data/e2e-openssh-$version.export" "$tmp/s.journal"
@@ -13,7 +14,7 @@ for f in "$data"/sample-authorized_keys-*; do
         args+=(--authorized-keys "ktdemo${f##*sample-authorized_keys-}:$f")
 done
 set +e
-"$keytrail" scan --file "$tmp/s.journal" --rules "$src/rules" --format json "${args[@]}" >"$tmp/out"
+"$keytrail" scan --file "$tmp/s.journal" --rules "$src/rules" --format json "${args[@]}" "$@" >"$tmp/out"
 rc=$?
 set -e
 [ "$rc" = 1 ] || { echo "exit status $rc, expected 1" >&2; exit 1; }
