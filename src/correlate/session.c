@@ -443,6 +443,21 @@ static int monitor_conn(struct correlator *c, unsigned host_idx, const struct lo
         return 0;
 }
 
+/* The connection an authentication line of the monitor belongs to: after a login was accepted
+ * on this PID, a new authentication means the PID was reused by a new connection. */
+static int auth_conn(struct correlator *c, unsigned host_idx, const struct log_record *rec,
+                     struct conn **ret) {
+        struct conn *x = find_monitor(c, host_idx, record_pid(rec));
+        int r;
+
+        r = monitor_conn(c, host_idx, rec, x && x->authenticated, &x);
+        if (r < 0)
+                return r;
+        touch(c, x, rec->realtime_usec);
+        *ret = x;
+        return 0;
+}
+
 static struct conn *find_by_tuple(struct correlator *c, unsigned host_idx, struct strview user,
                                   struct strview addr, int port) {
         if (port < 0)
@@ -583,11 +598,9 @@ int correlator_observe(struct correlator *c, const struct log_record *rec,
                 return dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
 
         case EVENT_KEY_FOUND:
-                x = find_monitor(c, host_idx, record_pid(rec));
-                r = monitor_conn(c, host_idx, rec, x && x->authenticated, &x);
+                r = auth_conn(c, host_idx, rec, &x);
                 if (r < 0)
                         return r;
-                touch(c, x, rec->realtime_usec);
                 r = dup_field(&x->found_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
                 if (r >= 0)
                         r = dup_field(&x->found_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
@@ -596,22 +609,18 @@ int correlator_observe(struct correlator *c, const struct log_record *rec,
                 return r;
 
         case EVENT_AUTH_PARTIAL:
-                x = find_monitor(c, host_idx, record_pid(rec));
-                r = monitor_conn(c, host_idx, rec, x && x->authenticated, &x);
+                r = auth_conn(c, host_idx, rec, &x);
                 if (r < 0)
                         return r;
-                touch(c, x, rec->realtime_usec);
                 r = dup_field(&x->partial_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
                 if (r >= 0)
                         r = dup_field(&x->partial_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
                 return r;
 
         case EVENT_AUTH_ACCEPTED:
-                x = find_monitor(c, host_idx, record_pid(rec));
-                r = monitor_conn(c, host_idx, rec, x && x->authenticated, &x);
+                r = auth_conn(c, host_idx, rec, &x);
                 if (r < 0)
                         return r;
-                touch(c, x, rec->realtime_usec);
                 x->authenticated = true;
                 x->accept_usec = rec->realtime_usec;
                 if (ev->field[EVENT_FIELD_PORT].ptr)
@@ -649,11 +658,9 @@ int correlator_observe(struct correlator *c, const struct log_record *rec,
                 return decide(c, DECISION_ACCEPTED, x, NULL, &ctx);
 
         case EVENT_SOURCE_REFUSED:
-                x = find_monitor(c, host_idx, record_pid(rec));
-                r = monitor_conn(c, host_idx, rec, x && x->authenticated, &x);
+                r = auth_conn(c, host_idx, rec, &x);
                 if (r < 0)
                         return r;
-                touch(c, x, rec->realtime_usec);
                 if (x->refused_cursor || x->refused_location) {
                         struct decision_ctx pctx = { .usec = x->refused_usec,
                                                      .cursor = x->refused_cursor };
