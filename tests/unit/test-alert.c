@@ -22,6 +22,9 @@ static struct alert sample(void) {
                 .expected_command = "rsync --server --sender . /srv",
                 .observed_command = "rsync --server . /srv",
                 .key_location = "/home/mirror/.ssh/authorized_keys:2",
+                .machine_id = "4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8",
+                .boot_id = "0b1e5ad2d3c94bd59b4f7a5e0c2b1a01",
+                .rule_id = "sshd.session.start-forced-command",
                 .message = "A sentence.",
                 .evidence = { "s=aaaa;i=5;b=bbbb;m=10;t=20;x=cc", "s=aaaa;i=8;b=bbbb;m=11;t=21;x=dd" },
                 .n_evidence = 2,
@@ -49,6 +52,19 @@ int main(void) {
                    "source_port is an integer");
         TAP_IS_INT(json_array_size(json_object_get(j, "evidence")), 2, "evidence: two cursors");
         tap_ok(json_is_null(json_object_get(j, "reason")), "absent fields are null, not missing");
+        TAP_IS_INT(json_integer_value(json_object_get(j, "session_id")), 0, "session_id");
+        TAP_IS_STR(json_string_value(json_object_get(j, "rule")), "sshd.session.start-forced-command",
+                   "rule: the id of the deciding rule");
+        TAP_IS_STR(json_string_value(json_object_get(j, "boot_id")), "0b1e5ad2d3c94bd59b4f7a5e0c2b1a01",
+                   "boot_id");
+        TAP_IS_STR(json_string_value(json_object_get(j, "key_location")),
+                   "/home/mirror/.ssh/authorized_keys:2", "key_location");
+        {
+                const char *idv = json_string_value(json_object_get(j, "id"));
+
+                tap_ok(idv && strlen(idv) == 32 && strspn(idv, "0123456789abcdef") == 32,
+                       "id: 32 hex digits");
+        }
         json_object_foreach(j, key, v) {
                 (void) v;
                 if (strcmp(prev, key) > 0)
@@ -58,7 +74,8 @@ int main(void) {
         tap_ok(sorted, "keys are sorted");
         static const char *const fields[] = { "type", "severity", "time", "host", "user",
                 "fingerprint", "key_type", "source_ip", "source_port", "sshd_pid", "session_type",
-                "expected_command", "observed_command", "key_location", "message", "evidence", "id" };
+                "expected_command", "observed_command", "key_location", "message", "evidence", "id",
+                "machine_id", "boot_id", "session_id", "reason", "rule" };
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 tap_ok(json_object_get(j, fields[i]) != NULL, "field '%s' is there", fields[i]);
         json_decref(j);
