@@ -32,7 +32,10 @@ base=(--rules "$src/rules" --authorized-keys "mirror:$src/tests/journal/mirror.a
 journal_from_export "$src/tests/journal/multiplexed.export" "$tmp/j.journal"
 
 expect 0 "" "--help exits 0" -- --help
-grep -q "keytrail scan" "$tmp/out" && ok "--help shows the usage" || not_ok "--help shows the usage"
+grep -q "^  scan " "$tmp/out" && ok "--help lists the commands" || not_ok "--help lists the commands"
+expect 0 "" "scan --help exits 0" -- scan --help
+grep -q "Usage: keytrail scan" "$tmp/out" && grep -q -- "--authorized-keys" "$tmp/out" &&
+        ok "scan --help shows its usage and options" || not_ok "scan --help shows its usage and options"
 expect 0 "" "--version exits 0" -- --version
 grep -Eq "^keytrail [0-9]+\.[0-9]+" "$tmp/out" && ok "--version prints it" || not_ok "--version prints it"
 expect 2 "missing command" "no command" --

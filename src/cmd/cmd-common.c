@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The options and loading code keytrail's subcommands share; see cmd-common.h.
+ */
+
+#include <assert.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd-common.h"
+#include "config.h"
+#include "gate-log.h"
+#include "session.h"
+#include "timeutil.h"
+
+const char *arg_directory;
+char *arg_files[ARGS_MAX + 1];
+size_t arg_n_files;
+char *arg_identifiers[ARGS_MAX + 1];
+size_t arg_n_identifiers;
+char *arg_exes[ARGS_MAX + 1];
+size_t arg_n_exes;
+char *arg_authkeys[ARGS_MAX + 1];
+size_t arg_n_authkeys;
+const char *arg_rules;
+uint64_t arg_since, arg_until;
+uint64_t arg_session_timeout = 60 * USEC_PER_SEC;
+unsigned arg_max_connections;
+enum output_format arg_format = FORMAT_AUTO;
+bool arg_stats;
+
+static const char *const default_identifiers[] = { "sshd", "sshd-session", "sshd-auth", NULL };
+
+/* Where distributions install sshd and its helpers. --trusted-exe adds more. */
+static const char *const default_exes[] = {
+        "/usr/sbin/sshd",
+        "/usr/lib/openssh/sshd-session",
+        "/usr/lib/openssh/sshd-auth",
+        "/usr/libexec/openssh/sshd-session",
+        "/usr/libexec/openssh/sshd-auth",
+        "/usr/libexec/sshd-session",
+        "/usr/libexec/sshd-auth",
+        "/usr/local/sbin/sshd",
+        "/usr/local/libexec/sshd-session",
+        "/usr/local/libexec/sshd-auth",
+        NULL,
+};
+
+static const char *const default_comms[] = { "sshd", "sshd-session", "sshd-auth", NULL };
+
+/* Where keytrail-gate is installed; --trusted-exe adds more (e.g. a build tree's). */
+static const char *const default_gate_exes[] = {
+        BINDIR "/keytrail-gate",
+        "/usr/bin/keytrail-gate",
+        "/usr/local/bin/keytrail-gate",
+        NULL,
+};
+static const char *const gate_comms[] = { "keytrail-gate", NULL };
+
+/* The trust lists the pipeline borrows: built once, live as long as the process. */
+static char *trusted_exes[ELEMENTSOF(default_exes) + ARGS_MAX + 1];
+static char *trusted_gate_exes[ELEMENTSOF(default_gate_exes) + ARGS_MAX + 1];
+static char *journal_identifiers[ARGS_MAX + ELEMENTSOF(default_identifiers) + 8];
+
+static void vlog(const char *fmt, va_list ap) {
+        fputs("keytrail: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
+void log_error(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vlog(fmt, ap);
+        va_end(ap);
+}
+
+void log_info(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vlog(fmt, ap);
+        va_end(ap);
+}
+
+/* ---- options --------------------------------------------------------------------------------- */
+
+enum {
+        ARG_FILE = 0x100,
+        ARG_IDENTIFIER,
+        ARG_TRUSTED_EXE,
+        ARG_RULES,
+        ARG_SESSION_TIMEOUT,
+        ARG_MAX_CONNECTIONS,
+        ARG_STATS,
+        ARG_VERSION,
+};
+
+struct group_option {
+        unsigned group;
+        struct option opt;
+        const char *short_spec; /* "D:" for a short option with a value, NULL for none */
+};
+
+static const struct group_option group_options[] = {
+        { OPT_SOURCE, { "directory", required_argument, NULL, 'D' }, "D:" },
+        { OPT_SOURCE, { "file", required_argument, NULL, ARG_FILE }, NULL },
+        { OPT_SOURCE, { "since", required_argument, NULL, 'S' }, "S:" },
+        { OPT_SOURCE, { "until", required_argument, NULL, 'U' }, "U:" },
+        { OPT_SOURCE, { "identifier", required_argument, NULL, ARG_IDENTIFIER }, NULL },
+        { OPT_SOURCE, { "trusted-exe", required_argument, NULL, ARG_TRUSTED_EXE }, NULL },
+        { OPT_BASELINE, { "authorized-keys", required_argument, NULL, 'k' }, "k:" },
+        { OPT_ANALYSIS, { "rules", required_argument, NULL, ARG_RULES }, NULL },
+        { OPT_ANALYSIS, { "session-timeout", required_argument, NULL, ARG_SESSION_TIMEOUT }, NULL },
+        { OPT_ANALYSIS, { "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS }, NULL },
+        { OPT_OUTPUT, { "format", required_argument, NULL, 'o' }, "o:" },
+        { OPT_OUTPUT, { "stats", no_argument, NULL, ARG_STATS }, NULL },
+};
+
+void cmd_help_groups(unsigned groups) {
+        if (groups & OPT_SOURCE)
+                printf("Source:\n"
+                       "  -D, --directory DIR       read the journal files in DIR\n"
+                       "      --file PATH           read this journal file (repeatable)\n"
+                       "  -S, --since TIME          from TIME (journalctl syntax: \"2026-11-01 10:00\",\n"
+                       "                            yesterday, -2h, @EPOCH)\n"
+                       "  -U, --until TIME          up to TIME\n"
+                       "      --identifier NAME     SYSLOG_IDENTIFIER to read (repeatable; default sshd,\n"
+                       "                            sshd-session, sshd-auth)\n"
+                       "      --trusted-exe PATH    also trust entries written by this binary (repeatable)\n");
+        if (groups & OPT_BASELINE)
+                printf("Baseline:\n"
+                       "  -k, --authorized-keys [USER:]PATH\n"
+                       "                            what each key is meant to do (repeatable); default:\n"
+                       "                            the readable authorized_keys of every account\n");
+        if (groups & OPT_ANALYSIS)
+                printf("Analysis:\n"
+                       "      --rules DIR           rule files (default %s)\n"
+                       "      --session-timeout SEC a forced key with no session after SEC of log time\n"
+                       "                            raises no-session (default 60)\n"
+                       "      --max-connections N   open connections kept (default %u)\n",
+                       RULESDIR, CORRELATOR_CONNECTIONS_DEFAULT);
+        if (groups & OPT_OUTPUT)
+                printf("Output:\n"
+                       "  -o, --format json|text    NDJSON or one line per alert (default: text on a\n"
+                       "                            terminal, json otherwise)\n"
+                       "      --stats               print counters on stderr at the end\n");
+        printf("  -h, --help                show this help\n"
+               "      --version             show the version\n");
+}
+
+static int push_arg(char **list, size_t *n, const char *what, char *value) {
+        if (*n >= ARGS_MAX) {
+                log_error("%s: more than %d given", what, ARGS_MAX);
+                return -E2BIG;
+        }
+        list[(*n)++] = value;
+        list[*n] = NULL;
+        return 0;
+}
+
+static int parse_group_option(int c, char *value, uint64_t now) {
+        uint64_t v;
+        int r;
+
+        switch (c) {
+        case 'D':
+                arg_directory = value;
+                return 0;
+        case ARG_FILE:
+                return push_arg(arg_files, &arg_n_files, "--file", value);
+        case 'S':
+        case 'U':
+                r = timeutil_parse(value, now, &v);
+                if (r < 0) {
+                        log_error("%s: cannot parse time '%s'", c == 'S' ? "--since" : "--until",
+                                  value);
+                        return r;
+                }
+                if (c == 'S')
+                        arg_since = v;
+                else
+                        arg_until = v;
+                return 0;
+        case ARG_IDENTIFIER:
+                return push_arg(arg_identifiers, &arg_n_identifiers, "--identifier", value);
+        case ARG_TRUSTED_EXE:
+                if (value[0] != '/') {
+                        log_error("--trusted-exe: '%s' is not an absolute path", value);
+                        return -EINVAL;
+                }
+                return push_arg(arg_exes, &arg_n_exes, "--trusted-exe", value);
+        case 'k':
+                return push_arg(arg_authkeys, &arg_n_authkeys, "--authorized-keys", value);
+        case ARG_RULES:
+                arg_rules = value;
+                return 0;
+        case ARG_SESSION_TIMEOUT:
+                r = timeutil_parse_duration(value, &arg_session_timeout);
+                if (r < 0) {
+                        log_error("--session-timeout: cannot parse duration '%s'", value);
+                        return r;
+                }
+                return 0;
+        case ARG_MAX_CONNECTIONS:
+                if (strview_to_u64(strview_from(value), 100000000, &v) < 0 || v == 0) {
+                        log_error("--max-connections: '%s' is not a number from 1 to 100000000",
+                                  value);
+                        return -EINVAL;
+                }
+                arg_max_connections = (unsigned) v;
+                return 0;
+        case 'o':
+                if (streq(value, "json"))
+                        arg_format = FORMAT_JSON;
+                else if (streq(value, "text"))
+                        arg_format = FORMAT_TEXT;
+                else {
+                        log_error("--format: '%s' is not json or text", value);
+                        return -EINVAL;
+                }
+                return 0;
+        case ARG_STATS:
+                arg_stats = true;
+                return 0;
+        default:
+                return -ENOENT; /* not a group option */
+        }
+}
+
+#define OPTIONS_MAX 64
+
+static void append_spec(char *buf, size_t size, const char *s) {
+        size_t l = strlen(buf), n = strlen(s);
+
+        assert(l + n < size);
+        memcpy(buf + l, s, n + 1);
+}
+
+int cmd_parse_argv(const struct cmd_spec *spec, int argc, char *argv[], int *ret_optind) {
+        struct option options[OPTIONS_MAX + 1] = {};
+        char shortopts[128] = ":h";
+        size_t n = 0;
+        uint64_t now = timeutil_now_usec();
+        int c, r;
+
+        for (size_t i = 0; i < ELEMENTSOF(group_options); i++) {
+                if (!(group_options[i].group & spec->groups))
+                        continue;
+                assert(n < OPTIONS_MAX);
+                options[n++] = group_options[i].opt;
+                if (group_options[i].short_spec)
+                        append_spec(shortopts, sizeof(shortopts), group_options[i].short_spec);
+        }
+        for (const struct option *o = spec->extra; o && o->name; o++) {
+                assert(n < OPTIONS_MAX);
+                options[n++] = *o;
+        }
+        if (spec->extra_short) {
+                append_spec(shortopts, sizeof(shortopts), spec->extra_short);
+        }
+        assert(n + 2 <= OPTIONS_MAX);
+        options[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+        options[n++] = (struct option){ "version", no_argument, NULL, ARG_VERSION };
+
+        opterr = 0;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        spec->help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("keytrail %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ':':
+                        log_error("option '%s' needs a value", argv[optind - 1]);
+                        return -EINVAL;
+                case '?':
+                        log_error("unknown option '%s' (see keytrail %s --help)", argv[optind - 1],
+                                  spec->name);
+                        return -EINVAL;
+                default:
+                        r = parse_group_option(c, optarg, now);
+                        if (r == -ENOENT && spec->parse_extra)
+                                r = spec->parse_extra(c, optarg);
+                        if (r == -ENOENT) {
+                                log_error("unknown option '%s' (see keytrail %s --help)",
+                                          argv[optind - 1], spec->name);
+                                return -EINVAL;
+                        }
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (arg_directory && arg_n_files > 0) {
+                log_error("--directory and --file cannot be combined");
+                return -EINVAL;
+        }
+        if (arg_since && arg_until && arg_until < arg_since) {
+                log_error("--until is before --since");
+                return -EINVAL;
+        }
+        if ((unsigned) (argc - optind) > spec->max_positional) {
+                log_error("unexpected argument '%s'", argv[optind + (int) spec->max_positional]);
+                return -EINVAL;
+        }
+        *ret_optind = optind;
+        return 1;
+}
+
+/* ---- loading --------------------------------------------------------------------------------- */
+
+int cmd_load_rules(struct rule_set **ret) {
+        _cleanup_(rule_set_freep) struct rule_set *rules = rule_set_new();
+        struct rule_load_error e = {};
+        const char *dir = arg_rules;
+        struct stat st;
+        int r;
+
+        if (!rules)
+                return -ENOMEM;
+        if (!dir)
+                /* Installed rules; from a build tree that was never installed, the source's. */
+                dir = stat(RULESDIR, &st) >= 0 ? RULESDIR : SOURCE_RULESDIR;
+        r = rule_set_load_dir(rules, dir, &e);
+        if (r < 0) {
+                if (e.file && e.line > 0)
+                        log_error("%s:%u: %s", e.file, e.line, e.message ?: strerror(-r));
+                else
+                        log_error("%s: %s", e.file ?: dir, e.message ?: strerror(-r));
+                rule_load_error_done(&e);
+                return r;
+        }
+        if (rule_set_size(rules) == 0) {
+                log_error("%s: no rules found", dir);
+                return -ENOENT;
+        }
+        *ret = TAKE_PTR(rules);
+        return 0;
+}
+
+static int load_baseline_arg(struct baseline *b, const char *arg) {
+        _cleanup_free_ char *user = NULL;
+        const char *colon = strchr(arg, ':'), *path = arg, *what = NULL;
+        unsigned line = 0;
+        int r;
+
+        /* USER:PATH when what comes before the first ':' cannot be part of a path. */
+        if (colon && colon > arg && !memchr(arg, '/', (size_t) (colon - arg))) {
+                user = strndup(arg, (size_t) (colon - arg));
+                if (!user)
+                        return -ENOMEM;
+                path = colon + 1;
+        }
+        r = baseline_add_file(b, user, path, true, NULL, NULL, &line, &what);
+        if (r == -EBADMSG || r == -E2BIG) {
+                log_error("%s:%u: %s", path, line, what ?: "malformed authorized_keys line");
+                return r;
+        }
+        if (r < 0) {
+                log_error("--authorized-keys: cannot read '%s': %s", path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+/* No --authorized-keys: every account's readable authorized_keys files, as sshd's default
+ * AuthorizedKeysFile (.ssh/authorized_keys .ssh/authorized_keys2). Lenient: a user must not be
+ * able to blind keytrail by writing a broken line into their own file. */
+static int load_baseline_system(struct baseline *b) {
+        static const char *const names[] = { ".ssh/authorized_keys", ".ssh/authorized_keys2" };
+        struct passwd *pw;
+        unsigned files = 0;
+        int r;
+
+        setpwent();
+        while ((pw = getpwent())) {
+                for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                        _cleanup_free_ char *path = NULL;
+                        unsigned keys = 0, skipped = 0, line = 0;
+                        const char *what = NULL;
+
+                        if (!pw->pw_dir || pw->pw_dir[0] != '/')
+                                continue;
+                        if (asprintf(&path, "%s/%s", streq(pw->pw_dir, "/") ? "" : pw->pw_dir,
+                                     names[i]) < 0) {
+                                endpwent();
+                                return -ENOMEM;
+                        }
+                        if (access(path, R_OK) < 0)
+                                continue;
+                        r = baseline_add_file(b, pw->pw_name, path, false, &keys, &skipped, &line,
+                                              &what);
+                        if (r == -ENOMEM) {
+                                endpwent();
+                                return r;
+                        }
+                        if (r < 0) {
+                                log_error("baseline: cannot read '%s': %s, ignoring", path,
+                                          strerror(-r));
+                                continue;
+                        }
+                        files++;
+                        fprintf(stderr, "keytrail: baseline: read %s for '%s' (%u key%s)\n", path,
+                                pw->pw_name, keys, keys == 1 ? "" : "s");
+                        if (skipped > 0)
+                                log_error("%s:%u: %s; %u malformed line%s skipped", path, line,
+                                          what ?: "malformed line", skipped,
+                                          skipped == 1 ? "" : "s");
+                }
+        }
+        endpwent();
+        if (files == 0)
+                fprintf(stderr, "keytrail: baseline: no readable authorized_keys file found\n");
+        return 0;
+}
+
+int cmd_load_baseline(struct baseline **ret) {
+        _cleanup_(baseline_freep) struct baseline *baseline = baseline_new();
+        int r;
+
+        if (!baseline)
+                return log_error("out of memory"), -ENOMEM;
+        for (size_t i = 0; i < arg_n_authkeys; i++) {
+                r = load_baseline_arg(baseline, arg_authkeys[i]);
+                if (r < 0)
+                        return r;
+        }
+        if (arg_n_authkeys == 0) {
+                r = load_baseline_system(baseline);
+                if (r < 0)
+                        return log_error("baseline: %s", strerror(-r)), r;
+        }
+        *ret = TAKE_PTR(baseline);
+        return 0;
+}
+
+static char **sshd_identifiers(void) {
+        return arg_n_identifiers > 0 ? arg_identifiers : (char **) default_identifiers;
+}
+
+int cmd_open_journal(struct source **ret) {
+        size_t ni = 0;
+        int r;
+
+        /* The journal matches: sshd's identifiers, the gate's and the wrappers'. */
+        for (char **i = sshd_identifiers(); *i; i++)
+                journal_identifiers[ni++] = *i;
+        journal_identifiers[ni++] = (char *) GATE_SYSLOG_IDENTIFIER;
+        for (const char *const *i = pipeline_wrapper_identifiers;
+             *i && ni < ELEMENTSOF(journal_identifiers) - 1; i++)
+                journal_identifiers[ni++] = (char *) *i;
+        journal_identifiers[ni] = NULL;
+
+        r = journal_source_open(
+                &(struct journal_source_options){
+                        .directory = arg_directory,
+                        .files = arg_n_files > 0 ? arg_files : NULL,
+                        .identifiers = journal_identifiers,
+                        .also = (char **) pipeline_logger_matches,
+                        .since_usec = arg_since,
+                        .until_usec = arg_until,
+                },
+                ret);
+        if (r < 0) {
+                if (arg_n_files > 0)
+                        log_error("--file: cannot open journal file(s) starting with '%s': %s",
+                                  arg_files[0], strerror(-r));
+                else if (arg_directory)
+                        log_error("--directory: cannot open journal directory '%s': %s",
+                                  arg_directory, strerror(-r));
+                if (IN_SET(r, -ENODATA, -EBADMSG, -EPROTONOSUPPORT))
+                        log_error("(not a journal file, or a corrupt one)");
+                else
+                        log_error("cannot open the system journal: %s", strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
+                     void *userdata, struct pipeline **ret) {
+        size_t n = 0, ng = 0;
+        int r;
+
+        for (const char *const *i = default_exes; *i; i++)
+                trusted_exes[n++] = (char *) *i;
+        for (const char *const *i = default_gate_exes; *i; i++)
+                trusted_gate_exes[ng++] = (char *) *i;
+        for (size_t i = 0; i < arg_n_exes; i++) {
+                trusted_exes[n++] = arg_exes[i];
+                trusted_gate_exes[ng++] = arg_exes[i];
+        }
+        trusted_exes[n] = trusted_gate_exes[ng] = NULL;
+
+        r = pipeline_new(&(struct pipeline_config){
+                                 .rules = rules,
+                                 .baseline = baseline,
+                                 .sshd_identifiers = sshd_identifiers(),
+                                 .trust = { .exes = trusted_exes, .comms = (char **) default_comms },
+                                 .gate_trust = { .exes = trusted_gate_exes,
+                                                 .comms = (char **) gate_comms },
+                                 .session_timeout_usec = arg_session_timeout,
+                                 .max_connections = arg_max_connections,
+                                 .emit = emit,
+                                 .userdata = userdata,
+                         },
+                         ret);
+        if (r < 0)
+                return log_error("%s", strerror(-r)), r;
+        return 0;
+}
+
+void cmd_print_stats(const struct pipeline *p, const struct source *src) {
+        const struct pipeline_stats *ps = pipeline_stats(p);
+        const struct correlator_stats *cs = pipeline_correlator_stats(p);
+
+        fprintf(stderr,
+                "keytrail: stats: records=%llu matched=%llu unmatched=%llu spoofed=%llu "
+                "match_errors=%llu skipped=%llu connections=%llu evicted=%llu "
+                "orphan_sessions=%llu alerts=%llu\n",
+                (unsigned long long) ps->records, (unsigned long long) ps->matched,
+                (unsigned long long) ps->unmatched, (unsigned long long) ps->spoofed,
+                (unsigned long long) ps->match_errors,
+                (unsigned long long) (src ? source_skipped(src) : 0),
+                (unsigned long long) cs->connections, (unsigned long long) cs->evicted,
+                (unsigned long long) cs->orphan_sessions, (unsigned long long) pipeline_alerts(p));
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+void cmd_output_init(struct cmd_output *o) {
+        *o = (struct cmd_output){
+                .json = arg_format == FORMAT_JSON ||
+                        (arg_format == FORMAT_AUTO && !isatty(STDOUT_FILENO)),
+        };
+}
+
+int cmd_emit_alert(void *userdata, const struct alert *a) {
+        struct cmd_output *o = userdata;
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = o->json ? alert_to_json(a, &s) : alert_to_text(a, &s);
+        if (r < 0)
+                return r;
+        if (puts(s) == EOF)
+                return -EIO;
+        o->n++;
+        return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * What keytrail's subcommands share: logging to stderr (only src/cmd/ prints), the option groups
+ * every command that reads sshd's entries takes (source, baseline, analysis, output), and the
+ * loading of rules, baseline, journal and pipeline from those options. Private to src/cmd/.
+ *
+ * Option values live in arg_* globals (house style: command-line globals in cmd/ only). Strings
+ * in them are borrowed from argv and live as long as the process.
+ */
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "baseline.h"
+#include "macro.h"
+#include "pipeline.h"
+#include "rules.h"
+#include "source.h"
+
+#define ARGS_MAX 256
+
+enum output_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT, FORMAT_HTML };
+
+/* Option groups a command accepts (bit mask). */
+enum {
+        OPT_SOURCE = 1 << 0,   /* --directory --file --since --until --identifier --trusted-exe */
+        OPT_BASELINE = 1 << 1, /* --authorized-keys */
+        OPT_ANALYSIS = 1 << 2, /* --rules --session-timeout --max-connections */
+        OPT_OUTPUT = 1 << 3,   /* --format --stats */
+};
+
+extern const char *arg_directory;
+extern char *arg_files[ARGS_MAX + 1];
+extern size_t arg_n_files;
+extern char *arg_identifiers[ARGS_MAX + 1];
+extern size_t arg_n_identifiers;
+extern char *arg_exes[ARGS_MAX + 1];
+extern size_t arg_n_exes;
+extern char *arg_authkeys[ARGS_MAX + 1];
+extern size_t arg_n_authkeys;
+extern const char *arg_rules;
+extern uint64_t arg_since, arg_until;
+extern uint64_t arg_session_timeout;
+extern unsigned arg_max_connections;
+extern enum output_format arg_format;
+extern bool arg_stats;
+
+void log_error(const char *fmt, ...) _printf_(1, 2);
+void log_info(const char *fmt, ...) _printf_(1, 2);
+
+/*
+ * A subcommand's command line. extra: its own long options ({} terminated; may be NULL), with
+ * their short letters in extra_short (getopt syntax, may be NULL); parse_extra handles them and
+ * returns 0, or -errno after logging. help prints the command's help.
+ */
+struct cmd_spec {
+        const char *name;
+        unsigned groups;
+        const struct option *extra;
+        const char *extra_short;
+        int (*parse_extra)(int c, const char *value);
+        void (*help)(void);
+        unsigned max_positional; /* positional arguments accepted after the options */
+};
+
+/*
+ * Parse argv (argv[0] is the verb) for spec. Returns 1 to go on (*ret_optind: the first
+ * positional argument), 0 when --help or --version was handled, -errno after logging an error.
+ */
+int cmd_parse_argv(const struct cmd_spec *spec, int argc, char *argv[], int *ret_optind);
+
+/* Help text of the option groups in mask, for a command's help(). */
+void cmd_help_groups(unsigned groups);
+
+/* The rule set of --rules (default: the installed rules, or the source tree's). Logs errors. */
+int cmd_load_rules(struct rule_set **ret);
+
+/* The baseline of --authorized-keys, or of every account's readable files. Logs errors. */
+int cmd_load_baseline(struct baseline **ret);
+
+/* Open the journal source of the source options; extra_also: further FIELD=VALUE matches for
+ * entries read in addition (NULL: none). Logs errors. */
+int cmd_open_journal(struct source **ret);
+
+/* A pipeline with the trust lists of the options (default binaries plus --trusted-exe). The rule
+ * set and baseline are borrowed and must outlive it. Logs errors. */
+int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
+                     void *userdata, struct pipeline **ret);
+
+/* The --stats line on stderr. src may be NULL. */
+void cmd_print_stats(const struct pipeline *p, const struct source *src);
+
+/* Alert output to stdout, NDJSON or text (--format; auto: text on a terminal). */
+struct cmd_output {
+        bool json;
+        uint64_t n;
+};
+
+void cmd_output_init(struct cmd_output *o);
+
+/* An alert_fn writing to stdout (userdata: struct cmd_output). */
+int cmd_emit_alert(void *userdata, const struct alert *a);
