@@ -82,8 +82,8 @@ int cmd_load_rules(struct rule_set **ret);
 /* The baseline of --authorized-keys, or of every account's readable files. Logs errors. */
 int cmd_load_baseline(struct baseline **ret);
 
-/* Open the journal source of the source options; extra_also: further FIELD=VALUE matches for
- * entries read in addition (NULL: none). Logs errors. */
+/* Open the journal source of the source options: sshd's identifiers, keytrail-gate's and the
+ * wrappers'. Logs errors. */
 int cmd_open_journal(struct source **ret);
 
 /* A pipeline with the trust lists of the options (default binaries plus --trusted-exe). The rule
