@@ -17,6 +17,18 @@
 
 struct source;
 
+/*
+ * What every source implements. Each source's private struct begins with a
+ * `const struct source_ops *ops` member, through which source_next() and the others below
+ * dispatch; the journal (here) and text logs (text-log.h) are the two.
+ */
+struct source_ops {
+        int (*next)(struct source *s, struct log_record *rec);
+        uint64_t (*skipped)(const struct source *s);
+        const char *(*first_skipped)(const struct source *s, const char **ret_why);
+        void (*free)(struct source *s);
+};
+
 struct journal_source_options {
         const char *directory;      /* borrowed; NULL for the local system journal */
         char **files;               /* borrowed, NULL-terminated; NULL for none */

@@ -15,12 +15,15 @@
 #include "source.h"
 
 struct source {
+        const struct source_ops *ops; /* first: see source.h */
         sd_journal *j;                /* owned */
         uint64_t until_usec;
         uint64_t skipped;
         char *first_skipped;          /* owned: cursor of the first unreadable entry, or NULL */
         const char *first_skipped_why;
 };
+
+static const struct source_ops journal_ops;
 
 static int journal_get_cursor(void *userdata, char **ret) {
         struct source *s = userdata;
@@ -86,6 +89,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 return r;
         }
 
+        s->ops = &journal_ops;
         s->j = j;
         s->until_usec = o->until_usec;
         *ret = TAKE_PTR(s);
@@ -124,7 +128,7 @@ static int read_entry(struct source *s, struct log_record *rec) {
         return 1;
 }
 
-int source_next(struct source *s, struct log_record *rec) {
+static int journal_next(struct source *s, struct log_record *rec) {
         int r;
 
         for (;;) {
@@ -155,21 +159,25 @@ int source_next(struct source *s, struct log_record *rec) {
         }
 }
 
-uint64_t source_skipped(const struct source *s) {
+static uint64_t journal_skipped(const struct source *s) {
         return s->skipped;
 }
 
-const char *source_first_skipped(const struct source *s, const char **ret_why) {
+static const char *journal_first_skipped(const struct source *s, const char **ret_why) {
         if (ret_why)
                 *ret_why = s->first_skipped_why;
         return s->first_skipped;
 }
 
-struct source *source_free(struct source *s) {
-        if (!s)
-                return NULL;
+static void journal_free(struct source *s) {
         sd_journal_close(s->j);
         free(s->first_skipped);
         free(s);
-        return NULL;
 }
+
+static const struct source_ops journal_ops = {
+        .next = journal_next,
+        .skipped = journal_skipped,
+        .first_skipped = journal_first_skipped,
+        .free = journal_free,
+};

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* The source interface: dispatch through the ops every source's struct begins with (source.h). */
+
+#include "source.h"
+
+static const struct source_ops *ops_of(const struct source *s) {
+        return *(const struct source_ops *const *) s;
+}
+
+int source_next(struct source *s, struct log_record *rec) {
+        return ops_of(s)->next(s, rec);
+}
+
+uint64_t source_skipped(const struct source *s) {
+        return ops_of(s)->skipped(s);
+}
+
+const char *source_first_skipped(const struct source *s, const char **ret_why) {
+        return ops_of(s)->first_skipped(s, ret_why);
+}
+
+struct source *source_free(struct source *s) {
+        if (s)
+                ops_of(s)->free(s);
+        return NULL;
+}
