@@ -52,6 +52,10 @@ struct log_record {
         uint32_t present;                       /* bit per enum record_field */
         struct record_buf field[_RECORD_FIELD_MAX];
 
+        /* The source cannot attest who wrote the entry: a text log has no trusted fields, only
+         * what the writer claimed (host, tag, PID). trust_check() says TRUST_UNATTESTED. */
+        bool unattested;
+
         /* How to get this entry's position (journal cursor, or FILE:OFFSET for text). Borrowed from
          * the source; valid while the source is positioned on this entry. */
         int (*get_cursor)(void *userdata, char **ret);

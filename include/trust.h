@@ -27,6 +27,7 @@ enum trust_verdict {
         TRUST_NOT_ROOT,  /* a monitor-only line from a process that is not uid 0 */
         TRUST_BAD_UID,   /* a wrapper's line written by another account than the one it names */
         TRUST_NO_PROVENANCE, /* neither _EXE nor _COMM: nothing says who wrote it */
+        TRUST_UNATTESTED, /* from a source with no trusted fields (text logs): taken as written */
         _TRUST_VERDICT_MAX,
 };
 
@@ -45,6 +46,12 @@ enum {
 /* Judge an entry, with TRUST_* flags. Pure function of the record's fields. */
 enum trust_verdict trust_check(const struct trust_config *c, const struct log_record *r,
                                unsigned flags);
+
+/* Whether the pipeline goes on with an entry of this verdict: a trusted one, or one no source
+ * could attest (text logs; the alerts say where they came from). */
+static inline bool trust_verdict_accepted(enum trust_verdict v) {
+        return v == TRUST_OK || v == TRUST_UNATTESTED;
+}
 
 /* An English phrase for the verdict ("its _EXE is not an sshd binary", ...). */
 const char *trust_verdict_to_string(enum trust_verdict v);

@@ -112,6 +112,13 @@ static void copy_id(char dst[static 33], struct strview v) {
         dst[l] = 0;
 }
 
+/* Text logs carry no machine id: their hosts are told apart by the name their lines give. */
+static bool host_is(const struct host *h, const char *mid, const char *bid,
+                    const struct log_record *rec) {
+        return streq(h->machine_id, mid) && streq(h->boot_id, bid) &&
+               (mid[0] || streq(h->hostname, record_str(rec, RECORD_HOSTNAME) ?: ""));
+}
+
 static int host_index(struct correlator *c, const struct log_record *rec, unsigned *ret) {
         char mid[33], bid[33];
         struct host **a, *h;
@@ -120,13 +127,13 @@ static int host_index(struct correlator *c, const struct log_record *rec, unsign
         copy_id(bid, record_field(rec, RECORD_BOOT_ID));
         if (c->n_hosts > 0) {
                 h = c->hosts[c->last_host];
-                if (streq(h->machine_id, mid) && streq(h->boot_id, bid)) {
+                if (host_is(h, mid, bid, rec)) {
                         *ret = c->last_host;
                         return 0;
                 }
         }
         for (unsigned i = 0; i < c->n_hosts; i++)
-                if (streq(c->hosts[i]->machine_id, mid) && streq(c->hosts[i]->boot_id, bid)) {
+                if (host_is(c->hosts[i], mid, bid, rec)) {
                         c->last_host = i;
                         *ret = i;
                         return 0;
@@ -389,8 +396,8 @@ static int conn_new(struct correlator *c, unsigned host_idx, pid_t pid,
         if (!x)
                 return -ENOMEM;
         x->host_idx = host_idx;
-        x->machine_id = h->machine_id;
-        x->boot_id = h->boot_id;
+        x->machine_id = h->machine_id[0] ? h->machine_id : NULL;
+        x->boot_id = h->boot_id[0] ? h->boot_id : NULL;
         x->host = h->hostname;
         x->monitor_pid = pid;
         x->port = -1;
@@ -475,7 +482,7 @@ struct conn *correlator_find(struct correlator *c, const char *machine_id, const
         for (struct conn *x = c->lru_tail; x; x = x->lru_prev)
                 if ((port < 0 || x->port == port) && (!addr || streq_ptr(x->addr, addr)) &&
                     (!user || streq_ptr(x->user, user)) &&
-                    (!machine_id || streq(x->machine_id, machine_id)))
+                    (!machine_id || streq_ptr(x->machine_id, machine_id)))
                         return x;
         return NULL;
 }

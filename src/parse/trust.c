@@ -41,6 +41,8 @@ enum trust_verdict trust_check(const struct trust_config *c, const struct log_re
         uid_t uid;
         bool root = record_uid(r, &uid) >= 0 && uid == 0;
 
+        if (r->unattested)
+                return TRUST_UNATTESTED;
         if (exe && !c->ignore_exe) {
                 if (!in_list(c->exes, exe))
                         return TRUST_BAD_EXE;
@@ -66,6 +68,7 @@ const char *trust_verdict_to_string(enum trust_verdict v) {
                 [TRUST_BAD_UID] = "it names an account, but another account wrote it",
                 [TRUST_NO_PROVENANCE] =
                         "journald recorded neither its program (_EXE) nor its process name (_COMM)",
+                [TRUST_UNATTESTED] = "it comes from a text log, which records no writer",
         };
         if (v < 0 || v >= _TRUST_VERDICT_MAX)
                 return NULL;

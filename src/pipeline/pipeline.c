@@ -121,13 +121,14 @@ static int feed_gate(struct pipeline *p, const struct log_record *rec) {
 
         p->stats.gate++;
         v = trust_check(&p->cfg.gate_trust, rec, 0);
-        if (v != TRUST_OK && (streq_ptr(verdict, "allowed") || streq_ptr(msgid, GATE_MESSAGE_ID_ALLOWED))) {
+        if (!trust_verdict_accepted(v) &&
+            (streq_ptr(verdict, "allowed") || streq_ptr(msgid, GATE_MESSAGE_ID_ALLOWED))) {
                 /* The gate logs "allowed" and then execs rsync at once: journald may read the
                  * process after the exec (_EXE rsync). An untrusted "allowed" record only loses the
                  * requested command of a session; ignore it rather than cry wolf. */
                 return correlator_advance(p->correlator, rec->realtime_usec);
         }
-        if (v != TRUST_OK) {
+        if (!trust_verdict_accepted(v)) {
                 p->stats.spoofed++;
                 r = policy_spoofed(p->policy, rec, NULL, v);
                 if (r < 0)
@@ -224,7 +225,7 @@ static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const 
             !logger_line_is_users(rec, record_str(rec, RECORD_SYSLOG_IDENTIFIER),
                                   ev.field[EVENT_FIELD_USER], c))
                 v = TRUST_BAD_UID;
-        if (v != TRUST_OK) {
+        if (!trust_verdict_accepted(v)) {
                 p->stats.spoofed++;
                 return policy_spoofed(p->policy, rec, &ev, v);
         }
@@ -274,7 +275,7 @@ int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
         v = trust_check(&p->cfg.trust, rec,
                         (m > 0 && trust_kind_needs_root(ev.kind) ? TRUST_NEEDS_ROOT : 0) |
                                 (m == 0 || trust_kind_at_exit(ev.kind) ? TRUST_MAY_BE_BARE : 0));
-        if (v != TRUST_OK) {
+        if (!trust_verdict_accepted(v)) {
                 p->stats.spoofed++;
                 r = policy_spoofed(p->policy, rec, m > 0 ? &ev : NULL, v);
                 if (r < 0)

@@ -105,6 +105,7 @@ enum record_field record_field_match(const char *d, size_t len, size_t *ret_offs
 void record_reset(struct log_record *r) {
         r->present = 0;
         r->realtime_usec = 0;
+        r->unattested = false;
 }
 
 int record_set(struct log_record *r, enum record_field f, const char *value, size_t len) {

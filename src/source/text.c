@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The text-log source (text-log.h): the line parser, and a reader that merges several files (plain
+ * or gzip) by time. Each input reads into its own bounded buffer; a line longer than TEXT_LINE_MAX
+ * is cut there and the rest of it dropped (counted). Lines that are not log lines are skipped and
+ * counted, the first one remembered as FILE:LINE, like the journal's unreadable entries.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "text-log.h"
+#include "timeutil.h"
+
+#define TEXT_BUF_SIZE (256 * 1024)
+
+/* ---- the line parser ------------------------------------------------------------------------- */
+
+const char *text_format_to_string(enum text_format f) {
+        static const char *const table[_TEXT_FORMAT_MAX] = {
+                [TEXT_FORMAT_SYSLOG] = "syslog",
+                [TEXT_FORMAT_SYSLOG_PRECISE] = "short-precise",
+                [TEXT_FORMAT_RFC3339] = "rfc3339",
+        };
+        if (f < 0 || f >= _TEXT_FORMAT_MAX)
+                return NULL;
+        return table[f];
+}
+
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+/* n decimal digits at p (caller checked the length). -1 when one is not a digit. */
+static int digits(const char *p, size_t n) {
+        int v = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!is_digit(p[i]))
+                        return -1;
+                v = v * 10 + (p[i] - '0');
+        }
+        return v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+        int64_t era;
+        unsigned yoe, doy, doe;
+
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = (unsigned) (y - era * 400);
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + (int64_t) doe - 719468;
+}
+
+static bool leap(int y) {
+        return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m) {
+        static const int d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+        return m == 2 && leap(y) ? 29 : d[m - 1];
+}
+
+void text_clock_init(struct text_clock *c, uint64_t ref_usec) {
+        time_t t = (time_t) (ref_usec / USEC_PER_SEC);
+        struct tm tm;
+
+        *c = (struct text_clock){ .ref_usec = ref_usec, .ref_year = 1970 };
+        if (localtime_r(&t, &tm))
+                c->ref_year = tm.tm_year + 1900;
+}
+
+/* The start of a local hour, in seconds since the epoch; mktime() once per hour of log. */
+static int local_hour(struct text_clock *c, int y, int mon, int d, int h, int64_t *ret) {
+        struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
+                         .tm_isdst = -1 };
+        time_t t;
+
+        if (c->cache_key[0] == y && c->cache_key[1] == mon && c->cache_key[2] == d &&
+            c->cache_key[3] == h) {
+                *ret = c->cache_usec;
+                return 0;
+        }
+        t = mktime(&tm);
+        if (t == (time_t) -1)
+                return -EBADMSG;
+        c->cache_key[0] = y;
+        c->cache_key[1] = mon;
+        c->cache_key[2] = d;
+        c->cache_key[3] = h;
+        c->cache_usec = (int64_t) t;
+        *ret = (int64_t) t;
+        return 0;
+}
+
+/* ".123456": up to 9 digits of fraction, as microseconds. Returns the bytes used (0: none). */
+static size_t parse_fraction(const char *p, size_t len, uint64_t *ret_usec) {
+        uint64_t us = 0;
+        size_t n = 0, i;
+
+        if (len < 2 || p[0] != '.' || !is_digit(p[1]))
+                return 0;
+        for (i = 1; i < len && is_digit(p[i]) && n < 9; i++, n++)
+                if (n < 6)
+                        us = us * 10 + (uint64_t) (p[i] - '0');
+        for (; n < 6; n++)
+                us *= 10;
+        *ret_usec = us;
+        return i;
+}
+
+/* "Nov 27 02:52:52[.123456] " (day space-padded or not). Returns the bytes used, 0 when not. */
+static size_t parse_classic_time(const char *p, size_t len, struct text_clock *clock,
+                                 uint64_t *ret_usec, bool *ret_precise) {
+        static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        int mon = 0, day, hh, mm, ss, year;
+        uint64_t frac = 0;
+        int64_t hour, t;
+        size_t i = 4, f;
+
+        if (len < 16 || p[3] != ' ')
+                return 0;
+        for (int m = 0; m < 12; m++)
+                if (memcmp(p, months + 3 * m, 3) == 0) {
+                        mon = m + 1;
+                        break;
+                }
+        if (mon == 0)
+                return 0;
+        if (p[i] == ' ')
+                i++;
+        if (i + 1 >= len || !is_digit(p[i]))
+                return 0;
+        day = p[i++] - '0';
+        if (is_digit(p[i]))
+                day = day * 10 + (p[i++] - '0');
+        if (day < 1 || day > 31 || i + 9 > len || p[i] != ' ' || p[i + 3] != ':' || p[i + 6] != ':')
+                return 0;
+        hh = digits(p + i + 1, 2);
+        mm = digits(p + i + 4, 2);
+        ss = digits(p + i + 7, 2);
+        if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+                return 0;
+        i += 9;
+        f = parse_fraction(p + i, len - i, &frac);
+        i += f;
+
+        /* The year: the ref's, or the one before when that puts the line over a day later. */
+        year = clock->ref_year;
+        for (int k = 0; k < 2; k++, year--) {
+                if (day > days_in_month(year, mon))
+                        continue; /* Feb 29: a leap year */
+                if (local_hour(clock, year, mon, day, hh, &hour) < 0)
+                        return 0;
+                t = hour + mm * 60 + ss;
+                if (k == 0 && t > 0 && (uint64_t) t > clock->ref_usec / USEC_PER_SEC + 86400)
+                        continue;
+                if (t < 0)
+                        return 0;
+                *ret_usec = (uint64_t) t * USEC_PER_SEC + frac;
+                *ret_precise = f > 0;
+                return i;
+        }
+        return 0;
+}
+
+/* "2026-11-27T02:52:52[.frac](Z|+HH:MM|+HHMM)". Returns the bytes used, 0 when not. */
+static size_t parse_rfc3339(const char *p, size_t len, uint64_t *ret_usec) {
+        int y, mon, d, hh, mm, ss, oh = 0, om = 0, sign = 0;
+        uint64_t frac = 0;
+        int64_t t;
+        size_t i = 19;
+
+        if (len < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') ||
+            p[13] != ':' || p[16] != ':')
+                return 0;
+        y = digits(p, 4);
+        mon = digits(p + 5, 2);
+        d = digits(p + 8, 2);
+        hh = digits(p + 11, 2);
+        mm = digits(p + 14, 2);
+        ss = digits(p + 17, 2);
+        if (y < 1970 || mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon) || hh < 0 ||
+            hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+                return 0;
+        i += parse_fraction(p + i, len - i, &frac);
+        if (i < len && p[i] == 'Z')
+                i++;
+        else if (i < len && (p[i] == '+' || p[i] == '-')) {
+                sign = p[i] == '+' ? 1 : -1;
+                if (i + 6 <= len && p[i + 3] == ':') {
+                        oh = digits(p + i + 1, 2);
+                        om = digits(p + i + 4, 2);
+                        i += 6;
+                } else if (i + 5 <= len) {
+                        oh = digits(p + i + 1, 2);
+                        om = digits(p + i + 3, 2);
+                        i += 5;
+                } else
+                        return 0;
+                if (oh < 0 || oh > 23 || om < 0 || om > 59)
+                        return 0;
+        } else
+                return 0;
+        t = days_from_civil(y, (unsigned) mon, (unsigned) d) * 86400 + hh * 3600 + mm * 60 + ss -
+            sign * (oh * 3600 + om * 60);
+        if (t < 0)
+                return 0;
+        *ret_usec = (uint64_t) t * USEC_PER_SEC + frac;
+        return i;
+}
+
+/* journalctl's "-- Boot 0123...cdef --": the boot id. */
+static bool parse_boot_marker(const char *p, size_t len, struct strview *ret) {
+        static const char prefix[] = "-- Boot ";
+
+        if (len != sizeof(prefix) - 1 + 32 + 3 || memcmp(p, prefix, sizeof(prefix) - 1) != 0 ||
+            memcmp(p + len - 3, " --", 3) != 0)
+                return false;
+        p += sizeof(prefix) - 1;
+        if (strspn(p, "0123456789abcdef") < 32)
+                return false;
+        *ret = (struct strview){ p, 32 };
+        return true;
+}
+
+int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct text_line *ret) {
+        struct text_line l = {};
+        bool precise = false;
+        size_t i, h, t;
+
+        if (len == 0 || p[0] == ' ' || p[0] == '\t')
+                return TEXT_LINE_NOTHING; /* empty, or journalctl's continuation of a message */
+        if (len >= 3 && memcmp(p, "-- ", 3) == 0) {
+                if (parse_boot_marker(p, len, &l.boot_id)) {
+                        *ret = l;
+                        return TEXT_LINE_BOOT;
+                }
+                return TEXT_LINE_NOTHING; /* "-- No entries --", "-- Logs begin at ..." */
+        }
+        if (is_digit(p[0])) {
+                i = parse_rfc3339(p, len, &l.usec);
+                l.format = TEXT_FORMAT_RFC3339;
+        } else {
+                i = parse_classic_time(p, len, clock, &l.usec, &precise);
+                l.format = precise ? TEXT_FORMAT_SYSLOG_PRECISE : TEXT_FORMAT_SYSLOG;
+        }
+        if (i == 0 || i >= len || p[i] != ' ')
+                return -EBADMSG;
+        i++;
+
+        /* The host: one word. */
+        h = i;
+        while (i < len && p[i] != ' ')
+                i++;
+        if (i == h || i >= len)
+                return -EBADMSG;
+        l.host = (struct strview){ p + h, i - h };
+        i++;
+
+        /* "TAG[PID]: " or "TAG: ". A tag is a word ending at '[' or ':'; anything else is part of
+         * the message (sysklogd's "last message repeated N times"). */
+        t = i;
+        while (i < len && p[i] != '[' && p[i] != ':' && p[i] != ' ')
+                i++;
+        if (i > t && i < len && p[i] == '[') {
+                size_t ps = ++i;
+
+                while (i < len && is_digit(p[i]))
+                        i++;
+                if (i > ps && i + 1 < len && p[i] == ']' && p[i + 1] == ':') {
+                        l.ident = (struct strview){ p + t, ps - 1 - t };
+                        l.pid = (struct strview){ p + ps, i - ps };
+                        i += 2;
+                } else
+                        i = t;
+        } else if (i > t && i < len && p[i] == ':') {
+                l.ident = (struct strview){ p + t, i - t };
+                i++;
+        } else
+                i = t;
+        if (l.ident.ptr && i < len && p[i] == ' ')
+                i++;
+        l.message = (struct strview){ p + i, len - i };
+        *ret = l;
+        return TEXT_LINE_ENTRY;
+}
+
+/* ---- the source ------------------------------------------------------------------------------ */
+
+struct text_input {
+        const char *name;           /* borrowed from the options, "-" shown as "(stdin)" */
+        int fd;                     /* owned; -1 when read through gz */
+        gzFile gz;                  /* owned, or NULL */
+        char *buf;                  /* owned, TEXT_BUF_SIZE */
+        size_t start, end;
+        bool eof, discarding, done;
+        uint64_t lineno;
+        struct text_clock clock;
+        char boot_id[33];
+        enum text_format format;    /* of its first entry; _TEXT_FORMAT_INVALID before */
+
+        bool pending;               /* line: the next entry, views into buf */
+        struct text_line line;
+        uint64_t line_no;
+};
+
+struct text_source {
+        const struct source_ops *ops; /* first: see source.h */
+        struct text_input *inputs;    /* owned */
+        size_t n_inputs;
+        char **identifiers;
+        uint64_t since_usec, until_usec;
+        struct text_input *last;      /* the input of the entry returned last */
+        uint64_t last_line;
+        uint64_t skipped;
+        char *first_skipped;          /* owned: FILE:LINE */
+        const char *first_skipped_why;
+        struct text_source_stats stats;
+};
+
+static const struct source_ops text_ops;
+
+static const char *input_name(const struct text_input *in) {
+        return streq(in->name, "-") ? "(stdin)" : in->name;
+}
+
+static int text_get_cursor(void *userdata, char **ret) {
+        struct text_source *s = userdata;
+
+        if (!s->last)
+                return -ENOENT;
+        if (asprintf(ret, "%s:%" PRIu64, input_name(s->last), s->last_line) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int note_skipped(struct text_source *s, struct text_input *in, uint64_t line,
+                        const char *why) {
+        if (s->skipped++ > 0)
+                return 0;
+        s->first_skipped_why = why;
+        if (asprintf(&s->first_skipped, "%s:%" PRIu64, input_name(in), line) < 0) {
+                s->first_skipped = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* More bytes into in->buf after in->end. 0, or -errno (-EBADMSG: corrupt gzip data). */
+static int input_fill(struct text_input *in) {
+        ssize_t n;
+
+        if (in->start > 0) {
+                memmove(in->buf, in->buf + in->start, in->end - in->start);
+                in->end -= in->start;
+                in->start = 0;
+        }
+        if (in->gz) {
+                int k = gzread(in->gz, in->buf + in->end, (unsigned) (TEXT_BUF_SIZE - in->end));
+                int err = Z_OK;
+
+                if (k < 0) {
+                        (void) gzerror(in->gz, &err);
+                        return err == Z_ERRNO ? -errno : err == Z_MEM_ERROR ? -ENOMEM : -EBADMSG;
+                }
+                n = k;
+                if (n == 0) {
+                        /* gzread() says 0 at the end, and at a truncated stream. */
+                        (void) gzerror(in->gz, &err);
+                        if (err == Z_BUF_ERROR || err == Z_DATA_ERROR)
+                                return -EBADMSG;
+                }
+        } else {
+                do
+                        n = read(in->fd, in->buf + in->end, TEXT_BUF_SIZE - in->end);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return -errno;
+        }
+        if (n == 0)
+                in->eof = true;
+        in->end += (size_t) n;
+        return 0;
+}
+
+/* The next raw line of in: 1 and *ret_p, *ret_len (in buf, valid until the next call), 0 at the
+ * end, -errno. *ret_cut: the line was longer than TEXT_LINE_MAX and is cut. */
+static int input_line(struct text_input *in, const char **ret_p, size_t *ret_len, bool *ret_cut) {
+        for (;;) {
+                char *b = in->buf + in->start;
+                size_t avail = in->end - in->start;
+                char *nl = memchr(b, '\n', avail);
+                int r;
+
+                if (in->discarding) {
+                        /* The rest of a cut line. */
+                        in->start = nl ? (size_t) (nl + 1 - in->buf) : in->end;
+                        if (nl)
+                                in->discarding = false;
+                        else if (in->eof)
+                                return 0;
+                        else {
+                                r = input_fill(in);
+                                if (r < 0)
+                                        return r;
+                        }
+                        continue;
+                }
+                if (nl || (in->eof && avail > 0) || avail >= TEXT_LINE_MAX) {
+                        size_t full = nl ? (size_t) (nl - b) : avail;
+                        size_t len = MIN(full, (size_t) TEXT_LINE_MAX);
+
+                        *ret_cut = full > TEXT_LINE_MAX || (!nl && !in->eof);
+                        if (*ret_cut) {
+                                in->start += len;
+                                in->discarding = true;
+                        } else
+                                in->start += nl ? len + 1 : len;
+                        in->lineno++;
+                        *ret_p = b;
+                        *ret_len = len;
+                        return 1;
+                }
+                if (in->eof)
+                        return 0;
+                r = input_fill(in);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static bool wanted(const struct text_source *s, struct strview ident) {
+        if (!s->identifiers)
+                return true;
+        for (char **i = s->identifiers; *i; i++)
+                if (strview_eq_str(ident, *i))
+                        return true;
+        return false;
+}
+
+/*
+ * Read up to in's next wanted entry into in->line. Returns 0 (in->pending says whether there is
+ * one), or -errno. A corrupt gzip stream ends the input (counted as skipped), never the scan.
+ * first: a bad line before any entry is -EBADMSG (in->lineno): the input is no text log at all.
+ */
+static int input_advance(struct text_source *s, struct text_input *in, bool first) {
+        in->pending = false;
+        while (!in->done) {
+                const char *p;
+                size_t len;
+                bool cut;
+                int r;
+
+                r = input_line(in, &p, &len, &cut);
+                if (r == -EBADMSG) {
+                        in->done = true;
+                        return note_skipped(s, in, in->lineno + 1,
+                                            "corrupt or truncated gzip data");
+                }
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        in->done = true;
+                        break;
+                }
+                s->stats.lines++;
+                if (cut)
+                        s->stats.long_lines++;
+                r = text_line_parse(p, len, &in->clock, &in->line);
+                if (r == -EBADMSG && first && in->format < 0)
+                        return -EBADMSG;
+                if (r == -EBADMSG) {
+                        s->stats.malformed++;
+                        r = note_skipped(s, in, in->lineno, "not a log line in a known format");
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (r == TEXT_LINE_BOOT) {
+                        memcpy(in->boot_id, in->line.boot_id.ptr, 32);
+                        in->boot_id[32] = 0;
+                        s->stats.ignored++;
+                        continue;
+                }
+                if (r == TEXT_LINE_NOTHING) {
+                        s->stats.ignored++;
+                        continue;
+                }
+                s->stats.entries++;
+                if (in->format < 0)
+                        in->format = in->line.format;
+                if (!wanted(s, in->line.ident))
+                        continue;
+                in->line_no = in->lineno;
+                in->pending = true;
+                break;
+        }
+        return 0;
+}
+
+static int open_input(struct text_input *in, const char *path, uint64_t now_usec) {
+        _cleanup_close_ int fd = -1;
+        unsigned char magic[2];
+        struct stat st;
+        ssize_t n;
+        bool gz;
+
+        in->name = path;
+        in->fd = -1;
+        in->format = _TEXT_FORMAT_INVALID;
+        if (streq(path, "-")) {
+                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return -errno;
+                /* A pipe cannot be peeked: zlib reads plain data through unchanged. */
+                gz = true;
+        } else {
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return -errno;
+                n = pread(fd, magic, sizeof(magic), 0);
+                if (n < 0)
+                        return -errno;
+                gz = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        text_clock_init(&in->clock, S_ISREG(st.st_mode) && st.st_mtime > 0
+                                            ? (uint64_t) st.st_mtime * USEC_PER_SEC
+                                            : now_usec);
+        in->buf = malloc(TEXT_BUF_SIZE);
+        if (!in->buf)
+                return -ENOMEM;
+        if (gz) {
+                in->gz = gzdopen(fd, "rb");
+                if (!in->gz)
+                        return -ENOMEM;
+                TAKE_FD(fd);
+                (void) gzbuffer(in->gz, 128 * 1024);
+        } else
+                in->fd = TAKE_FD(fd);
+        return 0;
+}
+
+static void text_free(struct source *src) {
+        struct text_source *s = (struct text_source *) src;
+
+        for (size_t i = 0; i < s->n_inputs; i++) {
+                struct text_input *in = &s->inputs[i];
+
+                if (in->gz)
+                        (void) gzclose(in->gz);
+                if (in->fd >= 0)
+                        (void) close(in->fd);
+                free(in->buf);
+        }
+        free(s->inputs);
+        free(s->first_skipped);
+        free(s);
+}
+
+int text_source_open(const struct text_source_options *o, struct source **ret,
+                     const char **reterr_path, uint64_t *reterr_line) {
+        struct text_source *s;
+        uint64_t now = o->now_usec ?: timeutil_now_usec();
+        size_t n = 0;
+        int r;
+
+        while (o->paths && o->paths[n])
+                n++;
+        if (n == 0 || n > TEXT_INPUTS_MAX)
+                return n == 0 ? -EINVAL : -E2BIG;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->ops = &text_ops;
+        s->identifiers = o->identifiers;
+        s->since_usec = o->since_usec;
+        s->until_usec = o->until_usec;
+        s->inputs = calloc(n, sizeof(*s->inputs));
+        if (!s->inputs) {
+                free(s);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct text_input *in = &s->inputs[i];
+
+                s->n_inputs = i + 1;
+                r = open_input(in, o->paths[i], now);
+                if (r < 0) {
+                        *reterr_path = o->paths[i];
+                        *reterr_line = 0;
+                        text_free((struct source *) s);
+                        return r;
+                }
+                r = input_advance(s, in, true);
+                if (r < 0) {
+                        *reterr_path = o->paths[i];
+                        *reterr_line = r == -EBADMSG ? in->lineno : 0;
+                        text_free((struct source *) s);
+                        return r;
+                }
+        }
+        *ret = (struct source *) s;
+        return 0;
+}
+
+static int text_next(struct source *src, struct log_record *rec) {
+        struct text_source *s = (struct text_source *) src;
+        struct text_input *best;
+        const struct text_line *l;
+        int r;
+
+        for (;;) {
+                if (s->last) {
+                        r = input_advance(s, s->last, false);
+                        if (r < 0)
+                                return r;
+                        s->last = NULL;
+                }
+                best = NULL;
+                for (size_t i = 0; i < s->n_inputs; i++) {
+                        struct text_input *in = &s->inputs[i];
+
+                        if (in->pending && (!best || in->line.usec < best->line.usec))
+                                best = in;
+                }
+                if (!best)
+                        return 0;
+                s->last = best;
+                s->last_line = best->line_no;
+                l = &best->line;
+                if ((s->since_usec > 0 && l->usec < s->since_usec) ||
+                    (s->until_usec > 0 && l->usec > s->until_usec))
+                        continue;
+
+                record_reset(rec);
+                rec->realtime_usec = l->usec;
+                rec->unattested = true;
+                r = record_set(rec, RECORD_MESSAGE, l->message.ptr, l->message.len);
+                if (r >= 0)
+                        r = record_set(rec, RECORD_HOSTNAME, l->host.ptr, l->host.len);
+                if (r >= 0 && l->ident.ptr)
+                        r = record_set(rec, RECORD_SYSLOG_IDENTIFIER, l->ident.ptr, l->ident.len);
+                if (r >= 0 && l->pid.ptr)
+                        r = record_set(rec, RECORD_SYSLOG_PID, l->pid.ptr, l->pid.len);
+                if (r >= 0 && best->boot_id[0])
+                        r = record_set(rec, RECORD_BOOT_ID, best->boot_id, 32);
+                if (r < 0)
+                        return r;
+                rec->get_cursor = text_get_cursor;
+                rec->cursor_userdata = s;
+                return 1;
+        }
+}
+
+static uint64_t text_skipped(const struct source *src) {
+        return ((const struct text_source *) src)->skipped;
+}
+
+static const char *text_first_skipped(const struct source *src, const char **ret_why) {
+        const struct text_source *s = (const struct text_source *) src;
+
+        if (ret_why)
+                *ret_why = s->first_skipped_why;
+        return s->first_skipped;
+}
+
+enum text_format text_source_format(const struct source *src, size_t input) {
+        const struct text_source *s = (const struct text_source *) src;
+
+        if (input >= s->n_inputs)
+                return _TEXT_FORMAT_INVALID;
+        return s->inputs[input].format;
+}
+
+const struct text_source_stats *text_source_stats(const struct source *src) {
+        return &((const struct text_source *) src)->stats;
+}
+
+static const struct source_ops text_ops = {
+        .next = text_next,
+        .skipped = text_skipped,
+        .first_skipped = text_first_skipped,
+        .free = text_free,
+};

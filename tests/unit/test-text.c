@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/* Text logs: the line parser (every format, years, zones, hostile lines) and the source (plain and
+ * gzip files, merging, FILE:LINE cursors, skipped lines, cut lines). */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "tap.h"
+#include "text-log.h"
+#include "timeutil.h"
+
+static char tmpdir[] = "/tmp/test-text-XXXXXX";
+
+static uint64_t utc(int y, int mon, int d, int h, int mi, int s) {
+        struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
+                         .tm_min = mi, .tm_sec = s };
+        return (uint64_t) timegm(&tm) * USEC_PER_SEC;
+}
+
+static int parse(const char *line, uint64_t ref, struct text_line *l) {
+        struct text_clock c;
+
+        text_clock_init(&c, ref);
+        return text_line_parse(line, strlen(line), &c, l);
+}
+
+static char *sv(struct strview v) {
+        static char buf[8][256];
+        static unsigned n;
+        char *b = buf[n++ % 8];
+
+        if (!v.ptr)
+                return NULL;
+        (void) snprintf(b, 256, "%.*s", (int) v.len, v.ptr);
+        return b;
+}
+
+static void test_formats(void) {
+        struct text_line l;
+        uint64_t ref = utc(2026, 12, 3, 0, 0, 0);
+
+        TAP_IS_INT(parse("Nov 27 02:52:52 mirror1 sshd[812]: Accepted publickey for u from 1.2.3.4 "
+                         "port 5 ssh2: ED25519 SHA256:x", ref, &l),
+                   TEXT_LINE_ENTRY, "classic syslog line");
+        TAP_IS_INT(l.format, TEXT_FORMAT_SYSLOG, "format syslog");
+        TAP_IS_INT(l.usec, utc(2026, 11, 27, 2, 52, 52), "time in the ref's year (TZ=UTC)");
+        TAP_IS_STR(sv(l.host), "mirror1", "host");
+        TAP_IS_STR(sv(l.ident), "sshd", "tag");
+        TAP_IS_STR(sv(l.pid), "812", "pid");
+        TAP_IS_STR(sv(l.message),
+                   "Accepted publickey for u from 1.2.3.4 port 5 ssh2: ED25519 SHA256:x", "message");
+
+        TAP_IS_INT(parse("Nov  7 02:52:52 h CRON[9]: x", ref, &l), TEXT_LINE_ENTRY,
+                   "space-padded day");
+        TAP_IS_INT(l.usec, utc(2026, 11, 7, 2, 52, 52), "its time");
+
+        TAP_IS_INT(parse("Nov 27 02:52:52.123456 h sshd-session[1234]: Close session", ref, &l),
+                   TEXT_LINE_ENTRY, "journalctl short-precise");
+        TAP_IS_INT(l.format, TEXT_FORMAT_SYSLOG_PRECISE, "format short-precise");
+        TAP_IS_INT(l.usec, utc(2026, 11, 27, 2, 52, 52) + 123456, "microseconds");
+        TAP_IS_STR(sv(l.ident), "sshd-session", "tag with a dash");
+
+        TAP_IS_INT(parse("2026-11-27T02:52:52.123456+01:00 h sshd[5]: m", ref, &l), TEXT_LINE_ENTRY,
+                   "rsyslog RFC 3339");
+        TAP_IS_INT(l.format, TEXT_FORMAT_RFC3339, "format rfc3339");
+        TAP_IS_INT(l.usec, utc(2026, 11, 27, 1, 52, 52) + 123456, "offset applied");
+        TAP_IS_INT(parse("2026-11-27T02:52:52-0530 h sshd[5]: m", ref, &l), TEXT_LINE_ENTRY,
+                   "journalctl short-iso (+HHMM)");
+        TAP_IS_INT(l.usec, utc(2026, 11, 27, 8, 22, 52), "negative offset");
+        TAP_IS_INT(parse("2026-11-27T02:52:52.5Z h sshd[5]: m", ref, &l), TEXT_LINE_ENTRY, "Z");
+        TAP_IS_INT(l.usec, utc(2026, 11, 27, 2, 52, 52) + 500000, "short fraction");
+
+        TAP_IS_INT(parse("Nov 27 02:52:52 h sshd: no pid", ref, &l), TEXT_LINE_ENTRY,
+                   "tag, no pid");
+        TAP_IS_STR(sv(l.ident), "sshd", "tag");
+        tap_ok(!l.pid.ptr, "no pid");
+        TAP_IS_STR(sv(l.message), "no pid", "message");
+        TAP_IS_INT(parse("Nov 27 02:52:52 h last message repeated 3 times", ref, &l),
+                   TEXT_LINE_ENTRY, "no tag at all");
+        tap_ok(!l.ident.ptr, "no tag");
+        TAP_IS_STR(sv(l.message), "last message repeated 3 times", "message is the rest");
+        TAP_IS_INT(parse("Nov 27 02:52:52 h sshd[12x]: m", ref, &l), TEXT_LINE_ENTRY,
+                   "a bad pid is no tag");
+        tap_ok(!l.ident.ptr && !l.pid.ptr, "no tag, no pid");
+        TAP_IS_INT(parse("Nov 27 02:52:52 h sshd[1]:", ref, &l), TEXT_LINE_ENTRY, "empty message");
+        TAP_IS_STR(sv(l.message), "", "message empty");
+
+        TAP_IS_INT(parse("-- Boot 0123456789abcdef0123456789abcdef --", ref, &l), TEXT_LINE_BOOT,
+                   "journalctl boot marker");
+        TAP_IS_STR(sv(l.boot_id), "0123456789abcdef0123456789abcdef", "boot id");
+        TAP_IS_INT(parse("-- No entries --", ref, &l), TEXT_LINE_NOTHING, "journalctl note");
+        TAP_IS_INT(parse("", ref, &l), TEXT_LINE_NOTHING, "empty line");
+        TAP_IS_INT(parse("    continued", ref, &l), TEXT_LINE_NOTHING, "continuation line");
+}
+
+static void test_bad(void) {
+        static const char *const bad[] = {
+                "Foo 27 02:52:52 h sshd[1]: m",
+                "Nov 32 02:52:52 h sshd[1]: m",
+                "Nov 27 24:52:52 h sshd[1]: m",
+                "Nov 27 02:52 h sshd[1]: m",
+                "Nov 27 02:52:52",
+                "Nov 27 02:52:52 ",
+                "Nov 27 02:52:52 host",
+                "2026-13-27T02:52:52Z h s: m",
+                "2026-02-30T02:52:52Z h s: m",
+                "2026-11-27T02:52:52 h s: m",
+                "2026-11-27T02:52:52+1 h s: m",
+                "2026-11-27T02:52:52+01:0",
+                "1969-12-31T23:59:59Z h s: m",
+                "garbage",
+                "\x1f\x8b\x08",
+        };
+        struct text_line l;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                TAP_IS_INT(parse(bad[i], utc(2026, 12, 3, 0, 0, 0), &l), -EBADMSG, "bad: '%s'",
+                           bad[i]);
+        /* with a NUL in it: the parser takes bytes, not C strings */
+        {
+                static const char nul[] = "Nov 27 02:52:52 h sshd[1]: a\0b";
+                struct text_clock c;
+
+                text_clock_init(&c, utc(2026, 12, 3, 0, 0, 0));
+                TAP_IS_INT(text_line_parse(nul, sizeof(nul) - 1, &c, &l), TEXT_LINE_ENTRY,
+                           "a NUL byte in the message");
+                TAP_IS_INT(l.message.len, 3, "kept in the view");
+        }
+}
+
+static void test_years(void) {
+        struct text_line l;
+
+        /* The log was written on 2 January 2027: December is 2026's, January 2027's. */
+        uint64_t ref = utc(2027, 1, 2, 10, 0, 0);
+
+        TAP_IS_INT(parse("Dec 31 23:59:59 h sshd[1]: m", ref, &l), TEXT_LINE_ENTRY, "December");
+        TAP_IS_INT(l.usec, utc(2026, 12, 31, 23, 59, 59), "December of the year before");
+        TAP_IS_INT(parse("Jan  1 00:00:01 h sshd[1]: m", ref, &l), TEXT_LINE_ENTRY, "January");
+        TAP_IS_INT(l.usec, utc(2027, 1, 1, 0, 0, 1), "January of the ref's year");
+        TAP_IS_INT(parse("Jan  3 00:00:01 h sshd[1]: m", ref, &l), TEXT_LINE_ENTRY,
+                   "within a day after the ref");
+        TAP_IS_INT(l.usec, utc(2027, 1, 3, 0, 0, 1), "still the ref's year");
+        TAP_IS_INT(parse("Feb 29 10:00:00 h sshd[1]: m", utc(2027, 3, 1, 0, 0, 0), &l), -EBADMSG,
+                   "Feb 29 with no leap year in reach");
+        TAP_IS_INT(parse("Feb 29 10:00:00 h sshd[1]: m", utc(2029, 1, 1, 0, 0, 0), &l),
+                   TEXT_LINE_ENTRY, "Feb 29 of the year before");
+        TAP_IS_INT(l.usec, utc(2028, 2, 29, 10, 0, 0), "2028");
+}
+
+static char *write_file(const char *name, const char *content, bool gz, time_t mtime) {
+        char *path = NULL;
+        struct timeval tv[2] = { { mtime, 0 }, { mtime, 0 } };
+
+        if (asprintf(&path, "%s/%s", tmpdir, name) < 0)
+                abort();
+        if (gz) {
+                gzFile g = gzopen(path, "wb");
+
+                if (!g || gzwrite(g, content, (unsigned) strlen(content)) != (int) strlen(content))
+                        abort();
+                gzclose(g);
+        } else {
+                FILE *f = fopen(path, "we");
+
+                if (!f || fputs(content, f) < 0)
+                        abort();
+                fclose(f);
+        }
+        if (utimes(path, tv) < 0)
+                abort();
+        return path;
+}
+
+static void test_source(void) {
+        time_t jan2 = (time_t) (utc(2027, 1, 2, 10, 0, 0) / USEC_PER_SEC);
+        char *old = write_file("auth.log.1.gz",
+                               "Dec 31 23:59:58 h1 sshd[10]: first\n"
+                               "Dec 31 23:59:59 h1 CRON[11]: not wanted\n"
+                               "this is not a log line\n"
+                               "Jan  1 00:00:02 h1 sshd[10]: third\n",
+                               true, jan2);
+        char *cur = write_file("auth.log",
+                               "2027-01-01T00:00:01+00:00 h2 sshd[20]: second\n"
+                               "2027-01-01T00:00:03+00:00 h2 sshd-session[21]: fourth",
+                               false, jan2);
+        char *bin = write_file("binary", "\x01\x02\x03 not a log\n", false, jan2);
+        char *paths[] = { cur, old, NULL };
+        char *ids[] = { (char *) "sshd", (char *) "sshd-session", NULL };
+        static const char *const want[] = { "first", "second", "third", "fourth" };
+        static const char *const want_cursor[] = { "auth.log.1.gz:1", "auth.log:1",
+                                                   "auth.log.1.gz:4", "auth.log:2" };
+        struct source *s = NULL;
+        struct log_record rec = {};
+        const char *errpath = NULL, *why = NULL;
+        uint64_t errline = 0;
+        char *cursor;
+        unsigned n = 0;
+        int r;
+
+        r = text_source_open(&(struct text_source_options){ .paths = paths, .identifiers = ids },
+                             &s, &errpath, &errline);
+        TAP_IS_INT(r, 0, "open a plain and a gzip file");
+        TAP_IS_STR(text_format_to_string(text_source_format(s, 0)), "rfc3339", "auth.log: rfc3339");
+        TAP_IS_STR(text_format_to_string(text_source_format(s, 1)), "syslog", "gz: syslog");
+        while ((r = source_next(s, &rec)) > 0 && n < 4) {
+                TAP_IS_STR(record_str(&rec, RECORD_MESSAGE), want[n], "entry %u in time order", n);
+                tap_ok(rec.unattested, "entry %u is unattested", n);
+                TAP_IS_INT(record_cursor(&rec, &cursor), 0, "cursor");
+                tap_ok(strstr(cursor, want_cursor[n]) != NULL, "cursor %s is FILE:LINE", cursor);
+                free(cursor);
+                n++;
+        }
+        TAP_IS_INT(r, 0, "then the end");
+        TAP_IS_INT(n, 4, "four wanted entries");
+        TAP_IS_INT(source_skipped(s), 1, "one line skipped");
+        tap_ok(strstr(source_first_skipped(s, &why) ?: "", "auth.log.1.gz:3") != NULL,
+               "the skipped line as FILE:LINE");
+        tap_ok(why != NULL, "and why");
+        TAP_IS_INT(text_source_stats(s)->entries, 5, "five entries read");
+        s = source_free(s);
+
+        /* The last record's fields */
+        {
+                char *one[] = { old, NULL };
+
+                r = text_source_open(&(struct text_source_options){ .paths = one }, &s, &errpath,
+                                     &errline);
+                TAP_IS_INT(r, 0, "open without identifiers");
+                TAP_IS_INT(source_next(s, &rec), 1, "an entry");
+                TAP_IS_STR(record_str(&rec, RECORD_HOSTNAME), "h1", "HOSTNAME");
+                TAP_IS_STR(record_str(&rec, RECORD_SYSLOG_IDENTIFIER), "sshd", "SYSLOG_IDENTIFIER");
+                TAP_IS_INT(record_pid(&rec), 10, "the PID from SYSLOG_PID");
+                tap_ok(!record_has(&rec, RECORD_PID) && !record_has(&rec, RECORD_EXE) &&
+                               !record_has(&rec, RECORD_MACHINE_ID),
+                       "no trusted field");
+                TAP_IS_INT(rec.realtime_usec, utc(2026, 12, 31, 23, 59, 58), "the year before");
+                TAP_IS_INT(source_next(s, &rec), 1, "CRON is read without a filter");
+                s = source_free(s);
+        }
+
+        /* not a text log */
+        {
+                char *one[] = { bin, NULL };
+
+                r = text_source_open(&(struct text_source_options){ .paths = one }, &s, &errpath,
+                                     &errline);
+                TAP_IS_INT(r, -EBADMSG, "a binary file is refused");
+                TAP_IS_STR(errpath, bin, "naming it");
+                TAP_IS_INT(errline, 1, "and its line");
+        }
+        {
+                char *missing[] = { (char *) "/nonexistent/auth.log", NULL };
+
+                TAP_IS_INT(text_source_open(&(struct text_source_options){ .paths = missing }, &s,
+                                            &errpath, &errline),
+                           -ENOENT, "a missing file");
+        }
+
+        /* A line longer than TEXT_LINE_MAX is cut, and the next line still read. */
+        {
+                size_t big = TEXT_LINE_MAX * 3;
+                char *content = malloc(big + 200), *p;
+                char *one[2] = { NULL, NULL };
+
+                p = content + sprintf(content, "Nov 27 02:52:52 h sshd[1]: ");
+                memset(p, 'A', big);
+                strcpy(p + big, "\nNov 27 02:52:53 h sshd[1]: after\n");
+                one[0] = write_file("long", content, false, jan2);
+                free(content);
+                r = text_source_open(&(struct text_source_options){ .paths = one }, &s, &errpath,
+                                     &errline);
+                TAP_IS_INT(r, 0, "open the long line");
+                TAP_IS_INT(source_next(s, &rec), 1, "the cut line");
+                tap_ok(rec.field[RECORD_MESSAGE].len < TEXT_LINE_MAX, "cut");
+                TAP_IS_INT(source_next(s, &rec), 1, "the next line");
+                TAP_IS_STR(record_str(&rec, RECORD_MESSAGE), "after", "read whole");
+                TAP_IS_INT(record_cursor(&rec, &cursor), 0, "its cursor");
+                tap_ok(strstr(cursor, "long:2") != NULL, "line 2 (%s)", cursor);
+                free(cursor);
+                TAP_IS_INT(text_source_stats(s)->long_lines, 1, "one long line counted");
+                s = source_free(s);
+                unlink(one[0]);
+                free(one[0]);
+        }
+
+        /* A truncated gzip stream: counted as skipped, what came before is read. */
+        {
+                char *path = NULL, *one[2];
+                FILE *f;
+                long size;
+                char *data;
+
+                if (asprintf(&path, "%s/trunc.gz", tmpdir) < 0)
+                        abort();
+                f = fopen(old, "re");
+                fseek(f, 0, SEEK_END);
+                size = ftell(f);
+                rewind(f);
+                data = malloc((size_t) size);
+                if (fread(data, 1, (size_t) size, f) != (size_t) size)
+                        abort();
+                fclose(f);
+                f = fopen(path, "we");
+                fwrite(data, 1, (size_t) size - 12, f);
+                fclose(f);
+                free(data);
+                one[0] = path;
+                one[1] = NULL;
+                r = text_source_open(&(struct text_source_options){ .paths = one }, &s, &errpath,
+                                     &errline);
+                TAP_IS_INT(r, 0, "open a truncated gzip file");
+                while ((r = source_next(s, &rec)) > 0)
+                        ;
+                TAP_IS_INT(r, 0, "read to its end");
+                tap_ok(source_skipped(s) >= 1, "the truncation counted");
+                tap_ok(strstr(source_first_skipped(s, &why) ?: "", "trunc.gz:") != NULL,
+                       "naming the file (%s: %s)", source_first_skipped(s, NULL), why);
+                s = source_free(s);
+                unlink(path);
+                free(path);
+        }
+
+        record_done(&rec);
+        unlink(old);
+        unlink(cur);
+        unlink(bin);
+        free(old);
+        free(cur);
+        free(bin);
+}
+
+int main(void) {
+        setenv("TZ", "UTC", 1);
+        tzset();
+        if (!mkdtemp(tmpdir))
+                return 1;
+        test_formats();
+        test_bad();
+        test_years();
+        test_source();
+        rmdir(tmpdir);
+        return tap_done();
+}
