@@ -50,6 +50,8 @@ struct alert {
         char message[512];            /* one English sentence, filled by the policy */
         const char *evidence[ALERT_EVIDENCE_MAX]; /* cursors of the deciding entries */
         size_t n_evidence;
+        const char *provenance;       /* NULL: the journal; "text": a text log, nothing attests
+                                         who wrote its lines, evidence is FILE:LINE */
 };
 
 const char *alert_type_to_string(enum alert_type t);

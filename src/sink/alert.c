@@ -182,6 +182,7 @@ int alert_to_json(const struct alert *a, char **ret) {
             json_object_set_new(o, "rule", json_string_lossless(a->rule_id)) < 0 ||
             json_object_set_new(o, "message", json_string_lossless(a->message)) < 0 ||
             json_object_set_new(o, "evidence", ev) < 0 ||
+            json_object_set_new(o, "provenance", json_string(a->provenance ?: "journal")) < 0 ||
             json_object_set_new(o, "id", json_string(id)) < 0) {
                 json_decref(o);
                 return -ENOMEM;
@@ -206,10 +207,11 @@ int alert_to_text(const struct alert *a, char **ret) {
 
         if (a->source_port >= 0)
                 (void) snprintf(port, sizeof(port), "%d", a->source_port);
-        n = asprintf(&s, "%s %-8s %-16s host=%s user=%s from=%s:%s key=%s %s",
+        n = asprintf(&s, "%s %-8s %-16s host=%s user=%s from=%s:%s key=%s %s%s",
                      timeutil_format_rfc3339(a->time_usec, tbuf), severity_table[a->type],
                      type_table[a->type], a->host ?: "?", a->user ?: "?", a->source_ip ?: "?",
-                     port, a->fingerprint ?: "?", a->message);
+                     port, a->fingerprint ?: "?", a->message,
+                     a->provenance ? " (from a text log: nothing attests who wrote it)" : "");
         if (n < 0)
                 return -ENOMEM;
         /* Log bytes may hold control characters: never let them reach a terminal raw. */
