@@ -55,7 +55,10 @@ const char *rule_set_rule_id(const struct rule_set *s, size_t i);
 
 /*
  * Match a message (not NUL-terminated; len bytes). Returns 1 and fills *ret when a rule matched,
- * 0 when none did, -ELOOP when PCRE2's match limit was hit, other -errno on failure.
+ * 0 when none did, -ELOOP when PCRE2's match limit (or, after every retry, a stack or memory
+ * limit) was hit, other -errno on failure. A JIT stack limit is retried with a 16 MiB JIT stack,
+ * then by the interpreter with higher depth and heap limits: a line within MESSAGE_MAX is never
+ * lost to a stack size.
  *
  * Only rules whose literal prefix (the pattern's leading literal bytes, computed at load time) the
  * message starts with are run; rules with an empty prefix are always run; among those, file order
@@ -66,7 +69,12 @@ const char *rule_set_rule_id(const struct rule_set *s, size_t i);
  * returned.
  *
  * Load limits: 1024 rules per set, 4096 bytes per rule line (-E2BIG), 32 capture groups per
- * pattern (-E2BIG), rule ids of 1-128 bytes of [A-Za-z0-9._-]. On every load error except
+ * pattern (-E2BIG), rule ids of 1-128 bytes of [A-Za-z0-9._-]. A rule must capture what its
+ * event kind needs (connection: addr, port; auth-accepted: user, addr, port, method; auth-failed,
+ * auth-partial: user, addr, port; auth-postponed: user; invalid-user, source-refused: user, addr;
+ * key-found: location and fingerprint or ca_fingerprint; user-child: child_pid; session-start:
+ * session_type; wrapper-rejected: user, reason), and its literal prefix must agree with the
+ * pattern's first character as PCRE2 sees it (-EBADMSG otherwise). On every load error except
  * -ENOMEM, *reterr is filled; a file whose load fails adds no rule.
  */
 _warn_unused_ int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event *ret);
@@ -76,6 +84,8 @@ struct rule_set_stats {
         uint64_t messages;    /* rule_set_match() calls */
         uint64_t matched;     /* ... that returned 1 */
         uint64_t attempts;    /* patterns run (after the literal-prefix filter) */
+        uint64_t retried;     /* patterns rerun after a stack or memory limit (bigger JIT stack,
+                                 then the interpreter) */
         uint64_t match_limit; /* ... calls that returned -ELOOP */
         uint64_t too_long;    /* ... calls that returned -E2BIG */
 };

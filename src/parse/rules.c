@@ -31,6 +31,18 @@
 #define MATCH_LIMIT 100000U    /* pcre2_set_match_limit() */
 #define DEPTH_LIMIT 5000U      /* pcre2_set_depth_limit() (interpreter only) */
 #define HEAP_LIMIT_KIB 4096U   /* pcre2_set_heap_limit() (interpreter only) */
+/*
+ * The JIT machine stack. PCRE2's default (32 KiB, on the caller's stack) is exhausted by a ~1,400
+ * byte line through a pattern that repeats a group per byte (a wrapper's quoted command), so the
+ * set owns one: JIT_STACK_START..JIT_STACK_MAX, grown by PCRE2 as needed. A line that still hits
+ * its limit is retried with JIT_STACK_BIG (made on first need), then by the interpreter with
+ * RETRY_DEPTH_LIMIT and RETRY_HEAP_LIMIT_KIB: a line the prefix selected is never lost to a stack.
+ */
+#define JIT_STACK_START (64U * 1024U)
+#define JIT_STACK_MAX (1024U * 1024U)
+#define JIT_STACK_BIG (16U * 1024U * 1024U)
+#define RETRY_DEPTH_LIMIT 100000U
+#define RETRY_HEAP_LIMIT_KIB (64U * 1024U)
 
 
 static inline void *mfree(void *p) {
@@ -46,11 +58,15 @@ struct rule {
         uint32_t n_captures;
         char prefix[RULE_PREFIX_MAX];    /* the pattern's leading literal bytes, no NUL */
         size_t prefix_len;
+        bool prefix_caseless;            /* prefix is PCRE2's first code unit, a letter that
+                                            may match in either case ((?i), (?si), ...) */
         uint8_t n_fields;                /* entries used in field[] */
+        /* One entry per named group: with (?J) several groups may carry one name, so the table is
+         * sized by the capture-group cap, not by the number of fields. */
         struct {
                 uint16_t group;
                 uint8_t field;           /* enum event_field */
-        } field[_EVENT_FIELD_MAX];
+        } field[RULE_CAPTURES_MAX];
 };
 
 /*
@@ -64,7 +80,11 @@ struct rule_set {
         struct rule *rules;              /* owned, n_rules used of n_allocated */
         size_t n_rules, n_allocated;
         uint32_t max_captures;
-        pcre2_match_context *mctx;       /* owned */
+        pcre2_match_context *mctx;       /* owned; JIT stack jit_stack */
+        pcre2_match_context *mctx_big;   /* owned, made on first need; JIT stack jit_stack_big,
+                                            the interpreter's retry limits */
+        pcre2_jit_stack *jit_stack;      /* owned */
+        pcre2_jit_stack *jit_stack_big;  /* owned, made on first need */
         pcre2_match_data *match_data;    /* owned */
         uint16_t *dispatch;              /* owned */
         size_t n_dispatch;
@@ -100,6 +120,10 @@ struct rule_set *rule_set_new(void) {
         (void) pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
         (void) pcre2_set_depth_limit(s->mctx, DEPTH_LIMIT);
         (void) pcre2_set_heap_limit(s->mctx, HEAP_LIMIT_KIB);
+        s->jit_stack = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, NULL);
+        if (!s->jit_stack)
+                return rule_set_free(s);
+        pcre2_jit_stack_assign(s->mctx, NULL, s->jit_stack);
 
         return s;
 }
@@ -113,6 +137,9 @@ struct rule_set *rule_set_free(struct rule_set *s) {
         free(s->dispatch);
         pcre2_match_data_free(s->match_data);
         pcre2_match_context_free(s->mctx);
+        pcre2_match_context_free(s->mctx_big);
+        pcre2_jit_stack_free(s->jit_stack);
+        pcre2_jit_stack_free(s->jit_stack_big);
         free(s);
         return NULL;
 }
@@ -201,8 +228,22 @@ static bool is_quantifier(char c) {
         return IN_SET(c, '?', '*', '+', '{');
 }
 
+static bool is_ascii_alpha(unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 static bool is_ascii_alnum(unsigned char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        return (c >= '0' && c <= '9') || is_ascii_alpha(c);
+}
+
+static unsigned char ascii_lower(unsigned char c) {
+        return c >= 'A' && c <= 'Z' ? (unsigned char) (c - 'A' + 'a') : c;
+}
+
+/* Whether a literal prefix starting with c agrees with PCRE2's first code unit u (which, for a
+ * caseless pattern, may be given in either case). */
+static bool first_byte_agrees(unsigned char c, unsigned char u) {
+        return c == u || (is_ascii_alpha(c) && ascii_lower(c) == ascii_lower(u));
 }
 
 /*
@@ -315,9 +356,71 @@ static int rule_resolve_names(struct rule *rule, const char **ret_bad) {
                         *ret_bad = name;
                         return -EBADMSG;
                 }
+                if (rule->n_fields >= ELEMENTSOF(rule->field))
+                        return -E2BIG; /* cannot happen: names <= groups <= RULE_CAPTURES_MAX */
                 rule->field[rule->n_fields].group = (uint16_t) ((e[0] << 8) | e[1]);
                 rule->field[rule->n_fields].field = (uint8_t) f;
                 rule->n_fields++;
+        }
+        return 0;
+}
+
+/*
+ * The named captures each event kind needs to be of any use downstream (the correlator, the
+ * pipeline): a rule without them would match and then never count. Alternatives: at least one.
+ */
+static const struct {
+        enum event_field all[4];     /* each of these; _EVENT_FIELD_INVALID ends the list */
+        enum event_field any[2];     /* at least one of these, when any[0] is set */
+} required_table[_EVENT_MAX] = {
+#define END _EVENT_FIELD_INVALID
+        [EVENT_CONNECTION] = { { EVENT_FIELD_ADDR, EVENT_FIELD_PORT, END }, { END } },
+        [EVENT_KEY_FOUND] = { { EVENT_FIELD_LOCATION, END },
+                              { EVENT_FIELD_FINGERPRINT, EVENT_FIELD_CA_FINGERPRINT } },
+        [EVENT_AUTH_ACCEPTED] = { { EVENT_FIELD_USER, EVENT_FIELD_ADDR, EVENT_FIELD_PORT,
+                                    EVENT_FIELD_METHOD }, { END } },
+        [EVENT_AUTH_FAILED] = { { EVENT_FIELD_USER, EVENT_FIELD_ADDR, EVENT_FIELD_PORT, END },
+                                { END } },
+        [EVENT_AUTH_POSTPONED] = { { EVENT_FIELD_USER, END }, { END } },
+        [EVENT_AUTH_PARTIAL] = { { EVENT_FIELD_USER, EVENT_FIELD_ADDR, EVENT_FIELD_PORT, END },
+                                 { END } },
+        [EVENT_INVALID_USER] = { { EVENT_FIELD_USER, EVENT_FIELD_ADDR, END }, { END } },
+        [EVENT_USER_CHILD] = { { EVENT_FIELD_CHILD_PID, END }, { END } },
+        [EVENT_SESSION_START] = { { EVENT_FIELD_SESSION_TYPE, END }, { END } },
+        [EVENT_SESSION_CLOSE] = { { END }, { END } },
+        [EVENT_DISCONNECT] = { { END }, { END } },
+        [EVENT_SOURCE_REFUSED] = { { EVENT_FIELD_USER, EVENT_FIELD_ADDR, END }, { END } },
+        [EVENT_KEYOPTS_REFUSED] = { { END }, { END } },
+        [EVENT_FORWARD_REFUSED] = { { END }, { END } },
+        [EVENT_PAM_SESSION_CLOSE] = { { END }, { END } },
+        [EVENT_WRAPPER_REJECTED] = { { EVENT_FIELD_USER, EVENT_FIELD_REASON, END }, { END } },
+#undef END
+};
+
+static bool rule_has_field(const struct rule *rule, enum event_field f) {
+        for (unsigned i = 0; i < rule->n_fields; i++)
+                if (rule->field[i].field == f)
+                        return true;
+        return false;
+}
+
+/* Returns 0, or -EBADMSG with *ret_missing naming a capture the rule's kind needs. */
+static int rule_check_required(const struct rule *rule, const char **ret_missing) {
+        const __typeof__(required_table[0]) *req = &required_table[rule->kind];
+        bool any = false;
+
+        for (size_t i = 0; i < ELEMENTSOF(req->all) && req->all[i] >= 0; i++)
+                if (!rule_has_field(rule, req->all[i])) {
+                        *ret_missing = event_field_to_string(req->all[i]);
+                        return -EBADMSG;
+                }
+        if (req->any[0] < 0)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(req->any) && req->any[i] >= 0; i++)
+                any = any || rule_has_field(rule, req->any[i]);
+        if (!any) {
+                *ret_missing = event_field_to_string(req->any[0]);
+                return -EBADMSG;
         }
         return 0;
 }
@@ -414,8 +517,18 @@ static int rule_set_add_line(struct rule_set *s, const char *path, unsigned line
 
                 r = rule_resolve_names(&rule, &bad);
                 if (r < 0) {
-                        r = set_error(reterr, path, lineno, r, "unknown capture name '%s'",
-                                      bad ?: "?");
+                        r = r == -EBADMSG ? set_error(reterr, path, lineno, r,
+                                                      "unknown capture name '%s'", bad ?: "?")
+                                          : set_error(reterr, path, lineno, r,
+                                                      "cannot read the capture names");
+                        rule_done(&rule);
+                        return r;
+                }
+                r = rule_check_required(&rule, &bad);
+                if (r < 0) {
+                        r = set_error(reterr, path, lineno, r,
+                                      "a rule of kind '%s' needs the named capture '%s'",
+                                      event_kind_to_string(rule.kind), bad);
                         rule_done(&rule);
                         return r;
                 }
@@ -426,17 +539,34 @@ static int rule_set_add_line(struct rule_set *s, const char *path, unsigned line
 
         rule.prefix_len = literal_prefix(pat, (size_t) (end - pat), rule.prefix,
                                          sizeof(rule.prefix));
-        if (rule.prefix_len == 0 && !memmem(pat, (size_t) (end - pat), "(?i", 3)) {
-                /* No literal text to dispatch on (e.g. a line that starts with a capture), but
-                 * PCRE2 may still know the one byte every match starts with: dispatch on that. */
+        {
+                /* PCRE2 knows the one byte every match starts with, when there is one. It checks
+                 * the literal prefix read from the pattern text (a disagreement would hide the
+                 * rule from the lines it matches), and stands in for it when there is none (a
+                 * line that starts with a capture, or with inline options: "(?si)Accepted").
+                 * PCRE2 does not say whether that byte is caseless: a letter is taken in both
+                 * cases, which only ever tries the rule on more lines. */
                 uint32_t type = 0, unit = 0;
 
-                if (pcre2_pattern_info(rule.code, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
-                    type == 1 &&
-                    pcre2_pattern_info(rule.code, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 &&
-                    unit < 256) {
+                if (pcre2_pattern_info(rule.code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0 ||
+                    (type == 1 &&
+                     pcre2_pattern_info(rule.code, PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0)) {
+                        rule_done(&rule);
+                        return set_error(reterr, path, lineno, -EIO, "cannot query the pattern");
+                }
+                if (type == 1 && unit < 256 && rule.prefix_len > 0 &&
+                    !first_byte_agrees((unsigned char) rule.prefix[0], (unsigned char) unit)) {
+                        r = set_error(reterr, path, lineno, -EBADMSG,
+                                      "the literal prefix '%.*s' does not start with the "
+                                      "pattern's first character '%c'; write the prefix plainly",
+                                      (int) rule.prefix_len, rule.prefix, (int) unit);
+                        rule_done(&rule);
+                        return r;
+                }
+                if (rule.prefix_len == 0 && type == 1 && unit < 256) {
                         rule.prefix[0] = (char) unit;
                         rule.prefix_len = 1;
+                        rule.prefix_caseless = is_ascii_alpha((unsigned char) unit);
                 }
         }
 
@@ -476,8 +606,9 @@ static int rule_set_build_dispatch(struct rule_set *s) {
         for (size_t i = 0; i < s->n_rules; i++)
                 if (s->rules[i].prefix_len == 0)
                         n_empty++;
-        /* each prefixed rule is in one bucket; each empty-prefix rule in all 256 plus the last */
-        total = (s->n_rules - n_empty) + n_empty * 257;
+        /* each prefixed rule is in one bucket (a caseless letter in two); each empty-prefix rule
+         * in all 256 plus the last */
+        total = 2 * (s->n_rules - n_empty) + n_empty * 257;
 
         d = malloc(MAX(total, (size_t) 1) * sizeof(uint16_t));
         if (!d)
@@ -489,7 +620,10 @@ static int rule_set_build_dispatch(struct rule_set *s) {
                         const struct rule *r = &s->rules[i];
 
                         if (r->prefix_len == 0 ||
-                            (b < 256 && (unsigned char) r->prefix[0] == b))
+                            (b < 256 && (r->prefix_caseless
+                                                 ? first_byte_agrees((unsigned char) b,
+                                                                     (unsigned char) r->prefix[0])
+                                                 : (unsigned char) r->prefix[0] == b)))
                                 d[n++] = (uint16_t) i;
                 }
         }
@@ -641,6 +775,60 @@ static size_t logverbose_tag_len(const char *m, size_t n) {
         return i + 2;
 }
 
+/* The bigger JIT stack and the interpreter's retry limits, made on first need. */
+static int rule_set_ensure_big(struct rule_set *s) {
+        if (s->mctx_big)
+                return 0;
+        s->jit_stack_big = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_BIG, NULL);
+        if (!s->jit_stack_big)
+                return -ENOMEM;
+        s->mctx_big = pcre2_match_context_create(NULL);
+        if (!s->mctx_big)
+                return -ENOMEM;
+        (void) pcre2_set_match_limit(s->mctx_big, MATCH_LIMIT);
+        (void) pcre2_set_depth_limit(s->mctx_big, RETRY_DEPTH_LIMIT);
+        (void) pcre2_set_heap_limit(s->mctx_big, RETRY_HEAP_LIMIT_KIB);
+        pcre2_jit_stack_assign(s->mctx_big, NULL, s->jit_stack_big);
+        return 0;
+}
+
+static bool is_resource_limit(int r) {
+        return IN_SET(r, PCRE2_ERROR_DEPTHLIMIT, PCRE2_ERROR_HEAPLIMIT, PCRE2_ERROR_JIT_STACKLIMIT,
+                      PCRE2_ERROR_NOMEMORY);
+}
+
+/*
+ * Run one rule. A stack or memory limit is not an answer: the JIT code is retried with the big
+ * stack, then the interpreter with its retry limits. Only the match limit (a pattern that
+ * backtracks without end on this line) stays an error. Returns PCRE2's result.
+ */
+static int rule_run(struct rule_set *s, const struct rule *rule, const char *msg, size_t len) {
+        PCRE2_SPTR subject = (PCRE2_SPTR) (msg ?: "");
+        int r;
+
+        if (rule->jit) {
+                r = pcre2_jit_match(rule->code, subject, len, 0, 0, s->match_data, s->mctx);
+                if (!is_resource_limit(r))
+                        return r;
+                if (rule_set_ensure_big(s) < 0)
+                        return PCRE2_ERROR_NOMEMORY;
+                s->stats.retried++;
+                r = pcre2_jit_match(rule->code, subject, len, 0, 0, s->match_data, s->mctx_big);
+                if (!is_resource_limit(r))
+                        return r;
+        } else {
+                r = pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK, s->match_data,
+                                s->mctx);
+                if (!is_resource_limit(r))
+                        return r;
+                if (rule_set_ensure_big(s) < 0)
+                        return PCRE2_ERROR_NOMEMORY;
+        }
+        s->stats.retried++;
+        return pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT,
+                           s->match_data, s->mctx_big);
+}
+
 int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event *ret) {
         const uint16_t *cand, *cand_end;
         bool limited = false;
@@ -679,27 +867,23 @@ int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event
                 const struct rule *rule = &s->rules[*cand];
                 PCRE2_SIZE *ov;
 
-                if (rule->prefix_len > len ||
-                    memcmp(msg, rule->prefix, rule->prefix_len) != 0)
+                if (rule->prefix_len > len)
+                        continue;
+                if (rule->prefix_caseless
+                            ? !first_byte_agrees((unsigned char) msg[0],
+                                                 (unsigned char) rule->prefix[0])
+                            : memcmp(msg, rule->prefix, rule->prefix_len) != 0)
                         continue;
 
                 s->stats.attempts++;
-                if (rule->jit)
-                        r = pcre2_jit_match(rule->code, (PCRE2_SPTR) (msg ?: ""), len, 0, 0,
-                                            s->match_data, s->mctx);
-                else
-                        r = pcre2_match(rule->code, (PCRE2_SPTR) (msg ?: ""), len, 0,
-                                        PCRE2_NO_UTF_CHECK, s->match_data, s->mctx);
+                r = rule_run(s, rule, msg, len);
                 if (r == PCRE2_ERROR_NOMATCH)
                         continue;
-                if (IN_SET(r, PCRE2_ERROR_MATCHLIMIT, PCRE2_ERROR_DEPTHLIMIT,
-                           PCRE2_ERROR_HEAPLIMIT, PCRE2_ERROR_JIT_STACKLIMIT)) {
+                if (r == PCRE2_ERROR_MATCHLIMIT || is_resource_limit(r)) {
                         /* keep trying: a hostile line must not hide a later rule's match */
                         limited = true;
                         continue;
                 }
-                if (r == PCRE2_ERROR_NOMEMORY)
-                        return -ENOMEM;
                 if (r < 0)
                         return -EIO;
 

@@ -227,7 +227,156 @@ static void test_prefixes(void) {
         /* neither: tried on every message */
         test_prefix_one("[ab]c", "");
         test_prefix_one(".*foo", "");
-        test_prefix_one("(?i)abc", "");
+        /* inline options: PCRE2's first byte, taken in both cases (test_caseless) */
+        test_prefix_one("(?i)abc", "a");
+        test_prefix_one("(?si)abc", "a");
+}
+
+/* (?i), (?si), (?is), (?i:...): dispatch must see every rule PCRE2 would match, in either case. */
+static void test_caseless(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        struct event ev;
+        int r;
+
+        r = load_text(s, "caseless.rules",
+                      "t.si disconnect (?si)accepted (?<reason>.*)$\n"
+                      "t.i disconnect (?i)closed (?<reason>.*)$\n"
+                      "t.is disconnect (?is)RESET(?<reason>.*)$\n"
+                      "t.igroup disconnect (?i:timeout) (?<reason>x)$\n",
+                      &err);
+        TAP_IS_INT(r, 0, "caseless rules load");
+        r = rule_set_match(s, "Accepted x", 10, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.si", "(?si) rule sees 'Accepted'");
+        r = rule_set_match(s, "ACCEPTED x", 10, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.si", "(?si) rule sees 'ACCEPTED'");
+        r = rule_set_match(s, "Closed y", 8, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.i", "(?i) rule sees 'Closed'");
+        r = rule_set_match(s, "reset\n", 6, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.is", "(?is) rule sees 'reset'");
+        r = rule_set_match(s, "TimeOut x", 9, &ev);
+        TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.igroup", "(?i:...) rule sees 'TimeOut'");
+        rule_load_error_done(&err);
+}
+
+/* (?J) lets many groups share a name: the name table may be longer than the field list. */
+static void test_duplicate_names(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        _cleanup_free_ char *line = NULL;
+        char pat[2048] = "(?J)";
+        struct event ev;
+        int r;
+
+        /* 30 alternatives, each a group named "reason": 30 name entries, 30 groups (the cap is
+         * 32); 23 is the first count past the 21 event fields */
+        for (int i = 0; i < 30; i++) {
+                char alt[48];
+
+                (void) snprintf(alt, sizeof(alt), "%s(?<reason>x%d)", i ? "|" : "", i);
+                strcat(pat, alt);
+        }
+        if (asprintf(&line, "t.dup disconnect (?:%s)$\n", pat) < 0)
+                exit(EXIT_FAILURE);
+        r = load_text(s, "dupnames.rules", line, &err);
+        TAP_IS_INT(r, 0, "30 groups sharing one name load");
+        r = rule_set_match(s, "x27", 3, &ev);
+        TAP_IS_INT(r, 1, "... and match");
+        TAP_IS_INT(ev.field[EVENT_FIELD_REASON].len, 3, "... the group that matched gives reason");
+        rule_load_error_done(&err);
+
+        free(line);
+        line = NULL;
+        {
+                char many[4096] = "(?J)";
+
+                for (int i = 0; i < 33; i++)
+                        strcat(many, i ? "|(?<user>a)" : "(?<user>a)");
+                if (asprintf(&line, "t.many disconnect (?:%s)$\n", many) < 0)
+                        exit(EXIT_FAILURE);
+        }
+        test_load_error_one("dupnames33.rules", line, -E2BIG, 1,
+                            "too many capture groups (33, max 32)");
+}
+
+static void test_required_captures(void) {
+        test_load_error_one("req1.rules",
+                            "t.acc auth-accepted Accepted (?<method>\\S+) for (?<user>\\S+) from "
+                            "(?<addr>\\S+)$\n",
+                            -EBADMSG, 1, "a rule of kind 'auth-accepted' needs the named capture 'port'");
+        test_load_error_one("req2.rules",
+                            "# fine\nt.ok disconnect Connection closed$\n"
+                            "t.child user-child User child is on pid \\d+$\n",
+                            -EBADMSG, 3, "a rule of kind 'user-child' needs the named capture 'child_pid'");
+        test_load_error_one("req3.rules",
+                            "t.kf key-found Accepted key (?<location>\\S+)$\n",
+                            -EBADMSG, 1, "a rule of kind 'key-found' needs the named capture 'fingerprint'");
+        test_load_error_one("req4.rules",
+                            "t.conn connection Connection from (?<addr>\\S+)$\n",
+                            -EBADMSG, 1, "a rule of kind 'connection' needs the named capture 'port'");
+        test_load_error_one("req5.rules",
+                            "t.w wrapper-rejected denied (?<user>\\S+)$\n",
+                            -EBADMSG, 1, "a rule of kind 'wrapper-rejected' needs the named capture 'reason'");
+}
+
+/*
+ * A wrapper's refusal with a long client-chosen command: the quoted-string pattern repeats a group
+ * per byte, which overflows PCRE2's default 32 KiB JIT stack from about 1,400 bytes on. The line
+ * must still match, whatever its length up to the message limit.
+ */
+static void test_long_lines(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        struct rule_load_error err = {};
+        char dir[600];
+        int r;
+
+        (void) snprintf(dir, sizeof(dir), "%s/rules", getenv("SOURCE_DIR") ?: ".");
+        r = rule_set_load_dir(s, dir, &err);
+        TAP_IS_INT(r, 0, "shipped rules load");
+        rule_load_error_done(&err);
+
+        static const size_t lengths[] = { 1400, 2000, 4700, 8000 };
+
+        for (size_t li = 0; li < ELEMENTSOF(lengths); li++) {
+                size_t n = lengths[li];
+                _cleanup_free_ char *cmd = malloc(n + 1), *sshdo = NULL, *only = NULL, *sshd = NULL;
+                struct rule_set_stats st;
+                struct event ev;
+                int k;
+
+                if (!cmd)
+                        exit(EXIT_FAILURE);
+                for (size_t i = 0; i < n; i++)
+                        cmd[i] = "ab c\\d"[i % 6];
+                cmd[n] = 0;
+                /* sshdo quotes with backslash escapes: every '\\' in cmd escapes the next byte */
+                if (asprintf(&sshdo, "type=\"disallowed\" user=\"mirror\" remoteip=\"198.51.100.7\" "
+                             "command=\"%s\"", cmd) < 0 ||
+                    asprintf(&only, "denied mirror: %s", cmd) < 0 ||
+                    asprintf(&sshd, "Starting session: forced-command (key-option) '%.*s' for mirror "
+                             "from 198.51.100.7 port 50000 id 0", (int) MIN(n, (size_t) 900), cmd) < 0)
+                        exit(EXIT_FAILURE);
+                rule_set_get_stats(s, &st);
+                k = rule_set_match(s, sshdo, strlen(sshdo), &ev);
+                TAP_IS_INT(k, 1, "sshdo refusal with a %zu-byte command matches", n);
+                TAP_IS_STR(k == 1 ? ev.rule_id : NULL, "sshdo.disallowed", "... its rule");
+                TAP_IS_INT(k == 1 ? ev.field[EVENT_FIELD_COMMAND].len : 0, n, "... whole command");
+                k = rule_set_match(s, only, strlen(only), &ev);
+                TAP_IS_STR(k == 1 ? ev.rule_id : NULL, "only.denied",
+                           "only's refusal with a %zu-byte command matches", n);
+                TAP_IS_INT(k == 1 ? ev.field[EVENT_FIELD_COMMAND].len : 0, n, "... whole command");
+                k = rule_set_match(s, sshd, strlen(sshd), &ev);
+                TAP_IS_STR(k == 1 ? ev.rule_id : NULL, "sshd.session.start-forced-command",
+                           "sshd's forced-command line with a %zu-byte command matches",
+                           MIN(n, (size_t) 900));
+                TAP_IS_INT(k == 1 ? ev.field[EVENT_FIELD_PORT].len : 0, 5, "... port from its tail");
+        }
+        {
+                struct rule_set_stats st;
+
+                rule_set_get_stats(s, &st);
+                TAP_IS_INT(st.match_limit, 0, "no line was lost to a limit");
+        }
 }
 
 static void test_dispatch(void) {
@@ -421,6 +570,10 @@ int main(void) {
         test_load_ok();
         test_load_dir();
         test_prefixes();
+        test_caseless();
+        test_duplicate_names();
+        test_required_captures();
+        test_long_lines();
         test_dispatch();
         test_match_limit();
         test_bounds();
