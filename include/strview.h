@@ -39,7 +39,12 @@ static inline bool strview_startswith(struct strview v, struct strview prefix) {
         return v.len >= prefix.len && memcmp(v.ptr, prefix.ptr, prefix.len) == 0;
 }
 
-/* Copy a view into a new NUL-terminated string. Returns NULL on OOM or when the view is absent. */
+/*
+ * Copy a view into a new NUL-terminated string. A NUL byte inside the view (any journal field may
+ * hold one) would cut the string: it is written as the pair C0 80 instead (Modified UTF-8's NUL,
+ * never valid UTF-8), which the alert encoder (escape.h) shows as U+0000. Returns NULL on OOM or
+ * when the view is absent.
+ */
 char *strview_dup(struct strview v);
 
 /*

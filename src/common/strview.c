@@ -9,9 +9,27 @@
 #include "strview.h"
 
 char *strview_dup(struct strview v) {
+        size_t n_nul = 0;
+        char *out, *o;
+
         if (!v.ptr)
                 return NULL;
-        return strndup(v.ptr, v.len);
+        for (size_t i = 0; i < v.len; i++)
+                n_nul += v.ptr[i] == '\0';
+        if (v.len > SIZE_MAX - 1 - n_nul)
+                return NULL;
+        out = malloc(v.len + n_nul + 1);
+        if (!out)
+                return NULL;
+        o = out;
+        for (size_t i = 0; i < v.len; i++)
+                if (v.ptr[i] == '\0') {
+                        *o++ = (char) 0xc0;
+                        *o++ = (char) 0x80;
+                } else
+                        *o++ = v.ptr[i];
+        *o = 0;
+        return out;
 }
 
 int strview_to_u64(struct strview v, uint64_t max, uint64_t *ret) {

@@ -5,6 +5,7 @@
 
 #include "event.h"
 #include "macro.h"
+#include "string-table.h"
 
 static const char *const event_kind_table[_EVENT_MAX] = {
         [EVENT_CONNECTION] = "connection",
@@ -49,28 +50,5 @@ static const char *const event_field_table[_EVENT_FIELD_MAX] = {
         [EVENT_FIELD_REASON] = "reason",
 };
 
-const char *event_kind_to_string(enum event_kind k) {
-        if (k < 0 || k >= _EVENT_MAX)
-                return NULL;
-        return event_kind_table[k];
-}
-
-enum event_kind event_kind_from_string(const char *s) {
-        for (int i = 0; s && i < _EVENT_MAX; i++)
-                if (streq(event_kind_table[i], s))
-                        return (enum event_kind) i;
-        return _EVENT_INVALID;
-}
-
-const char *event_field_to_string(enum event_field f) {
-        if (f < 0 || f >= _EVENT_FIELD_MAX)
-                return NULL;
-        return event_field_table[f];
-}
-
-enum event_field event_field_from_string(const char *s) {
-        for (int i = 0; s && i < _EVENT_FIELD_MAX; i++)
-                if (streq(event_field_table[i], s))
-                        return (enum event_field) i;
-        return _EVENT_FIELD_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(event_kind, enum event_kind, event_kind_table)
+DEFINE_STRING_TABLE_LOOKUP(event_field, enum event_field, event_field_table)

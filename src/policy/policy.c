@@ -103,7 +103,8 @@ static const char *key_type_of(const struct conn *c, const struct baseline_entry
 
 static int on_accepted(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
         const struct baseline_entry *e, *other = NULL;
-        struct alert a;
+        _cleanup_(alert_done) struct alert a = {};
+        int r;
 
         if (!baseline_fp(c) || !c->user)
                 return 0;
@@ -114,10 +115,14 @@ static int on_accepted(struct policy *p, struct conn *c, const struct decision_c
                 alert_from_conn(&a, ALERT_WRONG_USER, c, ctx);
                 a.expected_command = other->key->command;
                 add_evidence(&a, c->accept_cursor);
-                (void) snprintf(a.message, sizeof(a.message),
-                                "Key %s, which the baseline binds to account '%s', logged into "
-                                "account '%s' from %s.",
-                                key_name(c), other->user, c->user, c->addr ?: "an unknown address");
+                r = alert_set_message(&a,
+                                      "Key %s, which the baseline binds to account %s, logged into "
+                                      "account %s from %s.",
+                                      alert_token(&a, key_name(c)), alert_quote(&a, other->user),
+                                      alert_quote(&a, c->user),
+                                      alert_token(&a, c->addr) ?: "an unknown address");
+                if (r < 0)
+                        return r;
                 return emit_conn(p, c, &a);
         }
         if (!baseline_covers_user(p->cfg.baseline, c->user))
@@ -128,10 +133,15 @@ static int on_accepted(struct policy *p, struct conn *c, const struct decision_c
                 return 0;
         alert_from_conn(&a, ALERT_UNKNOWN_KEY, c, ctx);
         add_evidence(&a, c->accept_cursor);
-        (void) snprintf(a.message, sizeof(a.message),
-                        "Key %s, which is not in the baseline, logged into account '%s' from %s%s%s.",
-                        key_name(c), c->user, c->addr ?: "an unknown address",
-                        c->key_location ? " through " : "", c->key_location ?: "");
+        r = alert_set_message(&a,
+                              "Key %s, which is not in the baseline, logged into account %s from "
+                              "%s%s%s.",
+                              alert_token(&a, key_name(c)), alert_quote(&a, c->user),
+                              alert_token(&a, c->addr) ?: "an unknown address",
+                              c->key_location ? " through " : "",
+                              alert_quote(&a, c->key_location) ?: "");
+        if (r < 0)
+                return r;
         return emit_conn(p, c, &a);
 }
 
@@ -165,7 +175,7 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                       const struct decision_ctx *ctx) {
         const struct baseline_entry *e;
         const char *cmd;
-        struct alert a;
+        _cleanup_(alert_done) struct alert a = {};
         bool agrees;
         int r;
 
@@ -189,12 +199,16 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                 if (s->alerted & (1u << ALERT_UNFORCED_SESSION))
                         return 0;
                 s->alerted |= 1u << ALERT_UNFORCED_SESSION;
-                (void) snprintf(a.message, sizeof(a.message),
-                                "Key %s of account '%s' is meant to run only a forced command, but "
-                                "started a %s session%s%s%s from %s: its authorized_keys line has "
-                                "lost its command= option.",
-                                key_name(c), c->user, s->type, s->command ? " '" : "",
-                                s->command ?: "", s->command ? "'" : "", c->addr ?: "an unknown address");
+                r = alert_set_message(&a,
+                                      "Key %s of account %s is meant to run only a forced command, "
+                                      "but started a %s session%s%s from %s: its authorized_keys "
+                                      "line has lost its command= option.",
+                                      alert_token(&a, key_name(c)), alert_quote(&a, c->user),
+                                      alert_token(&a, s->type), s->command ? " " : "",
+                                      alert_quote(&a, s->command) ?: "",
+                                      alert_token(&a, c->addr) ?: "an unknown address");
+                if (r < 0)
+                        return r;
                 return emit(p, &a);
         }
         if (!s->command)
@@ -206,11 +220,15 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                 return 0;
         s->alerted |= 1u << ALERT_COMMAND_MISMATCH;
         a.type = ALERT_COMMAND_MISMATCH;
-        (void) snprintf(a.message, sizeof(a.message),
-                        "Key %s of account '%s' ran the forced command '%s'%s, not the baseline's "
-                        "'%s'.",
-                        key_name(c), c->user, s->command,
-                        s->forced_by && streq(s->forced_by, "config") ? " (ForceCommand)" : "", cmd);
+        r = alert_set_message(&a,
+                              "Key %s of account %s ran the forced command %s%s, not the "
+                              "baseline's %s.",
+                              alert_token(&a, key_name(c)), alert_quote(&a, c->user),
+                              alert_quote(&a, s->command),
+                              s->forced_by && streq(s->forced_by, "config") ? " (ForceCommand)" : "",
+                              alert_quote(&a, cmd));
+        if (r < 0)
+                return r;
         return emit(p, &a);
 }
 
@@ -234,7 +252,7 @@ static int on_no_session(struct policy *p, struct conn *c, const struct decision
         _cleanup_free_ char *owned = NULL;
         const struct baseline_entry *e;
         const char *cursor = NULL;
-        struct alert a;
+        _cleanup_(alert_done) struct alert a = {};
         int r;
 
         if (!c->authenticated || !baseline_fp(c) || !c->user || c->n_started > 0)
@@ -252,13 +270,16 @@ static int on_no_session(struct policy *p, struct conn *c, const struct decision
                         return r;
                 add_evidence(&a, cursor);
         }
-        (void) snprintf(a.message, sizeof(a.message),
-                        "Key %s of account '%s', meant only for a forced command, authenticated from "
+        r = alert_set_message(&a,
+                        "Key %s of account %s, meant only for a forced command, authenticated from "
                         "%s and %s without starting a session%s.",
-                        key_name(c), c->user, c->addr ?: "an unknown address",
+                        alert_token(&a, key_name(c)), alert_quote(&a, c->user),
+                        alert_token(&a, c->addr) ?: "an unknown address",
                         timeout ? "stayed connected" : "disconnected",
                         c->forward_refused ? " (it asked for a port forward, refused)"
                                            : " (a tunnel or a probe)");
+        if (r < 0)
+                return r;
         return emit_conn(p, c, &a);
 }
 
@@ -266,7 +287,8 @@ static int on_source_refused(struct policy *p, struct conn *c, const struct deci
         const struct baseline_entry *e = baseline_lookup_location(p->cfg.baseline,
                                                                   c->refused_location);
         const char *user = c->refused_user ?: c->user;
-        struct alert a;
+        _cleanup_(alert_done) struct alert a = {};
+        int r;
 
         alert_from_conn(&a, ALERT_SOURCE_REFUSED, c, ctx);
         a.user = user;
@@ -285,11 +307,14 @@ static int on_source_refused(struct policy *p, struct conn *c, const struct deci
         a.expected_command = e ? e->key->command : NULL;
         add_evidence(&a, c->refused_cursor);
         add_evidence(&a, ctx->cursor);
-        (void) snprintf(a.message, sizeof(a.message),
-                        "sshd refused the correct key%s%s for account '%s' from %s: its from= "
-                        "option does not allow that address.",
-                        a.fingerprint ? " " : "", a.fingerprint ?: "", user ?: "?",
-                        a.source_ip ?: "an unknown address");
+        r = alert_set_message(&a,
+                              "sshd refused the correct key%s%s for account %s from %s: its from= "
+                              "option does not allow that address.",
+                              a.fingerprint ? " " : "", alert_token(&a, a.fingerprint) ?: "",
+                              alert_quote(&a, user) ?: "(unknown)",
+                              alert_token(&a, a.source_ip) ?: "an unknown address");
+        if (r < 0)
+                return r;
         return emit_conn(p, c, &a);
 }
 
@@ -318,7 +343,7 @@ int policy_command_rejected(struct policy *p, struct conn *c, const struct log_r
         _cleanup_free_ char *cursor = NULL;
         struct conn_session *s = c ? conn_last_session(c) : NULL;
         const struct baseline_entry *e = NULL;
-        struct alert a;
+        _cleanup_(alert_done) struct alert a = {};
         int r;
 
         r = record_cursor(rec, &cursor);
@@ -365,12 +390,17 @@ int policy_command_rejected(struct policy *p, struct conn *c, const struct log_r
         a.expected_command = e ? e->key->command : NULL;
         a.reason = rj->reason;
         add_evidence(&a, cursor);
-        (void) snprintf(a.message, sizeof(a.message),
-                        "%s refused the command '%s' asked for by key %s of account '%s' from %s%s%s.",
-                        rj->program, rj->command ?: "(none: an interactive login)",
-                        a.fingerprint ?: "(unknown key)", a.user ?: "?",
-                        a.source_ip ?: "an unknown address", rj->reason ? ": " : "",
-                        rj->reason ?: "");
+        r = alert_set_message(&a,
+                              "%s refused the command %s asked for by key %s of account %s from "
+                              "%s%s%s.",
+                              rj->program,
+                              alert_quote(&a, rj->command) ?: "(none: an interactive login)",
+                              alert_token(&a, a.fingerprint) ?: "(unknown)",
+                              alert_quote(&a, a.user) ?: "(unknown)",
+                              alert_token(&a, a.source_ip) ?: "an unknown address",
+                              rj->reason ? ": " : "", alert_token(&a, rj->reason) ?: "");
+        if (r < 0)
+                return r;
         if (s) {
                 if (s->alerted & (1u << ALERT_COMMAND_REJECTED))
                         return 0;
@@ -387,8 +417,8 @@ int policy_spoofed(struct policy *p, const struct log_record *rec, const struct 
         _cleanup_free_ char *cursor = NULL, *user = NULL, *addr = NULL, *fp = NULL, *kt = NULL;
         const char *ident = record_str(rec, RECORD_SYSLOG_IDENTIFIER) ?: "?";
         const char *who = record_str(rec, RECORD_EXE) ?: record_str(rec, RECORD_COMM) ?: "?";
-        char why[256];
-        struct alert a = {
+        _cleanup_free_ char *why = NULL;
+        _cleanup_(alert_done) struct alert a = {
                 .type = ALERT_SPOOFED_ENTRY,
                 .time_usec = rec->realtime_usec,
                 .host = record_str(rec, RECORD_HOSTNAME) ?: record_str(rec, RECORD_MACHINE_ID),
@@ -418,10 +448,15 @@ int policy_spoofed(struct policy *p, const struct log_record *rec, const struct 
                 a.fingerprint = fp;
                 a.key_type = kt;
         }
-        (void) snprintf(why, sizeof(why), "%s (%s)", trust_verdict_to_string(v), who);
+        if (asprintf(&why, "%s (%s)", trust_verdict_to_string(v), who) < 0)
+                return -ENOMEM;
         a.reason = why;
         add_evidence(&a, cursor);
-        (void) snprintf(a.message, sizeof(a.message),
-                        "An entry claiming to be %s's was not written by it: %s.", ident, why);
+        r = alert_set_message(&a, "An entry claiming to be %s's was not written by it: %s (%s).",
+                              alert_token(&a, ident), trust_verdict_to_string(v),
+                              alert_quote(&a, record_str(rec, RECORD_EXE) ?:
+                                                      record_str(rec, RECORD_COMM)) ?: "unknown");
+        if (r < 0)
+                return r;
         return emit(p, &a);
 }

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Alert encoding: the type table, deterministic ids, NDJSON (jansson, sorted keys) and the text
- * line. Log bytes are not trusted to be UTF-8: invalid sequences are written as \xNN text first.
+ * Alert encoding: the type table, deterministic ids, messages with quoted values, NDJSON (jansson,
+ * sorted keys) and the text line. Log bytes are not trusted to be UTF-8 nor to be harmless on a
+ * terminal: escape.h turns them into text that cannot be mistaken for anything else.
  */
 
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alert.h"
+#include "escape.h"
+#include "string-table.h"
 #include "timeutil.h"
 
 static const char *const type_table[_ALERT_TYPE_MAX] = {
@@ -37,23 +41,80 @@ static const char *const severity_table[_ALERT_TYPE_MAX] = {
         [ALERT_COMMAND_REJECTED] = "high",
 };
 
-const char *alert_type_to_string(enum alert_type t) {
-        if (t < 0 || t >= _ALERT_TYPE_MAX)
-                return NULL;
-        return type_table[t];
-}
-
-enum alert_type alert_type_from_string(const char *s) {
-        for (int i = 0; s && i < _ALERT_TYPE_MAX; i++)
-                if (streq(type_table[i], s))
-                        return (enum alert_type) i;
-        return _ALERT_TYPE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(alert_type, enum alert_type, type_table)
 
 const char *alert_type_severity(enum alert_type t) {
-        if (t < 0 || t >= _ALERT_TYPE_MAX)
+        return string_table_to_string(severity_table, ELEMENTSOF(severity_table), (int) t);
+}
+
+void alert_done(struct alert *a) {
+        if (!a)
+                return;
+        free(a->message);
+        a->message = NULL;
+        for (size_t i = 0; i < a->n_quoted; i++)
+                free(a->quoted[i]);
+        a->n_quoted = 0;
+        a->error = 0;
+}
+
+static const char *alert_keep(struct alert *a, char *q, int r) {
+        if (r < 0 || a->n_quoted >= ELEMENTSOF(a->quoted)) {
+                if (r >= 0)
+                        free(q);
+                if (a->error == 0)
+                        a->error = r < 0 ? r : -E2BIG;
+                return "";
+        }
+        a->quoted[a->n_quoted++] = q;
+        return q;
+}
+
+const char *alert_quote(struct alert *a, const char *s) {
+        char *q = NULL;
+        int r;
+
+        if (!s)
                 return NULL;
-        return severity_table[t];
+        r = escape_quote(s, strlen(s), &q);
+        return alert_keep(a, q, r);
+}
+
+static bool is_token(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || strchr("+/=:._@-", *s)))
+                        return false;
+        return true;
+}
+
+const char *alert_token(struct alert *a, const char *s) {
+        if (s && is_token(s))
+                return s;
+        return alert_quote(a, s);
+}
+
+int alert_set_message(struct alert *a, const char *fmt, ...) {
+        _cleanup_free_ char *m = NULL;
+        char *e = NULL;
+        va_list ap;
+        int k, r;
+
+        if (a->error < 0)
+                return a->error;
+        va_start(ap, fmt);
+        k = vasprintf(&m, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+        r = escape_terminal(m, (size_t) k, &e);
+        if (r < 0)
+                return r;
+        free(a->message);
+        a->message = e;
+        return 0;
 }
 
 int alert_id(const struct alert *a, char buf[static 33]) {
@@ -96,128 +157,117 @@ int alert_id(const struct alert *a, char buf[static 33]) {
         return 0;
 }
 
-/* A JSON string for arbitrary bytes: as is when valid UTF-8, else invalid bytes as "\xNN". */
-static json_t *json_string_lossless(const char *s) {
-        json_t *j;
-        size_t l, o = 0;
-        char *buf;
+/*
+ * A JSON string for log bytes: valid UTF-8 as is, each byte that is not as U+FFFD, and then the
+ * exact bytes, in hex, under name in raw. NULL on OOM.
+ */
+static json_t *json_field(const char *s, const char *name, json_t *raw) {
+        _cleanup_free_ char *u = NULL, *hex = NULL;
+        bool changed;
+        size_t ul;
 
         if (!s)
                 return json_null();
-        l = strlen(s);
-        j = json_stringn(s, l);
-        if (j)
-                return j;
-        buf = malloc(l * 4 + 1);
-        if (!buf)
+        if (escape_utf8(s, strlen(s), &u, &ul, &changed) < 0)
                 return NULL;
-        for (size_t i = 0; i < l;) {
-                unsigned char c = (unsigned char) s[i];
-                size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                          : (c & 0xf8) == 0xf0 ? 4 : 0;
-                json_t *probe = n > 1 && i + n <= l ? json_stringn(s + i, n) : NULL;
-
-                if (n == 1 || probe) {
-                        memcpy(buf + o, s + i, n);
-                        o += n;
-                        i += n;
-                } else {
-                        o += (size_t) snprintf(buf + o, 5, "\\x%02x", c);
-                        i++;
-                }
-                json_decref(probe);
+        if (changed) {
+                if (escape_hex(s, strlen(s), &hex) < 0 ||
+                    json_object_set_new(raw, name, json_string(hex)) < 0)
+                        return NULL;
         }
-        buf[o] = 0;
-        j = json_stringn(buf, o);
-        free(buf);
-        return j;
+        return json_stringn(u, ul);
 }
 
 int alert_to_json(const struct alert *a, char **ret) {
         char tbuf[TIMEUTIL_RFC3339_MAX], id[33];
-        json_t *o, *ev;
+        json_auto_t *o = NULL, *raw = NULL;
+        json_t *ev;
         char *s;
         int r;
+
+#define FIELD(name, value) json_object_set_new(o, name, json_field(value, name, raw)) < 0
 
         r = alert_id(a, id);
         if (r < 0)
                 return r;
         o = json_object();
+        raw = json_object();
         ev = json_array();
-        if (!o || !ev) {
-                json_decref(o);
+        if (!o || !raw) {
                 json_decref(ev);
                 return -ENOMEM;
         }
+        /* set_new steals ev, also when it fails */
+        if (json_object_set_new(o, "evidence", ev) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < a->n_evidence; i++)
-                if (json_array_append_new(ev, json_string_lossless(a->evidence[i])) < 0)
-                        goto oom;
+                if (json_array_append_new(ev, json_field(a->evidence[i], "evidence", raw)) < 0)
+                        return -ENOMEM;
 
         if (json_object_set_new(o, "type", json_string(type_table[a->type])) < 0 ||
             json_object_set_new(o, "severity", json_string(severity_table[a->type])) < 0 ||
             json_object_set_new(o, "time",
                                 json_string(timeutil_format_rfc3339(a->time_usec, tbuf))) < 0 ||
-            json_object_set_new(o, "host", json_string_lossless(a->host)) < 0 ||
-            json_object_set_new(o, "machine_id", json_string_lossless(a->machine_id)) < 0 ||
-            json_object_set_new(o, "boot_id", json_string_lossless(a->boot_id)) < 0 ||
-            json_object_set_new(o, "user", json_string_lossless(a->user)) < 0 ||
-            json_object_set_new(o, "fingerprint", json_string_lossless(a->fingerprint)) < 0 ||
-            json_object_set_new(o, "key_type", json_string_lossless(a->key_type)) < 0 ||
-            json_object_set_new(o, "source_ip", json_string_lossless(a->source_ip)) < 0 ||
+            FIELD("host", a->host) ||
+            FIELD("machine_id", a->machine_id) ||
+            FIELD("boot_id", a->boot_id) ||
+            FIELD("user", a->user) ||
+            FIELD("fingerprint", a->fingerprint) ||
+            FIELD("key_type", a->key_type) ||
+            FIELD("source_ip", a->source_ip) ||
             json_object_set_new(o, "source_port",
                                 a->source_port >= 0 ? json_integer(a->source_port)
                                                     : json_null()) < 0 ||
             json_object_set_new(o, "sshd_pid",
                                 a->sshd_pid > 0 ? json_integer(a->sshd_pid) : json_null()) < 0 ||
-            json_object_set_new(o, "session_type", json_string_lossless(a->session_type)) < 0 ||
+            FIELD("session_type", a->session_type) ||
             json_object_set_new(o, "session_id",
                                 a->session_id >= 0 ? json_integer(a->session_id)
                                                    : json_null()) < 0 ||
-            json_object_set_new(o, "expected_command",
-                                json_string_lossless(a->expected_command)) < 0 ||
-            json_object_set_new(o, "observed_command",
-                                json_string_lossless(a->observed_command)) < 0 ||
-            json_object_set_new(o, "key_location", json_string_lossless(a->key_location)) < 0 ||
-            json_object_set_new(o, "reason", json_string_lossless(a->reason)) < 0 ||
-            json_object_set_new(o, "rule", json_string_lossless(a->rule_id)) < 0 ||
-            json_object_set_new(o, "message", json_string_lossless(a->message)) < 0 ||
-            json_object_set_new(o, "evidence", ev) < 0 ||
+            FIELD("expected_command", a->expected_command) ||
+            FIELD("observed_command", a->observed_command) ||
+            FIELD("key_location", a->key_location) ||
+            FIELD("reason", a->reason) ||
+            FIELD("rule", a->rule_id) ||
+            FIELD("message", a->message) ||
             json_object_set_new(o, "provenance", json_string(a->provenance ?: "journal")) < 0 ||
-            json_object_set_new(o, "id", json_string(id)) < 0) {
-                json_decref(o);
+            json_object_set_new(o, "raw", json_object_size(raw) > 0 ? json_incref(raw)
+                                                                     : json_null()) < 0 ||
+            json_object_set_new(o, "id", json_string(id)) < 0)
                 return -ENOMEM;
-        }
+#undef FIELD
         s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(o);
         if (!s)
                 return -ENOMEM;
         *ret = s;
         return 0;
-
-oom:
-        json_decref(o);
-        json_decref(ev);
-        return -ENOMEM;
 }
 
 int alert_to_text(const struct alert *a, char **ret) {
         char tbuf[TIMEUTIL_RFC3339_MAX], port[16] = "?";
-        char *s = NULL;
-        int n;
+        _cleanup_free_ char *line = NULL;
+        struct alert q = {};
+        char *e = NULL;
+        int n, r;
 
         if (a->source_port >= 0)
                 (void) snprintf(port, sizeof(port), "%d", a->source_port);
-        n = asprintf(&s, "%s %-8s %-16s host=%s user=%s from=%s:%s key=%s %s%s",
+        n = asprintf(&line, "%s %-8s %-16s host=%s user=%s from=%s:%s key=%s %s%s",
                      timeutil_format_rfc3339(a->time_usec, tbuf), severity_table[a->type],
-                     type_table[a->type], a->host ?: "?", a->user ?: "?", a->source_ip ?: "?",
-                     port, a->fingerprint ?: "?", a->message,
+                     type_table[a->type], alert_token(&q, a->host) ?: "?",
+                     alert_token(&q, a->user) ?: "?", alert_token(&q, a->source_ip) ?: "?", port,
+                     alert_token(&q, a->fingerprint) ?: "?", a->message ?: "",
                      a->provenance ? " (from a text log: nothing attests who wrote it)" : "");
+        r = q.error;
+        alert_done(&q);
         if (n < 0)
                 return -ENOMEM;
-        /* Log bytes may hold control characters: never let them reach a terminal raw. */
-        for (char *p = s; *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                        *p = '?';
-        *ret = s;
+        if (r < 0)
+                return r;
+        /* the message is already clean; this is the last guard before a terminal */
+        r = escape_terminal(line, (size_t) n, &e);
+        if (r < 0)
+                return r;
+        *ret = e;
         return 0;
 }

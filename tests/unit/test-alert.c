@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include "alert.h"
+#include "escape.h"
+#include "strview.h"
 #include "tap.h"
 
 static struct alert sample(void) {
@@ -25,7 +27,6 @@ static struct alert sample(void) {
                 .machine_id = "4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8",
                 .boot_id = "0b1e5ad2d3c94bd59b4f7a5e0c2b1a01",
                 .rule_id = "sshd.session.start-forced-command",
-                .message = "A sentence.",
                 .evidence = { "s=aaaa;i=5;b=bbbb;m=10;t=20;x=cc", "s=aaaa;i=8;b=bbbb;m=11;t=21;x=dd" },
                 .n_evidence = 2,
         };
@@ -81,14 +82,96 @@ int main(void) {
         json_decref(j);
         free(s);
 
-        /* log bytes that are not UTF-8 */
+        /* log bytes that are not UTF-8: U+FFFD in the field, the exact bytes in raw; a literal
+         * backslash-x in the input stays just that, and has no raw entry */
         a.observed_command = "caf\xe9 \xff ok \xc3\xa9";
+        a.user = "caf\\xe9";
         TAP_IS_INT(alert_to_json(&a, &s), 0, "encodes invalid UTF-8");
         j = json_loads(s, 0, &err);
         TAP_IS_STR(j ? json_string_value(json_object_get(j, "observed_command")) : NULL,
-                   "caf\\xe9 \\xff ok \xc3\xa9", "invalid bytes as \\xNN, valid UTF-8 kept");
+                   "caf\xef\xbf\xbd \xef\xbf\xbd ok \xc3\xa9",
+                   "invalid bytes as U+FFFD, valid UTF-8 kept");
+        TAP_IS_STR(j ? json_string_value(json_object_get(json_object_get(j, "raw"),
+                                                         "observed_command")) : NULL,
+                   "636166e920ff206f6b20c3a9", "raw.observed_command: the exact bytes in hex");
+        TAP_IS_STR(j ? json_string_value(json_object_get(j, "user")) : NULL, "caf\\xe9",
+                   "a literal backslash-x is kept as text");
+        tap_ok(j && !json_object_get(json_object_get(j, "raw"), "user"),
+               "... and has no raw entry: it cannot pass for an invalid byte");
         json_decref(j);
         free(s);
+        a = sample();
+        TAP_IS_INT(alert_to_json(&a, &s), 0, "encodes valid UTF-8");
+        j = json_loads(s, 0, &err);
+        tap_ok(j && json_is_null(json_object_get(j, "raw")), "raw is null when every field is UTF-8");
+        json_decref(j);
+        free(s);
+
+        /* a NUL inside a log field (strview_dup() keeps it as C0 80) does not cut the field */
+        {
+                static const char name[] = "root\0 (not really)";
+                _cleanup_free_ char *user = strview_dup((struct strview){ name, sizeof(name) - 1 });
+
+                a = sample();
+                a.user = user;
+                TAP_IS_INT(alert_to_json(&a, &s), 0, "encodes a user name holding a NUL");
+                j = json_loads(s, JSON_ALLOW_NUL, &err);
+                TAP_IS_INT(j ? json_string_length(json_object_get(j, "user")) : 0, 18,
+                           "user keeps all 18 bytes");
+                tap_ok(j && memcmp(json_string_value(json_object_get(j, "user")), name, 18) == 0,
+                       "... with the NUL as U+0000");
+                TAP_IS_STR(j ? json_string_value(json_object_get(json_object_get(j, "raw"), "user"))
+                             : NULL,
+                           "726f6f740020286e6f74207265616c6c7929", "... and raw.user");
+                json_decref(j);
+                free(s);
+                TAP_IS_INT(alert_set_message(&a, "account %s", alert_quote(&a, user)), 0,
+                           "message with that user");
+                TAP_IS_STR(a.message, "account \"root\\u0000 (not really)\"",
+                           "the message shows the NUL and the rest");
+                alert_done(&a);
+        }
+
+        /* messages: attacker text quoted JSON-style, never cut, never able to write the sentence */
+        {
+                static const char req[] = "x' asked for by key SHA256:fake of account 'backup";
+                char *big = malloc(5001);
+
+                a = sample();
+                TAP_IS_INT(alert_set_message(&a, "refused %s by %s of %s", alert_quote(&a, req),
+                                             alert_token(&a, "SHA256:abc+/="),
+                                             alert_quote(&a, "a \"b\" \\ c")),
+                           0, "message");
+                TAP_IS_STR(a.message,
+                           "refused \"x' asked for by key SHA256:fake of account 'backup\" by "
+                           "SHA256:abc+/= of \"a \\\"b\\\" \\\\ c\"",
+                           "quoted values: quotes and backslashes escaped, tokens bare");
+                TAP_IS_STR(alert_token(&a, "1.2.3.4 and more"), "\"1.2.3.4 and more\"",
+                           "a token with a space is quoted");
+                TAP_IS_STR(alert_quote(&a, "\\xff\xff\x9b\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\x1b\n\t"),
+                           "\"\\\\xff\\xff\\x9b\\u009b\\u202e\\u2066\\u001b\\n\\t\"",
+                           "backslash-x vs a real invalid byte; C1, bidi, ESC escaped");
+                TAP_IS_STR(alert_quote(&a, NULL), NULL, "NULL quotes to NULL");
+                if (!big)
+                        return 1;
+                memset(big, 'a', 5000);
+                big[5000] = 0;
+                TAP_IS_INT(alert_set_message(&a, "long %s end", alert_quote(&a, big)), 0,
+                           "a 5000-byte value");
+                TAP_IS_INT(strlen(a.message), 5000 + 2 + 9, "... is never cut");
+                TAP_IS_INT(alert_to_json(&a, &s), 0, "... and encodes");
+                j = json_loads(s, 0, &err);
+                TAP_IS_INT(j ? json_string_length(json_object_get(j, "message")) : 0, 5011,
+                           "... whole in JSON");
+                json_decref(j);
+                free(s);
+                free(big);
+                for (int i = 0; i < ALERT_QUOTED_MAX + 1; i++)
+                        (void) alert_quote(&a, "x");
+                TAP_IS_INT(alert_set_message(&a, "x"), -E2BIG,
+                           "more quoted values than the alert holds: an error, not a cut");
+                alert_done(&a);
+        }
         a = sample();
         a.source_port = -1;
         a.sshd_pid = 0;
@@ -125,10 +208,20 @@ int main(void) {
 
         /* the text line never carries control characters to a terminal */
         a = sample();
-        (void) snprintf(a.message, sizeof(a.message), "evil\x1b[31m\nline");
+        a.user = "evil\x1b[31m\x9b\xc2\x9b\xe2\x80\xae";
+        a.host = "h\nx";
+        TAP_IS_INT(alert_set_message(&a, "evil\x1b[31m\nline\xc2\x9b\xe2\x81\xa9"), 0, "message");
         TAP_IS_INT(alert_to_text(&a, &s), 0, "text");
-        tap_ok(s && !strchr(s, '\x1b') && !strchr(s, '\n'), "no escape or newline in the text line");
+        tap_ok(s && !strchr(s, '\x1b') && !strchr(s, '\n') && !strstr(s, "\xc2\x9b") &&
+                       !strstr(s, "\xe2\x80\xae") && !strstr(s, "\xe2\x81\xa9") && !strchr(s, '\x9b'),
+               "no ESC, newline, C1 or bidi control in the text line");
+        tap_ok(s && strstr(s, " user=\"evil\\u001b[31m\\x9b\\u009b\\u202e\" "),
+               "user quoted and escaped");
+        tap_ok(s && strstr(s, " host=\"h\\nx\" "), "host quoted and escaped");
+        tap_ok(s && strstr(s, "key=SHA256:v1OYgLqE0uPPeTYTiBk6UCZonQszUikoWIJWyrMJLA0 "),
+               "tokens bare");
         free(s);
+        alert_done(&a);
 
         for (int t = 0; t < _ALERT_TYPE_MAX; t++) {
                 const char *n = alert_type_to_string((enum alert_type) t);

@@ -40,8 +40,25 @@ static void test_vis(void) {
         vis_one("'\"", 2, "'\"", "quotes verbatim");
 }
 
+static void test_dup(void) {
+        static const char nul[] = "root\0 (x)";
+        char *d;
+
+        d = strview_dup(STRVIEW_LIT("abc"));
+        TAP_IS_STR(d, "abc", "dup copies");
+        free(d);
+        d = strview_dup((struct strview){ "abcdef", 2 });
+        TAP_IS_STR(d, "ab", "dup copies only len bytes");
+        free(d);
+        TAP_IS_STR(strview_dup(STRVIEW_NULL), NULL, "absent view: NULL");
+        d = strview_dup((struct strview){ nul, sizeof(nul) - 1 });
+        TAP_IS_STR(d, "root\xc0\x80 (x)", "a NUL is kept as C0 80, not a cut");
+        free(d);
+}
+
 int main(void) {
         test_u64();
+        test_dup();
         test_vis();
         return tap_done();
 }
