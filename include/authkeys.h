@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "macro.h"
 
@@ -52,6 +53,9 @@ struct authkey {
         char *fingerprint;      /* "SHA256:..." as ssh-keygen -lf prints it: for a certificate,
                                  * that of its public key (what sshd logs) */
         char *comment;          /* rest of the line after the key, trimmed; NULL when none */
+        char *text;             /* the whole line as written, leading and trailing blanks and the
+                                 * line ending removed: options, type, key, comment (parsing it
+                                 * again gives the same record) */
 
         /* Where it came from; set by authkeys_parse_file(), NULL/0 from authkeys_parse_line(). */
         char *file;
@@ -110,3 +114,11 @@ void authkey_list_done(struct authkey_list *l);
 _warn_unused_ int authkeys_parse_file(const char *path, bool strict, struct authkey_list *list,
                                       unsigned *ret_skipped, unsigned *reterr_line,
                                       const char **reterr_what);
+
+/*
+ * Read one line of f into buf (at most cap bytes kept, without the "\n"; not NUL-terminated).
+ * Returns 1 with *ret_len, and *ret_long when the line was longer than cap (the rest is consumed
+ * and dropped); 0 at EOF; -errno. A bounded line reader for the line formats keytrail reads.
+ */
+_warn_unused_ int authkeys_read_line(FILE *f, char *buf, size_t cap, size_t *ret_len,
+                                     bool *ret_long);

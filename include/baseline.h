@@ -35,6 +35,12 @@ _warn_unused_ int baseline_add_file(struct baseline *b, const char *user, const 
                                     bool strict, unsigned *ret_keys, unsigned *ret_skipped,
                                     unsigned *reterr_line, const char **reterr_what);
 
+/*
+ * Add one key bound to user (NULL: every account); the account becomes covered. Takes ownership of
+ * key on success only (0); -ENOSPC when the baseline is full, -ENOMEM.
+ */
+_warn_unused_ int baseline_add_key(struct baseline *b, const char *user, struct authkey *key);
+
 /* Mark an account as covered (unknown keys into it are alerted) even with no key in the baseline. */
 _warn_unused_ int baseline_cover_user(struct baseline *b, const char *user);
 

@@ -992,6 +992,7 @@ struct authkey *authkey_free(struct authkey *k) {
         free(k->key_type);
         free(k->fingerprint);
         free(k->comment);
+        free(k->text);
         free(k->file);
         free(k);
         return NULL;
@@ -1001,7 +1002,7 @@ int authkeys_parse_line(const char *line, size_t len, struct authkey **ret,
                         const char **reterr_what) {
         _cleanup_(authkey_freep) struct authkey *k = NULL;
         const char *what = NULL, *p, *end, *opts = NULL, *opts_end = NULL, *key_end = NULL;
-        const char *tok;
+        const char *tok, *start;
         int r;
 
         assert(line || len == 0);
@@ -1032,6 +1033,7 @@ int authkeys_parse_line(const char *line, size_t len, struct authkey **ret,
         k = calloc(1, sizeof(*k));
         if (!k)
                 return -ENOMEM;
+        start = p;
 
         /*
          * sshd tries a key at the start of the line first, then options followed by a key. A first
@@ -1081,6 +1083,9 @@ int authkeys_parse_line(const char *line, size_t len, struct authkey **ret,
                 if (!k->comment)
                         return -ENOMEM;
         }
+        k->text = strndup(start, (size_t) ((k->comment ? end : key_end) - start));
+        if (!k->text)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(k);
         return 1;
@@ -1107,11 +1112,7 @@ static void fclosep(FILE **f) {
                 (void) fclose(*f);
 }
 
-/*
- * Read one line into buf (at most cap bytes kept, without the "\n"). Returns 1 with *ret_len, and
- * *ret_long when the line was longer than cap (the rest is consumed); 0 at EOF; -errno.
- */
-static int read_line(FILE *f, char *buf, size_t cap, size_t *ret_len, bool *ret_long) {
+int authkeys_read_line(FILE *f, char *buf, size_t cap, size_t *ret_len, bool *ret_long) {
         size_t n = 0;
         bool toolong = false, any = false;
         int c;
@@ -1164,7 +1165,7 @@ int authkeys_parse_file(const char *path, bool strict, struct authkey_list *list
                 size_t len;
                 bool toolong;
 
-                r = read_line(f, buf, AUTHKEYS_LINE_MAX + 1, &len, &toolong);
+                r = authkeys_read_line(f, buf, AUTHKEYS_LINE_MAX + 1, &len, &toolong);
                 if (r < 0)
                         return r;
                 if (r == 0)

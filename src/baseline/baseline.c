@@ -144,6 +144,23 @@ int baseline_add_file(struct baseline *b, const char *user, const char *path, bo
         return r < 0 ? r : 0;
 }
 
+int baseline_add_key(struct baseline *b, const char *user, struct authkey *key) {
+        int r;
+
+        /* Cover first: add_entry() takes the key, and must be the last step that can fail. */
+        if (user) {
+                r = baseline_cover_user(b, user);
+                if (r < 0)
+                        return r;
+        }
+        r = add_entry(b, key, user);
+        if (r < 0)
+                return r;
+        if (!user)
+                b->covers_all = true;
+        return 0;
+}
+
 static const struct baseline *sort_ctx;
 
 static int cmp_index(const void *a, const void *b) {
