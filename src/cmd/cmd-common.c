@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "baseline-file.h"
 #include "cmd-common.h"
 #include "config.h"
 #include "gate-log.h"
@@ -28,6 +29,7 @@ char *arg_exes[ARGS_MAX + 1];
 size_t arg_n_exes;
 char *arg_authkeys[ARGS_MAX + 1];
 size_t arg_n_authkeys;
+const char *arg_baseline;
 const char *arg_rules;
 uint64_t arg_since, arg_until;
 uint64_t arg_session_timeout = 60 * USEC_PER_SEC;
@@ -101,6 +103,7 @@ enum {
         ARG_MAX_CONNECTIONS,
         ARG_STATS,
         ARG_VERSION,
+        ARG_BASELINE,
 };
 
 struct group_option {
@@ -117,6 +120,7 @@ static const struct group_option group_options[] = {
         { OPT_SOURCE, { "identifier", required_argument, NULL, ARG_IDENTIFIER }, NULL },
         { OPT_SOURCE, { "trusted-exe", required_argument, NULL, ARG_TRUSTED_EXE }, NULL },
         { OPT_BASELINE, { "authorized-keys", required_argument, NULL, 'k' }, "k:" },
+        { OPT_BASELINE, { "baseline", required_argument, NULL, ARG_BASELINE }, NULL },
         { OPT_ANALYSIS, { "rules", required_argument, NULL, ARG_RULES }, NULL },
         { OPT_ANALYSIS, { "session-timeout", required_argument, NULL, ARG_SESSION_TIMEOUT }, NULL },
         { OPT_ANALYSIS, { "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS }, NULL },
@@ -139,7 +143,9 @@ void cmd_help_groups(unsigned groups) {
                 printf("Baseline:\n"
                        "  -k, --authorized-keys [USER:]PATH\n"
                        "                            what each key is meant to do (repeatable); default:\n"
-                       "                            the readable authorized_keys of every account\n");
+                       "                            the readable authorized_keys of every account\n"
+                       "      --baseline FILE       the baseline file keytrail baseline wrote (see\n"
+                       "                            keytrail-baseline(5)); no home directory is read\n");
         if (groups & OPT_ANALYSIS)
                 printf("Analysis:\n"
                        "      --rules DIR           rule files (default %s)\n"
@@ -199,6 +205,9 @@ static int parse_group_option(int c, char *value, uint64_t now) {
                 return push_arg(arg_exes, &arg_n_exes, "--trusted-exe", value);
         case 'k':
                 return push_arg(arg_authkeys, &arg_n_authkeys, "--authorized-keys", value);
+        case ARG_BASELINE:
+                arg_baseline = value;
+                return 0;
         case ARG_RULES:
                 arg_rules = value;
                 return 0;
@@ -302,6 +311,10 @@ int cmd_parse_argv(const struct cmd_spec *spec, int argc, char *argv[], int *ret
         }
         if (arg_directory && arg_n_files > 0) {
                 log_error("--directory and --file cannot be combined");
+                return -EINVAL;
+        }
+        if (arg_baseline && arg_n_authkeys > 0) {
+                log_error("--baseline and --authorized-keys cannot be combined");
                 return -EINVAL;
         }
         if (arg_since && arg_until && arg_until < arg_since) {
@@ -423,12 +436,43 @@ static int load_baseline_system(struct baseline *b) {
         return 0;
 }
 
+/* --baseline FILE: the file keytrail baseline wrote. Strict: FILE:LINE on the first bad line. */
+static int load_baseline_file(struct baseline *b) {
+        _cleanup_(baseline_file_freep) struct baseline_file *bf = NULL;
+        const char *what = NULL;
+        unsigned line = 0;
+        int r;
+
+        r = baseline_file_load(arg_baseline, &bf, &line, &what);
+        if (r == -ENOMEM)
+                return log_error("out of memory"), r;
+        if (r < 0 && line > 0) {
+                log_error("%s:%u: %s", arg_baseline, line, what ?: "malformed line");
+                return r;
+        }
+        if (r < 0) {
+                log_error("--baseline: cannot read '%s': %s", arg_baseline, strerror(-r));
+                return r;
+        }
+        r = baseline_file_apply(bf, b);
+        if (r < 0)
+                return log_error("--baseline: '%s': %s", arg_baseline, strerror(-r)), r;
+        return 0;
+}
+
 int cmd_load_baseline(struct baseline **ret) {
         _cleanup_(baseline_freep) struct baseline *baseline = baseline_new();
         int r;
 
         if (!baseline)
                 return log_error("out of memory"), -ENOMEM;
+        if (arg_baseline) {
+                r = load_baseline_file(baseline);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(baseline);
+                return 0;
+        }
         for (size_t i = 0; i < arg_n_authkeys; i++) {
                 r = load_baseline_arg(baseline, arg_authkeys[i]);
                 if (r < 0)

@@ -28,7 +28,7 @@ enum output_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT, FORMAT_HTML };
 /* Option groups a command accepts (bit mask). */
 enum {
         OPT_SOURCE = 1 << 0,   /* --directory --file --since --until --identifier --trusted-exe */
-        OPT_BASELINE = 1 << 1, /* --authorized-keys */
+        OPT_BASELINE = 1 << 1, /* --authorized-keys --baseline */
         OPT_ANALYSIS = 1 << 2, /* --rules --session-timeout --max-connections */
         OPT_OUTPUT = 1 << 3,   /* --format --stats */
 };
@@ -42,6 +42,7 @@ extern char *arg_exes[ARGS_MAX + 1];
 extern size_t arg_n_exes;
 extern char *arg_authkeys[ARGS_MAX + 1];
 extern size_t arg_n_authkeys;
+extern const char *arg_baseline;
 extern const char *arg_rules;
 extern uint64_t arg_since, arg_until;
 extern uint64_t arg_session_timeout;

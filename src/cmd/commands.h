@@ -8,3 +8,4 @@
  */
 
 int verb_scan(int argc, char *argv[]);
+int verb_baseline(int argc, char *argv[]);
