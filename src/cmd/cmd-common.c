@@ -70,6 +70,7 @@ static char *trusted_exes[ELEMENTSOF(default_exes) + ARGS_MAX + 1];
 static char *trusted_gate_exes[ELEMENTSOF(default_gate_exes) + ARGS_MAX + 1];
 static char *journal_identifiers[ARGS_MAX + ELEMENTSOF(default_identifiers) + 8];
 
+static void vlog(const char *fmt, va_list ap) _printf_(1, 0);
 static void vlog(const char *fmt, va_list ap) {
         fputs("keytrail: ", stderr);
         vfprintf(stderr, fmt, ap);
