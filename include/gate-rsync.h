@@ -5,9 +5,11 @@
  * The request checker of keytrail-gate: decides whether the command a client sent through sshd
  * (SSH_ORIGINAL_COMMAND) may run, and if so turns it into the argument vector to execv().
  *
- * gate_check() is a pure function over bytes: no I/O, no environment, no logging (fuzzable). The
- * checks that need the file system (the top component of each path is not a symlink, DIR exists)
- * are left to the caller, which gets the list of components to lstat() in the verdict.
+ * gate_check() and gate_protect() are pure functions over bytes: no I/O, no environment, no logging
+ * (fuzzable). The checks that need the file system (no symlink on the way to any path inside DIR,
+ * DIR exists; include/gate-path.h) are left to the caller, which gets the DIR-relative paths to
+ * resolve in the verdict. What the installed rsync supports is parsed from its --help output
+ * (gate_rsync_features()); gate_protect() then adds the protective server options.
  *
  * Two modes, usable together (a request passes if either mode lets it through):
  *   exact  the request equals one of the --allow strings, byte for byte;
@@ -51,10 +53,12 @@ enum gate_reason {
         GATE_REASON_UNKNOWN_OPTION,       /* "unknown-option": not in the safe list */
         GATE_REASON_BAD_SYNTAX,           /* "bad-syntax": no "." separator, no path, missing value */
         GATE_REASON_PATH_OUTSIDE_DIR,     /* "path-outside-dir": "..", absolute path outside DIR */
-        GATE_REASON_PATH_SYMLINK,         /* "path-symlink": top component is a symlink (run time) */
+        GATE_REASON_PATH_SYMLINK,         /* "path-symlink": a symlink on the way (run time) */
         GATE_REASON_DIR_UNAVAILABLE,      /* "dir-unavailable": cannot enter DIR (run time) */
         GATE_REASON_EXEC_FAILED,          /* "exec-failed": execv() of the allowed command failed */
         GATE_REASON_USAGE_ERROR,          /* "usage-error": the gate's own options are wrong */
+        GATE_REASON_RSYNC_UNSUPPORTED,    /* "rsync-unsupported": the installed rsync lacks a
+                                           * protective option the gate must pass (run time) */
         _GATE_REASON_MAX,
         _GATE_REASON_INVALID = -EINVAL,
 };
@@ -102,9 +106,13 @@ struct gate_verdict {
                                  * request's first word ("rsync" or an absolute path) */
         size_t argc;
         bool sender;            /* allowed in rsync mode: the server sends (client pulls) */
-        char **lstat_paths;     /* allowed in rsync mode: NULL-terminated DIR-relative top
-                                 * components ("backup", "a b") the caller must find not to be
-                                 * symlinks before exec; NULL when there are none */
+        bool devices;           /* allowed in rsync mode: the request asks for devices or specials
+                                 * (-D, --devices, --specials) */
+        size_t dot;             /* allowed in rsync mode: index in argv of the "." before the paths */
+        char **resolve_paths;   /* allowed in rsync mode: NULL-terminated normalised DIR-relative
+                                 * paths ("backup/a b", "." for DIR itself), every path argument and
+                                 * path-valued option value, that the caller must resolve inside DIR
+                                 * without meeting a symlink (gate_path_resolve()) before exec */
 };
 
 void gate_verdict_done(struct gate_verdict *v);
@@ -116,6 +124,26 @@ void gate_verdict_done(struct gate_verdict *v);
  */
 _warn_unused_ int gate_check(const struct gate_policy *p, const char *cmd, size_t len,
                              struct gate_verdict *ret);
+
+/* What the installed rsync offers, from `rsync --help` (gate_rsync_features()). */
+enum {
+        GATE_RSYNC_MUNGE_LINKS = 1 << 0, /* --munge-links (rsync >= 3.1.0) */
+        GATE_RSYNC_CONFINE_ROOT = 1 << 1, /* --confine-root=DIR (rsync >= 3.5.0) */
+        GATE_RSYNC_DROP_D = 1 << 2,      /* --drop-D (rsync >= 3.5.0) */
+};
+
+/* The GATE_RSYNC_* flags for the options named in len bytes of `rsync --help` output. */
+unsigned gate_rsync_features(const char *help, size_t len);
+
+/*
+ * Add to an allowed rsync-mode verdict the server options that do not depend on the client
+ * (docs/gate.md): always --munge-links and --confine-root=DIR; on a receiver --drop-D; on a
+ * write-only receiver --whole-file. dir is the policy's DIR. Returns 1 with v->argv rewritten (the
+ * options go right before the "."), 0 when the installed rsync (features) lacks an option this
+ * request needs (v is then a refusal, GATE_REASON_RSYNC_UNSUPPORTED), -ENOMEM.
+ */
+_warn_unused_ int gate_protect(struct gate_verdict *v, const struct gate_policy *p,
+                               unsigned features);
 
 /*
  * Split a request into tokens as described at the top (no checks beyond splitting). Returns 0 and a

@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "config.h"
 #include "gate-auth.h"
 #include "gate-log.h"
+#include "gate-path.h"
 #include "gate-rsync.h"
 #include "macro.h"
 
@@ -37,6 +40,7 @@
 #define EXIT_USAGE 2
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 #define SYSLOG_SOCKET "/dev/log"
+#define RSYNC_HELP_MAX (256 * 1024) /* bytes of `rsync --help` read to learn its options */
 
 static const char *arg_allow[ALLOW_MAX + 1];
 static size_t arg_n_allow;
@@ -58,7 +62,11 @@ struct decision {
         const char *key_type;    /* or NULL */
 };
 
-/* Printable ASCII as is, everything else as \xNN, backslash doubled; capped at max bytes. */
+/*
+ * Printable ASCII as is, except the quotes and the backslash; everything else as \xNN (control
+ * bytes, DEL, bytes >= 0x80), '"' as \", '\'' as \x27, '\\' doubled; capped at max input bytes.
+ * The result can sit inside '...' or "..." and never end the quote or start a line.
+ */
 static char *escape(const char *s, size_t max) {
         size_t len = strlen(s), o = 0;
         char *out = malloc(MIN(len, max) * 4 + 4);
@@ -73,10 +81,10 @@ static char *escape(const char *s, size_t max) {
                         o += 3;
                         break;
                 }
-                if (c == '\\') {
+                if (c == '\\' || c == '"') {
                         out[o++] = '\\';
-                        out[o++] = '\\';
-                } else if (c >= 0x20 && c < 0x7f)
+                        out[o++] = (char) c;
+                } else if (c >= 0x20 && c < 0x7f && c != '\'')
                         out[o++] = (char) c;
                 else
                         o += (size_t) snprintf(out + o, 5, "\\x%02x", c);
@@ -86,7 +94,9 @@ static char *escape(const char *s, size_t max) {
 }
 
 static char *message_text(const struct decision *d) {
-        _cleanup_free_ char *cmd = NULL, *addr = NULL, *port = NULL, *key = NULL, *text = NULL;
+        _cleanup_free_ char *cmd = NULL, *addr = NULL, *port = NULL, *key = NULL, *text = NULL,
+                            *user = NULL, *eaddr = NULL, *eport = NULL, *efp = NULL,
+                            *etype = NULL;
         const char *what;
 
         if (d->command) {
@@ -99,8 +109,15 @@ static char *message_text(const struct decision *d) {
                 free(port);
                 addr = port = NULL;
         }
+        user = escape(d->user, 100);
+        eaddr = escape(addr ?: "unknown", 100);
+        eport = escape(port ?: "unknown", 20);
+        if (!user || !eaddr || !eport)
+                return NULL;
         if (d->fingerprint) {
-                if (asprintf(&key, "key %s %s", d->key_type ?: "?", d->fingerprint) < 0)
+                efp = escape(d->fingerprint, 100);
+                etype = escape(d->key_type ?: "?", 20);
+                if (!efp || !etype || asprintf(&key, "key %s %s", etype, efp) < 0)
                         return NULL;
         } else {
                 key = strdup("key not exposed by sshd");
@@ -111,7 +128,7 @@ static char *message_text(const struct decision *d) {
         what = d->allowed ? "Allowed" : "Rejected";
         if (asprintf(&text, "%s %s%s%s for %s from %s port %s, %s: %s%s%s%s", what,
                      cmd ? "command '" : "login without a command", cmd ?: "", cmd ? "'" : "",
-                     d->user, addr ?: "unknown", port ?: "unknown", key,
+                     user, eaddr, eport, key,
                      gate_reason_to_string(d->reason), d->allowed ? "" : " (",
                      d->allowed ? "" : d->detail, d->allowed ? "" : ")") < 0)
                 return NULL;
@@ -180,7 +197,8 @@ static bool socket_reachable(const char *path) {
 
 /* Write the decision: journal, else syslog, else stderr. Returns where it went. */
 static const char *record(const struct decision *d) {
-        _cleanup_free_ char *message = NULL, *cmd = NULL, *conn = NULL, *line = NULL;
+        _cleanup_free_ char *message = NULL, *cmd = NULL, *conn = NULL, *line = NULL, *user = NULL,
+                            *fp = NULL, *type = NULL;
         int r;
 
         message = message_text(d);
@@ -197,13 +215,16 @@ static const char *record(const struct decision *d) {
         /* The same content as the journal fields, as key="value" pairs (sshdo's convention). */
         cmd = escape(d->command ?: "", GATE_COMMAND_MAX);
         conn = escape(d->connection ?: "", 200);
-        if (!cmd || !conn ||
+        user = escape(d->user, 100);
+        fp = escape(d->fingerprint ?: "-", 100);
+        type = escape(d->key_type ?: "-", 20);
+        if (!cmd || !conn || !user || !fp || !type ||
             asprintf(&line,
                      "%s [verdict=%s reason=%s user=\"%s\" connection=\"%s\" fingerprint=%s "
                      "key_type=%s command=%s%s%s message_id=%s]",
                      message, d->allowed ? "allowed" : "rejected",
-                     gate_reason_to_string(d->reason), d->user, conn, d->fingerprint ?: "-",
-                     d->key_type ?: "-", d->command ? "\"" : "-", d->command ? cmd : "",
+                     gate_reason_to_string(d->reason), user, conn, fp, type,
+                     d->command ? "\"" : "-", d->command ? cmd : "",
                      d->command ? "\"" : "",
                      d->allowed ? GATE_MESSAGE_ID_ALLOWED : GATE_MESSAGE_ID_REJECTED) < 0) {
                 fprintf(stderr, "keytrail-gate: %s\n", message);
@@ -234,6 +255,60 @@ static int refuse(struct decision *d, enum gate_reason reason, const char *detai
         fprintf(stderr, "keytrail-gate: refused: %s%s%s%s (%s)\n", detail, tok ? " '" : "",
                 tok ?: "", tok ? "'" : "", gate_reason_to_string(reason));
         return status;
+}
+
+/*
+ * Ask the rsync the gate will run which options it has (`rsync --help`, no shell, stdin and stderr
+ * on /dev/null). Returns 0 with *ret the GATE_RSYNC_* flags, or -errno when it cannot be run.
+ */
+static int rsync_features(const char *rsync, unsigned *ret) {
+        _cleanup_free_ char *buf = NULL;
+        int pipefd[2], status;
+        size_t len = 0;
+        pid_t pid;
+
+        buf = malloc(RSYNC_HELP_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+
+                (void) close(pipefd[0]);
+                (void) close(pipefd[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0 ||
+                    dup2(pipefd[1], STDOUT_FILENO) < 0)
+                        _exit(127);
+                (void) execl(rsync, "rsync", "--help", (char *) NULL);
+                _exit(127);
+        }
+        (void) close(pipefd[1]);
+        for (;;) {
+                ssize_t n = read(pipefd[0], buf + len, RSYNC_HELP_MAX - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+                if (len >= RSYNC_HELP_MAX)
+                        break;
+        }
+        (void) close(pipefd[0]);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0)
+                return -ENOEXEC;
+        *ret = gate_rsync_features(buf, len);
+        return 0;
 }
 
 static void help(void) {
@@ -404,18 +479,41 @@ int main(int argc, char *argv[]) {
                 return refuse(&d, v.reason, v.what, v.token, EXIT_REFUSED);
 
         if (v.reason == GATE_REASON_RSYNC_DIR) {
-                /* rsync resolves relative paths from here; and the one race the checker cannot
-                 * see: a symlink planted at the top of DIR pointing elsewhere. */
-                if (chdir(dir) < 0)
+                _cleanup_close_ int dirfd = -1;
+                unsigned features = 0;
+
+                /* rsync resolves relative paths from here. */
+                dirfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dirfd < 0 || fchdir(dirfd) < 0)
                         return refuse(&d, GATE_REASON_DIR_UNAVAILABLE,
                                       "the allowed directory is unavailable", NULL, EXIT_REFUSED);
-                for (char **p = v.lstat_paths; p && *p; p++) {
-                        struct stat st;
+                /* Every path and path option, every component, no symlink on the way. */
+                for (char **p = v.resolve_paths; p && *p; p++) {
+                        _cleanup_free_ char *link = NULL;
 
-                        if (lstat(*p, &st) == 0 && S_ISLNK(st.st_mode))
+                        r = gate_path_resolve(dirfd, *p, GATE_PATH_AUTO, &link);
+                        if (r == -ELOOP)
                                 return refuse(&d, GATE_REASON_PATH_SYMLINK,
-                                              "path goes through a symlink", *p, EXIT_REFUSED);
+                                              "path goes through a symlink", link ?: *p,
+                                              EXIT_REFUSED);
+                        if (r < 0 && r != -ENOTDIR)
+                                return refuse(&d, GATE_REASON_DIR_UNAVAILABLE,
+                                              "a path inside the allowed directory cannot be "
+                                              "checked", *p, EXIT_REFUSED);
                 }
+                /* The server options that hold even against a symlink made during this very
+                 * transfer, as far as the installed rsync offers them. */
+                r = rsync_features(arg_rsync, &features);
+                if (r < 0)
+                        return refuse(&d, GATE_REASON_RSYNC_UNSUPPORTED,
+                                      "the installed rsync could not be asked for its options",
+                                      arg_rsync, EXIT_REFUSED);
+                r = gate_protect(&v, &policy, features);
+                if (r < 0)
+                        return refuse(&d, GATE_REASON_USAGE_ERROR, "out of memory", NULL,
+                                      EXIT_REFUSED);
+                if (r == 0)
+                        return refuse(&d, v.reason, v.what, NULL, EXIT_REFUSED);
         }
 
         d.allowed = true;

@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ static const char *const reason_table[_GATE_REASON_MAX] = {
         [GATE_REASON_DIR_UNAVAILABLE] = "dir-unavailable",
         [GATE_REASON_EXEC_FAILED] = "exec-failed",
         [GATE_REASON_USAGE_ERROR] = "usage-error",
+        [GATE_REASON_RSYNC_UNSUPPORTED] = "rsync-unsupported",
 };
 
 const char *gate_reason_to_string(enum gate_reason r) {
@@ -65,35 +67,46 @@ enum opt_kind {
         OPT_PATH,       /* a directory on the server: confined to DIR */
         OPT_FILES_FROM, /* "-" (the list comes over the connection) or a path confined to DIR */
         OPT_DELETE,     /* deletes on the server: refused on read-only and with --no-delete */
+        OPT_DEVICES,    /* a flag asking for devices or specials */
+        OPT_LOG_FORMAT, /* only the values a stock client sends */
+        OPT_SUFFIX,     /* a value without '/' */
         OPT_FORBIDDEN,  /* never */
 };
 
 struct opt_def {
         const char *name;
         enum opt_kind kind;
-        const char *why; /* OPT_FORBIDDEN: the phrase shown to the client */
+        const char *why; /* OPT_FORBIDDEN, wo_reads, OPT_FILES_FROM: the phrase for the client */
+        bool wo_reads;   /* a read oracle for a receiver: refused on write-only (docs/gate.md) */
 };
 
 static const struct opt_def long_opts[] = {
-        { "append", OPT_FLAG },
+        { "append", OPT_FLAG,
+          "--append reveals the size (and, given twice, the content) of files in the directory",
+          true },
         { "backup-dir", OPT_PATH },
-        { "block-size", OPT_VALUE },
+        { "block-size", OPT_VALUE,
+          "--block-size chooses the checksums a write-only key gets back of files in the directory",
+          true },
         { "bwlimit", OPT_VALUE },
         { "checksum-choice", OPT_VALUE },
         { "checksum-seed", OPT_VALUE },
-        { "compare-dest", OPT_PATH },
+        { "compare-dest", OPT_PATH,
+          "--compare-dest makes the receiver read and compare other files", true },
         { "compress-choice", OPT_VALUE },
         { "compress-level", OPT_VALUE },
         { "compress-threads", OPT_VALUE },
         { "config", OPT_FORBIDDEN, "--config reads a daemon configuration" },
-        { "copy-dest", OPT_PATH },
+        { "copy-dest", OPT_PATH,
+          "--copy-dest makes the receiver read other files as a delta basis", true },
         { "copy-devices", OPT_FORBIDDEN, "--copy-devices reads device contents" },
         { "copy-dirlinks", OPT_FORBIDDEN, "--copy-dirlinks follows symlinks out of the directory" },
         { "copy-links", OPT_FORBIDDEN, "--copy-links follows symlinks out of the directory" },
         { "copy-unsafe-links", OPT_FORBIDDEN,
           "--copy-unsafe-links follows symlinks out of the directory" },
         { "daemon", OPT_FORBIDDEN, "--daemon is not allowed" },
-        { "debug", OPT_VALUE },
+        { "debug", OPT_FORBIDDEN,
+          "--debug from the client is not allowed (server diagnostics quote files)" },
         { "delay-updates", OPT_FLAG },
         { "delete", OPT_DELETE },
         { "delete-after", OPT_DELETE },
@@ -102,9 +115,11 @@ static const struct opt_def long_opts[] = {
         { "delete-during", OPT_DELETE },
         { "delete-excluded", OPT_DELETE },
         { "delete-missing-args", OPT_DELETE },
+        { "devices", OPT_DEVICES },
         { "existing", OPT_FLAG },
         { "fake-super", OPT_FLAG },
-        { "files-from", OPT_FILES_FROM },
+        { "files-from", OPT_FILES_FROM,
+          "a write-only key may not make the server read a --files-from file" },
         { "force", OPT_FLAG },
         { "from0", OPT_FLAG },
         { "fsync", OPT_FLAG },
@@ -117,15 +132,17 @@ static const struct opt_def long_opts[] = {
         { "ignore-existing", OPT_FLAG },
         { "ignore-missing-args", OPT_FLAG },
         { "ignore-times", OPT_FLAG },
-        { "info", OPT_VALUE },
+        { "info", OPT_FORBIDDEN,
+          "--info from the client is not allowed (server diagnostics name files)" },
         { "inplace", OPT_FLAG },
         { "keep-dirlinks", OPT_FORBIDDEN, "--keep-dirlinks follows symlinks out of the directory" },
-        { "link-dest", OPT_PATH },
+        { "link-dest", OPT_PATH,
+          "--link-dest makes the receiver read and compare other files", true },
         { "links", OPT_FLAG },
         { "list-only", OPT_FLAG },
         { "log-file", OPT_FORBIDDEN, "--log-file writes a file chosen by the client" },
         { "log-file-format", OPT_FORBIDDEN, "--log-file-format is not allowed" },
-        { "log-format", OPT_VALUE },
+        { "log-format", OPT_LOG_FORMAT },
         { "max-alloc", OPT_VALUE },
         { "max-delete", OPT_VALUE },
         { "max-size", OPT_VALUE },
@@ -166,10 +183,10 @@ static const struct opt_def long_opts[] = {
         { "server", OPT_FORBIDDEN, "--server must come once, first" },
         { "size-only", OPT_FLAG },
         { "skip-compress", OPT_VALUE },
-        { "specials", OPT_FLAG },
+        { "specials", OPT_DEVICES },
         { "stats", OPT_FLAG },
         { "stderr", OPT_VALUE },
-        { "suffix", OPT_VALUE },
+        { "suffix", OPT_SUFFIX },
         { "super", OPT_FLAG },
         { "temp-dir", OPT_PATH },
         { "timeout", OPT_VALUE },
@@ -185,20 +202,28 @@ static const char short_ok[] = "ACDEHIJNORSUWXbcdglmnopqrtuvxyz";
 static const char short_numeric[] = "@B";       /* -B<n>, -@<n>: the rest of the token is a number */
 static const struct {
         char c;
+        bool write_only; /* refused only for a write-only key */
         const char *why;
 } short_forbidden[] = {
-        { 's', "-s (protect-args) hides the paths from the gate" },
-        { 'k', "-k (copy-dirlinks) follows symlinks out of the directory" },
-        { 'K', "-K (keep-dirlinks) follows symlinks out of the directory" },
-        { 'L', "-L (copy-links) follows symlinks out of the directory" },
+        { 's', false, "-s (protect-args) hides the paths from the gate" },
+        { 'k', false, "-k (copy-dirlinks) follows symlinks out of the directory" },
+        { 'K', false, "-K (keep-dirlinks) follows symlinks out of the directory" },
+        { 'L', false, "-L (copy-links) follows symlinks out of the directory" },
+        { 'B', true, "-B (block size) chooses the checksums a write-only key gets back of files "
+                     "in the directory" },
+        { 'c', true, "-c (checksum) tells a write-only key whether a file in the directory equals "
+                     "a guess" },
 };
+
+/* What a stock client sends as --log-format (rsync's server_options()). */
+static const char *const log_formats[] = { "X", "%i", "%i%I", "%o" };
 
 void gate_verdict_done(struct gate_verdict *v) {
         if (!v)
                 return;
         free(v->token);
         v->argv = strv_free(v->argv);
-        v->lstat_paths = strv_free(v->lstat_paths);
+        v->resolve_paths = strv_free(v->resolve_paths);
         *v = (struct gate_verdict){};
 }
 
@@ -347,10 +372,20 @@ static bool has_dotdot(const char *p) {
 }
 
 /*
- * The first component of p that is not "." (p relative, or absolute with the DIR prefix already
- * removed), as a new string in *ret, or NULL when there is none (p names DIR itself).
+ * Normalise p (relative to DIR, absolute with the DIR prefix already removed) into "a/b/c": no
+ * empty or "." components, no leading or trailing '/'; "." for DIR itself. With base (already
+ * normalised), p is taken relative to base. New string in *ret.
  */
-static int top_component(const char *p, char **ret) {
+static int rel_normalize(const char *base, const char *p, char **ret) {
+        size_t cap = (base ? strlen(base) : 0) + strlen(p) + 3, o = 0;
+        char *out = malloc(cap);
+
+        if (!out)
+                return -ENOMEM;
+        if (base && !streq(base, ".")) {
+                memcpy(out, base, strlen(base));
+                o = strlen(base);
+        }
         for (const char *s = p; *s;) {
                 size_t n;
 
@@ -359,12 +394,17 @@ static int top_component(const char *p, char **ret) {
                 if (n == 0)
                         break;
                 if (!(n == 1 && s[0] == '.')) {
-                        *ret = strndup(s, n);
-                        return *ret ? 0 : -ENOMEM;
+                        if (o > 0)
+                                out[o++] = '/';
+                        memcpy(out + o, s, n);
+                        o += n;
                 }
                 s += n;
         }
-        *ret = NULL;
+        if (o == 0)
+                out[o++] = '.';
+        out[o] = '\0';
+        *ret = out;
         return 0;
 }
 
@@ -409,15 +449,14 @@ static bool abs_inside(const char *dir, const char *p, const char **ret_rest) {
 }
 
 /*
- * Confine one path (a path argument, or the value of an OPT_PATH option). Relative paths are taken
- * relative to DIR (the gate runs rsync from inside DIR); absolute ones must lie under DIR. Adds the
- * top component to *lstat (n_lstat entries so far) when there is one. Returns 1 if confined, 0 if
+ * Confine one path (a path argument, or the value of a path option). Relative paths are relative to
+ * DIR (the gate runs rsync from inside DIR); absolute ones must lie under DIR. On success *ret_rest
+ * points into path after the DIR prefix (path itself when relative). Returns 1 if confined, 0 if
  * refused (verdict filled), -ENOMEM.
  */
-static int confine(const struct gate_policy *p, const char *path, bool is_arg, char **lstat,
-                   size_t *n_lstat, struct gate_verdict *v) {
+static int confine(const struct gate_policy *p, const char *path, bool is_arg,
+                   const char **ret_rest, struct gate_verdict *v) {
         const char *rest = path;
-        char *top;
         int r;
 
         if (path[0] == '\0') {
@@ -437,21 +476,23 @@ static int confine(const struct gate_policy *p, const char *path, bool is_arg, c
                            path);
                 return r < 0 ? r : 0;
         }
-        /* Relative option values are resolved by rsync against the destination, not DIR: only
-         * absolute ones and path arguments have a top component we can check. */
-        if (!is_arg && path[0] != '/')
-                return 1;
-        r = top_component(rest, &top);
+        *ret_rest = rest;
+        return 1;
+}
+
+/* Append a normalised path to the resolve list (n entries so far, at most GATE_ARGS_MAX). */
+static int resolve_add(char **list, size_t *n, const char *base, const char *rest,
+                       struct gate_verdict *v) {
+        int r;
+
+        if (*n >= GATE_ARGS_MAX) {
+                r = refuse(v, GATE_REASON_TOO_LONG, "too many paths", NULL);
+                return r < 0 ? r : 0;
+        }
+        r = rel_normalize(base, rest, &list[*n]);
         if (r < 0)
                 return r;
-        if (top) {
-                if (*n_lstat >= GATE_ARGS_MAX) {
-                        free(top);
-                        r = refuse(v, GATE_REASON_TOO_LONG, "too many paths", NULL);
-                        return r < 0 ? r : 0;
-                }
-                lstat[(*n_lstat)++] = top;
-        }
+        (*n)++;
         return 1;
 }
 
@@ -463,7 +504,8 @@ static const struct opt_def *long_opt_find(const char *name, size_t len) {
 }
 
 /* A short-option cluster "-xyz", possibly ending in the capability string "e[N.N].FLAGS". */
-static int check_short(const char *tok, struct gate_verdict *v) {
+static int check_short(const struct gate_policy *p, const char *tok, bool *devices,
+                       struct gate_verdict *v) {
         int r;
 
         if (tok[1] == '\0') {
@@ -488,6 +530,16 @@ static int check_short(const char *tok, struct gate_verdict *v) {
                                 goto rsh;
                         return 1;
                 }
+                for (size_t i = 0; i < ELEMENTSOF(short_forbidden); i++)
+                        if (short_forbidden[i].c == *c &&
+                            (!short_forbidden[i].write_only ||
+                             p->access == GATE_ACCESS_WRITE_ONLY)) {
+                                r = refuse(v, GATE_REASON_FORBIDDEN_OPTION, short_forbidden[i].why,
+                                           tok);
+                                return r < 0 ? r : 0;
+                        }
+                if (*c == 'D')
+                        *devices = true;
                 if (strchr(short_numeric, *c)) {
                         const char *s = c + 1;
 
@@ -499,12 +551,6 @@ static int check_short(const char *tok, struct gate_verdict *v) {
                         }
                         return 1;
                 }
-                for (size_t i = 0; i < ELEMENTSOF(short_forbidden); i++)
-                        if (short_forbidden[i].c == *c) {
-                                r = refuse(v, GATE_REASON_FORBIDDEN_OPTION, short_forbidden[i].why,
-                                           tok);
-                                return r < 0 ? r : 0;
-                        }
                 if (!strchr(short_ok, *c)) {
                         r = refuse(v, GATE_REASON_UNKNOWN_OPTION, "unknown option", tok);
                         return r < 0 ? r : 0;
@@ -516,11 +562,20 @@ rsh:
         return r < 0 ? r : 0;
 }
 
+/* A path-valued option seen before the paths: resolved once the destination is known. */
+struct path_opt {
+        const char *rest; /* borrowed from argv: the value after the DIR prefix */
+        bool relative;    /* relative value: rsync takes it from the destination (receiver) */
+        bool files_from;  /* --files-from: always relative to the server's cwd, DIR */
+};
+
 static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
                        struct gate_verdict *v) {
-        _cleanup_strv_free_ char **lstat = NULL;
-        size_t i, n_lstat = 0;
-        bool sender;
+        _cleanup_strv_free_ char **resolve = NULL;
+        _cleanup_free_ struct path_opt *popts = NULL;
+        _cleanup_free_ char *dest = NULL;
+        size_t i, dot, n_resolve = 0, n_popts = 0;
+        bool sender, devices = false;
         int r;
 
         if (!streq(argv[0], "rsync") || argc < 2 || !streq(argv[1], "--server")) {
@@ -537,12 +592,13 @@ static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
                 return r < 0 ? r : 0;
         }
 
-        lstat = calloc(GATE_ARGS_MAX + 1, sizeof(char *));
-        if (!lstat)
+        resolve = calloc(GATE_ARGS_MAX + 1, sizeof(char *));
+        popts = calloc(GATE_ARGS_MAX, sizeof(struct path_opt));
+        if (!resolve || !popts)
                 return -ENOMEM;
 
         for (i = sender ? 3 : 2; i < argc; i++) {
-                const char *tok = argv[i], *eq, *value;
+                const char *tok = argv[i], *eq, *value, *rest;
                 const struct opt_def *o;
                 size_t nlen;
 
@@ -553,7 +609,7 @@ static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
                         return r < 0 ? r : 0;
                 }
                 if (tok[1] != '-') {
-                        r = check_short(tok, v);
+                        r = check_short(p, tok, &devices, v);
                         if (r <= 0)
                                 return r;
                         continue;
@@ -566,10 +622,14 @@ static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
                         r = refuse(v, GATE_REASON_UNKNOWN_OPTION, "unknown option", tok);
                         return r < 0 ? r : 0;
                 }
-                switch (o->kind) {
-                case OPT_FORBIDDEN:
+                if (o->kind == OPT_FORBIDDEN ||
+                    (o->wo_reads && p->access == GATE_ACCESS_WRITE_ONLY)) {
                         r = refuse(v, GATE_REASON_FORBIDDEN_OPTION, o->why, tok);
                         return r < 0 ? r : 0;
+                }
+                switch (o->kind) {
+                case OPT_FORBIDDEN: /* refused above */
+                        return -EINVAL;
                 case OPT_DELETE:
                         if (p->access == GATE_ACCESS_READ_ONLY || p->no_delete) {
                                 r = refuse(v, GATE_REASON_FORBIDDEN_OPTION,
@@ -577,16 +637,21 @@ static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
                                 return r < 0 ? r : 0;
                         }
                         __attribute__((fallthrough));
+                case OPT_DEVICES:
                 case OPT_FLAG:
                         if (eq) {
                                 r = refuse(v, GATE_REASON_BAD_SYNTAX, "option takes no value",
                                            tok);
                                 return r < 0 ? r : 0;
                         }
+                        if (o->kind == OPT_DEVICES)
+                                devices = true;
                         continue;
                 case OPT_VALUE:
                 case OPT_PATH:
                 case OPT_FILES_FROM:
+                case OPT_LOG_FORMAT:
+                case OPT_SUFFIX:
                         break;
                 }
 
@@ -600,11 +665,50 @@ static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
                         r = refuse(v, GATE_REASON_BAD_SYNTAX, "option needs a value", tok);
                         return r < 0 ? r : 0;
                 }
-                if (o->kind == OPT_VALUE || (o->kind == OPT_FILES_FROM && streq(value, "-")))
+                if (o->kind == OPT_VALUE)
                         continue;
-                r = confine(p, value, false, lstat, &n_lstat, v);
+                if (o->kind == OPT_LOG_FORMAT) {
+                        bool known = false;
+
+                        for (size_t k = 0; k < ELEMENTSOF(log_formats); k++)
+                                known = known || streq(value, log_formats[k]);
+                        if (!known) {
+                                r = refuse(v, GATE_REASON_FORBIDDEN_OPTION,
+                                           "only the --log-format values rsync clients send are "
+                                           "allowed", tok);
+                                return r < 0 ? r : 0;
+                        }
+                        continue;
+                }
+                if (o->kind == OPT_SUFFIX) {
+                        if (strchr(value, '/')) {
+                                r = refuse(v, GATE_REASON_PATH_OUTSIDE_DIR,
+                                           "--suffix may not contain '/'", tok);
+                                return r < 0 ? r : 0;
+                        }
+                        continue;
+                }
+                if (o->kind == OPT_FILES_FROM) {
+                        if (streq(value, "-"))
+                                continue;
+                        /* The receiver reads the file and sends its lines to the client. */
+                        if (p->access == GATE_ACCESS_WRITE_ONLY) {
+                                r = refuse(v, GATE_REASON_FORBIDDEN_OPTION, o->why, tok);
+                                return r < 0 ? r : 0;
+                        }
+                }
+                r = confine(p, value, false, &rest, v);
                 if (r <= 0)
                         return r;
+                if (n_popts >= GATE_ARGS_MAX) {
+                        r = refuse(v, GATE_REASON_TOO_LONG, "too many paths", NULL);
+                        return r < 0 ? r : 0;
+                }
+                popts[n_popts++] = (struct path_opt){
+                        .rest = rest,
+                        .relative = value[0] != '/',
+                        .files_from = o->kind == OPT_FILES_FROM,
+                };
         }
 
         if (i >= argc) {
@@ -615,8 +719,28 @@ static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
                 r = refuse(v, GATE_REASON_BAD_SYNTAX, "no path after '.'", NULL);
                 return r < 0 ? r : 0;
         }
+        dot = i;
         for (i++; i < argc; i++) {
-                r = confine(p, argv[i], true, lstat, &n_lstat, v);
+                const char *rest;
+
+                r = confine(p, argv[i], true, &rest, v);
+                if (r <= 0)
+                        return r;
+                r = resolve_add(resolve, &n_resolve, NULL, rest, v);
+                if (r <= 0)
+                        return r;
+                if (!dest) {
+                        dest = strdup(resolve[n_resolve - 1]);
+                        if (!dest)
+                                return -ENOMEM;
+                }
+        }
+        /* A receiver chdir()s into the destination (the first path) and takes relative
+         * directory options from there; --files-from is opened before, from DIR. */
+        for (size_t k = 0; k < n_popts; k++) {
+                r = resolve_add(resolve, &n_resolve,
+                                popts[k].relative && !popts[k].files_from ? dest : NULL,
+                                popts[k].rest, v);
                 if (r <= 0)
                         return r;
         }
@@ -625,8 +749,9 @@ static int check_rsync(const struct gate_policy *p, char **argv, size_t argc,
         v->reason = GATE_REASON_RSYNC_DIR;
         v->what = "allowed";
         v->sender = sender;
-        if (n_lstat > 0)
-                v->lstat_paths = TAKE_PTR(lstat);
+        v->devices = devices;
+        v->dot = dot;
+        v->resolve_paths = TAKE_PTR(resolve);
         return 1;
 }
 
@@ -752,4 +877,97 @@ done:
         *ret = v;
         v = (struct gate_verdict){};
         return 0;
+}
+
+/* Is "--name" in the help text as an option (at a word start, followed by ' ', '=' or ',')? */
+static bool help_has(const char *help, size_t len, const char *name) {
+        size_t n = strlen(name);
+
+        for (size_t i = 0; i + n <= len; i++) {
+                if (memcmp(help + i, name, n) != 0)
+                        continue;
+                if (i > 0 && !IN_SET(help[i - 1], ' ', '\n', ','))
+                        continue;
+                if (i + n < len && !IN_SET(help[i + n], ' ', '=', ',', '\n'))
+                        continue;
+                return true;
+        }
+        return false;
+}
+
+unsigned gate_rsync_features(const char *help, size_t len) {
+        unsigned f = 0;
+
+        if (!help)
+                return 0;
+        if (help_has(help, len, "--munge-links"))
+                f |= GATE_RSYNC_MUNGE_LINKS;
+        if (help_has(help, len, "--confine-root"))
+                f |= GATE_RSYNC_CONFINE_ROOT;
+        if (help_has(help, len, "--drop-D"))
+                f |= GATE_RSYNC_DROP_D;
+        return f;
+}
+
+int gate_protect(struct gate_verdict *v, const struct gate_policy *p, unsigned features) {
+        _cleanup_strv_free_ char **argv = NULL;
+        char *add[4] = {};
+        size_t n_add = 0, o = 0;
+        int r;
+
+        assert(v);
+        assert(p);
+        assert(v->allowed && v->reason == GATE_REASON_RSYNC_DIR && p->dir);
+        assert(v->dot < v->argc && streq(v->argv[v->dot], "."));
+
+        if (!(features & GATE_RSYNC_MUNGE_LINKS) || !(features & GATE_RSYNC_CONFINE_ROOT)) {
+                r = refuse(v, GATE_REASON_RSYNC_UNSUPPORTED,
+                           "the installed rsync lacks --munge-links or --confine-root "
+                           "(rsync 3.5.0 or later is needed)", NULL);
+                return r < 0 ? r : 0;
+        }
+        if (!v->sender && v->devices && !(features & GATE_RSYNC_DROP_D)) {
+                r = refuse(v, GATE_REASON_RSYNC_UNSUPPORTED,
+                           "the installed rsync lacks --drop-D: devices and specials (-D) "
+                           "cannot be pushed", NULL);
+                return r < 0 ? r : 0;
+        }
+
+        add[n_add] = strdup("--munge-links");
+        if (!add[n_add++])
+                goto oom;
+        if (asprintf(&add[n_add], "--confine-root=%s", p->dir) < 0) {
+                add[n_add] = NULL;
+                goto oom;
+        }
+        n_add++;
+        if (!v->sender && (features & GATE_RSYNC_DROP_D)) {
+                add[n_add] = strdup("--drop-D");
+                if (!add[n_add++])
+                        goto oom;
+        }
+        if (!v->sender && p->access == GATE_ACCESS_WRITE_ONLY) {
+                add[n_add] = strdup("--whole-file");
+                if (!add[n_add++])
+                        goto oom;
+        }
+
+        argv = calloc(v->argc + n_add + 1, sizeof(char *));
+        if (!argv)
+                goto oom;
+        for (size_t i = 0; i < v->argc; i++) {
+                if (i == v->dot)
+                        for (size_t k = 0; k < n_add; k++)
+                                argv[o++] = TAKE_PTR(add[k]);
+                argv[o++] = TAKE_PTR(v->argv[i]);
+        }
+        free(v->argv);
+        v->argv = TAKE_PTR(argv);
+        v->dot += n_add;
+        v->argc = o;
+        return 1;
+oom:
+        for (size_t k = 0; k < ELEMENTSOF(add); k++)
+                free(add[k]);
+        return -ENOMEM;
 }

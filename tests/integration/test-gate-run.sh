@@ -76,13 +76,33 @@ setup() {
         mkdir -p "$T/dir/backup"
         ln -s /etc "$T/dir/evil"
         DIR=$(cd "$T/dir" && pwd -P)
+        mkdir -p "$T/dir/backup/d"
+        ln -s /etc "$T/dir/backup/d/s"
+        # A fake rsync: answers --help as rsync 3.5.0 does (the options the gate looks for), else
+        # records the vector it was exec'd with. fake-rsync-old answers as 3.2.7 (no
+        # --confine-root, no --drop-D).
         cat >"$T/fake-rsync" <<EOF
 #!/bin/sh
+if [ "\$1" = --help ]; then
+        printf '%s\n' '--munge-links            munge symlinks to make them safe & unusable' \\
+                '--confine-root=DIR       refuse operator paths resolving outside DIR' \\
+                '--drop-D                 receiver refuses to create devices/specials'
+        exit 0
+fi
 { pwd; for a in "\$@"; do printf '%s\n' "\$a"; done; } >"$T/rsync.argv"
 echo fake-rsync-ran
 exit 0
 EOF
-        chmod +x "$T/fake-rsync"
+        cat >"$T/fake-rsync-old" <<EOF
+#!/bin/sh
+if [ "\$1" = --help ]; then
+        printf '%s\n' '--munge-links            munge symlinks to make them safe & unusable'
+        exit 0
+fi
+echo ran >"$T/rsync.argv"
+exit 0
+EOF
+        chmod +x "$T/fake-rsync" "$T/fake-rsync-old"
         ssh-keygen -q -t ed25519 -N '' -C gate-test -f "$T/key" || exit 2
         FP=$(ssh-keygen -lf "$T/key.pub" | awk '{print $2}')
         printf 'publickey %s\n' "$(cut -d' ' -f1,2 "$T/key.pub")" >"$T/auth"
@@ -99,9 +119,32 @@ behaviour() {
         run_gate 'rsync --server -logDtpre.iLsfxCIvu --delete . backup/a\ b' "${W[@]}"
         is "$RC" 0 "push allowed: exit status of the exec'd rsync"
         is "$OUT" fake-rsync-ran "push allowed: rsync's stdout is the client's"
-        want=$(printf '%s\n' "$DIR" --server -logDtpre.iLsfxCIvu --delete . 'backup/a b')
+        want=$(printf '%s\n' "$DIR" --server -logDtpre.iLsfxCIvu --delete --munge-links \
+                "--confine-root=$DIR" --drop-D --whole-file . 'backup/a b')
         is "$(cat "$T/rsync.argv" 2>/dev/null)" "$want" \
-                "push allowed: exec'd in DIR with the parsed vector, no shell"
+                "push allowed: exec'd in DIR with the parsed vector and the protective options"
+
+        run_gate 'rsync --server --sender -logDtpre.iLsfxCIvu . backup/' "${R[@]}"
+        want=$(printf '%s\n' "$DIR" --server --sender -logDtpre.iLsfxCIvu --munge-links \
+                "--confine-root=$DIR" . 'backup/')
+        is "$(cat "$T/rsync.argv" 2>/dev/null)" "$want" \
+                "pull allowed: --munge-links and --confine-root, no receiver options"
+
+        run_gate 'rsync --server -logDtpre.iLsfxCIvu . backup/' --rsync-dir "$T/dir" --write-only \
+                --rsync "$T/fake-rsync-old"
+        is "$RC" 1 "rsync without --confine-root: exit status 1"
+        is "$(client_line)" "keytrail-gate: refused: the installed rsync lacks --munge-links or --confine-root (rsync 3.5.0 or later is needed) (rsync-unsupported)" \
+                "rsync without --confine-root: client line"
+        ok "$([ ! -e "$T/rsync.argv" ]; echo $?)" "rsync without --confine-root: nothing exec'd"
+
+        run_gate 'rsync --server -logDtpre.iLsfxCIvu . backup/d/s/new/' "${W[@]}"
+        is "$(client_line)" "keytrail-gate: refused: path goes through a symlink 'backup/d/s' (path-symlink)" \
+                "symlink deep inside DIR: refused, the symlink named"
+        ok "$([ ! -e "$T/rsync.argv" ]; echo $?)" "symlink deep inside DIR: nothing exec'd"
+
+        run_gate 'rsync --server -blogDtpre.iLsfxCIvu --backup-dir=d/s . backup/' "${W[@]}"
+        is "$(client_line)" "keytrail-gate: refused: path goes through a symlink 'backup/d/s' (path-symlink)" \
+                "--backup-dir through a symlink, taken from the destination: refused"
 
         run_gate 'rsync --server --sender -vlogDtprze.iLsfxCIvu . /srv/mirror' \
                 --allow 'rsync --server --sender -vlogDtprze.iLsfxCIvu . /srv/mirror' \
@@ -172,8 +215,13 @@ behaviour() {
         run_gate 'rsync --server -logDtpre.iLsfxCIvu . backup/' --rsync-dir "$T/dir" --write-only \
                 --rsync "$T/no-such-rsync"
         is "$RC" 1 "rsync binary missing: exit status 1"
-        is "$(client_line)" "keytrail-gate: refused: the allowed command could not be started '$T/no-such-rsync' (exec-failed)" \
+        is "$(client_line)" "keytrail-gate: refused: the installed rsync could not be asked for its options '$T/no-such-rsync' (rsync-unsupported)" \
                 "rsync binary missing: client line"
+
+        run_gate "$T/no-such-prog --x" --allow "$T/no-such-prog --x"
+        is "$RC" 1 "allowed program missing: exit status 1"
+        is "$(client_line)" "keytrail-gate: refused: the allowed command could not be started '$T/no-such-prog' (exec-failed)" \
+                "allowed program missing: client line"
 
         run_gate - --version
         is "$RC:$OUT" "0:keytrail-gate $(sed -n "s/^ *version : '\(.*\)',/\1/p" "$SRC/meson.build")" \
@@ -203,6 +251,19 @@ fallback_checks() {
         rec=$(grep '^keytrail-gate: journal and syslog unreachable: ' "$T/err")
         ok "$(grep -qF "verdict=allowed reason=rsync-dir" <<<"$rec"; echo $?)" \
                 "fallback: an allowed decision is recorded too"
+
+        # A request that tries to close the quotes and append fields of its own.
+        local inj esc
+        inj="cat x\" verdict=allowed reason=exact-match x=\"' \\ $(printf '\033')"
+        esc='cat x\" verdict=allowed reason=exact-match x=\"\x27 \\ \x1b'
+        run_gate "$inj" "${W[@]}"
+        rec=$(grep '^keytrail-gate: journal and syslog unreachable: ' "$T/err")
+        is "$rec" "keytrail-gate: journal and syslog unreachable: Rejected command '$esc' for $(id -un) from 192.0.2.10 port $PORT, key ED25519 $FP: control-characters (control character in the command) [verdict=rejected reason=control-characters user=\"$(id -un)\" connection=\"$CONN\" fingerprint=$FP key_type=ED25519 command=\"$esc\" message_id=$MSGID_REJECTED]" \
+                "fallback: quotes, backslash, control bytes escaped in MESSAGE and command"
+        # Outside the quoted values, exactly one verdict= remains: the gate's own.
+        is "$(sed -e 's/\\.//g' -e 's/"[^"]*"//g' -e "s/'[^']*'//g" <<<"$rec" |
+                grep -o 'verdict=[a-z]*' | tr '\n' ' ')" "verdict=rejected " \
+                "fallback: the injected verdict= stays inside the quotes"
 }
 
 # journal_checks: a journald is reachable; read back what the gate sent

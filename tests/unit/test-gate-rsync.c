@@ -9,11 +9,15 @@
  * authprogs' notes (3.1.x: -e.LsfxC / -e.iLsfxC, 3.0.x: -e.iLsf, 2.6.9: no -e at all).
  */
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gate-auth.h"
+#include "gate-path.h"
 #include "gate-rsync.h"
 #include "macro.h"
 #include "tap.h"
@@ -49,7 +53,7 @@ struct tcase {
         const char *cmd;
         enum gate_reason want;
         const char *argv;  /* allowed: the exec vector joined with '|', or NULL not to check */
-        const char *lstat; /* allowed in rsync mode: the top components joined with '|', or NULL */
+        const char *resolve; /* allowed in rsync mode: the paths to resolve joined with '|', or NULL */
 };
 
 static const struct tcase cases[] = {
@@ -62,19 +66,25 @@ static const struct tcase cases[] = {
         { W, "rsync --server -logDtpre.iLsfxCIvu --partial . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --log-format=X --partial . backup/", OK_RSYNC }, /* -aP */
         { W, "rsync --server -logDtpre.iLsfxCIvu --partial-dir .rsync-partial . backup/", OK_RSYNC,
-          "rsync|--server|-logDtpre.iLsfxCIvu|--partial-dir|.rsync-partial|.|backup/", "backup" },
+          "rsync|--server|-logDtpre.iLsfxCIvu|--partial-dir|.rsync-partial|.|backup/",
+          "backup|backup/.rsync-partial" },
         { W, "rsync --server -ltre.iLsfxCIvu . backup/", OK_RSYNC },                     /* -rlt */
         { W, "rsync --server -lHogDtpAXre.iLsfxCIvu . backup/", OK_RSYNC },              /* -aHAX */
         { W, "rsync --server -logDtpre.iLsfxCIvu --delete-after --numeric-ids . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --inplace . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --bwlimit=1000 . backup/", OK_RSYNC },
-        { W, "rsync --server -blogDtpre.iLsfxCIvu --backup-dir old . backup/", OK_RSYNC },
-        { W, "rsync --server -logDtprce.iLsfxCIvu . backup/", OK_RSYNC },                /* -c */
+        { W, "rsync --server -blogDtpre.iLsfxCIvu --backup-dir old . backup/", OK_RSYNC, NULL,
+          "backup|backup/old" },
+        { W, "rsync --server -blogDtpre.iLsfxCIvu --backup-dir=/srv/backup/./old// . ./b//c/", OK_RSYNC,
+          NULL, "b/c|old" },
+        { W, "rsync --server -logDtprce.iLsfxCIvu . backup/", GATE_REASON_FORBIDDEN_OPTION }, /* -c */
+        { R, "rsync --server --sender -logDtprce.iLsfxCIvu . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --mkpath . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --log-format=%i . backup/", OK_RSYNC }, /* -i */
         { W, "rsync --server -logDtprRe.iLsfxCIvu . backup/", OK_RSYNC },                /* -R */
         { W, "rsync --server -logDtpRe.LsfxCIvu . backup/", OK_RSYNC },     /* --files-from=list */
-        { W, "rsync --server -logDtpre.iLsfxCIvu --temp-dir tmp . backup/", OK_RSYNC },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --temp-dir tmp . backup/", OK_RSYNC, NULL,
+          "backup|backup/tmp" },
         { W, "rsync --server -logDtpre.iLsfxCIvu --compress-level=3 . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --delete-excluded . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --list-only . backup/", OK_RSYNC },
@@ -82,17 +92,19 @@ static const struct tcase cases[] = {
         { W, "rsync --server -logDtpre.iLsfxCIvu --stats . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --remove-source-files . backup/", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu . back\\ up/x", OK_RSYNC,               /* space */
-          "rsync|--server|-logDtpre.iLsfxCIvu|.|back up/x", "back up" },
+          "rsync|--server|-logDtpre.iLsfxCIvu|.|back up/x", "back up/x" },
         { W, "rsync --server -logDtpre.iLsfxCIvu . .", OK_RSYNC,                         /* host: */
-          "rsync|--server|-logDtpre.iLsfxCIvu|.|.", "" },
-        { W, "rsync --server -logDtpre.iLsfxCIvu --link-dest /srv/backup/prev . backup/", OK_RSYNC,
-          NULL, "prev|backup" },
+          "rsync|--server|-logDtpre.iLsfxCIvu|.|.", "." },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --link-dest /srv/backup/prev . backup/",
+          GATE_REASON_FORBIDDEN_OPTION },
         { W, "rsync --server -logDtpre.iLsfxCIvu . /srv/backup/host1/", OK_RSYNC, NULL, "host1" },
-        { W, "rsync --server -logDtpre.iLsfxCIvu . /srv/backup", OK_RSYNC, NULL, "" },
+        { W, "rsync --server -logDtpre.iLsfxCIvu . /srv/backup", OK_RSYNC, NULL, "." },
         { W, "rsync --server -logDtpre.iLsfxCIvu . backup/caf\xc3\xa9", OK_RSYNC },      /* UTF-8 */
         /* ---- real pulls, rsync 3.5.0 ---- */
         { R, "rsync --server --sender -logDtpre.iLsfxCIvu . backup/", OK_RSYNC,
           "rsync|--server|--sender|-logDtpre.iLsfxCIvu|.|backup/", "backup" },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --link-dest=prev . backup/", OK_RSYNC,
+          NULL, "backup|backup/prev" },
         { R, "rsync --server --sender -vlogDtprze.iLsfxCIvu . backup/", OK_RSYNC },
         { R, "rsync --server --sender -nlogDtpre.iLsfxCIvu . backup/", OK_RSYNC },
         { R, "rsync --server --sender -logDtpre.LsfxCIvu --numeric-ids . backup/", OK_RSYNC },
@@ -100,9 +112,11 @@ static const struct tcase cases[] = {
         { R, "rsync --server --sender -blogDtpre.iLsfxCIvu --backup-dir old . backup/", OK_RSYNC },
         { R, "rsync --server --sender -logDtpRe.LsfxCIvu --files-from=- --from0 . backup/", OK_RSYNC },
         { R, "rsync --server --sender -logDtpRe.LsfxCIvu --files-from /srv/backup/list . backup/",
-          OK_RSYNC, NULL, "list|backup" },
+          OK_RSYNC, NULL, "backup|list" },
+        { R, "rsync --server --sender -logDtpRe.LsfxCIvu --files-from list . backup/", OK_RSYNC,
+          NULL, "backup|list" },
         { R, "rsync --server --sender -logDtpre.iLsfxCIvu . backup/a backup/sub", OK_RSYNC, NULL,
-          "backup|backup" },
+          "backup/a|backup/sub" },
         { R, "rsync --server --sender -logDtpre.iLsfxCIvu . /srv/backup/a", OK_RSYNC, NULL, "a" },
         { R, "rsync --server --sender -logDtpre.iLsfxCIvu . ./-rf", OK_RSYNC }, /* host:-rf */
         { R, "rsync --server --sender -lHogDtpAXre.iLsfxCIvu . backup/", OK_RSYNC },
@@ -188,8 +202,34 @@ static const struct tcase cases[] = {
         { W, "rsync --server -logDtpVre.iLsfxCIvu . b", GATE_REASON_UNKNOWN_OPTION },
         { W, "rsync --server - . b", GATE_REASON_UNKNOWN_OPTION },
         { W, "rsync --server -logDtpre.iLsfxCIvu -- . b", GATE_REASON_UNKNOWN_OPTION },
-        { W, "rsync --server -B1024 -@-1 -logDtpre.iLsfxCIvu . b", OK_RSYNC },
-        { W, "rsync --server -Bx -logDtpre.iLsfxCIvu . b", GATE_REASON_BAD_SYNTAX },
+        { R, "rsync --server --sender -B1024 -@-1 -logDtpre.iLsfxCIvu . b", OK_RSYNC },
+        { R, "rsync --server --sender -Bx -logDtpre.iLsfxCIvu . b", GATE_REASON_BAD_SYNTAX },
+        /* ---- hostile: read oracles on a write-only key (docs/gate.md) ---- */
+        { W, "rsync --server -logDtpre.iLsfxCIvu -B1 --copy-dest cd . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -B1024 -logDtpre.iLsfxCIvu . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --block-size=1 . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --copy-dest=/srv/backup/x . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --compare-dest x . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --link-dest=x . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --append --append . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --files-from list . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --files-from=- . b", OK_RSYNC },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --log-format=%C . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --log-format=%i%I . b", OK_RSYNC },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --log-format=%o . b", OK_RSYNC },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --debug=deltasum3 . b", GATE_REASON_FORBIDDEN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --info=NAME2 . b", GATE_REASON_FORBIDDEN_OPTION },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --debug=FILTER . b", GATE_REASON_FORBIDDEN_OPTION },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --info=flist2 . b", GATE_REASON_FORBIDDEN_OPTION },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --append . b", OK_RSYNC },
+        { W, "rsync --server -blogDtpre.iLsfxCIvu --suffix=/../../x . b", GATE_REASON_PATH_OUTSIDE_DIR },
+        { W, "rsync --server -blogDtpre.iLsfxCIvu --suffix=.old . b", OK_RSYNC },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --devices=1 . b", GATE_REASON_BAD_SYNTAX },
+        /* ---- hostile: directory options, resolved from the destination ---- */
+        { W, "rsync --server -blogDtpre.iLsfxCIvu --backup-dir=tl . x/", OK_RSYNC, NULL, "x|x/tl" },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --partial-dir=../p . x/", GATE_REASON_PATH_OUTSIDE_DIR },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --temp-dir=/tmp . x/", GATE_REASON_PATH_OUTSIDE_DIR },
+        { W, "rsync --server -logDtpre.iLsfxCIvu . x/d/s/", OK_RSYNC, NULL, "x/d/s" },
         { W, "rsync --server -logDtpre.iLsfxCIvu --delete=yes . b", GATE_REASON_BAD_SYNTAX },
         /* ---- deletion on read-only and with --no-delete ---- */
         { R, "rsync --server --sender -logDtpre.iLsfxCIvu --remove-source-files . backup/",
@@ -219,13 +259,13 @@ static const struct tcase cases[] = {
         { W, "rsync --server -logDtpre.iLsfxCIvu backup/", GATE_REASON_BAD_SYNTAX },
         { W, "rsync --server -logDtpre.iLsfxCIvu", GATE_REASON_BAD_SYNTAX },
         { W, "rsync --server -logDtpre.iLsfxCIvu --partial-dir", GATE_REASON_BAD_SYNTAX },
-        { W, "rsync --server -logDtpre.iLsfxCIvu --link-dest=../prev . b", GATE_REASON_PATH_OUTSIDE_DIR },
-        { W, "rsync --server -logDtpre.iLsfxCIvu --link-dest ../prev . b", GATE_REASON_PATH_OUTSIDE_DIR },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --link-dest=../prev . b", GATE_REASON_PATH_OUTSIDE_DIR },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --link-dest ../prev . b", GATE_REASON_PATH_OUTSIDE_DIR },
         { W, "rsync --server -logDtpre.iLsfxCIvu --temp-dir=/tmp . b", GATE_REASON_PATH_OUTSIDE_DIR },
         { W, "rsync --server -logDtpre.iLsfxCIvu --backup-dir /etc . b", GATE_REASON_PATH_OUTSIDE_DIR },
         { W, "rsync --server -logDtpre.iLsfxCIvu --partial-dir=/var/tmp . b", GATE_REASON_PATH_OUTSIDE_DIR },
-        { W, "rsync --server -logDtpre.iLsfxCIvu --compare-dest=/ . b", GATE_REASON_PATH_OUTSIDE_DIR },
-        { W, "rsync --server -logDtpre.iLsfxCIvu --copy-dest=/srv . b", GATE_REASON_PATH_OUTSIDE_DIR },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --compare-dest=/ . b", GATE_REASON_PATH_OUTSIDE_DIR },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --copy-dest=/srv . b", GATE_REASON_PATH_OUTSIDE_DIR },
         { R, "rsync --server --sender -logDtpRe.LsfxCIvu --files-from=/etc/x . b", GATE_REASON_PATH_OUTSIDE_DIR },
         { R, "rsync --server --sender -logDtpRe.LsfxCIvu --files-from ../x . b", GATE_REASON_PATH_OUTSIDE_DIR },
         /* ---- hostile: shell metacharacters, control characters ---- */
@@ -316,10 +356,10 @@ static void check_one(const struct tcase *t) {
                 TAP_IS_STR(got, t->argv, "  exec vector");
                 TAP_IS_INT(v.argc, count(v.argv), "  argc");
         }
-        if (v.allowed && t->lstat) {
-                _cleanup_free_ char *got = join(v.lstat_paths);
+        if (v.allowed && t->resolve) {
+                _cleanup_free_ char *got = join(v.resolve_paths);
 
-                TAP_IS_STR(got, t->lstat, "  top components to lstat");
+                TAP_IS_STR(got, t->resolve, "  paths to resolve inside DIR");
         }
         gate_verdict_done(&v);
 }
@@ -469,6 +509,115 @@ static void test_auth(void) {
         auth_one("publickey ssh-ed25519 !!!notbase64\n", 0, NULL, NULL, "broken key");
 }
 
+/* Lines of rsync 3.5.0's --help, and of 3.2.7's (no --confine-root, no --drop-D). */
+#define HELP_350 "--munge-links            munge symlinks to make them safe & unusable\n" \
+                 "--confine-root=DIR       refuse operator paths resolving outside DIR\n" \
+                 "--drop-D                 receiver refuses to create devices/specials\n"
+#define HELP_327 "--munge-links            munge symlinks to make them safe & unusable\n" \
+                 "-D                       same as --devices --specials\n"
+
+static void protect_one(const struct gate_policy *p, const char *cmd, unsigned features,
+                         int want, const char *want_argv, const char *name) {
+        struct gate_verdict v = {};
+        int r;
+
+        r = gate_check(p, cmd, strlen(cmd), &v);
+        if (r < 0 || !v.allowed) {
+                tap_ok(0, "protect: %s: not allowed by gate_check()", name);
+                gate_verdict_done(&v);
+                return;
+        }
+        r = gate_protect(&v, p, features);
+        TAP_IS_INT(r, want, "protect: %s", name);
+        if (r > 0) {
+                _cleanup_free_ char *got = join(v.argv);
+
+                TAP_IS_STR(got, want_argv, "protect: %s: exec vector", name);
+                TAP_IS_INT(v.argc, count(v.argv), "protect: %s: argc", name);
+                TAP_IS_STR(v.argv[v.dot], ".", "protect: %s: dot index follows", name);
+        } else if (r == 0)
+                TAP_IS_STR(gate_reason_to_string(v.reason), "rsync-unsupported",
+                           "protect: %s: reason", name);
+        gate_verdict_done(&v);
+}
+
+static void test_protect(void) {
+        unsigned all = GATE_RSYNC_MUNGE_LINKS | GATE_RSYNC_CONFINE_ROOT | GATE_RSYNC_DROP_D;
+
+        TAP_IS_INT(gate_rsync_features(HELP_350, strlen(HELP_350)), all, "features: rsync 3.5.0");
+        TAP_IS_INT(gate_rsync_features(HELP_327, strlen(HELP_327)), GATE_RSYNC_MUNGE_LINKS,
+                   "features: rsync 3.2.7");
+        TAP_IS_INT(gate_rsync_features("--no-munge-links x\n--drop-Dx\n", 26), 0,
+                   "features: only whole option names count");
+        TAP_IS_INT(gate_rsync_features(NULL, 0), 0, "features: no help");
+
+        protect_one(&policies[W], "rsync --server -logDtpre.iLsfxCIvu --delete . backup/", all, 1,
+                    "rsync|--server|-logDtpre.iLsfxCIvu|--delete|--munge-links|"
+                    "--confine-root=" DIR "|--drop-D|--whole-file|.|backup/",
+                    "write-only push: munge, confine, drop-D, whole-file");
+        protect_one(&policies[R], "rsync --server --sender -logDtpre.iLsfxCIvu . backup/", all, 1,
+                    "rsync|--server|--sender|-logDtpre.iLsfxCIvu|--munge-links|"
+                    "--confine-root=" DIR "|.|backup/",
+                    "read-only pull: munge, confine");
+        protect_one(&policies[W], "rsync --server -logDtpre.iLsfxCIvu . backup/",
+                    GATE_RSYNC_MUNGE_LINKS, 0, NULL, "no --confine-root: refused");
+        protect_one(&policies[R], "rsync --server --sender -logDtpre.iLsfxCIvu . b",
+                    GATE_RSYNC_CONFINE_ROOT, 0, NULL, "no --munge-links: refused");
+        protect_one(&policies[W], "rsync --server -logDtpre.iLsfxCIvu . backup/",
+                    GATE_RSYNC_MUNGE_LINKS | GATE_RSYNC_CONFINE_ROOT, 0, NULL,
+                    "-D push without --drop-D: refused");
+        protect_one(&policies[W], "rsync --server -ltre.iLsfxCIvu . backup/",
+                    GATE_RSYNC_MUNGE_LINKS | GATE_RSYNC_CONFINE_ROOT, 1,
+                    "rsync|--server|-ltre.iLsfxCIvu|--munge-links|--confine-root=" DIR
+                    "|--whole-file|.|backup/",
+                    "push without -D, rsync without --drop-D: allowed");
+}
+
+static void resolve_one(int dirfd, const char *rel, int want, const char *want_link,
+                        const char *name) {
+        for (int m = GATE_PATH_AUTO; m <= GATE_PATH_WALK; m++) {
+                _cleanup_free_ char *link = NULL;
+                int r = gate_path_resolve(dirfd, rel, (enum gate_path_method) m, &link);
+
+                TAP_IS_INT(r, want, "resolve (%s): %s", m == GATE_PATH_AUTO ? "auto" : "walk",
+                           name);
+                TAP_IS_STR(link, want_link, "resolve (%s): %s: the symlink",
+                           m == GATE_PATH_AUTO ? "auto" : "walk", name);
+        }
+}
+
+static void test_resolve(void) {
+        char tmpl[] = "/tmp/test-gate-path.XXXXXX";
+        _cleanup_close_ int dirfd = -1;
+        char *d = mkdtemp(tmpl);
+        char cmd[256];
+
+        if (!d) {
+                tap_ok(0, "resolve: mkdtemp");
+                return;
+        }
+        (void) snprintf(cmd, sizeof(cmd),
+                        "set -e; cd %s; mkdir -p x/d/real a; ln -s /etc x/d/s; ln -s real x/d/rel; "
+                        "ln -s /etc top; touch a/f", d);
+        if (system(cmd) != 0) {
+                tap_ok(0, "resolve: fixture");
+                return;
+        }
+        dirfd = open(d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        resolve_one(dirfd, ".", 0, NULL, "DIR itself");
+        resolve_one(dirfd, "x/d/real", 0, NULL, "real directories");
+        resolve_one(dirfd, "x/d/real/new/deeper", 0, NULL, "a path not created yet");
+        resolve_one(dirfd, "x/d/s", -ELOOP, "x/d/s", "a symlink as the last component");
+        resolve_one(dirfd, "x/d/s/passwd", -ELOOP, "x/d/s", "a symlink deep down");
+        resolve_one(dirfd, "x/d/rel/new", -ELOOP, "x/d/rel", "a relative symlink inside DIR");
+        resolve_one(dirfd, "top", -ELOOP, "top", "a symlink at the top");
+        resolve_one(dirfd, "a/f/x", -ENOTDIR, NULL, "a file before the last component");
+        TAP_IS_INT(gate_path_resolve(dirfd, "/etc", GATE_PATH_AUTO, NULL), -EINVAL,
+                   "resolve: an absolute path is a caller's bug");
+        (void) snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+        (void) system(cmd);
+}
+
 int main(void) {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 check_one(&cases[i]);
@@ -477,5 +626,7 @@ int main(void) {
         test_long();
         test_validate();
         test_auth();
+        test_protect();
+        test_resolve();
         return tap_done();
 }
