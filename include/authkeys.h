@@ -109,7 +109,8 @@ void authkey_list_done(struct authkey_list *l);
  * stay in *list. Lenient (strict = false): malformed and overlong lines are skipped and counted in
  * *ret_skipped (may be NULL), and the first one's line/what are still reported through reterr_*
  * (untouched when there is none); returns 0. More than AUTHKEYS_ENTRIES_MAX key lines in one file
- * is -ENOSPC (the first ones stay in *list). I/O errors return -errno. reterr_* may be NULL.
+ * is -ENOSPC with *reterr_line the first line past the limit and *reterr_what saying so (the first
+ * ones stay in *list). I/O errors return -errno. reterr_* may be NULL.
  */
 _warn_unused_ int authkeys_parse_file(const char *path, bool strict, struct authkey_list *list,
                                       unsigned *ret_skipped, unsigned *reterr_line,

@@ -35,8 +35,9 @@ struct journal_source_options {
         char **identifiers;         /* borrowed, NULL-terminated; SYSLOG_IDENTIFIER matches */
         char **also;                /* borrowed, NULL-terminated FIELD=VALUE matches that all hold
                                        together: entries read in addition (NULL: none) */
-        uint64_t since_usec;        /* 0: from the head */
-        uint64_t until_usec;        /* 0: to the tail */
+        uint64_t since_usec;        /* 0: from the head, unless since_set */
+        uint64_t until_usec;        /* 0: to the tail, unless until_set */
+        bool since_set, until_set;  /* the bound was given: then 0 is a time too (--until @0) */
 };
 
 /* Open. Returns 0 and *ret, or -errno (the directory or a file unreadable, no journal found). */

@@ -18,11 +18,15 @@
  *   "now", "today", "yesterday", "tomorrow"; "@EPOCH[.fraction]";
  *   "-2h", "+30min", "-1d 2h", "2 hours ago" (units: us usec ms msec s sec second(s) m min minute(s)
  *   h hr hour(s) d day(s) w week(s) M month(s) y year(s)).
- * Returns 0 and *ret, or -EINVAL.
+ * Numbers have their exact digit count and no sign ("23:-5", "-1:00" are errors), dates must exist
+ * ("2025-02-31" is an error). Returns 0 and *ret, -EINVAL for a malformed specification, -ERANGE
+ * when the time or a span does not fit in uint64_t microseconds ("0.9y ago" is fine, "+584542y"
+ * is not).
  */
 _warn_unused_ int timeutil_parse(const char *s, uint64_t now_usec, uint64_t *ret);
 
-/* Parse a duration in seconds with optional unit ("60", "90s", "5min", "1h"). 0 or -EINVAL. */
+/* Parse a duration in seconds with optional unit ("60", "90s", "5min", "1h"). 0, -EINVAL or
+ * -ERANGE. */
 _warn_unused_ int timeutil_parse_duration(const char *s, uint64_t *ret_usec);
 
 #define TIMEUTIL_RFC3339_MAX 32

@@ -124,5 +124,30 @@ expect 1 "" "--format text: one readable line per alert" -- scan --file "$tmp/j.
 [ "$(grep -c 'critical unforced-session host=mirror1 user=mirror from=203.0.113.9:51200' "$tmp/out")" = 2 ] &&
         ok "naming type, host, user and source" || not_ok "naming type, host, user and source"
 
+# time expressions: out of range, malformed numbers and dates are errors; @0 is a time
+expect 2 "^keytrail: --until: time out of range: '\\+584542y'$" "a span past 2^64 us" -- scan --until +584542y
+expect 2 "^keytrail: --since: cannot parse time '23:-5'$" "negative minutes" -- scan --since 23:-5
+expect 2 "^keytrail: --since: cannot parse time '-1:00'$" "negative hours" -- scan --since -1:00
+expect 2 "^keytrail: --since: cannot parse time '2025-02-31'$" "February 31st" -- scan --since 2025-02-31
+expect 0 "" "--until @0 is a bound: nothing before 1970" -- scan --file "$tmp/j.journal" \
+        --format json --until @0 "${base[@]}"
+expect 1 "" "--since @0 reads everything" -- scan --file "$tmp/j.journal" --format json --since @0 \
+        "${base[@]}"
+expect 2 "^keytrail: --until is before --since$" "--until @0 before --since @5" -- scan --since @5 --until @0
+
+# --identifier longer than a journal match can hold: the error names --identifier
+long=$(printf 'x%.0s' $(seq 300))
+expect 2 "^keytrail: --identifier: 'x{40}\\.\\.\\.' is not 1 to 237 bytes$" "an over-long --identifier" -- \
+        scan --file "$tmp/j.journal" --identifier "$long" "${base[@]}"
+expect 2 "^keytrail: --identifier: '' is not 1 to 237 bytes$" "an empty --identifier" -- \
+        scan --file "$tmp/j.journal" --identifier "" "${base[@]}"
+
+# more keys in one authorized_keys file than keytrail holds: FILE:LINE of the first one too many
+line1=$(sed -n 1p "$src/tests/journal/mirror.authorized_keys")
+yes "$line1" | head -n 65537 >"$tmp/many"
+expect 2 "^keytrail: $tmp/many:65537: too many keys in one file \\(max 65536\\)$" \
+        "65,537 keys in a file: FILE:LINE" -- scan --file "$tmp/j.journal" --rules "$src/rules" \
+        --authorized-keys "mirror:$tmp/many"
+
 echo "1..$n"
 [ "$failed" = 0 ]

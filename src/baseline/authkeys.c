@@ -1196,8 +1196,14 @@ int authkeys_parse_file(const char *path, bool strict, struct authkey_list *list
                 if (r == 0)
                         continue;
 
-                if (added >= AUTHKEYS_ENTRIES_MAX)
+                if (added >= AUTHKEYS_ENTRIES_MAX) {
+                        if (reterr_line)
+                                *reterr_line = lineno;
+                        if (reterr_what)
+                                *reterr_what = "too many keys in one file (max "
+                                               STRINGIFY(AUTHKEYS_ENTRIES_MAX) ")";
                         return -ENOSPC;
+                }
                 k->file = strdup(path);
                 if (!k->file)
                         return -ENOMEM;

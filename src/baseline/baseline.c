@@ -12,7 +12,7 @@
 
 #include "baseline.h"
 
-#define BASELINE_ENTRIES_MAX (1024 * 1024)
+#define BASELINE_ENTRIES_MAX 1048576 /* 1 Mi */
 #define BASELINE_USERS_MAX 65536
 
 struct baseline {
@@ -117,6 +117,13 @@ int baseline_add_file(struct baseline *b, const char *user, const char *path, bo
         /* Keep what parsed before an error: it is good. */
         for (size_t i = 0; i < list.n; i++) {
                 k = add_entry(b, list.keys[i], user);
+                if (k == -ENOSPC) {
+                        if (reterr_line)
+                                *reterr_line = list.keys[i]->line;
+                        if (reterr_what)
+                                *reterr_what = "too many keys in the baseline (max "
+                                               STRINGIFY(BASELINE_ENTRIES_MAX) ")";
+                }
                 if (k < 0) {
                         /* list still owns the rest */
                         for (size_t j = 0; j < i; j++)

@@ -32,6 +32,7 @@ size_t arg_n_authkeys;
 const char *arg_baseline;
 const char *arg_rules;
 uint64_t arg_since, arg_until;
+bool arg_since_set, arg_until_set;
 uint64_t arg_session_timeout = 60 * USEC_PER_SEC;
 unsigned arg_max_connections;
 enum output_format arg_format = FORMAT_AUTO;
@@ -187,16 +188,25 @@ static int parse_group_option(int c, char *value, uint64_t now) {
         case 'U':
                 r = timeutil_parse(value, now, &v);
                 if (r < 0) {
-                        log_error("%s: cannot parse time '%s'", c == 'S' ? "--since" : "--until",
-                                  value);
+                        log_error("%s: %s '%s'", c == 'S' ? "--since" : "--until",
+                                  r == -ERANGE ? "time out of range:" : "cannot parse time", value);
                         return r;
                 }
-                if (c == 'S')
+                if (c == 'S') {
                         arg_since = v;
-                else
+                        arg_since_set = true;
+                } else {
                         arg_until = v;
+                        arg_until_set = true;
+                }
                 return 0;
         case ARG_IDENTIFIER:
+                /* journal_source_open() matches "SYSLOG_IDENTIFIER=NAME" in 256 bytes */
+                if (value[0] == '\0' || strlen(value) > IDENTIFIER_MAX) {
+                        log_error("--identifier: '%.40s%s' is not 1 to %d bytes", value,
+                                  strlen(value) > 40 ? "..." : "", IDENTIFIER_MAX);
+                        return -EINVAL;
+                }
                 return push_arg(arg_identifiers, &arg_n_identifiers, "--identifier", value);
         case ARG_TRUSTED_EXE:
                 if (value[0] != '/') {
@@ -318,7 +328,7 @@ int cmd_parse_argv(const struct cmd_spec *spec, int argc, char *argv[], int *ret
                 log_error("--baseline and --authorized-keys cannot be combined");
                 return -EINVAL;
         }
-        if (arg_since && arg_until && arg_until < arg_since) {
+        if (arg_since_set && arg_until_set && arg_until < arg_since) {
                 log_error("--until is before --since");
                 return -EINVAL;
         }
@@ -375,7 +385,7 @@ static int load_baseline_arg(struct baseline *b, const char *arg) {
                 path = colon + 1;
         }
         r = baseline_add_file(b, user, path, true, NULL, NULL, &line, &what);
-        if (r == -EBADMSG || r == -E2BIG) {
+        if (r == -EBADMSG || r == -E2BIG || (r == -ENOSPC && line > 0)) {
                 log_error("%s:%u: %s", path, line, what ?: "malformed authorized_keys line");
                 return r;
         }
@@ -416,6 +426,11 @@ static int load_baseline_system(struct baseline *b) {
                         if (r == -ENOMEM) {
                                 endpwent();
                                 return r;
+                        }
+                        if (r == -ENOSPC && line > 0) {
+                                log_error("%s:%u: %s, ignoring the rest of the file", path, line,
+                                          what ?: "too many keys");
+                                continue;
                         }
                         if (r < 0) {
                                 log_error("baseline: cannot read '%s': %s, ignoring", path,
@@ -513,6 +528,8 @@ int cmd_open_journal(struct source **ret) {
                         .also = (char **) pipeline_logger_matches,
                         .since_usec = arg_since,
                         .until_usec = arg_until,
+                        .since_set = arg_since_set,
+                        .until_set = arg_until_set,
                 },
                 ret);
         if (r < 0) {

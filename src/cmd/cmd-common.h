@@ -22,6 +22,7 @@
 #include "source.h"
 
 #define ARGS_MAX 256
+#define IDENTIFIER_MAX 237 /* "SYSLOG_IDENTIFIER=" + NAME fits the source's 256-byte match */
 
 enum output_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT, FORMAT_HTML };
 
@@ -45,6 +46,7 @@ extern size_t arg_n_authkeys;
 extern const char *arg_baseline;
 extern const char *arg_rules;
 extern uint64_t arg_since, arg_until;
+extern bool arg_since_set, arg_until_set; /* given: 0 (@0) is a time too */
 extern uint64_t arg_session_timeout;
 extern unsigned arg_max_connections;
 extern enum output_format arg_format;

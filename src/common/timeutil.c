@@ -96,7 +96,7 @@ static int parse_span(const char *s, bool allow_bare, uint64_t *ret) {
         bool any = false;
 
         for (;;) {
-                uint64_t n = 0, frac = 0;
+                uint64_t n = 0, frac = 0, v, f;
                 const struct unit *u = NULL;
                 bool digits = false;
 
@@ -106,7 +106,7 @@ static int parse_span(const char *s, bool allow_bare, uint64_t *ret) {
                         break;
                 while (isdigit((unsigned char) *s)) {
                         if (n > UINT64_MAX / 10 - 10)
-                                return -EINVAL;
+                                return -ERANGE;
                         n = n * 10 + (uint64_t) (*s++ - '0');
                         digits = true;
                 }
@@ -134,9 +134,16 @@ static int parse_span(const char *s, bool allow_bare, uint64_t *ret) {
                                 return -EINVAL;
                         u = &units[3]; /* seconds */
                 }
+                /* n * usec + frac millionths of usec, without overflow: 0.9y is 2.8e19 when
+                 * multiplied first, and the sum may pass UINT64_MAX too */
                 if (n > UINT64_MAX / u->usec)
-                        return -EINVAL;
-                total += n * u->usec + frac * u->usec / USEC_PER_SEC;
+                        return -ERANGE;
+                v = n * u->usec;
+                f = u->usec >= USEC_PER_SEC ? frac * (u->usec / USEC_PER_SEC)
+                                            : frac * u->usec / USEC_PER_SEC;
+                if (v > UINT64_MAX - f || total > UINT64_MAX - (v + f))
+                        return -ERANGE;
+                total += v + f;
                 any = true;
         }
         if (!any)
@@ -173,16 +180,61 @@ static uint64_t day_start(uint64_t now_usec, int day_offset, bool utc) {
         return (uint64_t) t * USEC_PER_SEC;
 }
 
-/* Absolute date/time forms. */
+/* Exactly n decimal digits at *p (no sign, no blank): advances *p. */
+static bool take_digits(const char **p, unsigned n, int *ret) {
+        int v = 0;
+
+        for (unsigned i = 0; i < n; i++) {
+                if (!isdigit((unsigned char) (*p)[i]))
+                        return false;
+                v = v * 10 + ((*p)[i] - '0');
+        }
+        *p += n;
+        *ret = v;
+        return true;
+}
+
+static bool take_char(const char **p, char c) {
+        if (**p != c)
+                return false;
+        (*p)++;
+        return true;
+}
+
+static bool is_leap(int y) {
+        return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m) {
+        static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+        return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* "HH:MM[:SS]" into *tm; advances *p. */
+static bool take_clock(const char **p, struct tm *tm) {
+        if (!take_digits(p, 2, &tm->tm_hour) || !take_char(p, ':') ||
+            !take_digits(p, 2, &tm->tm_min))
+                return false;
+        tm->tm_sec = 0;
+        if (**p == ':' && (!take_char(p, ':') || !take_digits(p, 2, &tm->tm_sec)))
+                return false;
+        return tm->tm_hour <= 23 && tm->tm_min <= 59 && tm->tm_sec <= 60;
+}
+
+/*
+ * Absolute date/time forms, strictly: "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (or 'T' between),
+ * "HH:MM[:SS]" (today), each with an optional ".fraction", then " UTC" or (with 'T') "Z". Every
+ * number has its exact digit count, no sign; the date must exist (no 2025-02-31).
+ */
 static int parse_absolute(const char *s, uint64_t now_usec, uint64_t *ret) {
         char buf[64];
         struct tm tm = {};
         const char *p;
-        bool utc = false;
+        bool utc = false, t_sep = false;
         uint64_t frac = 0;
         size_t l = strlen(s);
         time_t t;
-        int n, consumed = 0;
 
         if (l >= sizeof(buf))
                 return -EINVAL;
@@ -190,60 +242,47 @@ static int parse_absolute(const char *s, uint64_t now_usec, uint64_t *ret) {
         if (l > 4 && strcasecmp(buf + l - 4, " UTC") == 0) {
                 buf[l - 4] = 0;
                 utc = true;
-        } else if (l > 1 && (buf[l - 1] == 'Z' || buf[l - 1] == 'z') && strchr(buf, 'T')) {
+        } else if (l > 1 && (buf[l - 1] == 'Z' || buf[l - 1] == 'z')) {
                 buf[l - 1] = 0;
                 utc = true;
+                t_sep = true; /* Z only after an RFC 3339 'T' form: checked below */
         }
-        for (char *c = buf; *c; c++)
-                if (*c == 'T' && c > buf && isdigit((unsigned char) c[-1]))
-                        *c = ' ';
 
-        n = sscanf(buf, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed);
-        if (n == 6 && consumed > 0) {
-                p = buf + consumed;
-        } else {
-                consumed = 0;
-                tm = (struct tm){};
-                n = sscanf(buf, "%4d-%2d-%2d %2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                           &tm.tm_hour, &tm.tm_min, &consumed);
-                if (n == 5 && consumed > 0)
-                        p = buf + consumed;
-                else {
-                        consumed = 0;
-                        tm = (struct tm){};
-                        n = sscanf(buf, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                                   &consumed);
-                        if (n == 3 && consumed > 0)
-                                p = buf + consumed;
-                        else {
-                                /* HH:MM[:SS] today */
-                                uint64_t base = day_start(now_usec, 0, utc);
-                                time_t bt = (time_t) (base / USEC_PER_SEC);
-                                int hh = 0, mm = 0, ss = 0;
+        p = buf;
+        if (strlen(p) >= 10 && p[4] == '-') {
+                if (!take_digits(&p, 4, &tm.tm_year) || !take_char(&p, '-') ||
+                    !take_digits(&p, 2, &tm.tm_mon) || !take_char(&p, '-') ||
+                    !take_digits(&p, 2, &tm.tm_mday))
+                        return -EINVAL;
+                if (tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+                    tm.tm_mday > days_in_month(tm.tm_year, tm.tm_mon))
+                        return -EINVAL;
+                if (*p == ' ' || *p == 'T') {
+                        bool is_t = *p == 'T';
 
-                                consumed = 0;
-                                n = sscanf(buf, "%2d:%2d:%2d%n", &hh, &mm, &ss, &consumed);
-                                if (n != 3 || consumed <= 0) {
-                                        consumed = 0;
-                                        ss = 0;
-                                        n = sscanf(buf, "%2d:%2d%n", &hh, &mm, &consumed);
-                                        if (n != 2 || consumed <= 0)
-                                                return -EINVAL;
-                                }
-                                if (utc)
-                                        (void) gmtime_r(&bt, &tm);
-                                else
-                                        (void) localtime_r(&bt, &tm);
-                                tm.tm_hour = hh;
-                                tm.tm_min = mm;
-                                tm.tm_sec = ss;
-                                tm.tm_year += 1900;
-                                tm.tm_mon += 1;
-                                p = buf + consumed;
-                        }
+                        p++;
+                        if (!take_clock(&p, &tm))
+                                return -EINVAL;
+                        if (t_sep && !is_t)
+                                return -EINVAL;
+                        t_sep = false;
                 }
+        } else {
+                /* HH:MM[:SS] today */
+                uint64_t base = day_start(now_usec, 0, utc);
+                time_t bt = (time_t) (base / USEC_PER_SEC);
+                struct tm day;
+
+                if (!take_clock(&p, &tm))
+                        return -EINVAL;
+                if (utc ? !gmtime_r(&bt, &day) : !localtime_r(&bt, &day))
+                        return -EINVAL;
+                tm.tm_year = day.tm_year + 1900;
+                tm.tm_mon = day.tm_mon + 1;
+                tm.tm_mday = day.tm_mday;
         }
+        if (t_sep) /* a 'Z' without a 'T' form */
+                return -EINVAL;
         if (*p == '.') {
                 p = parse_millionths(p + 1, &frac);
                 if (!p)
@@ -251,14 +290,11 @@ static int parse_absolute(const char *s, uint64_t now_usec, uint64_t *ret) {
         }
         if (*p)
                 return -EINVAL;
-        if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-            tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
-                return -EINVAL;
         tm.tm_year -= 1900;
         tm.tm_mon -= 1;
         tm.tm_isdst = -1;
         t = utc ? timegm(&tm) : mktime(&tm);
-        if (t == (time_t) -1)
+        if (t == (time_t) -1 || t < 0)
                 return -EINVAL;
         *ret = (uint64_t) t * USEC_PER_SEC + frac;
         return 0;
@@ -311,10 +347,13 @@ int timeutil_parse(const char *s, uint64_t now_usec, uint64_t *ret) {
                         return r;
                 if (s[0] == '-') {
                         if (v > now_usec)
-                                return -EINVAL;
+                                return -ERANGE;
                         *ret = now_usec - v;
-                } else
+                } else {
+                        if (v > UINT64_MAX - now_usec)
+                                return -ERANGE;
                         *ret = now_usec + v;
+                }
                 return 0;
         }
         if (l > 4 && streq(s + l - 4, " ago")) {
@@ -328,7 +367,7 @@ int timeutil_parse(const char *s, uint64_t now_usec, uint64_t *ret) {
                 if (r < 0)
                         return r;
                 if (v > now_usec)
-                        return -EINVAL;
+                        return -ERANGE;
                 *ret = now_usec - v;
                 return 0;
         }

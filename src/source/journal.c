@@ -18,6 +18,7 @@ struct source {
         const struct source_ops *ops; /* first: see source.h */
         sd_journal *j;                /* owned */
         uint64_t until_usec;
+        bool until_set;
         uint64_t skipped;
         char *first_skipped;          /* owned: cursor of the first unreadable entry, or NULL */
         const char *first_skipped_why;
@@ -80,7 +81,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 }
         }
 
-        if (o->since_usec > 0)
+        if (o->since_set || o->since_usec > 0)
                 r = sd_journal_seek_realtime_usec(j, o->since_usec);
         else
                 r = sd_journal_seek_head(j);
@@ -92,6 +93,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
         s->ops = &journal_ops;
         s->j = j;
         s->until_usec = o->until_usec;
+        s->until_set = o->until_set || o->until_usec > 0;
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -153,7 +155,7 @@ static int journal_next(struct source *s, struct log_record *rec) {
                         }
                         continue;
                 }
-                if (s->until_usec > 0 && rec->realtime_usec > s->until_usec)
+                if (s->until_set && rec->realtime_usec > s->until_usec)
                         return 0;
                 return 1;
         }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -45,6 +46,32 @@ int main(void) {
         parse_one("next tuesday", -EINVAL, 0, "words");
         parse_one("-2parsecs", -EINVAL, 0, "bad unit");
         parse_one("@12x", -EINVAL, 0, "bad epoch");
+        parse_one("@0", 0, 0, "epoch zero is a time like any other");
+        /* overflows: the fraction of a long unit, and a span past the end of uint64_t */
+        parse_one("0.9y ago", 0, NOW - UINT64_C(28401840) * USEC_PER_SEC, "fraction of a year");
+        parse_one("1.5h ago", 0, NOW - 5400 * USEC_PER_SEC, "fraction of an hour");
+        parse_one("+584542y", -ERANGE, 0, "span past UINT64_MAX");
+        parse_one("+584541y", -ERANGE, 0, "now + span past UINT64_MAX");
+        parse_one("-584542y", -ERANGE, 0, "span before the epoch");
+        parse_one("99999999999999999999s ago", -ERANGE, 0, "20 digits");
+        parse_one("500000y 500000y ago", -ERANGE, 0, "sum of spans past UINT64_MAX");
+        parse_one("-0.5us", 0, NOW, "half a microsecond is none");
+        /* strict numbers */
+        parse_one("23:-5", -EINVAL, 0, "negative minutes");
+        parse_one("-1:00", -EINVAL, 0, "negative hours");
+        parse_one("1:00", -EINVAL, 0, "one-digit hour");
+        parse_one("24:00", -EINVAL, 0, "hour 24");
+        parse_one("10:60", -EINVAL, 0, "minute 60");
+        parse_one("2025-02-31", -EINVAL, 0, "February 31st");
+        parse_one("2025-02-29", -EINVAL, 0, "February 29th of a common year");
+        parse_one("2024-02-29", 0, UINT64_C(1709164800) * USEC_PER_SEC, "February 29th of 2024");
+        parse_one("2025-04-31", -EINVAL, 0, "April 31st");
+        parse_one("2025-1-05", -EINVAL, 0, "one-digit month");
+        parse_one("2025-01-05 +1:00", -EINVAL, 0, "signed hour");
+        parse_one("2025-01-05 10:00Z", -EINVAL, 0, "Z without T");
+        parse_one("2025-01-05T10:00", 0, UINT64_C(1736071200) * USEC_PER_SEC, "T without Z: local");
+        parse_one("1969-12-31", -EINVAL, 0, "before the epoch");
+        parse_one("2025-01-05 10:00:00.5 UTC", 0, UINT64_C(1736071200500000), "fraction, UTC");
 
         TAP_IS_INT(timeutil_parse_duration("60", &d), 0, "duration in seconds");
         TAP_IS_INT(d, 60 * USEC_PER_SEC, "60 s");
