@@ -31,6 +31,8 @@ struct pipeline_config {
         unsigned max_connections;
         alert_fn emit;
         void *userdata;
+        decide_fn observe;                 /* optional: told every correlator decision before the
+                                              policy (keytrail report); gets userdata too */
 };
 
 struct pipeline_stats {

@@ -36,6 +36,20 @@ struct pipeline {
         struct pipeline_stats stats;
 };
 
+/* The correlator's decisions go to the observer (when there is one), then to the policy. */
+static int pipeline_decide(void *userdata, enum decision d, struct conn *c, struct conn_session *s,
+                           const struct decision_ctx *ctx) {
+        struct pipeline *p = userdata;
+        int r;
+
+        if (p->cfg.observe) {
+                r = p->cfg.observe(p->cfg.userdata, d, c, s, ctx);
+                if (r < 0)
+                        return r;
+        }
+        return policy_decide(p->policy, d, c, s, ctx);
+}
+
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
         _cleanup_(pipeline_freep) struct pipeline *p = NULL;
         int r;
@@ -53,8 +67,8 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
         r = correlator_new(&(struct correlator_config){
                                    .session_timeout_usec = cfg->session_timeout_usec,
                                    .max_connections = cfg->max_connections,
-                                   .decide = policy_decide,
-                                   .userdata = p->policy },
+                                   .decide = pipeline_decide,
+                                   .userdata = p },
                            &p->correlator);
         if (r < 0)
                 return r;
