@@ -308,9 +308,11 @@ int cmd_parse_argv(const struct cmd_spec *spec, int argc, char *argv[], int *ret
                                   spec->name);
                         return -EINVAL;
                 default:
-                        r = parse_group_option(c, optarg, now);
-                        if (r == -ENOENT && spec->parse_extra)
-                                r = spec->parse_extra(c, optarg);
+                        /* A command's own options come first: it may take an option of a
+                         * group it does not use in its own way (report's --format html). */
+                        r = spec->parse_extra ? spec->parse_extra(c, optarg) : -ENOENT;
+                        if (r == -ENOENT)
+                                r = parse_group_option(c, optarg, now);
                         if (r == -ENOENT) {
                                 log_error("unknown option '%s' (see keytrail %s --help)",
                                           argv[optind - 1], spec->name);
@@ -548,10 +550,9 @@ int cmd_open_journal(struct source **ret) {
         return 0;
 }
 
-int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
-                     void *userdata, struct pipeline **ret) {
+void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
+                         void *userdata, struct pipeline_config *ret) {
         size_t n = 0, ng = 0;
-        int r;
 
         for (const char *const *i = default_exes; *i; i++)
                 trusted_exes[n++] = (char *) *i;
@@ -563,19 +564,26 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
         }
         trusted_exes[n] = trusted_gate_exes[ng] = NULL;
 
-        r = pipeline_new(&(struct pipeline_config){
-                                 .rules = rules,
-                                 .baseline = baseline,
-                                 .sshd_identifiers = sshd_identifiers(),
-                                 .trust = { .exes = trusted_exes, .comms = (char **) default_comms },
-                                 .gate_trust = { .exes = trusted_gate_exes,
-                                                 .comms = (char **) gate_comms },
-                                 .session_timeout_usec = arg_session_timeout,
-                                 .max_connections = arg_max_connections,
-                                 .emit = emit,
-                                 .userdata = userdata,
-                         },
-                         ret);
+        *ret = (struct pipeline_config){
+                .rules = rules,
+                .baseline = baseline,
+                .sshd_identifiers = sshd_identifiers(),
+                .trust = { .exes = trusted_exes, .comms = (char **) default_comms },
+                .gate_trust = { .exes = trusted_gate_exes, .comms = (char **) gate_comms },
+                .session_timeout_usec = arg_session_timeout,
+                .max_connections = arg_max_connections,
+                .emit = emit,
+                .userdata = userdata,
+        };
+}
+
+int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
+                     void *userdata, struct pipeline **ret) {
+        struct pipeline_config cfg;
+        int r;
+
+        cmd_pipeline_config(rules, baseline, emit, userdata, &cfg);
+        r = pipeline_new(&cfg, ret);
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
         return 0;

@@ -58,7 +58,8 @@ void log_info(const char *fmt, ...) _printf_(1, 2);
 /*
  * A subcommand's command line. extra: its own long options ({} terminated; may be NULL), with
  * their short letters in extra_short (getopt syntax, may be NULL); parse_extra handles them and
- * returns 0, or -errno after logging. help prints the command's help.
+ * returns 0, or -errno after logging, or -ENOENT for an option that is not its own. It is asked
+ * first, so it may take an option of the groups its own way. help prints the command's help.
  */
 struct cmd_spec {
         const char *name;
@@ -93,6 +94,11 @@ int cmd_open_journal(struct source **ret);
  * set and baseline are borrowed and must outlive it. Logs errors. */
 int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
                      void *userdata, struct pipeline **ret);
+
+/* The configuration cmd_pipeline_new() uses, for a command that sets more of it (report's
+ * observer). The trust lists in it are static and live as long as the process. */
+void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
+                         void *userdata, struct pipeline_config *ret);
 
 /* The --stats line on stderr. src may be NULL. */
 void cmd_print_stats(const struct pipeline *p, const struct source *src);
