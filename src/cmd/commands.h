@@ -9,3 +9,4 @@
 
 int verb_scan(int argc, char *argv[]);
 int verb_baseline(int argc, char *argv[]);
+int verb_report(int argc, char *argv[]);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Inside the report module: the collected report becomes one JSON document (the schema of
+ * docs/report.md), and the text and HTML renderers read that document, so the three formats say
+ * the same thing. Strings in the document are valid UTF-8 (log bytes that were not are "\xNN"
+ * text); the renderers escape them for their medium.
+ */
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* The document. Returns a new reference, or NULL on OOM. */
+json_t *report_to_json(const struct report *r);
+
+/* Render the document. 0, -ENOMEM, -EIO. */
+int report_render_text(json_t *doc, FILE *out);
+int report_render_html(json_t *doc, FILE *out);
+
+/* A JSON string for arbitrary bytes: as is when valid UTF-8, else invalid bytes as "\xNN" text.
+ * NULL gives JSON null. Returns NULL on OOM. */
+json_t *report_json_string(const char *s);
+
+/*
+ * s (valid UTF-8) made safe for a terminal: C0 and C1 controls, DEL and the bidirectional
+ * overrides/isolates (which reorder what a reader sees) become "\xNN" or "\u{NNNN}" text.
+ * Returns a malloc'ed string, or NULL on OOM.
+ */
+char *report_escape_terminal(const char *s);
+
+/* The key, field or count of a document object, for the renderers. */
+static inline const char *doc_str(json_t *o, const char *k) {
+        return json_string_value(json_object_get(o, k));
+}
+
+static inline long long doc_int(json_t *o, const char *k) {
+        return json_integer_value(json_object_get(o, k));
+}
