@@ -20,15 +20,12 @@ json_t *report_to_json(const struct report *r);
 int report_render_text(json_t *doc, FILE *out);
 int report_render_html(json_t *doc, FILE *out);
 
-/* A JSON string for arbitrary bytes: as is when valid UTF-8, else invalid bytes as "\xNN" text.
+/* A JSON string for log bytes: valid UTF-8, each byte that is not becoming U+FFFD (escape_utf8()).
  * NULL gives JSON null. Returns NULL on OOM. */
 json_t *report_json_string(const char *s);
 
-/*
- * s (valid UTF-8) made safe for a terminal: C0 and C1 controls, DEL and the bidirectional
- * overrides/isolates (which reorder what a reader sees) become "\xNN" or "\u{NNNN}" text.
- * Returns a malloc'ed string, or NULL on OOM.
- */
+/* s made safe for a terminal or a page (escape_terminal(): controls, invisible and
+ * direction-changing characters as \uXXXX). Returns a malloc'ed string, or NULL on OOM. */
 char *report_escape_terminal(const char *s);
 
 /* The key, field or count of a document object, for the renderers. */

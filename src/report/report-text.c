@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "report-internal.h"
 
 #define WIDTH 80
@@ -23,51 +24,12 @@ static size_t seq_len(unsigned char c) {
         return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
 }
 
-static uint32_t decode(const unsigned char *p, size_t n) {
-        switch (n) {
-        case 2:
-                return ((uint32_t) (p[0] & 0x1f) << 6) | (p[1] & 0x3f);
-        case 3:
-                return ((uint32_t) (p[0] & 0x0f) << 12) | ((uint32_t) (p[1] & 0x3f) << 6) |
-                       (p[2] & 0x3f);
-        case 4:
-                return ((uint32_t) (p[0] & 0x07) << 18) | ((uint32_t) (p[1] & 0x3f) << 12) |
-                       ((uint32_t) (p[2] & 0x3f) << 6) | (p[3] & 0x3f);
-        default:
-                return p[0];
-        }
-}
-
-/* Code points a terminal acts on rather than shows: C1 controls, and the bidirectional marks,
- * embeddings, overrides and isolates ("Trojan Source", CVE-2021-42574). */
-static bool unsafe_code_point(uint32_t u) {
-        return (u >= 0x80 && u <= 0x9f) || u == 0x061c || u == 0x200e || u == 0x200f ||
-               (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069);
-}
-
 char *report_escape_terminal(const char *s) {
-        const unsigned char *p = (const unsigned char *) (s ?: "");
-        size_t l = strlen((const char *) p), o = 0;
-        char *buf = malloc(l * 9 + 1);
+        char *e = NULL;
 
-        if (!buf)
+        if (escape_terminal(s ?: "", strlen(s ?: ""), &e) < 0)
                 return NULL;
-        for (size_t i = 0; i < l;) {
-                size_t n = MIN(seq_len(p[i]), l - i);
-                uint32_t u = decode(p + i, n);
-
-                if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
-                        o += (size_t) snprintf(buf + o, 5, "\\x%02x", p[i]);
-                else if (n > 1 && unsafe_code_point(u))
-                        o += (size_t) snprintf(buf + o, 10, "\\u{%04" PRIx32 "}", u);
-                else {
-                        memcpy(buf + o, p + i, n);
-                        o += n;
-                }
-                i += n;
-        }
-        buf[o] = 0;
-        return buf;
+        return e;
 }
 
 /* Display columns of a UTF-8 string (one per code point: close enough for logs). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "escape.h"
 #include "report-internal.h"
 #include "timeutil.h"
 
@@ -644,36 +645,15 @@ void report_time_covered(const struct report *r, uint64_t *ret_first, uint64_t *
 /* ---- the document --------------------------------------------------------------------------- */
 
 json_t *report_json_string(const char *s) {
-        _cleanup_free_ char *buf = NULL;
-        size_t l, o = 0;
-        json_t *j;
+        _cleanup_free_ char *u = NULL;
+        bool changed;
+        size_t len;
 
         if (!s)
                 return json_null();
-        l = strlen(s);
-        j = json_stringn(s, l);
-        if (j)
-                return j;
-        buf = malloc(l * 4 + 1);
-        if (!buf)
+        if (escape_utf8(s, strlen(s), &u, &len, &changed) < 0)
                 return NULL;
-        for (size_t i = 0; i < l;) {
-                unsigned char c = (unsigned char) s[i];
-                size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                          : (c & 0xf8) == 0xf0 ? 4 : 0;
-                json_t *probe = n > 1 && i + n <= l ? json_stringn(s + i, n) : NULL;
-
-                if (n == 1 || probe) {
-                        memcpy(buf + o, s + i, n);
-                        o += n;
-                        i += n;
-                } else {
-                        o += (size_t) snprintf(buf + o, 5, "\\x%02x", c);
-                        i++;
-                }
-                json_decref(probe);
-        }
-        return json_stringn(buf, o);
+        return json_stringn(u, len);
 }
 
 static json_t *json_time(uint64_t usec) {
