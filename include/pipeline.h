@@ -58,3 +58,15 @@ _warn_unused_ int pipeline_feed(struct pipeline *p, const struct log_record *rec
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 const struct correlator_stats *pipeline_correlator_stats(const struct pipeline *p);
 uint64_t pipeline_alerts(const struct pipeline *p);
+
+/* For keytrail follow. Advance log time with no entry (the clock, once live), deciding the
+ * timeouts that passed: 0 or the sink's -errno. */
+_warn_unused_ int pipeline_advance(struct pipeline *p, uint64_t usec);
+
+/* Open connections now, and the log time of the oldest one's first entry (0: none). */
+unsigned pipeline_open_connections(const struct pipeline *p);
+uint64_t pipeline_oldest_open_usec(const struct pipeline *p);
+
+/* Use another rule set and baseline from the next record on (both borrowed, as in the config; the
+ * old ones may be freed once this returns). Open connections are kept. */
+void pipeline_set_rules(struct pipeline *p, struct rule_set *rules, const struct baseline *b);

@@ -65,3 +65,6 @@ _warn_unused_ int policy_command_rejected(struct policy *p, struct conn *c,
 
 /* Alerts raised so far. */
 uint64_t policy_alerts(const struct policy *p);
+
+/* Judge by another baseline from now on (borrowed; a reload). */
+void policy_set_baseline(struct policy *p, const struct baseline *b);

@@ -148,4 +148,8 @@ _warn_unused_ int conn_session_set_requested(struct conn_session *s, const char 
 
 /* Open connections now. */
 unsigned correlator_size(const struct correlator *c);
+
+/* The log time of the first entry of the oldest open connection (where a follower that stops now
+ * must start again to rebuild them), or 0 when none is open. O(open connections). */
+uint64_t correlator_oldest_usec(const struct correlator *c);
 const struct correlator_stats *correlator_stats(const struct correlator *c);

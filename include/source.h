@@ -56,5 +56,10 @@ uint64_t source_skipped(const struct source *s);
  * (may be NULL) what was wrong with it. */
 const char *source_first_skipped(const struct source *s, const char **ret_why);
 
+/* The sd_journal handle of a journal source (borrowed, valid as long as s; NULL for another kind
+ * of source), for keytrail follow to seek, wait and test cursors on; records keep coming from
+ * source_next(). */
+struct sd_journal *journal_source_journal(struct source *s);
+
 struct source *source_free(struct source *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct source *, source_free);

@@ -10,3 +10,4 @@
 int verb_scan(int argc, char *argv[]);
 int verb_baseline(int argc, char *argv[]);
 int verb_report(int argc, char *argv[]);
+int verb_follow(int argc, char *argv[]);

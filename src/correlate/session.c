@@ -767,6 +767,15 @@ unsigned correlator_size(const struct correlator *c) {
         return c->n_conns;
 }
 
+uint64_t correlator_oldest_usec(const struct correlator *c) {
+        uint64_t oldest = 0;
+
+        for (const struct conn *x = c->lru_head; x; x = x->lru_next)
+                if (oldest == 0 || x->first_usec < oldest)
+                        oldest = x->first_usec;
+        return oldest;
+}
+
 const struct correlator_stats *correlator_stats(const struct correlator *c) {
         return &c->stats;
 }

@@ -315,3 +315,21 @@ const struct correlator_stats *pipeline_correlator_stats(const struct pipeline *
 uint64_t pipeline_alerts(const struct pipeline *p) {
         return policy_alerts(p->policy);
 }
+
+int pipeline_advance(struct pipeline *p, uint64_t usec) {
+        return correlator_advance(p->correlator, usec);
+}
+
+unsigned pipeline_open_connections(const struct pipeline *p) {
+        return correlator_size(p->correlator);
+}
+
+uint64_t pipeline_oldest_open_usec(const struct pipeline *p) {
+        return correlator_oldest_usec(p->correlator);
+}
+
+void pipeline_set_rules(struct pipeline *p, struct rule_set *rules, const struct baseline *b) {
+        p->cfg.rules = rules;
+        p->cfg.baseline = b;
+        policy_set_baseline(p->policy, b);
+}

@@ -37,6 +37,10 @@ uint64_t policy_alerts(const struct policy *p) {
         return p->alerts;
 }
 
+void policy_set_baseline(struct policy *p, const struct baseline *b) {
+        p->cfg.baseline = b;
+}
+
 static void alert_from_conn(struct alert *a, enum alert_type t, const struct conn *c,
                             const struct decision_ctx *ctx) {
         *a = (struct alert){

@@ -183,3 +183,7 @@ static const struct source_ops journal_ops = {
         .first_skipped = journal_first_skipped,
         .free = journal_free,
 };
+
+sd_journal *journal_source_journal(struct source *s) {
+        return s && s->ops == &journal_ops ? s->j : NULL;
+}

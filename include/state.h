@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * keytrail follow's state file (STATE_DIR/follow.state): where to resume, and what was already
+ * emitted. Written only when every alert decided up to the cursor has left through every
+ * exactly-once sink: to a temporary file, fsync'ed, renamed over the old one, and the directory
+ * fsync'ed, so a reader finds either the old state or the new one, never a mix.
+ *
+ * Text, one item a line, ends with "end N" (N: the number of id lines), so a cut file is corrupt:
+ *
+ *     keytrail-follow-state 1
+ *     instance HEX32          this follower's identity: its journal alerts carry it
+ *     cursor CURSOR           the last entry fully processed
+ *     cursor_usec USEC        its realtime
+ *     replay_usec USEC        first entry of the oldest connection open then (0: none open)
+ *     commit_usec USEC        the wall clock at the commit
+ *     sink NAME MARK          each exactly-once sink's position at the commit (sink.h)
+ *     id HEX32 USEC           alerts emitted since the replay point, with their time
+ *     end N
+ *
+ * The struct owns everything in it.
+ */
+
+#include <stdint.h>
+
+#include "idset.h"
+#include "macro.h"
+
+#define STATE_FILE_NAME "follow.state"
+#define STATE_LOCK_NAME "follow.lock"
+#define STATE_SINKS_MAX 8
+#define STATE_FILE_MAX_BYTES (16u * 1024 * 1024)
+#define STATE_LINE_MAX 4096
+
+struct state_sink {
+        char *name, *mark; /* owned */
+};
+
+struct state {
+        char instance[33];
+        char *cursor; /* owned; NULL before the first commit */
+        uint64_t cursor_usec, replay_usec, commit_usec;
+        struct state_sink sinks[STATE_SINKS_MAX];
+        unsigned n_sinks;
+        struct idset *ids; /* owned */
+};
+
+/* An empty state with a new random instance id. Returns 0, -ENOMEM, or -errno of getrandom. */
+_warn_unused_ int state_new(struct state **ret);
+struct state *state_free(struct state *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct state *, state_free);
+
+/*
+ * Read dir/follow.state. Returns 0 and *ret; -ENOENT when there is none; -EBADMSG when it is
+ * corrupt (*reterr_line: the first bad line, 0 for the file as a whole); -E2BIG when it is larger
+ * than STATE_FILE_MAX_BYTES; other -errno when it cannot be read.
+ */
+_warn_unused_ int state_load(const char *dir, struct state **ret, unsigned *reterr_line);
+
+/* Write s to dir/follow.state atomically and durably (temporary file, fsync, rename, fsync of the
+ * directory). Returns 0 or -errno; on failure the previous file is untouched. */
+_warn_unused_ int state_save(const char *dir, const struct state *s);
+
+/* The mark of sink name, or NULL (borrowed from s). */
+const char *state_sink_mark(const struct state *s, const char *name);
+
+/* Set the mark of sink name (copied). Returns 0, -ENOMEM, -ENOSPC, -EINVAL (space or newline). */
+_warn_unused_ int state_set_sink_mark(struct state *s, const char *name, const char *mark);
+
+/* Set the cursor (copied). Returns 0, -ENOMEM, -EINVAL (space or newline). */
+_warn_unused_ int state_set_cursor(struct state *s, const char *cursor);
+
+/*
+ * Take dir/follow.lock (created 0600) with an exclusive, non-blocking flock, so that two followers
+ * never share a state. Returns the locked fd (close it to release), -EBUSY when another process
+ * holds it, -errno otherwise.
+ */
+_warn_unused_ int state_lock(const char *dir);

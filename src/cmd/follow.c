@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keytrail follow: the long-running sidecar. Tails the journal (sd_journal_get_fd + poll) through
+ * the same pipeline as scan, hands each alert to the sinks as soon as it is decided, and commits
+ * the journal cursor to the state file once every alert before it has left through every
+ * exactly-once sink.
+ *
+ * Restarts and crashes: the state says where to start again (the first entry of the oldest
+ * connection open at the commit, a little before), and the correlation is rebuilt by replaying
+ * from there. Alerts decided on entries up to the committed cursor were all emitted before the
+ * commit, so while replaying nothing is emitted; past the cursor, the ids the state remembers (and
+ * those the sinks are found to hold, see sink.h) are not emitted again.
+ *
+ * Time: log time while catching up; once live, the clock (less LIVE_GRACE_USEC, for journald's
+ * delay) also advances the correlator, so a quiet journal still decides its timeouts.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd-common.h"
+#include "commands.h"
+#include "idset.h"
+#include "sink.h"
+#include "state.h"
+#include "timeutil.h"
+
+#define DEFAULT_STATE_DIR "/var/lib/keytrail"
+#define COMMIT_INTERVAL_USEC (1 * USEC_PER_SEC)
+#define STATUS_INTERVAL_USEC (1 * USEC_PER_SEC)
+#define LIVE_GRACE_USEC (1 * USEC_PER_SEC)
+#define IDLE_TICK_USEC (500 * USEC_PER_MSEC)
+#define REPLAY_MARGIN_USEC (10 * USEC_PER_SEC)
+#define SERVICE_EVERY_ENTRIES 512 /* while catching up: signals and socket readers this often */
+#define RETRY_USEC (1 * USEC_PER_SEC)
+#define POLL_FDS_MAX (3 + SINK_SOCKET_READERS_MAX + 1)
+#define UNREADABLE_MAX 256
+
+static const char *arg_state_dir = DEFAULT_STATE_DIR;
+static const char *arg_output;
+static const char *arg_socket;
+static bool arg_journal;
+static bool arg_stdout;
+
+enum {
+        ARG_STATE_DIR = 0x200,
+        ARG_OUTPUT,
+        ARG_JOURNAL,
+        ARG_SOCKET,
+        ARG_STDOUT,
+};
+
+static const struct option follow_options[] = {
+        { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+        { "output", required_argument, NULL, ARG_OUTPUT },
+        { "journal", no_argument, NULL, ARG_JOURNAL },
+        { "socket", required_argument, NULL, ARG_SOCKET },
+        { "stdout", no_argument, NULL, ARG_STDOUT },
+        {}
+};
+
+static void help(void) {
+        printf("Usage: keytrail follow [OPTIONS]\n"
+               "\n"
+               "Tail sshd's journal entries live and emit each alert as soon as it is decided:\n"
+               "the same rules, correlation and alerts as scan, exactly once across restarts.\n"
+               "\n");
+        cmd_help_groups(OPT_SOURCE | OPT_BASELINE | OPT_ANALYSIS | OPT_OUTPUT);
+        printf("Follow:\n"
+               "      --state-dir DIR       where the journal cursor is kept (default %s)\n"
+               "      --output FILE         append NDJSON alerts to FILE (reopened on SIGHUP)\n"
+               "      --journal             write each alert into the journal (MESSAGE_ID=%s)\n"
+               "      --socket PATH         serve NDJSON alerts to local readers (a live feed)\n"
+               "      --stdout              alerts on stdout too (the default when no other sink\n"
+               "                            is given)\n"
+               "\n"
+               "--since applies to the first start only; afterwards the state says where to go on.\n"
+               "--until is not accepted. SIGHUP reloads the rules and the baseline and reopens\n"
+               "--output; SIGTERM and SIGINT stop after committing the state.\n"
+               "\n"
+               "Exit status: 0 stopped by a signal, 2 an error.\n",
+               DEFAULT_STATE_DIR, SINK_JOURNAL_MESSAGE_ID);
+}
+
+static int parse_extra(int c, const char *value) {
+        switch (c) {
+        case ARG_STATE_DIR:
+                arg_state_dir = value;
+                return 0;
+        case ARG_OUTPUT:
+                arg_output = value;
+                return 0;
+        case ARG_JOURNAL:
+                arg_journal = true;
+                return 0;
+        case ARG_SOCKET:
+                arg_socket = value;
+                return 0;
+        case ARG_STDOUT:
+                arg_stdout = true;
+                return 0;
+        default:
+                return -ENOENT;
+        }
+}
+
+static const struct cmd_spec spec = {
+        .name = "follow",
+        .groups = OPT_SOURCE | OPT_BASELINE | OPT_ANALYSIS | OPT_OUTPUT,
+        .extra = follow_options,
+        .help = help,
+        .parse_extra = parse_extra,
+};
+
+struct follower {
+        struct pipeline *p;        /* owned */
+        struct rule_set *rules;    /* owned; the pipeline borrows it */
+        struct baseline *baseline; /* owned; the pipeline borrows it */
+        struct source *src;        /* owned */
+        sd_journal *j;             /* borrowed from src */
+        struct sinks *sinks;       /* owned */
+        struct state *state;       /* owned */
+        int sigfd;
+
+        /* Replaying up to the committed cursor: nothing is emitted. */
+        bool replaying;
+        char *replay_cursor;       /* owned: the cursor to reach; NULL: reach replay_until_usec */
+        uint64_t replay_until_usec;
+
+        bool ready, dirty;
+        uint64_t last_usec;        /* realtime of the last entry fed */
+        bool have_position;        /* an entry was read: the journal has a position to commit */
+        uint64_t last_commit, last_status, last_watchdog, watchdog_usec;
+
+        uint64_t entries, alerts, replayed, suppressed, commits, own_entries;
+        char *unreadable[UNREADABLE_MAX]; /* owned: journal files said unreadable, once each */
+        size_t n_unreadable;
+};
+
+static uint64_t now_mono(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int on_alert(void *userdata, const struct alert *a) {
+        struct follower *f = userdata;
+        char id[33];
+        int r;
+
+        if (f->replaying) {
+                f->replayed++;
+                return 0;
+        }
+        r = alert_id(a, id);
+        if (r < 0)
+                return r;
+        if (idset_contains(f->state->ids, id)) {
+                f->suppressed++;
+                return 0;
+        }
+        r = sinks_emit(f->sinks, a);
+        if (r < 0)
+                return r;
+        r = idset_add(f->state->ids, id, a->time_usec);
+        if (r < 0)
+                return r;
+        f->alerts++;
+        f->dirty = true;
+        return 0;
+}
+
+/* ---- state ----------------------------------------------------------------------------------- */
+
+static int commit(struct follower *f) {
+        _cleanup_free_ char *cursor = NULL;
+        uint64_t replay, floor;
+        int r;
+
+        if (f->replaying || !f->have_position || sinks_pending(f->sinks) > 0)
+                return 0;
+        r = sd_journal_get_cursor(f->j, &cursor);
+        if (r < 0)
+                return r;
+        r = state_set_cursor(f->state, cursor);
+        if (r < 0)
+                return r;
+        replay = pipeline_oldest_open_usec(f->p);
+        f->state->cursor_usec = f->last_usec;
+        f->state->replay_usec = replay;
+        f->state->commit_usec = timeutil_now_usec();
+        /* Only alerts decided past the cursor can come again: those of connections still open. */
+        floor = replay > 0 ? MIN(replay, f->last_usec) : f->last_usec;
+        idset_prune(f->state->ids, floor > REPLAY_MARGIN_USEC ? floor - REPLAY_MARGIN_USEC : 0);
+        r = sinks_save_marks(f->sinks, f->state);
+        if (r < 0)
+                return r;
+        r = state_save(arg_state_dir, f->state);
+        if (r < 0)
+                return r;
+        f->commits++;
+        f->dirty = false;
+        f->last_commit = now_mono();
+        return 0;
+}
+
+/* Load the state, or say once why there is none usable and start afresh. */
+static int load_state(struct follower *f) {
+        unsigned line = 0;
+        int r;
+
+        r = state_load(arg_state_dir, &f->state, &line);
+        if (r >= 0)
+                return 1;
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                log_info("%s/%s: no state yet, starting from %s", arg_state_dir, STATE_FILE_NAME,
+                         arg_since ? "--since" : "the oldest entry");
+        else if (r == -EBADMSG && line > 0)
+                log_error("%s/%s:%u: corrupt state, ignoring it: starting from %s", arg_state_dir,
+                          STATE_FILE_NAME, line, arg_since ? "--since" : "the oldest entry");
+        else
+                log_error("%s/%s: unusable state (%s), ignoring it: starting from %s",
+                          arg_state_dir, STATE_FILE_NAME,
+                          r == -EBADMSG ? "incomplete" : strerror(-r),
+                          arg_since ? "--since" : "the oldest entry");
+        r = state_new(&f->state);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+/* Where to start reading: after the committed cursor, replaying from the oldest connection that
+ * was open then; or --since / the head. */
+static int position(struct follower *f, bool have_state) {
+        const char *cursor = have_state ? f->state->cursor : NULL;
+        int r;
+
+        if (cursor) {
+                r = sd_journal_seek_cursor(f->j, cursor);
+                if (r >= 0)
+                        r = sd_journal_next(f->j);
+                if (r > 0 && sd_journal_test_cursor(f->j, cursor) > 0) {
+                        uint64_t replay = f->state->replay_usec;
+
+                        if (replay == 0 || replay > f->state->cursor_usec) {
+                                /* Nothing was open: go on right after the cursor's entry. */
+                                f->have_position = true;
+                                f->last_usec = f->state->cursor_usec;
+                                return 0;
+                        }
+                        f->replaying = true;
+                        f->replay_cursor = strdup(cursor);
+                        if (!f->replay_cursor)
+                                return -ENOMEM;
+                        return sd_journal_seek_realtime_usec(
+                                f->j, replay > REPLAY_MARGIN_USEC ? replay - REPLAY_MARGIN_USEC : 0);
+                }
+                log_error("%s/%s: the committed cursor is no longer in the journal (vacuumed?): "
+                          "going on from %s", arg_state_dir, STATE_FILE_NAME,
+                          arg_since ? "--since" : "the oldest entry");
+                /* Whatever is still there up to the committed time was judged already. */
+                f->replaying = true;
+                f->replay_until_usec = f->state->cursor_usec;
+        }
+        if (arg_since)
+                return sd_journal_seek_realtime_usec(f->j, arg_since);
+        return sd_journal_seek_head(f->j);
+}
+
+/* After feeding an entry: was it the last one judged before the stop? */
+static void check_replay_end(struct follower *f, const struct log_record *rec) {
+        if (!f->replaying)
+                return;
+        if (f->replay_cursor ? sd_journal_test_cursor(f->j, f->replay_cursor) > 0
+                             : rec->realtime_usec > f->replay_until_usec) {
+                f->replaying = false;
+                f->replay_cursor = (free(f->replay_cursor), NULL);
+        }
+}
+
+/* ---- journal files we cannot read: said once each ------------------------------------------- */
+
+static void check_dir(struct follower *f, const char *dir, unsigned depth) {
+        DIR *d = opendir(dir);
+
+        if (!d)
+                return;
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_free_ char *path = NULL;
+                size_t l = strlen(de->d_name);
+                bool seen = false;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                        break;
+                if (depth > 0 && de->d_type == DT_DIR) {
+                        check_dir(f, path, depth - 1);
+                        continue;
+                }
+                if (!(l > 8 && streq(de->d_name + l - 8, ".journal")) &&
+                    !(l > 9 && streq(de->d_name + l - 9, ".journal~")))
+                        continue;
+                if (access(path, R_OK) >= 0)
+                        continue;
+                for (size_t i = 0; i < f->n_unreadable && !seen; i++)
+                        seen = streq(f->unreadable[i], path);
+                if (seen || f->n_unreadable >= UNREADABLE_MAX)
+                        continue;
+                log_error("%s: cannot read this journal file (%m), ignoring it", path);
+                f->unreadable[f->n_unreadable++] = TAKE_PTR(path);
+        }
+        closedir(d);
+}
+
+static void check_unreadable(struct follower *f) {
+        if (arg_n_files > 0)
+                return;
+        if (arg_directory) {
+                check_dir(f, arg_directory, 0);
+                return;
+        }
+        check_dir(f, "/var/log/journal", 1);
+        check_dir(f, "/run/log/journal", 1);
+}
+
+/* ---- signals, readiness ---------------------------------------------------------------------- */
+
+static int signals_open(void) {
+        sigset_t mask;
+        int fd;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        (void) signal(SIGPIPE, SIG_IGN);
+        fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static void status(struct follower *f, bool force) {
+        const struct correlator_stats *cs = pipeline_correlator_stats(f->p);
+        const struct sink_stats *ss = sinks_stats(f->sinks);
+        uint64_t now = now_mono();
+
+        if (!force && now - f->last_status < STATUS_INTERVAL_USEC)
+                return;
+        f->last_status = now;
+        (void) sd_notifyf(0,
+                          "STATUS=%s: entries %" PRIu64 ", open connections %u, alerts %" PRIu64
+                          ", evicted %" PRIu64 ", socket readers %u, socket drops %" PRIu64
+                          "%s",
+                          f->replaying ? "replaying" : f->ready ? "following" : "catching up",
+                          f->entries, pipeline_open_connections(f->p), f->alerts, cs->evicted,
+                          ss->socket_readers, ss->socket_dropped,
+                          sinks_pending(f->sinks) > 0 ? ", waiting for a sink" : "");
+}
+
+static void watchdog(struct follower *f) {
+        uint64_t now;
+
+        if (f->watchdog_usec == 0)
+                return;
+        now = now_mono();
+        if (now - f->last_watchdog < f->watchdog_usec / 2)
+                return;
+        f->last_watchdog = now;
+        (void) sd_notify(0, "WATCHDOG=1");
+}
+
+static void reload(struct follower *f) {
+        _cleanup_(rule_set_freep) struct rule_set *rules = NULL;
+        _cleanup_(baseline_freep) struct baseline *baseline = NULL;
+        int r;
+
+        (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_mono());
+        r = cmd_load_rules(&rules);
+        if (r >= 0)
+                r = cmd_load_baseline(&baseline);
+        if (r < 0)
+                log_error("reload failed (the line above says why): the previous rules and "
+                          "baseline stay in use");
+        else {
+                pipeline_set_rules(f->p, rules, baseline);
+                rule_set_free(f->rules);
+                baseline_free(f->baseline);
+                f->rules = TAKE_PTR(rules);
+                f->baseline = TAKE_PTR(baseline);
+                log_info("reloaded the rules and the baseline");
+        }
+        if (arg_output) {
+                r = sinks_reopen(f->sinks);
+                if (r < 0)
+                        log_error("--output: cannot reopen '%s' (%s): writing on to the old file",
+                                  arg_output, strerror(-r));
+                else {
+                        /* The new file's mark, so a crash does not look for it in the old one. */
+                        r = commit(f);
+                        if (r < 0)
+                                log_error("%s: cannot commit the state: %s", arg_state_dir,
+                                          strerror(-r));
+                }
+        }
+        (void) sd_notify(0, "READY=1");
+        status(f, true);
+}
+
+/* Read pending signals: 1 to stop, 0 to go on. */
+static int handle_signals(struct follower *f) {
+        struct signalfd_siginfo si;
+        int stop = 0;
+
+        while (read(f->sigfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+                if (si.ssi_signo == SIGHUP)
+                        reload(f);
+                else
+                        stop = 1;
+        }
+        return stop;
+}
+
+/* Wait for the journal, a signal or a socket reader, at most timeout_usec. 1: stop. */
+static int wait_events(struct follower *f, uint64_t timeout_usec) {
+        struct pollfd fds[POLL_FDS_MAX];
+        size_t n = 0, n_sink;
+        int jfd = sd_journal_get_fd(f->j), r;
+        uint64_t jt = UINT64_MAX;
+
+        if (jfd >= 0)
+                fds[n++] = (struct pollfd){ .fd = jfd, .events = (short) sd_journal_get_events(f->j) };
+        fds[n++] = (struct pollfd){ .fd = f->sigfd, .events = POLLIN };
+        n_sink = sinks_poll_fill(f->sinks, fds + n, POLL_FDS_MAX - n);
+        if (jfd >= 0 && sd_journal_get_timeout(f->j, &jt) >= 0 && jt != UINT64_MAX) {
+                uint64_t now = now_mono();
+
+                timeout_usec = MIN(timeout_usec, jt > now ? jt - now : 0);
+        }
+        r = poll(fds, n + n_sink, (int) ((timeout_usec + 999) / 1000));
+        if (r < 0 && errno != EINTR)
+                return -errno;
+        if (r > 0)
+                sinks_poll_dispatch(f->sinks, fds + n, n_sink);
+        r = sd_journal_process(f->j);
+        if (r == SD_JOURNAL_INVALIDATE)
+                check_unreadable(f); /* files came or went: rotation, vacuum, a new journald */
+        return handle_signals(f);
+}
+
+/* ---- the loop -------------------------------------------------------------------------------- */
+
+static bool own_entry(const struct log_record *rec) {
+        /* keytrail's own alerts are never input, whatever the matches say. */
+        return streq_ptr(record_str(rec, RECORD_MESSAGE_ID), SINK_JOURNAL_MESSAGE_ID) ||
+               streq_ptr(record_str(rec, RECORD_MESSAGE_ID), SINK_JOURNAL_START_MESSAGE_ID) ||
+               streq_ptr(record_str(rec, RECORD_SYSLOG_IDENTIFIER), SINK_JOURNAL_IDENTIFIER);
+}
+
+static int run(struct follower *f) {
+        struct log_record rec = {};
+        uint64_t since_service = 0;
+        bool read_error_said = false;
+        int r = 0;
+
+        for (;;) {
+                if (sinks_pending(f->sinks) > 0) {
+                        const char *which = NULL;
+
+                        r = sinks_retry(f->sinks, &which);
+                        if (r < 0) {
+                                status(f, false);
+                                watchdog(f);
+                                r = wait_events(f, RETRY_USEC);
+                                if (r != 0)
+                                        break;
+                                continue;
+                        }
+                        log_info("the %s sink takes alerts again", which ?: "failing");
+                }
+                r = source_next(f->src, &rec);
+                if (r < 0) {
+                        if (!read_error_said)
+                                log_error("reading the journal: %s (retrying)", strerror(-r));
+                        read_error_said = true;
+                        r = wait_events(f, RETRY_USEC);
+                        if (r != 0)
+                                break;
+                        continue;
+                }
+                if (r > 0) {
+                        f->have_position = true;
+                        if (own_entry(&rec)) {
+                                f->own_entries++;
+                                continue;
+                        }
+                        f->entries++;
+                        f->last_usec = MAX(f->last_usec, rec.realtime_usec);
+                        r = pipeline_feed(f->p, &rec);
+                        if (r < 0) {
+                                log_error("processing an entry: %s", strerror(-r));
+                                break;
+                        }
+                        check_replay_end(f, &rec);
+                        f->dirty = true;
+                        if (sinks_pending(f->sinks) > 0) {
+                                const char *which = NULL;
+
+                                if (sinks_retry(f->sinks, &which) < 0)
+                                        log_error("the %s sink fails: holding its alerts and "
+                                                  "reading no further until it takes them",
+                                                  which);
+                        }
+                        if (++since_service < SERVICE_EVERY_ENTRIES)
+                                continue;
+                        since_service = 0;
+                        if (now_mono() - f->last_commit >= COMMIT_INTERVAL_USEC) {
+                                r = commit(f);
+                                if (r < 0)
+                                        log_error("%s: cannot commit the state: %s",
+                                                  arg_state_dir, strerror(-r));
+                        }
+                        status(f, false);
+                        watchdog(f);
+                        r = wait_events(f, 0);
+                        if (r != 0)
+                                break;
+                        continue;
+                }
+
+                /* Caught up. */
+                if (f->replaying) {
+                        /* The cursor never came: nothing after it was read before. */
+                        f->replaying = false;
+                        f->replay_cursor = (free(f->replay_cursor), NULL);
+                }
+                if (!f->ready) {
+                        f->ready = true;
+                        (void) sd_notify(0, "READY=1");
+                        status(f, true);
+                }
+                r = pipeline_advance(f->p, timeutil_now_usec() - LIVE_GRACE_USEC);
+                if (r < 0) {
+                        log_error("deciding timeouts: %s", strerror(-r));
+                        break;
+                }
+                if (f->dirty && now_mono() - f->last_commit >= COMMIT_INTERVAL_USEC) {
+                        r = commit(f);
+                        if (r < 0)
+                                log_error("%s: cannot commit the state: %s", arg_state_dir,
+                                          strerror(-r));
+                }
+                status(f, false);
+                watchdog(f);
+                r = wait_events(f, f->dirty ? MIN(IDLE_TICK_USEC, COMMIT_INTERVAL_USEC)
+                                            : IDLE_TICK_USEC);
+                if (r != 0)
+                        break;
+        }
+        record_done(&rec);
+        return r < 0 ? r : 0;
+}
+
+static void follower_done(struct follower *f) {
+        pipeline_free(f->p);
+        rule_set_free(f->rules);
+        baseline_free(f->baseline);
+        source_free(f->src);
+        sinks_free(f->sinks);
+        state_free(f->state);
+        free(f->replay_cursor);
+        for (size_t i = 0; i < f->n_unreadable; i++)
+                free(f->unreadable[i]);
+        if (f->sigfd >= 0)
+                (void) close(f->sigfd);
+}
+
+static int open_sinks(struct follower *f) {
+        int r;
+
+        f->sinks = sinks_new();
+        if (!f->sinks)
+                return log_error("out of memory"), -ENOMEM;
+        if (arg_output) {
+                r = sinks_add_file(f->sinks, arg_output);
+                if (r < 0)
+                        return log_error("--output: cannot open '%s': %s", arg_output,
+                                         strerror(-r)), r;
+        }
+        if (arg_journal) {
+                r = sinks_add_journal(f->sinks, f->state->instance);
+                if (r < 0)
+                        return log_error("--journal: %s", strerror(-r)), r;
+        }
+        if (arg_socket) {
+                r = sinks_add_socket(f->sinks, arg_socket);
+                if (r < 0)
+                        return log_error("--socket: cannot listen on '%s': %s", arg_socket,
+                                         r == -EEXIST ? "it exists and is not a socket"
+                                         : r == -EADDRINUSE ? "another process listens on it"
+                                                            : strerror(-r)), r;
+        }
+        if (arg_stdout || (!arg_output && !arg_journal && !arg_socket)) {
+                r = sinks_add_stdout(f->sinks, arg_format == FORMAT_JSON || arg_format == FORMAT_AUTO);
+                if (r < 0)
+                        return log_error("out of memory"), r;
+        }
+        return 0;
+}
+
+static int follow(void) {
+        _cleanup_close_ int lock = -1;
+        struct follower f = { .sigfd = -1 };
+        const char *note = NULL;
+        bool have_state;
+        uint64_t wd = 0;
+        int r;
+
+        for (size_t i = 0; i < arg_n_identifiers; i++)
+                if (streq(arg_identifiers[i], SINK_JOURNAL_IDENTIFIER)) {
+                        log_error("--identifier: '%s' is what keytrail writes its own alerts as",
+                                  arg_identifiers[i]);
+                        return -EINVAL;
+                }
+        if (arg_until) {
+                log_error("--until: follow has no end (use keytrail scan)");
+                return -EINVAL;
+        }
+        if (mkdir(arg_state_dir, 0700) < 0 && errno != EEXIST) {
+                r = -errno;
+                log_error("--state-dir: cannot create '%s': %s", arg_state_dir, strerror(-r));
+                return r;
+        }
+        lock = state_lock(arg_state_dir);
+        if (lock < 0) {
+                log_error("--state-dir: %s", lock == -EBUSY
+                                  ? "another keytrail follow uses this state directory"
+                                  : strerror(-lock));
+                if (lock != -EBUSY)
+                        log_error("(cannot lock '%s/%s')", arg_state_dir, STATE_LOCK_NAME);
+                return lock;
+        }
+
+        r = load_state(&f);
+        if (r < 0)
+                goto out;
+        have_state = r > 0;
+        r = open_sinks(&f);
+        if (r < 0)
+                goto out;
+        if (have_state) {
+                r = sinks_recover(f.sinks, f.state, &note);
+                if (r < 0) {
+                        log_error("reading back the sinks: %s", strerror(-r));
+                        goto out;
+                }
+                if (note)
+                        log_error("%s", note);
+        }
+        r = cmd_load_rules(&f.rules);
+        if (r < 0)
+                goto out;
+        r = cmd_load_baseline(&f.baseline);
+        if (r < 0)
+                goto out;
+        r = cmd_open_journal(&f.src);
+        if (r < 0)
+                goto out;
+        f.j = journal_source_journal(f.src);
+        if (!f.j) {
+                r = -EINVAL;
+                log_error("follow reads the journal only");
+                goto out;
+        }
+        check_unreadable(&f);
+        r = cmd_pipeline_new(f.rules, f.baseline, on_alert, &f, &f.p);
+        if (r < 0)
+                goto out;
+        r = position(&f, have_state);
+        if (r < 0) {
+                log_error("cannot position in the journal: %s", strerror(-r));
+                goto out;
+        }
+        r = signals_open();
+        if (r < 0) {
+                log_error("signals: %s", strerror(-r));
+                goto out;
+        }
+        f.sigfd = r;
+        if (sd_watchdog_enabled(0, &wd) > 0)
+                f.watchdog_usec = wd;
+        f.last_commit = now_mono();
+
+        r = run(&f);
+        if (r >= 0) {
+                (void) sd_notify(0, "STOPPING=1");
+                r = commit(&f);
+                if (r < 0)
+                        log_error("%s: cannot commit the state: %s", arg_state_dir, strerror(-r));
+                if (sinks_pending(f.sinks) > 0) {
+                        log_error("stopping with %zu alert(s) not yet taken by a sink: they are "
+                                  "decided again at the next start", sinks_pending(f.sinks));
+                }
+        }
+        if (arg_stats) {
+                const struct sink_stats *ss = sinks_stats(f.sinks);
+
+                cmd_print_stats(f.p, f.src);
+                fprintf(stderr,
+                        "keytrail: follow: entries=%" PRIu64 " alerts=%" PRIu64
+                        " replayed=%" PRIu64 " suppressed=%" PRIu64 " recovered=%" PRIu64
+                        " own_entries=%" PRIu64 " commits=%" PRIu64 " open=%u evicted=%" PRIu64
+                        " ids_dropped=%" PRIu64 " socket_dropped=%" PRIu64
+                        " socket_refused=%" PRIu64 "\n",
+                        f.entries, f.alerts, f.replayed, f.suppressed, ss->recovered,
+                        f.own_entries, f.commits, pipeline_open_connections(f.p),
+                        pipeline_correlator_stats(f.p)->evicted, idset_dropped(f.state->ids),
+                        ss->socket_dropped, ss->socket_refused);
+        }
+out:
+        follower_done(&f);
+        return r;
+}
+
+int verb_follow(int argc, char *argv[]) {
+        int r, ind;
+
+        r = cmd_parse_argv(&spec, argc, argv, &ind);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        r = follow();
+        return r < 0 ? 2 : 0;
+}

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state file: a strict line parser (every line known, every number checked, the "end" count
+ * agreeing), and an atomic writer. See state.h for the format.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "strview.h"
+
+#define STATE_MAGIC "keytrail-follow-state 1"
+
+int state_new(struct state **ret) {
+        _cleanup_(state_freep) struct state *s = NULL;
+        uint8_t r[16];
+        ssize_t n;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->ids = idset_new(0);
+        if (!s->ids)
+                return -ENOMEM;
+        n = getrandom(r, sizeof(r), 0);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != sizeof(r))
+                return -EIO;
+        for (size_t i = 0; i < sizeof(r); i++)
+                (void) snprintf(s->instance + 2 * i, 3, "%02x", r[i]);
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+struct state *state_free(struct state *s) {
+        if (!s)
+                return NULL;
+        free(s->cursor);
+        for (unsigned i = 0; i < s->n_sinks; i++) {
+                free(s->sinks[i].name);
+                free(s->sinks[i].mark);
+        }
+        idset_free(s->ids);
+        free(s);
+        return NULL;
+}
+
+/* A token for the file: printable ASCII, no space. */
+static bool token_ok(const char *t) {
+        if (!t || !*t)
+                return false;
+        for (; *t; t++)
+                if ((unsigned char) *t <= ' ' || (unsigned char) *t >= 0x7f)
+                        return false;
+        return true;
+}
+
+static bool hex32_ok(const char *t) {
+        if (strlen(t) != 32)
+                return false;
+        for (; *t; t++)
+                if (!((*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'f')))
+                        return false;
+        return true;
+}
+
+const char *state_sink_mark(const struct state *s, const char *name) {
+        for (unsigned i = 0; i < s->n_sinks; i++)
+                if (streq(s->sinks[i].name, name))
+                        return s->sinks[i].mark;
+        return NULL;
+}
+
+int state_set_sink_mark(struct state *s, const char *name, const char *mark) {
+        struct state_sink *k = NULL;
+        char *m;
+
+        if (!token_ok(name) || !token_ok(mark))
+                return -EINVAL;
+        for (unsigned i = 0; i < s->n_sinks; i++)
+                if (streq(s->sinks[i].name, name))
+                        k = &s->sinks[i];
+        if (!k) {
+                if (s->n_sinks >= STATE_SINKS_MAX)
+                        return -ENOSPC;
+                k = &s->sinks[s->n_sinks];
+                k->name = strdup(name);
+                if (!k->name)
+                        return -ENOMEM;
+                s->n_sinks++;
+        }
+        m = strdup(mark);
+        if (!m)
+                return -ENOMEM;
+        free(k->mark);
+        k->mark = m;
+        return 0;
+}
+
+int state_set_cursor(struct state *s, const char *cursor) {
+        char *c;
+
+        if (!token_ok(cursor))
+                return -EINVAL;
+        c = strdup(cursor);
+        if (!c)
+                return -ENOMEM;
+        free(s->cursor);
+        s->cursor = c;
+        return 0;
+}
+
+static int parse_u64(const char *t, uint64_t *ret) {
+        return strview_to_u64(strview_from(t), UINT64_MAX, ret) < 0 ? -EBADMSG : 0;
+}
+
+/* One line, split in place at spaces into at most 4 words. Returns the number of words. */
+static unsigned split(char *line, char *w[static 4]) {
+        unsigned n = 0;
+
+        for (char *p = line; *p && n < 4;) {
+                w[n++] = p;
+                p = strchr(p, ' ');
+                if (!p)
+                        break;
+                *p++ = 0;
+        }
+        return n;
+}
+
+static int parse_line(struct state *s, char *line, bool *ended, uint64_t *ids) {
+        char *w[4] = {};
+        unsigned n = split(line, w);
+        uint64_t v, e;
+        int r;
+
+        if (*ended)
+                return -EBADMSG;
+        if (n == 2 && streq(w[0], "instance") && hex32_ok(w[1])) {
+                memcpy(s->instance, w[1], 33);
+                return 0;
+        }
+        if (n == 2 && streq(w[0], "cursor")) {
+                r = state_set_cursor(s, w[1]);
+                return r == -EINVAL ? -EBADMSG : r;
+        }
+        if (n == 2 && (streq(w[0], "cursor_usec") || streq(w[0], "replay_usec") ||
+                       streq(w[0], "commit_usec"))) {
+                r = parse_u64(w[1], &v);
+                if (r < 0)
+                        return r;
+                *(streq(w[0], "cursor_usec")   ? &s->cursor_usec
+                  : streq(w[0], "replay_usec") ? &s->replay_usec
+                                               : &s->commit_usec) = v;
+                return 0;
+        }
+        if (n == 3 && streq(w[0], "sink")) {
+                r = state_set_sink_mark(s, w[1], w[2]);
+                return r == -EINVAL || r == -ENOSPC ? -EBADMSG : r;
+        }
+        if (n == 3 && streq(w[0], "id")) {
+                r = parse_u64(w[2], &v);
+                if (r < 0)
+                        return r;
+                r = idset_add(s->ids, w[1], v);
+                if (r < 0)
+                        return r;
+                (*ids)++;
+                return 0;
+        }
+        if (n == 2 && streq(w[0], "end")) {
+                r = parse_u64(w[1], &e);
+                if (r < 0 || e != *ids)
+                        return -EBADMSG;
+                *ended = true;
+                return 0;
+        }
+        return -EBADMSG;
+}
+
+int state_load(const char *dir, struct state **ret, unsigned *reterr_line) {
+        _cleanup_(state_freep) struct state *s = NULL;
+        _cleanup_free_ char *path = NULL, *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        size_t len = 0;
+        unsigned lineno = 0;
+        uint64_t ids = 0;
+        bool ended = false;
+        char *p;
+        int r;
+
+        if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode)) {
+                *reterr_line = 0;
+                return -EBADMSG;
+        }
+        if (st.st_size > (off_t) STATE_FILE_MAX_BYTES)
+                return -E2BIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = 0;
+
+        r = state_new(&s);
+        if (r < 0)
+                return r;
+        s->instance[0] = 0;
+        for (p = buf; p < buf + len;) {
+                char *nl = memchr(p, '\n', (size_t) (buf + len - p));
+
+                lineno++;
+                if (!nl || (size_t) (nl - p) > STATE_LINE_MAX || memchr(p, 0, (size_t) (nl - p))) {
+                        *reterr_line = lineno;
+                        return -EBADMSG;
+                }
+                *nl = 0;
+                if (lineno == 1)
+                        r = streq(p, STATE_MAGIC) ? 0 : -EBADMSG;
+                else
+                        r = parse_line(s, p, &ended, &ids);
+                if (r == -EBADMSG) {
+                        *reterr_line = lineno;
+                        return r;
+                }
+                if (r < 0)
+                        return r;
+                p = nl + 1;
+        }
+        if (!ended || !s->instance[0] || !s->cursor) {
+                *reterr_line = 0;
+                return -EBADMSG;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+static int format_state(const struct state *s, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, pos = 0;
+        const char *id;
+        uint64_t usec, n_ids = 0;
+        FILE *f;
+        int r = 0;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "%s\ninstance %s\n", STATE_MAGIC, s->instance);
+        if (s->cursor)
+                fprintf(f, "cursor %s\n", s->cursor);
+        fprintf(f, "cursor_usec %" PRIu64 "\nreplay_usec %" PRIu64 "\ncommit_usec %" PRIu64 "\n",
+                s->cursor_usec, s->replay_usec, s->commit_usec);
+        for (unsigned i = 0; i < s->n_sinks; i++)
+                fprintf(f, "sink %s %s\n", s->sinks[i].name, s->sinks[i].mark);
+        while (idset_next(s->ids, &pos, &id, &usec)) {
+                fprintf(f, "id %s %" PRIu64 "\n", id, usec);
+                n_ids++;
+        }
+        fprintf(f, "end %" PRIu64 "\n", n_ids);
+        if (ferror(f))
+                r = -ENOMEM;
+        if (fclose(f) != 0 && r == 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int state_save(const char *dir, const struct state *s) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL, *buf = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+        size_t len = 0;
+        int r;
+
+        if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0 ||
+            asprintf(&tmp, "%s/.%s.tmp", dir, STATE_FILE_NAME) < 0)
+                return -ENOMEM;
+        r = format_state(s, &buf, &len);
+        if (r < 0)
+                return r;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, buf, len);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int state_lock(const char *dir) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (asprintf(&path, "%s/%s", dir, STATE_LOCK_NAME) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        return TAKE_FD(fd);
+}
