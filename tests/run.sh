@@ -35,7 +35,7 @@ if ! ninja -C build; then
 fi
 
 phase "tests"
-suites=(--suite unit --suite parse --suite scan --suite integration --suite gate --suite report)
+suites=(--suite unit --suite parse --suite scan --suite integration --suite gate --suite report --suite follow)
 $e2e && suites+=(--suite e2e)
 meson test -C build --print-errorlogs "${suites[@]}"
 count build
@@ -48,7 +48,7 @@ if $san; then
         if ninja -C build-san; then
                 phase "tests under sanitizers"
                 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-                        meson test -C build-san --print-errorlogs --suite unit --suite parse --suite scan --suite integration --suite report
+                        meson test -C build-san --print-errorlogs --suite unit --suite parse --suite scan --suite integration --suite report --suite follow
                 count build-san
         else
                 failed=$((failed + 1))

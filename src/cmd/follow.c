@@ -11,8 +11,11 @@
  * commit, so while replaying nothing is emitted; past the cursor, the ids the state remembers (and
  * those the sinks are found to hold, see sink.h) are not emitted again.
  *
- * Time: log time while catching up; once live, the clock (less LIVE_GRACE_USEC, for journald's
- * delay) also advances the correlator, so a quiet journal still decides its timeouts.
+ * Time: log time while catching up. Once live, the time that passed on the clock since the last
+ * entry was read (less LIVE_GRACE_USEC, for journald's delay) is added to that entry's log time, so
+ * a quiet journal still decides its timeouts. Not the clock itself: entries that come in late with
+ * an older log time (a journal file copied in, a remote host's journal) must not find their
+ * connections timed out before their own next line is read.
  */
 
 #include <dirent.h>
@@ -141,7 +144,8 @@ struct follower {
         uint64_t replay_until_usec;
 
         bool ready, dirty;
-        uint64_t last_usec;        /* realtime of the last entry fed */
+        uint64_t last_usec;        /* realtime of the last entry fed (or of the committed one) */
+        uint64_t last_read;        /* monotonic time it was read */
         bool have_position;        /* an entry was read: the journal has a position to commit */
         uint64_t last_commit, last_status, last_watchdog, watchdog_usec;
 
@@ -513,6 +517,7 @@ static int run(struct follower *f) {
                         }
                         f->entries++;
                         f->last_usec = MAX(f->last_usec, rec.realtime_usec);
+                        f->last_read = now_mono();
                         r = pipeline_feed(f->p, &rec);
                         if (r < 0) {
                                 log_error("processing an entry: %s", strerror(-r));
@@ -556,10 +561,13 @@ static int run(struct follower *f) {
                         (void) sd_notify(0, "READY=1");
                         status(f, true);
                 }
-                r = pipeline_advance(f->p, timeutil_now_usec() - LIVE_GRACE_USEC);
-                if (r < 0) {
-                        log_error("deciding timeouts: %s", strerror(-r));
-                        break;
+                if (f->last_usec > 0 && now_mono() - f->last_read > LIVE_GRACE_USEC) {
+                        r = pipeline_advance(f->p, f->last_usec + (now_mono() - f->last_read) -
+                                                           LIVE_GRACE_USEC);
+                        if (r < 0) {
+                                log_error("deciding timeouts: %s", strerror(-r));
+                                break;
+                        }
                 }
                 if (f->dirty && now_mono() - f->last_commit >= COMMIT_INTERVAL_USEC) {
                         r = commit(f);
@@ -706,7 +714,7 @@ static int follow(void) {
         f.sigfd = r;
         if (sd_watchdog_enabled(0, &wd) > 0)
                 f.watchdog_usec = wd;
-        f.last_commit = now_mono();
+        f.last_commit = f.last_read = now_mono();
 
         r = run(&f);
         if (r >= 0) {

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Sourced by the follow tests: TAP helpers, a sd_notify listener, starting and stopping
+# `keytrail follow` and waiting for what it tells systemd.
+
+FL_N=0
+FL_FAILED=0
+
+fl_ok() {       # fl_ok COND-STATUS DESCRIPTION
+        FL_N=$((FL_N + 1))
+        if [ "$1" = 0 ]; then
+                echo "ok $FL_N - $2"
+        else
+                echo "not ok $FL_N - $2"
+                FL_FAILED=$((FL_FAILED + 1))
+        fi
+}
+
+fl_diag() { printf '# %s\n' "$@"; }
+
+fl_is() {       # fl_is GOT WANT DESCRIPTION
+        if [ "$1" = "$2" ]; then
+                fl_ok 0 "$3"
+        else
+                fl_ok 1 "$3"
+                fl_diag "got:  $1" "want: $2"
+        fi
+}
+
+fl_done() {
+        echo "1..$FL_N"
+        [ "$FL_FAILED" = 0 ]
+}
+
+# fl_notify_start DIR: a sd_notify listener; sets NOTIFY_SOCKET and FL_NOTIFY (the log file)
+fl_notify_start() {
+        FL_NOTIFY=$1/notify.log
+        : >"$FL_NOTIFY"
+        NOTIFY_SOCKET=$1/notify.sock
+        export NOTIFY_SOCKET
+        python3 "$FL_SRC/tests/follow/notify.py" "$NOTIFY_SOCKET" "$FL_NOTIFY" &
+        FL_NOTIFY_PID=$!
+        for _ in $(seq 100); do [ -S "$NOTIFY_SOCKET" ] && return 0; sleep 0.02; done
+        return 1
+}
+
+fl_notify_stop() {
+        [ -n "${FL_NOTIFY_PID:-}" ] || return 0
+        rm -f "$NOTIFY_SOCKET"
+        kill "$FL_NOTIFY_PID" 2>/dev/null
+        wait "$FL_NOTIFY_PID" 2>/dev/null
+        FL_NOTIFY_PID=
+}
+
+# fl_wait_notify PATTERN [AFTER-LINES] [SECONDS]: wait for a notify message matching the ERE
+# PATTERN among the lines after the first AFTER-LINES
+fl_wait_notify() {
+        local pat=$1 after=${2:-0} secs=${3:-30} i
+        for ((i = 0; i < secs * 20; i++)); do
+                tail -n +"$((after + 1))" "$FL_NOTIFY" | grep -qE "$pat" && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
+fl_notify_lines() { wc -l <"$FL_NOTIFY"; }
+
+# fl_follow_start OUT-PREFIX ARGS...: start keytrail follow in the background (stdout to
+# PREFIX.stdout, stderr to PREFIX.stderr, appended); sets FL_PID
+fl_follow_start() {
+        local prefix=$1
+        shift
+        "$FL_KEYTRAIL" follow "$@" >>"$prefix.stdout" 2>>"$prefix.stderr" &
+        FL_PID=$!
+}
+
+# fl_follow_stop: SIGTERM, wait; FL_RC is the exit status (call it in the shell that started it)
+fl_follow_stop() {
+        kill -TERM "$FL_PID" 2>/dev/null
+        wait "$FL_PID"
+        FL_RC=$?
+}
