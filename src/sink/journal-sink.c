@@ -101,6 +101,12 @@ static int add_members(struct fields *f, json_t *o) {
                         (void) snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
                                         json_integer_value(v));
                         r = add(f, field(key, num, strlen(num)));
+                } else if (json_is_object(v)) {
+                        /* "raw": the exact bytes of fields that were not UTF-8, as JSON */
+                        char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+
+                        r = text ? add(f, field(key, text, strlen(text))) : -ENOMEM;
+                        free(text);
                 } else if (json_is_array(v))
                         /* "evidence" -> KEYTRAIL_EVIDENCE, once per cursor */
                         json_array_foreach(v, i, e) {

@@ -38,7 +38,8 @@ static struct alert make_alert(unsigned n, char *evidence, size_t size) {
         };
 
         (void) snprintf(evidence, size, "s=1;i=%x;b=0b1e;m=1;t=%x;x=2", n, n);
-        (void) snprintf(a.message, sizeof(a.message), "Alert number %u.", n);
+        if (alert_set_message(&a, "Alert number %u.", n) < 0)
+                abort();
         a.evidence[0] = evidence;
         return a;
 }
@@ -69,8 +70,10 @@ static unsigned count_lines(const char *s) {
 static int emit_n(struct sinks *s, unsigned n) {
         char ev[128];
         struct alert a = make_alert(n, ev, sizeof(ev));
+        int r = sinks_emit(s, &a);
 
-        return sinks_emit(s, &a);
+        alert_done(&a);
+        return r;
 }
 
 static void test_file(void) {
@@ -141,6 +144,7 @@ static void test_file(void) {
         TAP_IS_INT(sinks_recover(u, st, &note), 0, "nothing to find");
         tap_ok(note != NULL, "the loss of the old file is said");
         (void) unlink(out_path);
+        alert_done(&a);
 }
 
 static int connect_reader(void) {
@@ -243,6 +247,7 @@ static void test_socket(void) {
         TAP_IS_INT(sinks_stats(s)->socket_readers, 0, "readers that left are forgotten");
         s = sinks_free(s);
         tap_ok(access(sock_path, F_OK) < 0, "the socket file is removed at the end");
+        alert_done(&a);
 }
 
 int main(void) {
