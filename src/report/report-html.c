@@ -155,6 +155,11 @@ static const char *const css =
         "@media print{body{max-width:none;padding:0;font-size:11px}h2{break-after:avoid}"
         "svg{break-inside:avoid}tr{break-inside:avoid}}";
 
+/* "1 host", "2 hosts". */
+static void put_count(struct out *o, long long n, const char *one, const char *many) {
+        put(o, "%lld %s", n, n == 1 ? one : many);
+}
+
 static const char *severity_of(const char *type) {
         enum alert_type t = alert_type_from_string(type);
 
@@ -435,8 +440,10 @@ static void key_html(struct out *o, json_t *k, size_t n) {
                 put(o, " ... and %lld more", doc_int(k, "accounts_more"));
         put(o, "</td></tr>");
         kv_start(o, "Use");
-        put(o, "%lld logins, %lld sessions, %lld refused</td></tr>", doc_int(k, "logins"),
-            doc_int(k, "sessions"), doc_int(k, "refused"));
+        put_count(o, doc_int(k, "logins"), "login", "logins");
+        put(o, ", ");
+        put_count(o, doc_int(k, "sessions"), "session", "sessions");
+        put(o, ", %lld refused</td></tr>", doc_int(k, "refused"));
         kv_start(o, "Seen");
         esc(o, doc_str(k, "first_seen"), "-");
         put(o, " to ");
@@ -598,10 +605,17 @@ int report_render_html(json_t *doc, FILE *f) {
         esc(&o, doc_str(doc, "first_entry"), "-");
         put(&o, " to ");
         esc(&o, doc_str(doc, "last_entry"), "-");
-        put(&o, "</dd><dt>Totals</dt><dd>%lld hosts, %lld keys, %lld logins, %lld sessions, "
-                "%lld alerts</dd><dt>Alerts</dt><dd>",
-            doc_int(totals, "hosts"), doc_int(totals, "keys"), doc_int(totals, "logins"),
-            doc_int(totals, "sessions"), doc_int(totals, "alerts"));
+        put(&o, "</dd><dt>Totals</dt><dd>");
+        put_count(&o, doc_int(totals, "hosts"), "host", "hosts");
+        put(&o, ", ");
+        put_count(&o, doc_int(totals, "keys"), "key", "keys");
+        put(&o, ", ");
+        put_count(&o, doc_int(totals, "logins"), "login", "logins");
+        put(&o, ", ");
+        put_count(&o, doc_int(totals, "sessions"), "session", "sessions");
+        put(&o, ", ");
+        put_count(&o, doc_int(totals, "alerts"), "alert", "alerts");
+        put(&o, "</dd><dt>Alerts</dt><dd>");
         badges(&o, json_object_get(totals, "alerts_by_type"));
         put(&o, "</dd></dl>\n");
         if (!json_is_true(json_object_get(doc, "trusted_fields")))
@@ -637,10 +651,13 @@ int report_render_html(json_t *doc, FILE *f) {
                 esc(&o, doc_str(h, "first_entry"), "-");
                 put(&o, " to ");
                 esc(&o, doc_str(h, "last_entry"), "-");
-                put(&o, "; %lld logins (%lld without a key), %lld sessions, %lld refused, "
-                        "%lld alerts</p>\n",
-                    doc_int(h, "logins"), doc_int(h, "keyless_logins"), doc_int(h, "sessions"),
-                    doc_int(h, "refused"), doc_int(h, "alerts"));
+                put(&o, "; ");
+                put_count(&o, doc_int(h, "logins"), "login", "logins");
+                put(&o, " (%lld without a key), ", doc_int(h, "keyless_logins"));
+                put_count(&o, doc_int(h, "sessions"), "session", "sessions");
+                put(&o, ", %lld refused, ", doc_int(h, "refused"));
+                put_count(&o, doc_int(h, "alerts"), "alert", "alerts");
+                put(&o, "</p>\n");
                 json_array_foreach(json_object_get(h, "keys"), j, k)
                         key_html(&o, k, j + 1);
                 put(&o, "</article>\n");
