@@ -26,6 +26,7 @@ enum alert_type {
         ALERT_WRONG_USER,
         ALERT_SPOOFED_ENTRY,
         ALERT_COMMAND_REJECTED,
+        ALERT_UNEXPECTED_SOURCE,
         _ALERT_TYPE_MAX,
         _ALERT_TYPE_INVALID = -EINVAL,
 };
@@ -59,6 +60,7 @@ struct alert {
         size_t n_evidence;
         const char *provenance;       /* NULL: the journal; "text": a text log, nothing attests
                                          who wrote its lines, evidence is FILE:LINE */
+        const char *label;            /* the --policy label of the key or account, or NULL */
 };
 
 /* Free what the alert owns (message, quoted values); the alert can be filled again. */

@@ -24,6 +24,7 @@
 struct pipeline_config {
         struct rule_set *rules;            /* borrowed */
         const struct baseline *baseline;   /* borrowed */
+        const struct policy_file *policy_file; /* borrowed, may be NULL: --policy */
         char **sshd_identifiers;           /* borrowed; SYSLOG_IDENTIFIERs that claim to be sshd */
         struct trust_config trust;         /* borrowed lists: who may write sshd's lines */
         struct trust_config gate_trust;    /* borrowed lists: who may write keytrail-gate's */

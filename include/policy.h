@@ -16,6 +16,7 @@
 #include "baseline.h"
 #include "event.h"
 #include "macro.h"
+#include "policy-file.h"
 #include "record.h"
 #include "session.h"
 #include "trust.h"
@@ -24,6 +25,7 @@ typedef int (*alert_fn)(void *userdata, const struct alert *a);
 
 struct policy_config {
         const struct baseline *baseline; /* borrowed */
+        const struct policy_file *policy_file; /* borrowed, may be NULL: --policy (policy-file.h) */
         alert_fn emit;
         void *userdata;
 };

@@ -59,6 +59,7 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
                 return -ENOMEM;
         p->cfg = *cfg;
         r = policy_new(&(struct policy_config){ .baseline = cfg->baseline,
+                                                .policy_file = cfg->policy_file,
                                                 .emit = cfg->emit,
                                                 .userdata = cfg->userdata },
                        &p->policy);

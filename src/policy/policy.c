@@ -71,10 +71,34 @@ static void add_evidence(struct alert *a, const char *cursor) {
 }
 
 static int emit(struct policy *p, const struct alert *a) {
+        const struct policy_rule *pr;
+        struct alert labelled;
+
         p->alerts++;
         if (!p->cfg.emit)
                 return 0;
+        /* --policy: every alert about a key or account with a label carries it (a shallow copy:
+         * the sink only reads it). */
+        pr = policy_file_lookup(p->cfg.policy_file, a->fingerprint, a->user);
+        if (pr && policy_rule_label(pr) && !a->label) {
+                labelled = *a;
+                labelled.label = policy_rule_label(pr);
+                a = &labelled;
+        }
         return p->cfg.emit(p->cfg.userdata, a);
+}
+
+/* An alert about session s of c. */
+static void alert_from_session(struct alert *a, enum alert_type t, const struct conn *c,
+                               const struct conn_session *s, const struct decision_ctx *ctx,
+                               const char *expected) {
+        alert_from_conn(a, t, c, ctx);
+        a->session_type = s->type;
+        a->session_id = s->id;
+        a->expected_command = expected;
+        a->observed_command = s->command;
+        add_evidence(a, c->accept_cursor);
+        add_evidence(a, s->cursor);
 }
 
 /* Raise once per connection. */
@@ -105,12 +129,122 @@ static const char *key_type_of(const struct conn *c, const struct baseline_entry
         return e ? authkey_type_log_name(e->key->key_type) : NULL;
 }
 
+/* ---- --policy (policy-file.h): checks beside the baseline's ----------------------------------- */
+
+/* The rule that governs a login: its key's section (a certificate's, else its CA's), else its
+ * account's. */
+static const struct policy_rule *rule_of(const struct policy *p, const struct conn *c) {
+        return policy_file_lookup(p->cfg.policy_file, c->fingerprint, NULL)
+                       ?: policy_file_lookup(p->cfg.policy_file, c->ca_fingerprint, c->user);
+}
+
+/* One connection-level alert of the policy file: "Key K ... WHAT [SECTION] (line N) ...". */
+static int policy_file_conn_alert(struct policy *p, struct conn *c, const struct decision_ctx *ctx,
+                                  enum alert_type t, const struct policy_rule *r,
+                                  const char *what) {
+        _cleanup_(alert_done) struct alert a = {};
+        int k;
+
+        alert_from_conn(&a, t, c, ctx);
+        add_evidence(&a, c->accept_cursor);
+        k = alert_set_message(&a, "Key %s logged into account %s from %s, %s [%s] (line %u).",
+                              alert_token(&a, key_name(c)) ?: "(unknown key)",
+                              alert_quote(&a, c->user),
+                              alert_token(&a, c->addr) ?: "an unknown address", what,
+                              policy_rule_name(r), policy_rule_line(r));
+        if (k < 0)
+                return k;
+        return emit_conn(p, c, &a);
+}
+
+static int policy_file_accepted(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
+        const struct policy_rule *r = rule_of(p, c), *acct;
+        int k;
+
+        acct = policy_file_account(p->cfg.policy_file, c->user);
+        if (acct && key_name(c) && !policy_rule_allows_key(acct, c->fingerprint) &&
+            !policy_rule_allows_key(acct, c->ca_fingerprint)) {
+                k = policy_file_conn_alert(p, c, ctx, ALERT_UNKNOWN_KEY, acct,
+                                           "a key not among the keys of the policy's");
+                if (k < 0)
+                        return k;
+        }
+        if (!r)
+                return 0;
+        if (c->addr && !policy_rule_allows_source(r, c->addr)) {
+                k = policy_file_conn_alert(p, c, ctx, ALERT_UNEXPECTED_SOURCE, r,
+                                           "outside the sources of the policy's");
+                if (k < 0)
+                        return k;
+        }
+        if (!policy_rule_allows_account(r, c->user)) {
+                k = policy_file_conn_alert(p, c, ctx, ALERT_WRONG_USER, r,
+                                           "an account not among the accounts of the policy's");
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int policy_file_session(struct policy *p, struct conn *c, struct conn_session *s,
+                               const struct decision_ctx *ctx) {
+        const struct policy_rule *r = rule_of(p, c);
+        _cleanup_(alert_done) struct alert a = {};
+        const char *expected = NULL;
+        int k;
+
+        if (!r || !policy_rule_has_commands(r))
+                return 0;
+        k = policy_rule_allows_command(r, s->command,
+                                       s->truncated ||
+                                               (s->command &&
+                                                strlen(s->command) >= FORCED_COMMAND_LOG_MAX),
+                                       &expected);
+        if (k < 0)
+                return k;
+        alert_from_session(&a, ALERT_UNFORCED_SESSION, c, s, ctx, expected);
+        if (!streq(s->type, "forced-command")) {
+                if (s->alerted & (1u << ALERT_UNFORCED_SESSION))
+                        return 0;
+                s->alerted |= 1u << ALERT_UNFORCED_SESSION;
+                k = alert_set_message(&a,
+                                      "Key %s of account %s, which the policy's [%s] (line %u) "
+                                      "expects to run only its commands, started a %s session "
+                                      "from %s.",
+                                      alert_token(&a, key_name(c)) ?: "(unknown key)",
+                                      alert_quote(&a, c->user), policy_rule_name(r),
+                                      policy_rule_line(r), alert_token(&a, s->type),
+                                      alert_token(&a, c->addr) ?: "an unknown address");
+                if (k < 0)
+                        return k;
+                return emit(p, &a);
+        }
+        if (k > 0 || (s->alerted & (1u << ALERT_COMMAND_MISMATCH)))
+                return 0;
+        s->alerted |= 1u << ALERT_COMMAND_MISMATCH;
+        a.type = ALERT_COMMAND_MISMATCH;
+        k = alert_set_message(&a,
+                              "Key %s of account %s ran the forced command %s, which the "
+                              "policy's [%s] (line %u) does not expect.",
+                              alert_token(&a, key_name(c)) ?: "(unknown key)",
+                              alert_quote(&a, c->user), alert_quote(&a, s->command) ?: "(none)",
+                              policy_rule_name(r), policy_rule_line(r));
+        if (k < 0)
+                return k;
+        return emit(p, &a);
+}
+
 static int on_accepted(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
         const struct baseline_entry *e, *other = NULL;
         _cleanup_(alert_done) struct alert a = {};
         int r;
 
-        if (!baseline_fp(c) || !c->user)
+        if (!c->user)
+                return 0;
+        r = policy_file_accepted(p, c, ctx);
+        if (r < 0)
+                return r;
+        if (!baseline_fp(c))
                 return 0;
         e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, &other);
         if (e)
@@ -183,21 +317,20 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
         bool agrees;
         int r;
 
-        if (!baseline_fp(c) || !c->user || !s->type)
+        if (!c->user || !s->type)
+                return 0;
+        r = policy_file_session(p, c, s, ctx);
+        if (r < 0)
+                return r;
+        if (!baseline_fp(c))
                 return 0;
         e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, NULL);
         if (!e || !e->key->command)
                 return 0;
         cmd = e->key->command;
 
-        alert_from_conn(&a, ALERT_UNFORCED_SESSION, c, ctx);
+        alert_from_session(&a, ALERT_UNFORCED_SESSION, c, s, ctx, cmd);
         a.key_type = key_type_of(c, e);
-        a.session_type = s->type;
-        a.session_id = s->id;
-        a.expected_command = cmd;
-        a.observed_command = s->command;
-        add_evidence(&a, c->accept_cursor);
-        add_evidence(&a, s->cursor);
 
         if (!streq(s->type, "forced-command")) {
                 if (s->alerted & (1u << ALERT_UNFORCED_SESSION))

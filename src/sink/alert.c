@@ -28,6 +28,7 @@ static const char *const type_table[_ALERT_TYPE_MAX] = {
         [ALERT_WRONG_USER] = "wrong-user",
         [ALERT_SPOOFED_ENTRY] = "spoofed-entry",
         [ALERT_COMMAND_REJECTED] = "command-rejected",
+        [ALERT_UNEXPECTED_SOURCE] = "unexpected-source",
 };
 
 static const char *const severity_table[_ALERT_TYPE_MAX] = {
@@ -39,6 +40,7 @@ static const char *const severity_table[_ALERT_TYPE_MAX] = {
         [ALERT_WRONG_USER] = "high",
         [ALERT_SPOOFED_ENTRY] = "high",
         [ALERT_COMMAND_REJECTED] = "high",
+        [ALERT_UNEXPECTED_SOURCE] = "high",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(alert_type, enum alert_type, type_table)
@@ -230,6 +232,7 @@ int alert_to_json(const struct alert *a, char **ret) {
             FIELD("reason", a->reason) ||
             FIELD("rule", a->rule_id) ||
             FIELD("message", a->message) ||
+            FIELD("label", a->label) ||
             json_object_set_new(o, "provenance", json_string(a->provenance ?: "journal")) < 0 ||
             json_object_set_new(o, "raw", json_object_size(raw) > 0 ? json_incref(raw)
                                                                      : json_null()) < 0 ||
