@@ -17,12 +17,17 @@
 #include "cmd-common.h"
 #include "config.h"
 #include "gate-log.h"
+#include "policy-file.h"
 #include "session.h"
+#include "text-log.h"
 #include "timeutil.h"
 
 const char *arg_directory;
 char *arg_files[ARGS_MAX + 1];
 size_t arg_n_files;
+char *arg_inputs[ARGS_MAX + 1];
+size_t arg_n_inputs;
+const char *arg_policy;
 char *arg_identifiers[ARGS_MAX + 1];
 size_t arg_n_identifiers;
 char *arg_exes[ARGS_MAX + 1];
@@ -98,6 +103,8 @@ void log_info(const char *fmt, ...) {
 
 enum {
         ARG_FILE = 0x100,
+        ARG_INPUT,
+        ARG_POLICY,
         ARG_IDENTIFIER,
         ARG_TRUSTED_EXE,
         ARG_RULES,
@@ -117,12 +124,14 @@ struct group_option {
 static const struct group_option group_options[] = {
         { OPT_SOURCE, { "directory", required_argument, NULL, 'D' }, "D:" },
         { OPT_SOURCE, { "file", required_argument, NULL, ARG_FILE }, NULL },
+        { OPT_SOURCE, { "input", required_argument, NULL, ARG_INPUT }, NULL },
         { OPT_SOURCE, { "since", required_argument, NULL, 'S' }, "S:" },
         { OPT_SOURCE, { "until", required_argument, NULL, 'U' }, "U:" },
         { OPT_SOURCE, { "identifier", required_argument, NULL, ARG_IDENTIFIER }, NULL },
         { OPT_SOURCE, { "trusted-exe", required_argument, NULL, ARG_TRUSTED_EXE }, NULL },
         { OPT_BASELINE, { "authorized-keys", required_argument, NULL, 'k' }, "k:" },
         { OPT_BASELINE, { "baseline", required_argument, NULL, ARG_BASELINE }, NULL },
+        { OPT_BASELINE, { "policy", required_argument, NULL, ARG_POLICY }, NULL },
         { OPT_ANALYSIS, { "rules", required_argument, NULL, ARG_RULES }, NULL },
         { OPT_ANALYSIS, { "session-timeout", required_argument, NULL, ARG_SESSION_TIMEOUT }, NULL },
         { OPT_ANALYSIS, { "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS }, NULL },
@@ -135,6 +144,9 @@ void cmd_help_groups(unsigned groups) {
                 printf("Source:\n"
                        "  -D, --directory DIR       read the journal files in DIR\n"
                        "      --file PATH           read this journal file (repeatable)\n"
+                       "      --input PATH          read this text log instead: syslog, rsyslog or\n"
+                       "                            journalctl -o short-iso output; gzip too; - is\n"
+                       "                            standard input (repeatable)\n"
                        "  -S, --since TIME          from TIME (journalctl syntax: \"2026-11-01 10:00\",\n"
                        "                            yesterday, -2h, @EPOCH)\n"
                        "  -U, --until TIME          up to TIME\n"
@@ -147,7 +159,9 @@ void cmd_help_groups(unsigned groups) {
                        "                            what each key is meant to do (repeatable); default:\n"
                        "                            the readable authorized_keys of every account\n"
                        "      --baseline FILE       the baseline file keytrail baseline wrote (see\n"
-                       "                            keytrail-baseline(5)); no home directory is read\n");
+                       "                            keytrail-baseline(5)); no home directory is read\n"
+                       "      --policy FILE         what keys and accounts may do beyond that:\n"
+                       "                            commands, sources, labels (docs/policy.md)\n");
         if (groups & OPT_ANALYSIS)
                 printf("Analysis:\n"
                        "      --rules DIR           rule files (default %s)\n"
@@ -184,6 +198,11 @@ static int parse_group_option(int c, char *value, uint64_t now) {
                 return 0;
         case ARG_FILE:
                 return push_arg(arg_files, &arg_n_files, "--file", value);
+        case ARG_INPUT:
+                return push_arg(arg_inputs, &arg_n_inputs, "--input", value);
+        case ARG_POLICY:
+                arg_policy = value;
+                return 0;
         case 'S':
         case 'U':
                 r = timeutil_parse(value, now, &v);
@@ -328,6 +347,11 @@ int cmd_parse_argv(const struct cmd_spec *spec, int argc, char *argv[], int *ret
         }
         if (arg_baseline && arg_n_authkeys > 0) {
                 log_error("--baseline and --authorized-keys cannot be combined");
+                return -EINVAL;
+        }
+        if (arg_n_inputs > 0 && (arg_directory || arg_n_files > 0)) {
+                log_error("--input (text logs) cannot be combined with --%s (journals)",
+                          arg_directory ? "directory" : "file");
                 return -EINVAL;
         }
         if (arg_since_set && arg_until_set && arg_until < arg_since) {
@@ -509,11 +533,10 @@ static char **sshd_identifiers(void) {
         return arg_n_identifiers > 0 ? arg_identifiers : (char **) default_identifiers;
 }
 
-int cmd_open_journal(struct source **ret) {
+/* The entries read, from the journal or text: sshd's identifiers, the gate's and the wrappers'. */
+static void fill_identifiers(void) {
         size_t ni = 0;
-        int r;
 
-        /* The journal matches: sshd's identifiers, the gate's and the wrappers'. */
         for (char **i = sshd_identifiers(); *i; i++)
                 journal_identifiers[ni++] = *i;
         journal_identifiers[ni++] = (char *) GATE_SYSLOG_IDENTIFIER;
@@ -521,6 +544,12 @@ int cmd_open_journal(struct source **ret) {
              *i && ni < ELEMENTSOF(journal_identifiers) - 1; i++)
                 journal_identifiers[ni++] = (char *) *i;
         journal_identifiers[ni] = NULL;
+}
+
+int cmd_open_journal(struct source **ret) {
+        int r;
+
+        fill_identifiers();
 
         r = journal_source_open(
                 &(struct journal_source_options){
@@ -548,6 +577,68 @@ int cmd_open_journal(struct source **ret) {
                 return r;
         }
         return 0;
+}
+
+static int open_text(struct source **ret) {
+        const char *path = NULL;
+        uint64_t line = 0;
+        int r;
+
+        r = text_source_open(&(struct text_source_options){
+                                     .paths = arg_inputs,
+                                     .identifiers = journal_identifiers,
+                                     .since_usec = arg_since,
+                                     .until_usec = arg_until,
+                             },
+                             ret, &path, &line);
+        if (r == -EBADMSG && line > 0)
+                log_error("%s:%llu: not a syslog, rsyslog or journalctl short-iso/short-precise "
+                          "line (--input reads text logs)",
+                          streq_ptr(path, "-") ? "(stdin)" : path, (unsigned long long) line);
+        else if (r == -E2BIG)
+                log_error("--input: more than %d given", TEXT_INPUTS_MAX);
+        else if (r < 0)
+                log_error("--input: cannot read '%s': %s", path ?: "?", strerror(-r));
+        return r;
+}
+
+int cmd_open_source(struct source **ret) {
+        if (arg_n_inputs == 0)
+                return cmd_open_journal(ret);
+        fill_identifiers();
+        return open_text(ret);
+}
+
+int cmd_check_skipped(const struct source *src) {
+        const char *why = NULL, *cur = source_first_skipped(src, &why);
+        unsigned long long n = source_skipped(src);
+
+        if (n == 0)
+                return 0;
+        /* Everything readable was read and judged; the unreadable part is an error. */
+        if (arg_n_inputs > 0)
+                log_error("%s: %s; %llu line%s skipped", cur ?: "?", why ?: "unreadable", n,
+                          n == 1 ? "" : "s");
+        else
+                log_error("the journal is corrupt: %llu entr%s skipped, the first at cursor '%s' "
+                          "(%s)", n, n == 1 ? "y" : "ies", cur ?: "?", why ?: "unreadable");
+        return -EBADMSG;
+}
+
+int cmd_load_policy(struct policy_file **ret) {
+        struct policy_file_error e = {};
+        int r;
+
+        *ret = NULL;
+        if (!arg_policy)
+                return 0;
+        r = policy_file_load(arg_policy, ret, &e);
+        if (r < 0 && e.line > 0)
+                log_error("%s:%u: %s", arg_policy, e.line, e.message ?: strerror(-r));
+        else if (r < 0)
+                log_error("--policy: cannot read '%s': %s", arg_policy,
+                          e.message ?: strerror(-r));
+        return r;
 }
 
 void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
@@ -611,13 +702,21 @@ void cmd_output_init(struct cmd_output *o) {
         *o = (struct cmd_output){
                 .json = arg_format == FORMAT_JSON ||
                         (arg_format == FORMAT_AUTO && !isatty(STDOUT_FILENO)),
+                .provenance = arg_n_inputs > 0 ? "text" : NULL,
         };
 }
 
 int cmd_emit_alert(void *userdata, const struct alert *a) {
         struct cmd_output *o = userdata;
         _cleanup_free_ char *s = NULL;
+        struct alert copy;
         int r;
+
+        if (o->provenance && !a->provenance) {
+                copy = *a;
+                copy.provenance = o->provenance;
+                a = &copy;
+        }
 
         r = o->json ? alert_to_json(a, &s) : alert_to_text(a, &s);
         if (r < 0)

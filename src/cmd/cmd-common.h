@@ -28,8 +28,9 @@ enum output_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT, FORMAT_HTML };
 
 /* Option groups a command accepts (bit mask). */
 enum {
-        OPT_SOURCE = 1 << 0,   /* --directory --file --since --until --identifier --trusted-exe */
-        OPT_BASELINE = 1 << 1, /* --authorized-keys --baseline */
+        OPT_SOURCE = 1 << 0,   /* --directory --file --input --since --until --identifier
+                                  --trusted-exe */
+        OPT_BASELINE = 1 << 1, /* --authorized-keys --baseline --policy */
         OPT_ANALYSIS = 1 << 2, /* --rules --session-timeout --max-connections */
         OPT_OUTPUT = 1 << 3,   /* --format --stats */
 };
@@ -37,6 +38,9 @@ enum {
 extern const char *arg_directory;
 extern char *arg_files[ARGS_MAX + 1];
 extern size_t arg_n_files;
+extern char *arg_inputs[ARGS_MAX + 1];
+extern size_t arg_n_inputs;
+extern const char *arg_policy;
 extern char *arg_identifiers[ARGS_MAX + 1];
 extern size_t arg_n_identifiers;
 extern char *arg_exes[ARGS_MAX + 1];
@@ -90,6 +94,18 @@ int cmd_load_baseline(struct baseline **ret);
  * wrappers'. Logs errors. */
 int cmd_open_journal(struct source **ret);
 
+/* Open the source of the source options: the text logs of --input, else the journal
+ * (cmd_open_journal). Logs errors. */
+int cmd_open_source(struct source **ret);
+
+/* After the read loop: when the source skipped entries (a corrupt journal, lines of a text log
+ * that are not log lines), log it and return -EBADMSG; else 0. */
+int cmd_check_skipped(const struct source *src);
+
+/* The policy file of --policy, or *ret = NULL without one. Logs errors (FILE:LINE). */
+struct policy_file;
+int cmd_load_policy(struct policy_file **ret);
+
 /* A pipeline with the trust lists of the options (default binaries plus --trusted-exe). The rule
  * set and baseline are borrowed and must outlive it. Logs errors. */
 int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
@@ -106,6 +122,7 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src);
 /* Alert output to stdout, NDJSON or text (--format; auto: text on a terminal). */
 struct cmd_output {
         bool json;
+        const char *provenance; /* set on every alert: "text" with --input, else NULL */
         uint64_t n;
 };
 

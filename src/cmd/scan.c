@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * keytrail scan: read sshd's entries once, from the journal files the options name, and print the
- * alerts. Exit status: 0 no alert, 1 alerts, 2 an error (like grep).
+ * keytrail scan: read sshd's entries once, from the journal files (or text logs) the options
+ * name, and print the alerts. Exit status: 0 no alert, 1 alerts, 2 an error (like grep).
  */
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 
 #include "cmd-common.h"
 #include "commands.h"
+#include "policy-file.h"
 
 static void help(void) {
         printf("Usage: keytrail scan [OPTIONS]\n"
@@ -30,8 +31,10 @@ static const struct cmd_spec spec = {
 static int scan(void) {
         _cleanup_(rule_set_freep) struct rule_set *rules = NULL;
         _cleanup_(baseline_freep) struct baseline *baseline = NULL;
+        _cleanup_(policy_file_freep) struct policy_file *policy = NULL;
         _cleanup_(source_freep) struct source *src = NULL;
         _cleanup_(pipeline_freep) struct pipeline *p = NULL;
+        struct pipeline_config cfg;
         struct log_record rec = {};
         struct cmd_output out;
         int r;
@@ -42,18 +45,24 @@ static int scan(void) {
         r = cmd_load_baseline(&baseline);
         if (r < 0)
                 return r;
-        r = cmd_open_journal(&src);
+        r = cmd_load_policy(&policy);
+        if (r < 0)
+                return r;
+        r = cmd_open_source(&src);
         if (r < 0)
                 return r;
         cmd_output_init(&out);
-        r = cmd_pipeline_new(rules, baseline, cmd_emit_alert, &out, &p);
+        cmd_pipeline_config(rules, baseline, cmd_emit_alert, &out, &cfg);
+        cfg.policy_file = policy;
+        r = pipeline_new(&cfg, &p);
         if (r < 0)
-                return r;
+                return log_error("%s", strerror(-r)), r;
 
         for (;;) {
                 r = source_next(src, &rec);
                 if (r < 0) {
-                        log_error("reading the journal: %s", strerror(-r));
+                        log_error("reading the %s: %s", arg_n_inputs > 0 ? "text logs" : "journal",
+                                  strerror(-r));
                         break;
                 }
                 if (r == 0)
@@ -71,15 +80,8 @@ static int scan(void) {
         }
         if (arg_stats)
                 cmd_print_stats(p, src);
-        if (r >= 0 && source_skipped(src) > 0) {
-                const char *why = NULL, *cur = source_first_skipped(src, &why);
-
-                /* Everything readable was read and judged; the unreadable part is an error. */
-                log_error("the journal is corrupt: %llu entr%s skipped, the first at cursor '%s' (%s)",
-                          (unsigned long long) source_skipped(src),
-                          source_skipped(src) == 1 ? "y" : "ies", cur ?: "?", why ?: "unreadable");
-                r = -EBADMSG;
-        }
+        if (r >= 0)
+                r = cmd_check_skipped(src);
         if (r < 0)
                 return r;
         return out.n > 0 ? 1 : 0;

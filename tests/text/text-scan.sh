@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Text logs give the alerts of the journal of the same run. The bundled real sample
+# (tests/data/e2e-openssh-9.2.export, the e2e bed's run) is made a journal file, scanned, and
+# rendered as text in every format keytrail reads: journalctl -o short-iso and -o short-precise
+# (the real journalctl on that file), classic syslog and rsyslog's RFC 3339 (tests/text/render.py),
+# a .gz, a run across New Year, rotated files merged, standard input. Each scan of text must give
+# the journal's alerts, field by field (time to the second), except what only the journal can
+# tell: the two forged entries of scenario 13 are spoofed-entry in the journal; in text nothing
+# tells them from sshd's, so the forged "Starting session: shell" counts as the session it
+# claims (one unforced-session) - see docs/text-logs.md.
+#
+#   text-scan.sh KEYTRAIL SOURCE_DIR
+set -eu
+keytrail=$1 src=$2
+data=$src/tests/data
+. "$src/tests/journal-lib.sh"
+export TZ=UTC
+. "$src/tests/tap-lib.sh"
+
+sample_args "$src"
+# The fields someone cares about, time to the second (classic syslog has no more).
+key='[.type, .severity, .host, (.user // "-"), (.fingerprint // "-"), (.key_type // "-"),
+      (.source_ip // "-"), (.source_port // "-" | tostring), (.session_id // "-" | tostring),
+      (.session_type // "-"), (.expected_command // "-"), (.observed_command // "-"),
+      (.key_location // "-"), (.rule // "-"), .time[0:19]] | join("|")'
+
+journal_from_export "$data/e2e-openssh-9.2.export" "$tmp/s.journal"
+set +e
+"$keytrail" scan --file "$tmp/s.journal" "${args[@]}" -o json >"$tmp/journal.json" 2>"$tmp/err"
+rc=$?
+set -e
+check "journal scan: exit 1" '[ $rc = 1 ]'
+jq -r "$key" "$tmp/journal.json" | LC_ALL=C sort >"$tmp/journal.k"
+check "journal scan: 11 alerts" '[ $(wc -l <"$tmp/journal.k") = 11 ]'
+check "journal alerts say provenance journal" \
+        '[ "$(jq -r .provenance "$tmp/journal.json" | sort -u)" = journal ]'
+
+# What text must give: the journal's alerts without the two spoofed-entry, with the forged session.
+grep -v '^spoofed-entry|' "$tmp/journal.k" >"$tmp/want.k"
+forged=$(jq -r 'select(.type == "spoofed-entry" and .fingerprint != null) |
+        ["unforced-session", "critical", .host, .user, .fingerprint, .key_type, .source_ip,
+         (.source_port | tostring), "0", "shell",
+         "rsync --server -logDtpre.iLsfxCIvu --delete . /tmp/kt-e2e.JccAZQ/home/ktdemopush/backup13/",
+         "-", "-", "sshd.session.start",
+         .time[0:19]] | join("|")' "$tmp/journal.json")
+echo "$forged" >>"$tmp/want.k"
+LC_ALL=C sort -o "$tmp/want.k" "$tmp/want.k"
+
+# scan_text NAME [SHIFT] -- INPUT...: scan, compare with want (shifted by SHIFT seconds)
+scan_text() {
+        local name=$1 shift_s=$2
+        shift 3
+        local in=() f
+        for f in "$@"; do in+=(--input "$f"); done
+        set +e
+        "$keytrail" scan "${in[@]}" "${args[@]}" -o json <"${STDIN:-/dev/null}" \
+                >"$tmp/$name.json" 2>"$tmp/$name.err"
+        local rc=$?
+        set -e
+        check "$name: exit 1, nothing on stderr" '[ $rc = 1 ] && ! [ -s "$tmp/$name.err" ]' ||
+                cat "$tmp/$name.err" >&2
+        jq -r "$key" "$tmp/$name.json" | LC_ALL=C sort >"$tmp/$name.k"
+        python3 -c '
+import datetime, sys
+s = int(sys.argv[1])
+for l in sys.stdin:
+    f = l.rstrip("\n").split("|")
+    t = datetime.datetime.strptime(f[-1], "%Y-%m-%dT%H:%M:%S") + datetime.timedelta(seconds=s)
+    f[-1] = t.strftime("%Y-%m-%dT%H:%M:%S")
+    print("|".join(f))' "$shift_s" <"$tmp/want.k" >"$tmp/$name.want"
+        LC_ALL=C sort -o "$tmp/$name.want" "$tmp/$name.want"
+        if diff -u "$tmp/$name.want" "$tmp/$name.k" >"$tmp/$name.diff"; then
+                ok "$name: the journal's alerts, field by field"
+        else
+                not_ok "$name: the journal's alerts, field by field"
+                sed 's/^/# /' "$tmp/$name.diff"
+        fi
+        check "$name: provenance text, no machine id, on every alert" \
+                '[ "$(jq -r "[.provenance, .machine_id] | join(\" \")" "$tmp/$name.json" | sort -u)" = "text " ]'
+        # Every evidence is FILE:LINE of a line of sshd that names the alert's port or user.
+        local bad=0 ev file line text
+        while IFS=$'\t' read -r ev port user; do
+                file=${ev%:*} line=${ev##*:}
+                [ "$file" = "(stdin)" ] && file=$STDIN
+                case $file in *.gz) text=$(zcat "$file" | sed -n "${line}p") ;;
+                              *) text=$(sed -n "${line}p" "$file") ;; esac
+                case $text in *sshd*) ;; *) bad=1 ;; esac
+                case $text in *"port $port"* | *" $user "* | *"user $user"*) ;; *) bad=1 ;; esac
+        done < <(jq -r '.evidence[] as $e | [$e, .source_port, .user] | @tsv' "$tmp/$name.json")
+        check "$name: evidence is FILE:LINE of the deciding lines" '[ $bad = 0 ]'
+}
+
+journalctl --file "$tmp/s.journal" -o short-iso >"$tmp/short-iso.log"
+journalctl --file "$tmp/s.journal" -o short-precise >"$tmp/short-precise.log"
+python3 "$src/tests/text/render.py" syslog <"$data/e2e-openssh-9.2.export" >"$tmp/auth.log"
+python3 "$src/tests/text/render.py" rfc3339 <"$data/e2e-openssh-9.2.export" >"$tmp/rfc3339.log"
+touch -d "2026-11-28 00:00 UTC" "$tmp/short-precise.log" "$tmp/auth.log"
+check "journalctl -o short-iso writes ISO dates" 'grep -q "^2026-11-27T04:23:43+0000 vm sshd\[" "$tmp/short-iso.log"'
+
+scan_text short-iso 0 -- "$tmp/short-iso.log"
+scan_text short-precise 0 -- "$tmp/short-precise.log"
+scan_text syslog 0 -- "$tmp/auth.log"
+scan_text rfc3339 0 -- "$tmp/rfc3339.log"
+
+gzip -c "$tmp/auth.log" >"$tmp/auth.log.gz"
+touch -r "$tmp/auth.log" "$tmp/auth.log.gz"
+scan_text gzip 0 -- "$tmp/auth.log.gz"
+
+# Rotated: the older half compressed, given after the newer; merged by time.
+lines=$(wc -l <"$tmp/auth.log")
+head -n $((lines / 2)) "$tmp/auth.log" | gzip -c >"$tmp/auth.log.1.gz"
+tail -n +$((lines / 2 + 1)) "$tmp/auth.log" >"$tmp/auth.log.0"
+touch -r "$tmp/auth.log" "$tmp/auth.log.1.gz" "$tmp/auth.log.0"
+scan_text rotated 0 -- "$tmp/auth.log.0" "$tmp/auth.log.1.gz"
+
+STDIN=$tmp/rfc3339.log scan_text stdin 0 -- -
+
+# Across New Year: the run moved to start at 2026-12-31 23:59:50 (classic syslog has no year; the
+# file was last written on 1 January 2027).
+first=$(sed -n 's/^__REALTIME_TIMESTAMP=//p' "$data/e2e-openssh-9.2.export" | head -1)
+shift_s=$(( $(date -u -d "2026-12-31 23:59:50" +%s) - first / 1000000 ))
+python3 "$src/tests/text/render.py" syslog "$shift_s" <"$data/e2e-openssh-9.2.export" >"$tmp/newyear.log"
+touch -d "2027-01-01 02:00 UTC" "$tmp/newyear.log"
+check "the New Year rendering runs from December into January" \
+        'head -1 "$tmp/newyear.log" | grep -q "^Dec 31 23:59:50" && tail -1 "$tmp/newyear.log" | grep -q "^Jan  1 "'
+scan_text newyear "$shift_s" -- "$tmp/newyear.log"
+check "New Year: alerts on both sides of midnight" \
+        'jq -r .time "$tmp/newyear.json" | grep -q "^2026-12-31" && jq -r .time "$tmp/newyear.json" | grep -q "^2027-01-01"'
+
+# Errors: exit 2, one line naming FILE:LINE or the flag; alerts before the error stay written.
+expect_error() { # NAME WANT-IN-STDERR -- ARGS...
+        local name=$1 want=$2
+        shift 3
+        set +e
+        "$keytrail" scan "$@" "${args[@]}" -o json >"$tmp/e.out" 2>"$tmp/e.err"
+        local rc=$?
+        set -e
+        if [ $rc = 2 ] && [ "$(wc -l <"$tmp/e.err")" = 1 ] && grep -qF -- "$want" "$tmp/e.err"; then
+                ok "$name: exit 2, '$want'"
+        else
+                not_ok "$name: exit 2, '$want' (rc $rc)"
+                sed 's/^/# /' "$tmp/e.err"
+        fi
+}
+expect_error "a journal file given as text" "$tmp/s.journal:1: not a syslog" -- --input "$tmp/s.journal"
+expect_error "a missing file" "--input: cannot read '$tmp/nope'" -- --input "$tmp/nope"
+expect_error "a directory" "--input: cannot read '$tmp'" -- --input "$tmp"
+expect_error "text and journal together" "--input (text logs) cannot be combined with --file" -- \
+        --input "$tmp/auth.log" --file "$tmp/s.journal"
+{ head -n 200 "$tmp/auth.log"; printf 'garbage line\n'; tail -n +201 "$tmp/auth.log"; } >"$tmp/bad.log"
+touch -r "$tmp/auth.log" "$tmp/bad.log"
+expect_error "a bad line amid good ones" "$tmp/bad.log:201: not a log line in a known format; 1 line skipped" -- \
+        --input "$tmp/bad.log"
+check "  ... and every alert before and after it is written" '[ "$(wc -l <"$tmp/e.out")" = 10 ]'
+head -c 3000 "$tmp/auth.log.gz" >"$tmp/cut.gz"
+expect_error "a truncated .gz" "$tmp/cut.gz:" -- --input "$tmp/cut.gz"
+check "  ... says why" 'grep -q "corrupt or truncated gzip data" "$tmp/e.err"'
+
+tap_done
