@@ -30,6 +30,7 @@
 #define REPORT_COMMANDS_MAX 32     /* (session type, command) pairs listed per key */
 #define REPORT_KEY_ALERTS_MAX 32   /* alerts listed under each key */
 #define REPORT_ALERTS_MAX 10000    /* alerts listed in full */
+#define REPORT_ALERT_BYTES (64u << 20) /* and at most this much of their JSON */
 #define REPORT_EVENTS_MAX 50000    /* timeline events */
 #define REPORT_SOURCES_MAX 256     /* sources named in the header */
 #define REPORT_COMMAND_BYTES 1024  /* a longer command is kept cut, and marked so */

@@ -437,7 +437,8 @@ static void key_html(struct out *o, json_t *k, size_t n) {
                 put(o, "</b> (%lld)", doc_int(v, "count"));
         }
         if (doc_int(k, "accounts_more") > 0)
-                put(o, " ... and %lld more", doc_int(k, "accounts_more"));
+                put(o, " ... and %lld more logins into accounts not listed",
+                    doc_int(k, "accounts_more"));
         put(o, "</td></tr>");
         kv_start(o, "Use");
         put_count(o, doc_int(k, "logins"), "login", "logins");
@@ -458,7 +459,8 @@ static void key_html(struct out *o, json_t *k, size_t n) {
         }
         put(o, "</table>");
         if (doc_int(k, "sources_more") > 0)
-                put(o, "... and %lld more addresses", doc_int(k, "sources_more"));
+                put(o, "... and %lld more logins from addresses not listed",
+                    doc_int(k, "sources_more"));
         put(o, "</td></tr>");
         kv_start(o, "Sessions");
         put(o, "<table class=\"list\">");
@@ -472,7 +474,8 @@ static void key_html(struct out *o, json_t *k, size_t n) {
         }
         put(o, "</table>");
         if (doc_int(k, "commands_more") > 0)
-                put(o, "... and %lld more commands", doc_int(k, "commands_more"));
+                put(o, "... and %lld more sessions of commands not listed",
+                    doc_int(k, "commands_more"));
         put(o, "</td></tr>");
         kv_start(o, "Alerts");
         json_array_foreach(json_object_get(k, "alerts"), i, v) {
@@ -488,7 +491,7 @@ static void key_html(struct out *o, json_t *k, size_t n) {
         if (i == 0)
                 put(o, "none");
         if (doc_int(k, "alerts_more") > 0)
-                put(o, "<br>... and %lld more alerts", doc_int(k, "alerts_more"));
+                put(o, "<br>... and %lld more alerts not listed", doc_int(k, "alerts_more"));
         put(o, "</td></tr></table></div>\n");
 }
 
@@ -663,9 +666,11 @@ int report_render_html(json_t *doc, FILE *f) {
                 put(&o, "</article>\n");
         }
         if (doc_int(doc, "hosts_more") > 0)
-                put(&o, "<p>... and %lld more hosts</p>", doc_int(doc, "hosts_more"));
+                put(&o, "<p>... and %lld more entries of hosts not listed (too many hosts)</p>",
+                    doc_int(doc, "hosts_more"));
         if (doc_int(doc, "keys_more") > 0)
-                put(&o, "<p>... and %lld more keys</p>", doc_int(doc, "keys_more"));
+                put(&o, "<p>... and %lld more uses of keys not listed (too many keys)</p>",
+                    doc_int(doc, "keys_more"));
         put(&o, "</section>\n");
 
         alerts_html(&o, doc);

@@ -218,7 +218,7 @@ static void key_section(struct out *o, json_t *k, size_t n) {
         }
         if (i == 0)
                 field(o, label, "none");
-        more(o, k, "accounts_more", "accounts");
+        more(o, k, "accounts_more", "logins into accounts not listed");
         fieldf(o, "logins", "%lld, sessions %lld, refused %lld", doc_int(k, "logins"),
                doc_int(k, "sessions"), doc_int(k, "refused"));
         field(o, "first seen", doc_str(k, "first_seen") ?: "-");
@@ -230,7 +230,7 @@ static void key_section(struct out *o, json_t *k, size_t n) {
         }
         if (i == 0)
                 field(o, label, "-");
-        more(o, k, "sources_more", "addresses");
+        more(o, k, "sources_more", "logins from addresses not listed");
         label = "sessions";
         json_array_foreach(json_object_get(k, "commands"), i, v) {
                 fieldf(o, label, "%lldx %s%s%s%s", doc_int(v, "count"), doc_str(v, "session_type"),
@@ -242,7 +242,7 @@ static void key_section(struct out *o, json_t *k, size_t n) {
         }
         if (i == 0)
                 field(o, label, "none");
-        more(o, k, "commands_more", "commands");
+        more(o, k, "commands_more", "sessions of commands not listed");
         label = "alerts";
         json_array_foreach(json_object_get(k, "alerts"), i, v) {
                 fieldf(o, label, "%s %s %s", doc_str(v, "time"), doc_str(v, "severity"),
@@ -251,7 +251,7 @@ static void key_section(struct out *o, json_t *k, size_t n) {
         }
         if (i == 0)
                 field(o, label, "none");
-        more(o, k, "alerts_more", "alerts");
+        more(o, k, "alerts_more", "alerts not listed");
 }
 
 static void host_section(struct out *o, json_t *h) {
@@ -393,9 +393,11 @@ int report_render_text(json_t *doc, FILE *f) {
         json_array_foreach(json_object_get(doc, "hosts"), i, v)
                 host_section(&o, v);
         if (doc_int(doc, "hosts_more") > 0)
-                put(&o, "\n... and %lld more hosts\n", doc_int(doc, "hosts_more"));
+                put(&o, "\n... and %lld more entries of hosts not listed (too many hosts)\n",
+                    doc_int(doc, "hosts_more"));
         if (doc_int(doc, "keys_more") > 0)
-                put(&o, "\n... and %lld more keys\n", doc_int(doc, "keys_more"));
+                put(&o, "\n... and %lld more uses of keys not listed (too many keys)\n",
+                    doc_int(doc, "keys_more"));
 
         put(&o, "\n");
         for (i = 0; i < WIDTH; i++)

@@ -117,6 +117,8 @@ struct report {
         struct report_limits lim;
 
         uint64_t entries, unattested, first_usec, last_usec;
+        uint64_t logins, sessions;        /* all of them, listed or not */
+        uint64_t alert_bytes;             /* kept alert JSON, bounded by REPORT_ALERT_BYTES */
 
         struct host *hosts;
         unsigned n_hosts;
@@ -143,9 +145,10 @@ static unsigned limit(unsigned v, unsigned max) {
         return v == 0 || v > max ? max : v;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s) {
-        for (; s && *s; s++) {
-                h ^= (unsigned char) *s;
+/* FNV-1a over at most max bytes: what is kept of a string is what identifies it. */
+static uint64_t hash_str(uint64_t h, const char *s, size_t max) {
+        for (size_t i = 0; s && s[i] && i < max; i++) {
+                h ^= (unsigned char) s[i];
                 h *= 1099511628211ULL;
         }
         return h * 1099511628211ULL;
@@ -267,26 +270,25 @@ static const char *host_key(const char *machine_id, const char *name) {
         return machine_id && *machine_id ? machine_id : name && *name ? name : "?";
 }
 
-/* The host's index; a new host when there is room. -ENOSPC (counted) when the table is full. */
+/* The host's index; a new host when there is room. -ENOSPC when the table is full (the caller
+ * counts what it drops). */
 static int host_get(struct report *r, const char *machine_id, const char *name) {
         const char *id = host_key(machine_id, name);
         size_t i;
 
-        if (r->n_hosts > 0 && streq(r->hosts[r->last_host].machine_id, id))
+        if (r->n_hosts > 0 && eq_cut(r->hosts[r->last_host].machine_id, id, REPORT_NAME_BYTES))
                 return (int) r->last_host;
-        for (i = hash_str(14695981039346656037ULL, id) & r->host_index.mask;
+        for (i = hash_str(14695981039346656037ULL, id, REPORT_NAME_BYTES) & r->host_index.mask;
              r->host_index.slot[i] != 0; i = (i + 1) & r->host_index.mask) {
                 unsigned h = r->host_index.slot[i] - 1;
 
-                if (streq(r->hosts[h].machine_id, id)) {
+                if (eq_cut(r->hosts[h].machine_id, id, REPORT_NAME_BYTES)) {
                         r->last_host = h;
                         return (int) h;
                 }
         }
-        if (r->n_hosts >= r->lim.hosts) {
-                r->hosts_more++;
+        if (r->n_hosts >= r->lim.hosts)
                 return -ENOSPC;
-        }
         r->hosts[r->n_hosts] = (struct host){
                 .machine_id = dup_cut(id, REPORT_NAME_BYTES, NULL),
                 .name = dup_cut(name && *name ? name : id, REPORT_NAME_BYTES, NULL),
@@ -318,8 +320,10 @@ int report_record(struct report *r, const struct log_record *rec) {
                 r->unattested++;
         span(&r->first_usec, &r->last_usec, rec->realtime_usec);
         h = host_get(r, record_str(rec, RECORD_MACHINE_ID), record_str(rec, RECORD_HOSTNAME));
-        if (h == -ENOSPC)
+        if (h == -ENOSPC) {
+                r->hosts_more++;
                 return 0;
+        }
         if (h < 0)
                 return h;
         r->hosts[h].entries++;
@@ -332,11 +336,11 @@ static int key_get(struct report *r, unsigned h, const char *fingerprint, bool c
         struct key *k;
         size_t i;
 
-        for (i = hash_str(14695981039346656037ULL + h, fingerprint) & r->key_index.mask;
+        for (i = hash_str(14695981039346656037ULL + h, fingerprint, REPORT_NAME_BYTES) & r->key_index.mask;
              r->key_index.slot[i] != 0; i = (i + 1) & r->key_index.mask) {
                 unsigned n = r->key_index.slot[i] - 1;
 
-                if (r->keys[n].host == h && streq(r->keys[n].fingerprint, fingerprint))
+                if (r->keys[n].host == h && eq_cut(r->keys[n].fingerprint, fingerprint, REPORT_NAME_BYTES))
                         return (int) n;
         }
         if (!create)
@@ -466,6 +470,10 @@ int report_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
 
         if (!IN_SET(d, DECISION_ACCEPTED, DECISION_SESSION, DECISION_END, DECISION_SOURCE_REFUSED))
                 return 0;
+        if (d == DECISION_ACCEPTED)
+                r->logins++;
+        else if (d == DECISION_SESSION && c->authenticated)
+                r->sessions++;
         h = host_get(r, c->machine_id, c->host);
         if (h == -ENOSPC)
                 return 0;
@@ -585,7 +593,7 @@ int report_alert(void *userdata, const struct alert *a) {
 
         r->alerts_total++;
         r->alerts_by_type[a->type]++;
-        if (r->n_alerts < r->lim.alerts) {
+        if (r->n_alerts < r->lim.alerts && r->alert_bytes < REPORT_ALERT_BYTES) {
                 struct kept_alert *ka = &r->alerts[r->n_alerts];
 
                 *ka = (struct kept_alert){ .type = a->type, .usec = a->time_usec };
@@ -595,6 +603,7 @@ int report_alert(void *userdata, const struct alert *a) {
                 q = alert_to_json(a, &ka->json);
                 if (q < 0)
                         return q;
+                r->alert_bytes += strlen(ka->json);
                 ev.alert = (int) r->n_alerts++;
         } else
                 r->alerts_more++;
@@ -828,20 +837,19 @@ static json_t *key_json(const struct report *r, const struct key *k) {
         return o;
 }
 
-/* Sorting hosts and keys needs the report: a file-level pointer, set only while sorting. */
-static const struct report *sort_report;
-
-static int cmp_host(const void *a, const void *b) {
-        const struct host *x = &sort_report->hosts[*(const unsigned *) a];
-        const struct host *y = &sort_report->hosts[*(const unsigned *) b];
+static int cmp_host(const void *a, const void *b, void *userdata) {
+        const struct report *rep = userdata;
+        const struct host *x = &rep->hosts[*(const unsigned *) a];
+        const struct host *y = &rep->hosts[*(const unsigned *) b];
         int c = strcmp(x->name, y->name);
 
         return c != 0 ? c : strcmp(x->machine_id, y->machine_id);
 }
 
-static int cmp_key(const void *a, const void *b) {
-        const struct key *x = &sort_report->keys[*(const unsigned *) a];
-        const struct key *y = &sort_report->keys[*(const unsigned *) b];
+static int cmp_key(const void *a, const void *b, void *userdata) {
+        const struct report *rep = userdata;
+        const struct key *x = &rep->keys[*(const unsigned *) a];
+        const struct key *y = &rep->keys[*(const unsigned *) b];
 
         if (x->first_usec != y->first_usec)
                 return x->first_usec < y->first_usec ? -1 : 1;
@@ -937,7 +945,6 @@ json_t *report_to_json(const struct report *r) {
         _cleanup_free_ unsigned *host_order = NULL, *key_order = NULL;
         _cleanup_free_ struct event_rec *events = NULL;
         json_t *doc = json_object(), *hosts, *alerts, *timeline, *sources, *totals;
-        uint64_t logins = 0, sessions = 0;
         bool ok;
 
         if (!doc || !set(doc, "hosts", json_array()) || !set(doc, "alerts", json_array()) ||
@@ -959,17 +966,12 @@ json_t *report_to_json(const struct report *r) {
         events = calloc(MAX(r->n_events, 1u), sizeof(struct event_rec));
         if (!host_order || !key_order || !events)
                 goto fail;
-        for (unsigned i = 0; i < r->n_hosts; i++) {
+        for (unsigned i = 0; i < r->n_hosts; i++)
                 host_order[i] = i;
-                logins += r->hosts[i].logins;
-                sessions += r->hosts[i].sessions;
-        }
         for (unsigned i = 0; i < r->n_keys; i++)
                 key_order[i] = i;
-        sort_report = r;
-        qsort(host_order, r->n_hosts, sizeof(unsigned), cmp_host);
-        qsort(key_order, r->n_keys, sizeof(unsigned), cmp_key);
-        sort_report = NULL;
+        qsort_r(host_order, r->n_hosts, sizeof(unsigned), cmp_host, (void *) r);
+        qsort_r(key_order, r->n_keys, sizeof(unsigned), cmp_key, (void *) r);
         if (r->n_events > 0)
                 memcpy(events, r->events, r->n_events * sizeof(struct event_rec));
         qsort(events, r->n_events, sizeof(struct event_rec), cmp_event);
@@ -1000,10 +1002,10 @@ json_t *report_to_json(const struct report *r) {
              set(doc, "keys_more", json_integer((json_int_t) r->keys_more)) &&
              set(doc, "alerts_more", json_integer((json_int_t) r->alerts_more)) &&
              set(doc, "timeline_more", json_integer((json_int_t) r->events_more)) &&
-             set(totals, "hosts", json_integer((json_int_t) r->n_hosts + (json_int_t) r->hosts_more)) &&
-             set(totals, "keys", json_integer((json_int_t) r->n_keys + (json_int_t) r->keys_more)) &&
-             set(totals, "logins", json_integer((json_int_t) logins)) &&
-             set(totals, "sessions", json_integer((json_int_t) sessions)) &&
+             set(totals, "hosts", json_integer((json_int_t) r->n_hosts)) &&
+             set(totals, "keys", json_integer((json_int_t) r->n_keys)) &&
+             set(totals, "logins", json_integer((json_int_t) r->logins)) &&
+             set(totals, "sessions", json_integer((json_int_t) r->sessions)) &&
              set(totals, "alerts", json_integer((json_int_t) r->alerts_total)) &&
              set(totals, "alerts_by_type", alerts_by_type_json(r->alerts_by_type));
         if (!ok)

@@ -77,7 +77,14 @@ static void test_bounds(void) {
         session(r, &c1, "forced-command", "rsync b", 16 * SEC); /* third pair: over commands = 2 */
         login(r, &k2, 17 * SEC);
         login(r, &k3, 18 * SEC);   /* a third key: over keys = 2 */
-        login(r, &other, 19 * SEC); /* a second host: over hosts = 1 */
+        login(r, &other, 19 * SEC); /* a second host: over hosts = 1, not listed */
+        for (int i = 0; i < 2; i++) {
+                struct log_record rec = { .realtime_usec = (uint64_t) (19 + i) * SEC };
+
+                TAP_IS_INT(record_set(&rec, RECORD_MACHINE_ID, i ? "m2" : "m1", 2), 0, "record");
+                TAP_IS_INT(report_record(r, &rec), 0, "an entry of %s", i ? "m2" : "m1");
+                record_done(&rec);
+        }
         alert(r, "m1", "SHA256:K1", 20 * SEC);
         alert(r, "m1", "SHA256:K1", 21 * SEC); /* over key_alerts = 1 */
         alert(r, "m1", "SHA256:K2", 22 * SEC); /* over alerts = 2: counted, not listed */
@@ -86,9 +93,13 @@ static void test_bounds(void) {
 
         doc = report_to_json(r);
         TAP_IS_INT(doc != NULL, 1, "the document");
-        TAP_IS_INT(doc_int(doc, "hosts_more"), 1, "a second host: counted in hosts_more");
-        TAP_IS_INT(doc_int(doc, "keys_more"), 1, "a third key: counted in keys_more");
-        TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "keys"), 3, "totals.keys counts it too");
+        TAP_IS_INT(doc_int(doc, "hosts_more"), 1, "a second host's entry: counted in hosts_more");
+        TAP_IS_INT(doc_int(doc, "entries"), 2, "entries: both");
+        TAP_IS_INT(doc_int(doc, "keys_more"), 1, "a third key's login: counted in keys_more");
+        TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "keys"), 2, "totals.keys: those listed");
+        TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "logins"), 6,
+                   "totals.logins: all of them, the unlisted key's and host's too");
+        TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "sessions"), 4, "totals.sessions");
         TAP_IS_INT(doc_int(doc, "alerts_more"), 1, "a third alert: counted in alerts_more");
         TAP_IS_INT(json_array_size(json_object_get(doc, "alerts")), 2, "two alerts listed");
         TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "alerts"), 3, "totals.alerts: all three");
@@ -118,8 +129,19 @@ static void test_bounds(void) {
         json_decref(doc);
         report_free(r);
 
-        /* A command longer than REPORT_COMMAND_BYTES is kept cut, and marked. */
+        /* A command longer than REPORT_COMMAND_BYTES is kept cut, and marked; a fingerprint
+         * longer than what is kept of it is still one key. */
         TAP_IS_INT(report_new(&(struct report_config){}, &r), 0, "report_new");
+        {
+                char fp[REPORT_NAME_BYTES * 2];
+                struct conn lk;
+
+                memset(fp, 'A', sizeof(fp) - 1);
+                fp[sizeof(fp) - 1] = 0;
+                lk = conn_of("m1", fp, "u1", "10.0.0.1");
+                login(r, &lk, 5 * SEC);
+                login(r, &lk, 6 * SEC);
+        }
         login(r, &c1, 10 * SEC);
         session(r, &c1, "forced-command", long_cmd, 11 * SEC);
         session(r, &c1, "forced-command", long_cmd, 12 * SEC);
@@ -128,6 +150,11 @@ static void test_bounds(void) {
         TAP_IS_INT(strlen(doc_str(k, "command") ?: ""), REPORT_COMMAND_BYTES, "a long command is cut");
         TAP_IS_INT(json_is_true(json_object_get(k, "cut")), 1, "and marked cut");
         TAP_IS_INT(doc_int(k, "count"), 2, "the same long command is counted as one");
+        k = json_array_get(json_object_get(json_array_get(json_object_get(doc, "hosts"), 0), "keys"), 0);
+        TAP_IS_INT(strlen(doc_str(k, "fingerprint") ?: ""), REPORT_NAME_BYTES, "a long fingerprint is cut");
+        TAP_IS_INT(doc_int(k, "logins"), 2, "and its two logins are one key's");
+        TAP_IS_INT(json_array_size(json_object_get(json_array_get(json_object_get(doc, "hosts"), 0),
+                                                   "keys")), 2, "two keys in all");
         json_decref(doc);
         report_free(r);
 }
