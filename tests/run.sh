@@ -35,7 +35,7 @@ if ! ninja -C build; then
 fi
 
 phase "tests"
-suites=(--suite unit --suite parse --suite scan --suite integration --suite gate --suite report --suite follow)
+suites=(--suite unit --suite parse --suite scan --suite integration --suite gate --suite report --suite follow --suite doctor)
 $e2e && suites+=(--suite e2e)
 meson test -C build --print-errorlogs "${suites[@]}"
 count build

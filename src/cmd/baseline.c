@@ -21,6 +21,7 @@
 #include "cmd-common.h"
 #include "commands.h"
 #include "config.h"
+#include "baseline-live.h"
 #include "sshd-config.h"
 #include "timeutil.h"
 
@@ -141,9 +142,6 @@ static int expand_pattern(const char *pattern, const struct passwd *pw, char **r
         return 0;
 }
 
-struct totals {
-        unsigned accounts, files_read, files_refused, keys, skipped;
-};
 
 /*
  * One file sshd would look at for pw: absent, refused (and why), or read with its key lines (sshd
@@ -154,7 +152,7 @@ struct totals {
  * once it is on main instead of this lstat() check.
  */
 static int look_at(struct baseline_file *bf, const struct passwd *pw, const char *path,
-                   struct totals *t) {
+                   struct baseline_totals *t) {
         struct authkey_list list = {};
         unsigned skipped = 0, line = 0;
         const char *what = NULL;
@@ -166,7 +164,8 @@ static int look_at(struct baseline_file *bf, const struct passwd *pw, const char
                         return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_ABSENT,
                                                       NULL);
                 t->files_refused++;
-                log_error("%s: %m; not read", path);
+                if (!t->quiet)
+                        log_error("%s: %m; not read", path);
                 return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_REFUSED,
                                               strerror(errno));
         }
@@ -176,7 +175,8 @@ static int look_at(struct baseline_file *bf, const struct passwd *pw, const char
                                                          : "larger than 64 MiB";
 
                 t->files_refused++;
-                log_error("%s: %s; not read", path, why);
+                if (!t->quiet)
+                        log_error("%s: %s; not read", path, why);
                 return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_REFUSED, why);
         }
 
@@ -184,7 +184,8 @@ static int look_at(struct baseline_file *bf, const struct passwd *pw, const char
         if (r < 0 && r != -ENOMEM) {
                 authkey_list_done(&list);
                 t->files_refused++;
-                log_error("%s: %s; not read", path, strerror(-r));
+                if (!t->quiet)
+                        log_error("%s: %s; not read", path, strerror(-r));
                 return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_REFUSED,
                                               strerror(-r));
         }
@@ -204,15 +205,15 @@ static int look_at(struct baseline_file *bf, const struct passwd *pw, const char
         if (r < 0)
                 return r;
         t->files_read++;
-        if (skipped > 0) {
-                t->skipped += skipped;
+        t->skipped += skipped;
+        if (skipped > 0 && !t->quiet) {
                 log_error("%s:%u: %s; %u line%s that sshd ignores too, not in the baseline", path,
                           line, what ?: "malformed line", skipped, skipped == 1 ? "" : "s");
         }
         return 0;
 }
 
-static int discover(struct baseline_file *bf, const char *patterns, struct totals *t) {
+static int discover(struct baseline_file *bf, const char *patterns, struct baseline_totals *t) {
         struct passwd *pw;
         int r = 0;
 
@@ -243,6 +244,10 @@ static int discover(struct baseline_file *bf, const char *patterns, struct total
                         if (streq(pattern, "none"))
                                 continue;
                         r = expand_pattern(pattern, pw, &path);
+                        if ((r == -EINVAL || r == -ENAMETOOLONG) && t->quiet) {
+                                r = 0;
+                                continue;
+                        }
                         if (r == -EINVAL || r == -ENAMETOOLONG) {
                                 log_error("AuthorizedKeysFile '%s': %s for '%s'", pattern,
                                           r == -EINVAL ? "unknown %-escape (sshd refuses it too)"
@@ -304,39 +309,32 @@ static int write_output(const struct baseline_file *bf, const char *comment) {
         return 0;
 }
 
-static int baseline(void) {
+int baseline_collect(const char *sshd, struct baseline_file **ret, struct baseline_totals *t) {
         _cleanup_(baseline_file_freep) struct baseline_file *bf = baseline_file_new();
         _cleanup_(sshd_config_done) struct sshd_config cfg = {};
-        _cleanup_free_ char *message = NULL, *comment = NULL;
+        _cleanup_free_ char *message = NULL;
         const char *akf = NULL, *akc = NULL;
-        struct totals t = {};
-        char host[256] = "", when[TIMEUTIL_RFC3339_MAX] = "";
         bool is_default = false;
         int r;
 
         if (!bf)
                 return log_error("out of memory"), -ENOMEM;
-        if (geteuid() != 0) {
-                log_error("baseline must run as root: it reads every account's authorized_keys");
-                return -EPERM;
-        }
-
-        r = sshd_config_query(arg_sshd, &cfg, &message);
+        r = sshd_config_query(sshd, &cfg, &message);
         if (r == -ENOMEM)
                 return log_error("out of memory"), r;
         if (r >= 0) {
                 akf = sshd_config_get(&cfg, "authorizedkeysfile");
                 akc = sshd_config_get(&cfg, "authorizedkeyscommand");
-        } else
+        } else if (!t->quiet)
                 log_error("'%s -T' failed (%s): assuming sshd's default AuthorizedKeysFile %s",
-                          arg_sshd, message ?: strerror(-r), SSHD_DEFAULT_AUTHORIZED_KEYS_FILE);
+                          sshd, message ?: strerror(-r), SSHD_DEFAULT_AUTHORIZED_KEYS_FILE);
         if (!akf) {
                 akf = SSHD_DEFAULT_AUTHORIZED_KEYS_FILE;
                 is_default = true;
         }
         if (akc && streq(akc, "none"))
                 akc = NULL;
-        if (akc)
+        if (akc && !t->quiet)
                 log_error("AuthorizedKeysCommand '%s' is set: the keys it returns are out of "
                           "keytrail's reach and not in the baseline",
                           akc);
@@ -344,9 +342,27 @@ static int baseline(void) {
         if (r < 0)
                 return log_error("AuthorizedKeysFile '%s': %s", akf, strerror(-r)), r;
 
-        r = discover(bf, akf, &t);
+        r = discover(bf, akf, t);
         if (r < 0)
                 return log_error("reading the accounts' files: %s", strerror(-r)), r;
+        *ret = TAKE_PTR(bf);
+        return 0;
+}
+
+static int baseline(void) {
+        _cleanup_(baseline_file_freep) struct baseline_file *bf = NULL;
+        _cleanup_free_ char *comment = NULL;
+        struct baseline_totals t = {};
+        char host[256] = "", when[TIMEUTIL_RFC3339_MAX] = "";
+        int r;
+
+        if (geteuid() != 0) {
+                log_error("baseline must run as root: it reads every account's authorized_keys");
+                return -EPERM;
+        }
+        r = baseline_collect(arg_sshd, &bf, &t);
+        if (r < 0)
+                return r;
 
         (void) gethostname(host, sizeof(host) - 1);
         (void) timeutil_format_rfc3339(timeutil_now_usec(), when);

@@ -9,5 +9,6 @@
 
 int verb_scan(int argc, char *argv[]);
 int verb_baseline(int argc, char *argv[]);
+int verb_doctor(int argc, char *argv[]);
 int verb_report(int argc, char *argv[]);
 int verb_follow(int argc, char *argv[]);

@@ -20,6 +20,7 @@ struct verb {
 static const struct verb verbs[] = {
         { "scan", verb_scan, "read sshd's journal entries once and print the alerts" },
         { "baseline", verb_baseline, "write every account's authorized_keys to a baseline file" },
+        { "doctor", verb_doctor, "check what keytrail depends on, and say how to fix it" },
         { "report", verb_report, "what every key did, host by host: text, JSON or HTML" },
         { "follow", verb_follow, "tail the journal live: the service, exactly once across restarts" },
 };

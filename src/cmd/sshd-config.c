@@ -73,10 +73,9 @@ static int drain(int out_fd, int err_fd, char **ret_out, size_t *ret_len, char *
         return 0;
 }
 
-int sshd_config_query(const char *sshd, struct sshd_config *ret, char **reterr_message) {
+int cmd_run(char *const argv[], char **ret_out, char **ret_err, int *ret_status) {
         _cleanup_free_ char *out = NULL, *err = NULL;
         _cleanup_close_ int out_r = -1, err_r = -1;
-        struct sshd_config c = {};
         int out_p[2], err_p[2], status = 0;
         size_t len = 0;
         pid_t pid;
@@ -105,8 +104,8 @@ int sshd_config_query(const char *sshd, struct sshd_config *ret, char **reterr_m
                 if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_p[1], STDOUT_FILENO) < 0 ||
                     dup2(err_p[1], STDERR_FILENO) < 0)
                         _exit(127);
-                execl(sshd, sshd, "-T", (char *) NULL);
-                dprintf(STDERR_FILENO, "cannot run %s: %s\n", sshd, strerror(errno));
+                execv(argv[0], argv);
+                dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0], strerror(errno));
                 _exit(127);
         }
         (void) close(out_p[1]);
@@ -120,11 +119,26 @@ int sshd_config_query(const char *sshd, struct sshd_config *ret, char **reterr_m
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
-        if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        if (r < 0)
+                return r;
+        *ret_out = TAKE_PTR(out);
+        *ret_err = TAKE_PTR(err);
+        *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return 0;
+}
+
+int sshd_config_query(const char *sshd, struct sshd_config *ret, char **reterr_message) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        char *argv[] = { (char *) sshd, (char *) "-T", NULL };
+        struct sshd_config c = {};
+        int status = 0, r;
+
+        r = cmd_run(argv, &out, &err, &status);
+        if (r >= 0 && status != 0)
                 r = -EPROTO;
         if (r < 0) {
                 if (reterr_message) {
-                        size_t l = err ? strcspn(err, "\n") : 0;
+                        size_t l = err ? strcspn(err, "\r\n") : 0;
 
                         *reterr_message = l > 0 ? strndup(err, l)
                                                 : strdup(r == -ETIMEDOUT ? "timed out"

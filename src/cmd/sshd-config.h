@@ -29,5 +29,13 @@ void sshd_config_done(struct sshd_config *c);
  */
 int sshd_config_query(const char *sshd, struct sshd_config *ret, char **reterr_message);
 
+/*
+ * Run argv[0] (an absolute path; no shell, stdin from /dev/null) and collect its standard output
+ * (up to 1 MiB) and error (up to 4 KiB), both NUL-terminated and malloc'ed, and its exit status
+ * (128 + N for a signal). A child that keeps its pipes open for 10 s is killed (-ETIMEDOUT).
+ * 0, or -errno when it could not be run.
+ */
+int cmd_run(char *const argv[], char **ret_out, char **ret_err, int *ret_status);
+
 /* The value of keyword (lower case) as printed, or NULL when sshd did not print it. Borrowed. */
 const char *sshd_config_get(const struct sshd_config *c, const char *keyword);

@@ -10,7 +10,7 @@
 # file gives exactly the alerts of --authorized-keys; a bad baseline file is FILE:LINE, exit 2.
 #   test-baseline.sh KEYTRAIL SOURCE_DIR          TAP on stdout
 set -u
-kt=$1 src=$2
+kt=$(realpath "$1") src=$(cd "$2" && pwd)
 if [ "$(id -u)" != 0 ]; then
         echo "1..0 # SKIP needs root (test accounts, sshd -T)"
         exit 0
@@ -23,14 +23,7 @@ for t in ssh-keygen sshd unshare useradd python3 jq; do
 done
 . "$src/tests/journal-lib.sh" # $tmp (removed at exit), journal_from_export
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-        n=$((n + 1)) failed=$((failed + 1))
-        echo "not ok $n - $1"
-        shift
-        for f in "$@"; do sed 's/^/# /' "$f" | head -30; done
-}
+. "$src/tests/ops/tap-lib.sh"
 check() { # check TITLE FILE_A FILE_B: the two files are equal
         if cmp -s "$2" "$3"; then ok "$1"; else
                 diff -u "$2" "$3" >"$tmp/diff"
@@ -250,5 +243,4 @@ rc=$?
 [ $rc = 2 ] && grep -q "^keytrail: baseline must run as root" "$tmp/err" &&
         ok "not root: refused, exit 2" || not_ok "not root ($rc)" "$tmp/err"
 
-echo "1..$n"
-[ $failed = 0 ]
+tap_done
