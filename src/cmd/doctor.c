@@ -309,7 +309,7 @@ static void check_storage(struct report *rep) {
 }
 
 static void check_journal_access(struct report *rep) {
-        _cleanup_free_ char *mid = NULL, *unreadable = NULL;
+        _cleanup_free_ char *unreadable = NULL;
         unsigned total = 0, bad = 0, bad_system = 0, bad_user = 0;
         size_t ulen = 0;
         FILE *f = fopen("/etc/machine-id", "re");
