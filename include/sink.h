@@ -90,6 +90,13 @@ _warn_unused_ int sinks_save_marks(struct sinks *s, struct state *st);
  */
 _warn_unused_ int sinks_recover(struct sinks *s, const struct state *st, const char **ret_note);
 
+/*
+ * Before a commit moves the marks past them: the ids found in every exactly-once sink by
+ * sinks_recover() go into ids (with time usec), so that an alert not decided again yet (a
+ * timeout waits for time to pass) is still known after a second crash. Returns 0, -ENOMEM.
+ */
+_warn_unused_ int sinks_keep_recovered(struct sinks *s, struct idset *ids, uint64_t usec);
+
 /* Reopen the output file (SIGHUP, after logrotate renamed it). Returns 0 or -errno. */
 _warn_unused_ int sinks_reopen(struct sinks *s);
 

@@ -11,7 +11,7 @@
  *
  *     keytrail-follow-state 1
  *     instance HEX32          this follower's identity: its journal alerts carry it
- *     cursor CURSOR           the last entry fully processed
+ *     cursor CURSOR           the last entry fully processed (absent before the first entry)
  *     cursor_usec USEC        its realtime
  *     replay_usec USEC        first entry of the oldest connection open then (0: none open)
  *     commit_usec USEC        the wall clock at the commit

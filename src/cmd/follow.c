@@ -42,7 +42,8 @@
 #include "timeutil.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/keytrail"
-#define COMMIT_INTERVAL_USEC (1 * USEC_PER_SEC)
+#define COMMIT_INTERVAL_USEC (1 * USEC_PER_SEC)      /* while catching up */
+#define COMMIT_IDLE_INTERVAL_USEC (100 * USEC_PER_MSEC) /* once caught up */
 #define STATUS_INTERVAL_USEC (1 * USEC_PER_SEC)
 #define LIVE_GRACE_USEC (1 * USEC_PER_SEC)
 #define IDLE_TICK_USEC (500 * USEC_PER_MSEC)
@@ -195,21 +196,28 @@ static int commit(struct follower *f) {
         uint64_t replay, floor;
         int r;
 
-        if (f->replaying || !f->have_position || sinks_pending(f->sinks) > 0)
+        if (f->replaying || sinks_pending(f->sinks) > 0)
                 return 0;
-        r = sd_journal_get_cursor(f->j, &cursor);
-        if (r < 0)
-                return r;
-        r = state_set_cursor(f->state, cursor);
-        if (r < 0)
-                return r;
-        replay = pipeline_oldest_open_usec(f->p);
-        f->state->cursor_usec = f->last_usec;
+        /* Before the first entry only the instance and the sinks' marks are written: a crash
+         * then still finds what the sinks hold. */
+        if (f->have_position) {
+                r = sd_journal_get_cursor(f->j, &cursor);
+                if (r < 0)
+                        return r;
+                r = state_set_cursor(f->state, cursor);
+                if (r < 0)
+                        return r;
+                f->state->cursor_usec = f->last_usec;
+        }
+        replay = f->p ? pipeline_oldest_open_usec(f->p) : 0;
         f->state->replay_usec = replay;
         f->state->commit_usec = timeutil_now_usec();
         /* Only alerts decided past the cursor can come again: those of connections still open. */
         floor = replay > 0 ? MIN(replay, f->last_usec) : f->last_usec;
         idset_prune(f->state->ids, floor > REPLAY_MARGIN_USEC ? floor - REPLAY_MARGIN_USEC : 0);
+        r = sinks_keep_recovered(f->sinks, f->state->ids, f->last_usec);
+        if (r < 0)
+                return r;
         r = sinks_save_marks(f->sinks, f->state);
         if (r < 0)
                 return r;
@@ -569,7 +577,7 @@ static int run(struct follower *f) {
                                 break;
                         }
                 }
-                if (f->dirty && now_mono() - f->last_commit >= COMMIT_INTERVAL_USEC) {
+                if (f->dirty && now_mono() - f->last_commit >= COMMIT_IDLE_INTERVAL_USEC) {
                         r = commit(f);
                         if (r < 0)
                                 log_error("%s: cannot commit the state: %s", arg_state_dir,
@@ -577,8 +585,7 @@ static int run(struct follower *f) {
                 }
                 status(f, false);
                 watchdog(f);
-                r = wait_events(f, f->dirty ? MIN(IDLE_TICK_USEC, COMMIT_INTERVAL_USEC)
-                                            : IDLE_TICK_USEC);
+                r = wait_events(f, f->dirty ? COMMIT_IDLE_INTERVAL_USEC : IDLE_TICK_USEC);
                 if (r != 0)
                         break;
         }
@@ -681,6 +688,13 @@ static int follow(void) {
                 }
                 if (note)
                         log_error("%s", note);
+        } else {
+                /* The instance and where the sinks stand, before anything is emitted. */
+                r = commit(&f);
+                if (r < 0) {
+                        log_error("%s: cannot write the state: %s", arg_state_dir, strerror(-r));
+                        goto out;
+                }
         }
         r = cmd_load_rules(&f.rules);
         if (r < 0)

@@ -348,6 +348,31 @@ int sinks_recover(struct sinks *s, const struct state *st, const char **ret_note
         return found;
 }
 
+int sinks_keep_recovered(struct sinks *s, struct idset *ids, uint64_t usec) {
+        struct sink *first = NULL;
+        const char *id;
+        uint64_t t;
+        size_t pos = 0;
+        int r;
+
+        for (int i = SINK_FILE; i <= SINK_JOURNAL && !first; i++)
+                if (s->sink[i] && s->sink[i]->recovered)
+                        first = s->sink[i];
+        while (first && idset_next(first->recovered, &pos, &id, &t)) {
+                bool everywhere = true;
+
+                for (int i = SINK_FILE; i <= SINK_JOURNAL; i++)
+                        if (s->sink[i] && !idset_contains(s->sink[i]->recovered, id))
+                                everywhere = false;
+                if (!everywhere)
+                        continue;
+                r = idset_add(ids, id, usec);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int sinks_reopen(struct sinks *s) {
         struct sink *k = s->sink[SINK_FILE];
         int old, r;

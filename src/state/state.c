@@ -254,7 +254,7 @@ int state_load(const char *dir, struct state **ret, unsigned *reterr_line) {
                         return r;
                 p = nl + 1;
         }
-        if (!ended || !s->instance[0] || !s->cursor) {
+        if (!ended || !s->instance[0]) {
                 *reterr_line = 0;
                 return -EBADMSG;
         }

@@ -140,7 +140,15 @@ static void test_corrupt(void) {
         corrupt_one(HEAD "cursor s=1\ncursor_usec 99999999999999999999999\nend 0\n", -EBADMSG, 4,
                     "a number out of range");
         corrupt_one(HEAD "cursor s=1\nwhat 1\nend 0\n", -EBADMSG, 4, "an unknown line");
-        corrupt_one(HEAD "end 0\n", -EBADMSG, 0, "no cursor");
+        {
+                _cleanup_(state_freep) struct state *t = NULL;
+                unsigned line = 0;
+
+                tap_ok(write_file(STATE_FILE_NAME, HEAD "end 0\n") == 0, "write a state without cursor");
+                TAP_IS_INT(state_load(tmpdir, &t, &line), 0,
+                           "no cursor (nothing read yet) is a valid state");
+                tap_ok(t && !t->cursor, "and it has no cursor");
+        }
         corrupt_one(HEAD "cursor s=1\nend 0\ncursor s=2\n", -EBADMSG, 5, "a line after the end");
         corrupt_one("keytrail-follow-state 1\ncursor s=1\nend 0\n", -EBADMSG, 0, "no instance");
         corrupt_one(HEAD "cursor s=1\0x\nend 0\n", -EBADMSG, 3, "a NUL byte");
