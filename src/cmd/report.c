@@ -14,6 +14,7 @@
 
 #include "cmd-common.h"
 #include "commands.h"
+#include "policy-file.h"
 #include "report.h"
 #include "timeutil.h"
 
@@ -111,9 +112,22 @@ static void progress_end(struct progress *pr) {
                 fputs("\r\033[K", stderr);
 }
 
+/* The report's alert_fn: alerts of text logs say so (provenance "text"), as scan's do. */
+static int report_alert_of_source(void *userdata, const struct alert *a) {
+        struct alert copy;
+
+        if (arg_n_inputs > 0 && !a->provenance) {
+                copy = *a;
+                copy.provenance = "text";
+                a = &copy;
+        }
+        return report_alert(userdata, a);
+}
+
 static int report(void) {
         _cleanup_(rule_set_freep) struct rule_set *rules = NULL;
         _cleanup_(baseline_freep) struct baseline *baseline = NULL;
+        _cleanup_(policy_file_freep) struct policy_file *policy = NULL;
         _cleanup_(source_freep) struct source *src = NULL;
         _cleanup_(pipeline_freep) struct pipeline *p = NULL;
         _cleanup_(report_freep) struct report *rep = NULL;
@@ -128,6 +142,9 @@ static int report(void) {
                 fmt = isatty(STDOUT_FILENO) ? REPORT_FORMAT_TEXT : REPORT_FORMAT_JSON;
         if (arg_directory)
                 sources[0] = (char *) arg_directory;
+        else if (arg_n_inputs > 0)
+                for (size_t i = 0; i < arg_n_inputs; i++)
+                        sources[i] = arg_inputs[i];
         else
                 for (size_t i = 0; i < arg_n_files; i++)
                         sources[i] = arg_files[i];
@@ -138,6 +155,9 @@ static int report(void) {
         r = cmd_load_baseline(&baseline);
         if (r < 0)
                 return r;
+        r = cmd_load_policy(&policy);
+        if (r < 0)
+                return r;
         r = report_new(&(struct report_config){ .baseline = baseline,
                                                 .sources = sources,
                                                 .since_usec = arg_since,
@@ -145,10 +165,11 @@ static int report(void) {
                        &rep);
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
-        r = cmd_open_journal(&src);
+        r = cmd_open_source(&src);
         if (r < 0)
                 return r;
-        cmd_pipeline_config(rules, baseline, report_alert, rep, &cfg);
+        cmd_pipeline_config(rules, baseline, report_alert_of_source, rep, &cfg);
+        cfg.policy_file = policy;
         cfg.observe = report_decide;
         r = pipeline_new(&cfg, &p);
         if (r < 0)
@@ -158,7 +179,8 @@ static int report(void) {
         for (;;) {
                 r = source_next(src, &rec);
                 if (r < 0) {
-                        log_error("reading the journal: %s", strerror(-r));
+                        log_error("reading the %s: %s", arg_n_inputs > 0 ? "text logs" : "journal",
+                                  strerror(-r));
                         break;
                 }
                 if (r == 0)
@@ -177,15 +199,9 @@ static int report(void) {
         record_done(&rec);
         if (arg_stats)
                 cmd_print_stats(p, src);
-        if (r >= 0 && source_skipped(src) > 0) {
-                const char *why = NULL, *cur = source_first_skipped(src, &why);
-
-                /* Report what could be read, then fail: the unreadable part is an error. */
-                log_error("the journal is corrupt: %llu entr%s skipped, the first at cursor '%s' (%s)",
-                          (unsigned long long) source_skipped(src),
-                          source_skipped(src) == 1 ? "y" : "ies", cur ?: "?", why ?: "unreadable");
-                r = -EBADMSG;
-        }
+        /* Report what could be read, then fail: the unreadable part is an error. */
+        if (r >= 0)
+                r = cmd_check_skipped(src);
         {
                 int k = report_write(rep, fmt, stdout);
 

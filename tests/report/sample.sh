@@ -41,12 +41,13 @@ jcheck "host: 21 keys, in order of first use" '.hosts[0].keys | length == 21 and
         (map(.first_seen) == (map(.first_seen) | sort))'
 
 # ---- every key: what it did, by its baseline comment (stable across recordings) ------------------
-jq -r '.hosts[0].keys[] | [(.baseline.comment // "-" | sub("@kt-e2e-client$"; "")), .logins, .sessions,
+# One line per key: what it did, by its baseline comment.
+keyrow='.hosts[0].keys[] | [(.baseline.comment // "-" | sub("@kt-e2e-client$"; "")), .logins, .sessions,
         .refused, (.accounts | map("\(.account):\(.count)") | join(",")),
         (.commands | map("\(.session_type):\(.count)") | join(",") | if . == "" then "-" else . end),
         (.sources | map("\(.address):\(.count)") | join(",") | if . == "" then "-" else . end),
-        (.alerts | map(.type) | join(",") | if . == "" then "-" else . end)] | join(" ")' \
-        "$tmp/report.json" >"$tmp/keys.got"
+        (.alerts | map(.type) | join(",") | if . == "" then "-" else . end)] | join(" ")'
+jq -r "$keyrow" "$tmp/report.json" >"$tmp/keys.got"
 # Scenarios (tests/data/README.md): 1 three pushes; 2 a pull; 3 admin: two commands and a shell;
 # 4 the stripped command=; 5 a pull key swapped to push; 6 a key in no baseline; 7 ssh -N; 8 from=
 # refused; 9 the pull account's key into push; 10 nine concurrent, one (x) not forced; 11 two
@@ -144,6 +145,51 @@ jcheck "--since/--until: said in the report" '.since == "2026-11-27T04:23:48.000
         .until == "2026-11-27T04:23:52.000000Z"' "$tmp/range.json"
 jcheck "--since/--until: only the keys used in the range" '[.hosts[0].keys[].baseline.comment] ==
         ["s04@kt-e2e-client", "s05@kt-e2e-client"] and .totals.alerts == 2' "$tmp/range.json"
+
+# ---- text logs: the same run as journalctl -o short-iso prints it (--input) ---------------------
+TZ=UTC journalctl --file "$tmp/s.journal" -o short-iso >"$tmp/s.log"
+TZ=UTC "$kt" report --input "$tmp/s.log" --rules "$src/rules" "${baseline[@]}" --format json >"$tmp/text.json"
+check "--input: exit status 1" test "$?" = 1
+TZ=UTC "$kt" scan --input "$tmp/s.log" --rules "$src/rules" "${baseline[@]}" --format json >"$tmp/text-scan.ndjson"
+check "--input: the alerts are keytrail scan's over the same text, field by field (FILE:LINE evidence)" \
+        diff -u <(jq -S -s 'sort_by(.id)' "$tmp/text-scan.ndjson") <(jq -S '.alerts | sort_by(.id)' "$tmp/text.json")
+jcheck "--input: no trusted fields, said for every entry" '.trusted_fields == false and .entries == 399 and
+        .unattested_entries == 399' "$tmp/text.json"
+check "--input: the source is the text log" jq -e --arg f "$tmp/s.log" '.sources == [$f]' "$tmp/text.json"
+jcheck "--input: the host by its name (text has no machine id), time to the second" '.hosts[0] |
+        .host == "vm" and .machine_id == "vm" and .first_entry == "2026-11-27T04:23:43.000000Z"' "$tmp/text.json"
+jcheck "--input: alerts carry provenance text" '[.alerts[].provenance] | unique == ["text"]' "$tmp/text.json"
+# Every key as the journal's report, but the forged lines of scenario 13: in text nothing tells
+# them from sshd's, so the forged login and shell session count (docs/text-logs.md).
+jq -r "$keyrow" "$tmp/text.json" | LC_ALL=C sort >"$tmp/text-keys.got"
+{ grep -v '^s13 ' "$tmp/keys.want"; cat "$tmp/s10"; grep '^s1[12] ' "$tmp/keys.want"
+  echo "s13 2 2 0 ktdemopush:2 forced-command:1,shell:1 127.0.0.1:2 unforced-session"; } |
+        LC_ALL=C sort -u >"$tmp/text-keys.want"
+check "--input: every key as in the journal's report, the forged login and session counted" \
+        diff -u "$tmp/text-keys.want" "$tmp/text-keys.got"
+TZ=UTC "$kt" report --input "$tmp/s.log" --rules "$src/rules" "${baseline[@]}" --format text >"$tmp/text.txt"
+check "--input: the text report says there are no trusted fields" \
+        grep -qx '  trust         text logs carry no trusted fields: which program wrote a line is' "$tmp/text.txt"
+TZ=UTC "$kt" report --input "$tmp/s.log" --rules "$src/rules" "${baseline[@]}" --format html >"$tmp/text.html"
+check "--input: the HTML report says so too" grep -q '<p class="untrusted">Text logs carry no trusted fields' "$tmp/text.html"
+check "the journal's HTML report does not" bash -c "! \"\$0\" report --file '$tmp/s.journal' --rules '$src/rules' --format html | grep -q 'class=\"untrusted\"'" "$kt"
+
+# ---- --policy: its alerts are in the report, under their key ---------------------------------
+cat >"$tmp/admin.policy" <<'POL'
+[account ktdemoadmin]
+label = admins
+from = 10.0.0.0/8 2001:db8::/32
+command = uptime
+POL
+"${run[@]}" --policy "$tmp/admin.policy" --format json >"$tmp/policy.json"
+check "--policy: exit status 1" test "$?" = 1
+"$kt" scan --file "$tmp/s.journal" --rules "$src/rules" "${baseline[@]}" --policy "$tmp/admin.policy" \
+        --format json >"$tmp/policy-scan.ndjson"
+check "--policy: the alerts are keytrail scan's with the same policy, field by field" \
+        diff -u <(jq -S -s 'sort_by(.id)' "$tmp/policy-scan.ndjson") <(jq -S '.alerts | sort_by(.id)' "$tmp/policy.json")
+jcheck "--policy: the admin key's three logins from outside, its three sessions not the policy's" \
+        "$(key s03) | .alerts_by_type == {\"unexpected-source\": 3, \"unforced-session\": 3}" "$tmp/policy.json"
+jcheck "--policy: totals" '.totals.alerts == 17 and .totals.alerts_by_type["unexpected-source"] == 3' "$tmp/policy.json"
 
 # ---- the text report ------------------------------------------------------------------------
 "${run[@]}" --format text >"$tmp/report.txt" 2>"$tmp/err"
