@@ -12,6 +12,12 @@
 #   2 `ssh host 'cat /etc/shadow'` is refused
 #   3 a pull through the write-only key is refused
 #   4 an interactive login on the gated key is refused
+#   5 issue 7, class 1: a pushed symlink d/s -> ~/.ssh, then a push into x/d/s/: refused
+#     (path-symlink), authorized_keys untouched, the pushed symlink stored munged
+#   6 issue 7, class 4: a write-only key's read oracle (--copy-dest -B1 --no-W with the client's
+#     --debug=deltasum3): refused (forbidden-option), no checksum of the server's file comes back
+#   7 a request too long for sshd to exec the forced command (E2BIG): the gate never runs and
+#     leaves no record; asserts what sshd logs instead (docs/gate.md), and prints those lines
 # Runs with the host's sshd only (KT_E2E_GENERATIONS is ignored: the gate binary is linked against
 # the host's libraries). TAP on stdout.
 set -u
@@ -148,10 +154,97 @@ s_interactive() {
         kt_alert command-rejected push g "$p"
 }
 
+# rsync_gated PORT ARGS...: the real rsync client through sshd and the gated key
+rsync_gated() {
+        local p=$1
+        shift
+        rsync -e "$(kt_ssh_cmd g "$p")" "$@"
+}
+
+s_deep_symlink() {
+        local p1 p2 before out=$KT_TMP/run/deep
+        mkdir -p "$out/s1/d" "$out/evil"
+        ln -sfn "${KT_HOME[push]}/.ssh" "$out/s1/d/s"
+        echo "ssh-ed25519 AAAA-attacker" >"$out/evil/authorized_keys"
+        before=$(md5sum <"${KT_HOME[push]}/.ssh/authorized_keys")
+        kt_begin g5
+        p1=$(kt_client_port)
+        rsync_gated "$p1" -a "$out/s1/" "${KT_USER[push]}@127.0.0.1:$GATE_DIR/x/" ||
+                kt_fail "the push of the symlink failed"
+        p2=$(kt_client_port)
+        rsync_gated "$p2" -a "$out/evil/" "${KT_USER[push]}@127.0.0.1:$GATE_DIR/x/d/s/" \
+                2>/dev/null && kt_fail "the push through the symlink succeeded"
+        kt_end
+        [ "$(md5sum <"${KT_HOME[push]}/.ssh/authorized_keys")" = "$before" ] ||
+                kt_fail "authorized_keys was written through the pushed symlink"
+        [ "$(readlink "$GATE_DIR/x/d/s")" = "/rsyncd-munged/${KT_HOME[push]}/.ssh" ] ||
+                kt_fail "the pushed symlink is not munged: $(readlink "$GATE_DIR/x/d/s")"
+        expect_record "$p1" allowed rsync-dir "rsync --server -logDtpre.iLsfxCIvu . $GATE_DIR/x/"
+        expect_record "$p2" rejected path-symlink "rsync --server -logDtpre.iLsfxCIvu . $GATE_DIR/x/d/s/"
+        kt_alert command-rejected push g "$p2"
+}
+
+s_read_oracle() {
+        local p out=$KT_TMP/run/oracle
+        mkdir -p "$out/s"
+        head -c 100 /dev/zero >"$out/s/numbers"
+        kt_begin g6
+        p=$(kt_client_port)
+        rsync_gated "$p" -a --copy-dest="$GATE_DIR/host1/sub" -B1 --no-W --debug=deltasum3 \
+                "$out/s/" "${KT_USER[push]}@127.0.0.1:$GATE_DIR/h2/" >"$out/client.log" 2>&1 &&
+                kt_fail "the read oracle push succeeded"
+        kt_end
+        grep -q 'sum1=' "$out/client.log" && kt_fail "block checksums of the server's file came back"
+        expect_record "$p" rejected forbidden-option "rsync --server -logDtpre.iLsfxCIvu -B1 --copy-dest $GATE_DIR/host1/sub . $GATE_DIR/h2/"
+        kt_alert command-rejected push g "$p"
+}
+
+# The forced command never starts: sshd's child cannot exec the shell (E2BIG) and says so on the
+# client's stderr only. No keytrail alert is expected from the gate's side (there is no record);
+# what keytrail makes of sshd's own lines is core's (docs/gate.md), so keytrail scan is not
+# compared here: the facts of the journal are.
+s_e2big() {
+        local p err rc lines words=()
+        for _ in $(seq 140); do words+=("$(head -c 999 /dev/zero | tr '\0' a)"); done
+        kt_begin g7
+        p=$(kt_client_port)
+        err=$(kt_ssh g "$p" push rsync --server -logDtpre.iLsfxCIvu . "${words[@]}" 2>&1 >/dev/null)
+        rc=$?
+        kt_end
+        [ "$rc" != 0 ] || kt_fail "the oversized request succeeded"
+        grep -q 'Argument list too long' <<<"$err" || kt_fail "client saw: ${err:0:200}"
+        [ -z "$(gate_record "$p")" ] || kt_fail "the gate left a record"
+        lines=$(journalctl -q --since "@$KT_T0" --until "@$KT_T1" -o json "${KT_SSH_IDS[@]}" |
+                jq -r '"\(._PID) \(.SYSLOG_IDENTIFIER): \(.MESSAGE)"' | grep -v 'invalid format')
+        # this connection's lines: from "Connection from ... port P" to its close
+        kt_log_has "Connection from 127\.0\.0\.1 port $p " 1
+        kt_log_has "Accepted publickey for ${KT_USER[push]} from 127\.0\.0\.1 port $p " 1
+        kt_log_has "Starting session: forced-command \(key-option\) '$KT_TMP/bin/keytrail-gate --rsync-dir $GATE_DIR --write-only' for ${KT_USER[push]} from 127\.0\.0\.1 port $p id 0" 1
+        kt_log_has "Disconnected from user ${KT_USER[push]} 127\.0\.0\.1 port $p" 1
+        kt_diag "E2BIG: what sshd logged for the connection from port $p (PID SYSLOG_IDENTIFIER: MESSAGE):"
+        sed 's/^/#     /' <<<"$lines" >&2
+}
+
+run_facts() {   # run_facts TITLE FUNCTION: the journal facts only, no keytrail scan
+        local st
+        (
+                KT_CLEANUP=()
+                trap kt_cleanup EXIT
+                "$2"
+                exit "$KT_BAD"
+        )
+        st=$?
+        report "$st" "$1"
+        kt_settle
+}
+
 run "gate: rsync push through the gate allowed and logged, no alert" s_push
 run "gate: ssh host 'cat /etc/shadow' refused, logged, command-rejected" s_shadow
 run "gate: pull through a write-only key refused, logged, command-rejected" s_pull
 run "gate: interactive login on a gated key refused, logged, command-rejected" s_interactive
+run "gate: push through a pushed symlink d/s -> ~/.ssh refused (path-symlink), command-rejected" s_deep_symlink
+run "gate: write-only read oracle --copy-dest -B1 refused (forbidden-option), command-rejected" s_read_oracle
+run_facts "gate: a request too long to exec (E2BIG) leaves no gate record; sshd's lines" s_e2big
 
 echo "1..$N"
 kt_cleanup

@@ -20,8 +20,12 @@
 # printed at the end and written to TABLE_FILE (default BUILD_DIR/gate-attacks.md): docs/gate.md
 # carries it.
 #
+# The suite runs in a private mount namespace with a journald of its own (tmpfs on /run and on
+# /var/log/journal), so that its hundred gate records never reach the host's journal, where other
+# tests scan time windows.
+#
 # Needs root (a test account, a root-run gate for the device class), rsync, rrsync, setpriv,
-# journalctl with a running journald, jq. A missing tool is a failure ("Bail out!"), not a skip.
+# unshare, systemd-journald, journalctl, jq. A missing tool is a failure ("Bail out!"), not a skip.
 # TAP on stdout.
 set -u
 
@@ -33,10 +37,17 @@ TABLE=${2:-$BUILD_DIR/gate-attacks.md}
 bail() { echo "Bail out! $*"; exit 1; }
 [ "$(id -u)" = 0 ] || bail "needs root (creates a test account, runs the gate as root for -D)"
 [ -x "$BUILD_DIR/keytrail-gate" ] || bail "keytrail-gate not built in $BUILD_DIR"
-for tool in rsync setpriv useradd userdel jq journalctl python3 mknod mkfifo md5sum; do
+for tool in rsync setpriv useradd userdel jq journalctl python3 mknod mkfifo md5sum unshare; do
         command -v "$tool" >/dev/null || bail "missing $tool"
 done
 [ -x /usr/bin/rrsync ] || bail "missing /usr/bin/rrsync (Debian package rsync)"
+[ -x /lib/systemd/systemd-journald ] || bail "missing /lib/systemd/systemd-journald"
+if [ "${KT_GATE_NS:-}" != 1 ]; then
+        KT_GATE_NS=1 exec unshare -m --propagation private "$BASH" "$0" "$BUILD_DIR" "$TABLE"
+fi
+# inside: nothing of the host's journal is reachable, journald below is ours
+mount -t tmpfs tmpfs /run || bail "mount tmpfs /run"
+if [ -d /var/log/journal ]; then mount -t tmpfs tmpfs /var/log/journal || bail "mount /var/log/journal"; fi
 
 T=$(mktemp -d /tmp/kt-gate-attack.XXXXXX) || bail "mktemp"
 chmod 755 "$T"
@@ -44,24 +55,23 @@ JPID=
 U=ktg$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 cleanup() {
         userdel "$U" 2>/dev/null
-        # only a journald this run started (a fresh CI machine has none)
+        # the namespace's own journald
         [ -n "$JPID" ] && kill "$JPID" && wait "$JPID" 2>/dev/null
         if [ -n "${KT_GATE_KEEP:-}" ]; then echo "# kept $T (KT_GATE_KEEP)"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 useradd -M -d "$T/home" -s /bin/sh -p '*' "$U" || bail "useradd $U"
-if ! grep -q ' /run/systemd/journal/socket$' /proc/net/unix; then
-        [ -x /lib/systemd/systemd-journald ] || bail "no journald running and none to start"
-        mkdir -p /run/systemd/journal
-        setsid /lib/systemd/systemd-journald </dev/null >"$T/journald.log" 2>&1 &
-        JPID=$!
-        for _ in $(seq 100); do
-                grep -q ' /run/systemd/journal/socket$' /proc/net/unix && break
-                sleep 0.05
-        done
-        grep -q ' /run/systemd/journal/socket$' /proc/net/unix || bail "journald did not start"
-        echo "# started journald (pid $JPID)"
-fi
+# /run is a fresh tmpfs: start the namespace's journald (/proc/net/unix would still list the
+# host's socket, the network namespace being shared: wait for the file instead)
+mkdir -p /run/systemd/journal
+setsid /lib/systemd/systemd-journald </dev/null >"$T/journald.log" 2>&1 &
+JPID=$!
+for _ in $(seq 100); do
+        [ -S /run/systemd/journal/socket ] && break
+        sleep 0.05
+done
+[ -S /run/systemd/journal/socket ] || bail "journald did not start"
+echo "# private mount namespace, journald pid $JPID"
 MARK=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 SECRET="SECRET-$MARK"                     # content of files outside DIR
 SECRETNAME="secretname-$MARK"             # a name outside DIR (listing)
