@@ -50,6 +50,7 @@ struct record_buf {
 struct log_record {
         uint64_t realtime_usec;
         uint32_t present;                       /* bit per enum record_field */
+        uint32_t truncated;                     /* bit per field cut at RECORD_FIELD_MAX_BYTES */
         struct record_buf field[_RECORD_FIELD_MAX];
 
         /* The source cannot attest who wrote the entry: a text log has no trusted fields, only
@@ -75,6 +76,10 @@ static inline bool record_has(const struct log_record *r, enum record_field f) {
         return r->present & (UINT32_C(1) << f);
 }
 
+static inline bool record_truncated(const struct log_record *r, enum record_field f) {
+        return r->truncated & (UINT32_C(1) << f);
+}
+
 /* A view of a field; absent fields give STRVIEW_NULL. */
 static inline struct strview record_field(const struct log_record *r, enum record_field f) {
         if (!record_has(r, f))
@@ -90,7 +95,8 @@ static inline const char *record_str(const struct log_record *r, enum record_fie
 /* Forget the previous entry's fields (keeps the buffers). */
 void record_reset(struct log_record *r);
 
-/* Copy a value into field f. Returns 0, -ENOMEM. Values longer than RECORD_FIELD_MAX_BYTES are cut. */
+/* Copy a value into field f. Returns 0, -ENOMEM. Values longer than RECORD_FIELD_MAX_BYTES are cut
+ * there, and the field's bit set in r->truncated. */
 _warn_unused_ int record_set(struct log_record *r, enum record_field f, const char *value, size_t len);
 
 /* The PID that wrote the entry: _PID, else SYSLOG_PID. 0 when neither parses. */

@@ -10,12 +10,38 @@
  * SYSLOG_IDENTIFIER is one of the configured identifiers (journal matches, not a scan).
  */
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "macro.h"
 #include "record.h"
 
 struct source;
+
+/* Counters every source keeps (shown by --stats). */
+struct source_stats {
+        uint64_t files;         /* files opened for reading */
+        uint64_t corrupt;       /* entries that could not be read (source_skipped()) */
+        uint64_t malformed;     /* entries skipped: no MESSAGE field (any local process can send
+                                   one; sshd never does) */
+        uint64_t oversized;     /* entries skipped: a MESSAGE longer than RECORD_FIELD_MAX_BYTES */
+};
+
+#define SOURCE_READERS_MAX 8    /* groups named per unreadable file */
+#define SOURCE_PROBLEMS_MAX 64  /* files described; more are only counted */
+
+/* A file the source found but could not read, in whole or in part. */
+struct source_problem {
+        char *path;             /* owned by the source */
+        int error;              /* -EACCES (permission), -EBADMSG (not a journal file, or
+                                   corrupt), another -errno */
+        bool partly;            /* opened, but part of it could not be read (corrupt entries, or
+                                   reading stopped before its last entry) */
+        gid_t readers[SOURCE_READERS_MAX]; /* -EACCES: the groups that may read it (the file's
+                                   group, then those of its access ACL) */
+        size_t n_readers;
+};
 
 /*
  * What every source implements. Each source's private struct begins with a
@@ -27,6 +53,10 @@ struct source_ops {
         uint64_t (*skipped)(const struct source *s);
         const char *(*first_skipped)(const struct source *s, const char **ret_why);
         void (*free)(struct source *s);
+        /* Optional (NULL: all zero, no problems). */
+        const struct source_stats *(*stats)(const struct source *s);
+        const struct source_problem *(*problems)(const struct source *s, size_t *ret_n,
+                                                 size_t *ret_more);
 };
 
 struct journal_source_options {
@@ -40,14 +70,41 @@ struct journal_source_options {
         bool since_set, until_set;  /* the bound was given: then 0 is a time too (--until @0) */
 };
 
-/* Open. Returns 0 and *ret, or -errno (the directory or a file unreadable, no journal found). */
-_warn_unused_ int journal_source_open(const struct journal_source_options *o, struct source **ret);
+/*
+ * Open. The local journal (no directory, no files) and a directory are read whole: every journal
+ * file of the machine or folder, the system's and each user's (user-UID.journal, where journald
+ * puts the lines of sshd's per-user child on a persistent journal). Files there that cannot be
+ * opened (permission, not a journal, corrupt) are skipped and listed by source_problems().
+ * Explicit files must all open.
+ *
+ * Returns 0 and *ret (source_stats()->files == 0 when nothing could be opened: the caller says
+ * so), or -errno with *reterr_path (may be NULL) the file or folder at fault (borrowed from o):
+ * -ENOENT, -EACCES, ... for the folder or a file; -EBADMSG (or -ENODATA, -EPROTONOSUPPORT) for a
+ * file given that is not a journal file, or a corrupt one.
+ */
+_warn_unused_ int journal_source_open(const struct journal_source_options *o, struct source **ret,
+                                      const char **reterr_path);
+
+/* The journal folders of this machine that journal_source_open() reads when neither a directory
+ * nor files are given (NULL-terminated, static). */
+extern const char *const journal_local_dirs[];
 
 /*
  * Read the next record into *rec (reusing its buffers). Returns 1 when a record was read, 0 at the end
  * of the range, -errno on failure. Entries that cannot be read (corrupt) are skipped and counted.
  */
 _warn_unused_ int source_next(struct source *s, struct log_record *rec);
+
+/* The source's counters (never NULL; all zero for a source without). */
+const struct source_stats *source_stats(const struct source *s);
+
+/*
+ * Files found and not read, or read in part (borrowed, valid until source_free()). *ret_n: how
+ * many are described, *ret_more (may be NULL): how many more were found beyond
+ * SOURCE_PROBLEMS_MAX. Files that stopped early are known only once source_next() returned 0.
+ */
+const struct source_problem *source_problems(const struct source *s, size_t *ret_n,
+                                             size_t *ret_more);
 
 /* Entries skipped because they could not be read (a corrupt journal). */
 uint64_t source_skipped(const struct source *s);

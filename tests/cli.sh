@@ -74,19 +74,7 @@ expect 2 "" "a file that is not a journal" -- scan --file "$tmp/garbage.journal"
 grep -q "garbage.journal" "$tmp/err" && ok "its error names the file" || not_ok "its error names the file"
 expect 2 "" "a missing journal directory" -- scan --directory "$tmp/none" "${base[@]}"
 
-# a journal corrupt in the middle: the two alerts before the damage are written, then exit 2
-python3 - "$tmp/j.journal" "$tmp/corrupt.journal" <<'PY'
-import sys
-d = bytearray(open(sys.argv[1], 'rb').read())
-i = d.find(b'MESSAGE=Close session')
-assert i > 64
-d[i - 64:i + 40] = b'\xff' * 104
-open(sys.argv[2], 'wb').write(d)
-PY
-expect 2 "the journal is corrupt: 1 entry skipped, the first at cursor 's=" \
-        "a corrupt entry: exit 2, one line naming its cursor" -- scan --file "$tmp/corrupt.journal" --format json "${base[@]}"
-[ "$(jq -r .type "$tmp/out" | sort | uniq -c | awk '{print $1, $2}')" = "2 unforced-session" ] &&
-        ok "the alerts found before and after it are kept" || not_ok "the alerts found before and after it are kept"
+# a journal corrupt in the middle, entries without MESSAGE, unreadable folders: source-errors.sh
 
 # the good case, for contrast: alerts, exit 1, nothing on stderr
 expect 1 "" "alerts raised: exit 1" -- scan --file "$tmp/j.journal" --format json "${base[@]}"

@@ -547,6 +547,8 @@ static void fill_identifiers(void) {
 }
 
 int cmd_open_journal(struct source **ret) {
+        _cleanup_(source_freep) struct source *src = NULL;
+        const char *path = NULL;
         int r;
 
         fill_identifiers();
@@ -562,20 +564,35 @@ int cmd_open_journal(struct source **ret) {
                         .since_set = arg_since_set,
                         .until_set = arg_until_set,
                 },
-                ret);
+                &src, &path);
         if (r < 0) {
+                const char *why = IN_SET(r, -ENODATA, -EBADMSG, -EPROTONOSUPPORT)
+                                          ? "not a journal file, or a corrupt one"
+                                          : strerror(-r);
+
                 if (arg_n_files > 0)
-                        log_error("--file: cannot open journal file(s) starting with '%s': %s",
-                                  arg_files[0], strerror(-r));
+                        log_error("--file: cannot open '%s': %s", path ?: arg_files[0], why);
                 else if (arg_directory)
-                        log_error("--directory: cannot open journal directory '%s': %s",
-                                  arg_directory, strerror(-r));
-                if (IN_SET(r, -ENODATA, -EBADMSG, -EPROTONOSUPPORT))
-                        log_error("(not a journal file, or a corrupt one)");
+                        log_error("--directory: cannot open '%s': %s", path ?: arg_directory, why);
                 else
-                        log_error("cannot open the system journal: %s", strerror(-r));
+                        log_error("cannot open the local journal: %s", why);
                 return r;
         }
+        if (source_stats(src)->files == 0) {
+                /* Nothing to read at all: one line that says why. */
+                char why[1400];
+
+                cmd_source_summary(src, why, sizeof(why));
+                if (arg_directory)
+                        log_error("--directory: no readable journal file in '%s': %s",
+                                  arg_directory, why);
+                else
+                        log_error("no readable journal file in %s or %s: %s", journal_local_dirs[0],
+                                  journal_local_dirs[1], why);
+                return -ENOENT;
+        }
+        (void) cmd_source_problems(src);
+        *ret = TAKE_PTR(src);
         return 0;
 }
 
@@ -612,9 +629,10 @@ int cmd_open_source(struct source **ret) {
 int cmd_check_skipped(const struct source *src) {
         const char *why = NULL, *cur = source_first_skipped(src, &why);
         unsigned long long n = source_skipped(src);
+        int r = cmd_source_problems(src);
 
         if (n == 0)
-                return 0;
+                return r;
         /* Everything readable was read and judged; the unreadable part is an error. */
         if (arg_n_inputs > 0)
                 log_error("%s: %s; %llu line%s skipped", cur ?: "?", why ?: "unreadable", n,
@@ -686,12 +704,14 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
 
         fprintf(stderr,
                 "keytrail: stats: records=%llu matched=%llu unmatched=%llu spoofed=%llu "
-                "match_errors=%llu skipped=%llu connections=%llu evicted=%llu "
-                "orphan_sessions=%llu alerts=%llu\n",
+                "match_errors=%llu skipped=%llu malformed=%llu oversized=%llu connections=%llu "
+                "evicted=%llu orphan_sessions=%llu alerts=%llu\n",
                 (unsigned long long) ps->records, (unsigned long long) ps->matched,
                 (unsigned long long) ps->unmatched, (unsigned long long) ps->spoofed,
                 (unsigned long long) ps->match_errors,
                 (unsigned long long) (src ? source_skipped(src) : 0),
+                (unsigned long long) (src ? source_stats(src)->malformed : 0),
+                (unsigned long long) (src ? source_stats(src)->oversized : 0),
                 (unsigned long long) cs->connections, (unsigned long long) cs->evicted,
                 (unsigned long long) cs->orphan_sessions, (unsigned long long) pipeline_alerts(p));
 }

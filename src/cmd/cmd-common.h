@@ -94,6 +94,15 @@ int cmd_load_baseline(struct baseline **ret);
  * wrappers'. Logs errors. */
 int cmd_open_journal(struct source **ret);
 
+/* Say on stderr, once each, which files the source could not read: one line for those denied by
+ * permission (naming the groups that may read them), one per corrupt file (cmd-source.c).
+ * Returns -EBADMSG when a file is corrupt or not a journal (the read is incomplete), else 0. Call
+ * after opening and again at the end of the read (cmd_check_skipped() does). */
+int cmd_source_problems(const struct source *src);
+
+/* One phrase for all the source's problems, or "none found" (for an error line). */
+void cmd_source_summary(const struct source *src, char *buf, size_t size);
+
 /* Open the source of the source options: the text logs of --input, else the journal
  * (cmd_open_journal). Logs errors. */
 int cmd_open_source(struct source **ret);

@@ -3,25 +3,62 @@
  * The sd-journal source. Owns the sd_journal handle. Only entries matching one of the configured
  * SYSLOG_IDENTIFIERs are read (sd-journal matches, OR'ed); each entry's fields are enumerated once
  * and the ones keytrail uses are copied into the record, since sd_journal data is only valid until
- * the next data call. Entries that cannot be read are skipped and counted, never fatal.
+ * the next data call.
+ *
+ * sd-journal is quiet about what it cannot read: a file it cannot open (permission, not a journal)
+ * is left out of the set, and a file whose entry objects are corrupt is dropped in the middle of
+ * the iteration. So the source looks for itself: it lists the journal files of the folders it reads
+ * (as sd-journal does: the folder, and its machine-id subfolders), opens each one alone, and notes
+ * every one that fails (with the groups that may read it, for a permission problem); and for each
+ * file it remembers the last entry in range, and checks at the end that the merged read got
+ * there. Entries without a MESSAGE (anyone can send one) or with an over-long one are counted and
+ * skipped; entries sd-journal cannot read are counted and their file named. Never fatal.
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include "source.h"
+
+#define JOURNAL_FILES_MAX 65536 /* journal files listed per source; sd-journal opens at most 7168 */
+
+const char *const journal_local_dirs[] = { "/run/log/journal", "/var/log/journal", NULL };
+
+/* The last entry in range of one file: reading must get there, or the file stopped early. */
+struct tail {
+        uint64_t realtime_usec;
+        char *cursor;                 /* owned */
+        size_t file;                  /* index into files */
+        bool seen;
+};
 
 struct source {
         const struct source_ops *ops; /* first: see source.h */
         sd_journal *j;                /* owned */
         uint64_t until_usec;
-        bool until_set;
-        uint64_t skipped;
+        bool until_set;               /* --until given (then 0 is a time too) */
+        struct source_stats stats;
         char *first_skipped;          /* owned: cursor of the first unreadable entry, or NULL */
         const char *first_skipped_why;
+        bool located;                 /* the file of the first unreadable entry was looked for */
+        bool ended;                   /* the end was reached once (tails checked) */
+
+        char **files;                 /* owned: the files that opened, sorted */
+        size_t n_files;
+        struct tail *tails;           /* owned, sorted by realtime_usec */
+        size_t n_tails;
+        struct source_problem problems[SOURCE_PROBLEMS_MAX];
+        size_t n_problems;
+        size_t more_problems;         /* problems beyond SOURCE_PROBLEMS_MAX, only counted */
 };
 
 static const struct source_ops journal_ops;
@@ -38,65 +75,428 @@ static int journal_get_cursor(void *userdata, char **ret) {
         return 0;
 }
 
-int journal_source_open(const struct journal_source_options *o, struct source **ret) {
-        _cleanup_free_ struct source *s = NULL;
+/* ---- what could not be read --------------------------------------------------------------- */
+
+/* The groups that may read path: its group when the group may read, then the named groups of
+ * its POSIX access ACL (the xattr's layout: a 4-byte version 2, then 8-byte entries of tag,
+ * permissions, id, little endian). */
+static void readers_of(const char *path, struct source_problem *p) {
+        enum { ACL_EA_VERSION = 2, ACL_READ = 4, ACL_GROUP_OBJ = 0x04, ACL_GROUP = 0x08,
+               ACL_MASK = 0x10 };
+        uint8_t buf[4 + 8 * 64];
+        unsigned mask = 7;
+        struct stat st;
+        ssize_t n;
+
+        if (stat(path, &st) < 0)
+                return;
+        n = getxattr(path, "system.posix_acl_access", buf, sizeof(buf));
+        if (n >= 4 && (n - 4) % 8 == 0 &&
+            (buf[0] | buf[1] << 8 | (unsigned) buf[2] << 16 | (unsigned) buf[3] << 24) ==
+                    ACL_EA_VERSION) {
+                for (ssize_t i = 4; i < n; i += 8)
+                        if ((buf[i] | buf[i + 1] << 8) == ACL_MASK)
+                                mask = buf[i + 2] | buf[i + 3] << 8;
+                /* With an ACL, the group bits of the mode are the mask; the owning group's
+                 * own entry says what it may do. */
+                for (ssize_t i = 4; i < n && p->n_readers < SOURCE_READERS_MAX; i += 8) {
+                        unsigned tag = buf[i] | buf[i + 1] << 8, perm = buf[i + 2] | buf[i + 3] << 8;
+                        gid_t id = (gid_t) (buf[i + 4] | buf[i + 5] << 8 |
+                                            (uint32_t) buf[i + 6] << 16 |
+                                            (uint32_t) buf[i + 7] << 24);
+
+                        if (!(perm & mask & ACL_READ))
+                                continue;
+                        if (tag == ACL_GROUP_OBJ)
+                                p->readers[p->n_readers++] = st.st_gid;
+                        else if (tag == ACL_GROUP && id != st.st_gid)
+                                p->readers[p->n_readers++] = id;
+                }
+                return;
+        }
+        if (st.st_mode & S_IRGRP)
+                p->readers[p->n_readers++] = st.st_gid;
+}
+
+static int add_problem(struct source *s, const char *path, int error, bool partly) {
+        struct source_problem *p;
+
+        for (size_t i = 0; i < s->n_problems; i++)
+                if (streq(s->problems[i].path, path))
+                        return 0;
+        if (s->n_problems >= ELEMENTSOF(s->problems)) {
+                s->more_problems++;
+                return 0;
+        }
+        p = &s->problems[s->n_problems];
+        *p = (struct source_problem){ .path = strdup(path), .error = error, .partly = partly };
+        if (!p->path)
+                return -ENOMEM;
+        if (error == -EACCES || error == -EPERM)
+                readers_of(path, p);
+        s->n_problems++;
+        return 0;
+}
+
+/* ---- which files ---------------------------------------------------------------------------- */
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+static bool is_journal_name(const char *name) {
+        return endswith(name, ".journal") || endswith(name, ".journal~");
+}
+
+static bool is_id128(const char *name) {
+        size_t n = 0;
+
+        for (; name[n]; n++)
+                if (!((name[n] >= '0' && name[n] <= '9') || (name[n] >= 'a' && name[n] <= 'f')))
+                        return false;
+        return n == 32;
+}
+
+struct file_list {
+        char **paths;
+        size_t n, alloc;
+};
+
+static void file_list_done(struct file_list *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->paths[i]);
+        free(l->paths);
+        *l = (struct file_list){};
+}
+
+/* Append path (taken: freed on failure too). */
+static int file_list_push(struct file_list *l, char *path) {
+        if (!path)
+                return -ENOMEM;
+        if (l->n >= JOURNAL_FILES_MAX) {
+                free(path);
+                return -ENOSPC;
+        }
+        if (l->n == l->alloc) {
+                size_t n = MAX(l->alloc * 2, (size_t) 16);
+                char **a = realloc(l->paths, n * sizeof(char *));
+
+                if (!a) {
+                        free(path);
+                        return -ENOMEM;
+                }
+                l->paths = a;
+                l->alloc = n;
+        }
+        l->paths[l->n++] = path;
+        return 0;
+}
+
+static int file_list_add(struct file_list *l, const char *dir, const char *name) {
+        char *p;
+
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        return file_list_push(l, p);
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The journal files of dir as sd-journal finds them: files named *.journal or *.journal~ in dir,
+ * and in its subfolders named by a machine id (only machine_id's when not NULL). A subfolder or
+ * (top) folder that cannot be listed is a problem, except a missing one when missing_ok.
+ */
+static int list_dir(struct source *s, const char *dir, const char *machine_id, bool top,
+                    bool missing_ok, struct file_list *l) {
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        d = opendir(dir);
+        if (!d) {
+                r = -errno;
+                if (r == -ENOENT && missing_ok)
+                        return 0;
+                if (top && !missing_ok)
+                        return r;
+                return add_problem(s, dir, r, false);
+        }
+        for (;;) {
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno != 0)
+                                r = add_problem(s, dir, -errno, true);
+                        break;
+                }
+                if (de->d_name[0] == '.')
+                        continue;
+                if (IN_SET(de->d_type, DT_REG, DT_LNK, DT_UNKNOWN) && is_journal_name(de->d_name))
+                        r = file_list_add(l, dir, de->d_name);
+                else if (top && IN_SET(de->d_type, DT_DIR, DT_LNK, DT_UNKNOWN) &&
+                         is_id128(de->d_name) && (!machine_id || streq(de->d_name, machine_id))) {
+                        _cleanup_free_ char *sub = NULL;
+
+                        if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+                                r = -ENOMEM;
+                        else
+                                r = list_dir(s, sub, NULL, false, true, l);
+                }
+                if (r == -ENOSPC) {
+                        s->more_problems++;   /* more files than we list: counted */
+                        r = 0;
+                        break;
+                }
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        return r;
+}
+
+/* ---- opening -------------------------------------------------------------------------------- */
+
+static int add_matches(sd_journal *j, const struct journal_source_options *o) {
+        int r;
+
+        for (char **i = o->identifiers; i && *i; i++) {
+                _cleanup_free_ char *m = NULL;
+
+                if (asprintf(&m, "SYSLOG_IDENTIFIER=%s", *i) < 0)
+                        return -ENOMEM;
+                r = sd_journal_add_match(j, m, 0);
+                if (r < 0)
+                        return r;
+        }
+        if (o->also && o->also[0]) {
+                r = sd_journal_add_disjunction(j);
+                for (char **i = o->also; r >= 0 && *i; i++)
+                        r = sd_journal_add_match(j, *i, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_tail(struct source *s, uint64_t realtime_usec, char *cursor) {
+        struct tail *t = realloc(s->tails, (s->n_tails + 1) * sizeof(struct tail));
+
+        if (!t) {
+                free(cursor);
+                return -ENOMEM;
+        }
+        s->tails = t;
+        s->tails[s->n_tails++] = (struct tail){
+                .realtime_usec = realtime_usec, .cursor = cursor, .file = s->n_files,
+        };
+        return 0;
+}
+
+/*
+ * Open path alone. Returns 0 when it opened (and, with o, remembers its last entry in range),
+ * or -errno why not. A file that cannot even be opened for reading is never handed to
+ * sd_journal_open_files() (it would block on a FIFO).
+ */
+static int probe_file(struct source *s, const char *path, const struct journal_source_options *o) {
+        const char *paths[] = { path, NULL };
+        sd_journal *j = NULL;
+        struct stat st;
+        char *cursor = NULL;
+        uint64_t rt;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        r = fstat(fd, &st) < 0 ? -errno : 0;
+        (void) close(fd);
+        if (r < 0)
+                return r;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+
+        r = sd_journal_open_files(&j, paths, 0);
+        if (r < 0)
+                return r;
+        if (!o || o->until_set || o->until_usec > 0) {
+                /* With --until the read stops at the first entry past it, and a clock that
+                 * went back within a file would look like a file cut short: not checked. */
+                sd_journal_close(j);
+                return 0;
+        }
+        r = add_matches(j, o);
+        if (r >= 0)
+                r = sd_journal_seek_tail(j);
+        if (r >= 0)
+                r = sd_journal_previous(j);
+        if (r > 0) {
+                r = sd_journal_get_realtime_usec(j, &rt);
+                if (r >= 0 && !((o->since_set || o->since_usec > 0) && rt < o->since_usec))
+                        r = sd_journal_get_cursor(j, &cursor);
+        }
+        sd_journal_close(j);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                /* Its end cannot be read: reading it whole will not get there either. */
+                return add_problem(s, path, r, true);
+        if (cursor)
+                return add_tail(s, rt, cursor);
+        return 0;
+}
+
+static int cmp_tail(const void *a, const void *b) {
+        const struct tail *x = a, *y = b;
+
+        return x->realtime_usec < y->realtime_usec ? -1 : x->realtime_usec > y->realtime_usec;
+}
+
+/*
+ * Probe every listed file; keep those that open. Found in a folder (!given): a file that does not
+ * open is a problem, one gone meanwhile (rotated, vacuumed) nothing. Given: the first that does
+ * not open is the error, *ret_failed its index.
+ */
+static int probe_files(struct source *s, struct file_list *l, const struct journal_source_options *o,
+                       bool given, size_t *ret_failed) {
+        int r;
+
+        s->files = calloc(l->n + 1, sizeof(char *));
+        if (!s->files)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                r = probe_file(s, l->paths[i], o);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 && given) {
+                        *ret_failed = i;
+                        return r;
+                }
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0) {
+                        r = add_problem(s, l->paths[i], r, false);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                s->files[s->n_files++] = TAKE_PTR(l->paths[i]);
+        }
+        s->stats.files = s->n_files;
+        if (s->n_tails > 1)
+                qsort(s->tails, s->n_tails, sizeof(struct tail), cmp_tail);
+        return 0;
+}
+
+static const char *local_machine_id(char buf[static 33]) {
+        sd_id128_t id;
+
+        if (sd_id128_get_machine(&id) < 0)
+                return NULL;
+        return sd_id128_to_string(id, buf);
+}
+
+int journal_source_open(const struct journal_source_options *o, struct source **ret,
+                        const char **reterr_path) {
+        _cleanup_(source_freep) struct source *s = NULL;
+        struct file_list l = {};
         sd_journal *j = NULL;
         int r;
 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
+        s->ops = &journal_ops;
+        s->until_usec = o->until_usec;
+        s->until_set = o->until_set || o->until_usec > 0;
 
-        if (o->files && o->files[0])
+        if (o->files && o->files[0]) {
+                /* Given files must all open: say which does not. */
+                size_t failed = 0;
+
+                for (char **f = o->files; *f; f++) {
+                        r = file_list_push(&l, strdup(*f));
+                        if (r < 0) {
+                                file_list_done(&l);
+                                return r;
+                        }
+                }
+                r = probe_files(s, &l, o, true, &failed);
+                file_list_done(&l);
+                if (r < 0) {
+                        if (reterr_path && r != -ENOMEM)
+                                *reterr_path = o->files[failed];
+                        return r;
+                }
                 r = sd_journal_open_files(&j, (const char **) o->files, 0);
-        else if (o->directory)
+                if (r < 0) {
+                        if (reterr_path)
+                                *reterr_path = o->files[0];
+                        return r;
+                }
+        } else if (o->directory) {
+                r = list_dir(s, o->directory, NULL, true, false, &l);
+                if (r >= 0) {
+                        if (l.n > 1)
+                                qsort(l.paths, l.n, sizeof(char *), cmp_str);
+                        r = probe_files(s, &l, o, false, NULL);
+                }
+                file_list_done(&l);
+                if (r < 0) {
+                        if (reterr_path)
+                                *reterr_path = o->directory;
+                        return r;
+                }
                 r = sd_journal_open_directory(&j, o->directory, 0);
-        else
-                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+                if (r < 0) {
+                        if (reterr_path)
+                                *reterr_path = o->directory;
+                        return r;
+                }
+        } else {
+                /* The local journal: every file of this machine, the system's and the users'
+                 * (journalctl's default; SD_JOURNAL_SYSTEM would leave out user-UID.journal). */
+                char id[33];
+                const char *mid = local_machine_id(id);
+
+                for (const char *const *d = journal_local_dirs; *d; d++) {
+                        r = list_dir(s, *d, mid ?: "-", true, true, &l);
+                        if (r < 0) {
+                                file_list_done(&l);
+                                return r;
+                        }
+                }
+                if (l.n > 1)
+                        qsort(l.paths, l.n, sizeof(char *), cmp_str);
+                r = probe_files(s, &l, o, false, NULL);
+                file_list_done(&l);
+                if (r < 0)
+                        return r;
+                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+                if (r < 0)
+                        return r;
+        }
+        s->j = j;
+
+        r = add_matches(j, o);
         if (r < 0)
                 return r;
-
-        for (char **i = o->identifiers; i && *i; i++) {
-                char m[256];
-                int n = snprintf(m, sizeof(m), "SYSLOG_IDENTIFIER=%s", *i);
-
-                if (n < 0 || (size_t) n >= sizeof(m)) {
-                        sd_journal_close(j);
-                        return -E2BIG;
-                }
-                r = sd_journal_add_match(j, m, 0);
-                if (r < 0) {
-                        sd_journal_close(j);
-                        return r;
-                }
-        }
-
-        if (o->also && o->also[0]) {
-                r = sd_journal_add_disjunction(j);
-                for (char **i = o->also; r >= 0 && *i; i++)
-                        r = sd_journal_add_match(j, *i, 0);
-                if (r < 0) {
-                        sd_journal_close(j);
-                        return r;
-                }
-        }
-
         if (o->since_set || o->since_usec > 0)
                 r = sd_journal_seek_realtime_usec(j, o->since_usec);
         else
                 r = sd_journal_seek_head(j);
-        if (r < 0) {
-                sd_journal_close(j);
+        if (r < 0)
                 return r;
-        }
 
-        s->ops = &journal_ops;
-        s->j = j;
-        s->until_usec = o->until_usec;
-        s->until_set = o->until_set || o->until_usec > 0;
         *ret = TAKE_PTR(s);
         return 0;
 }
+
+/* ---- reading -------------------------------------------------------------------------------- */
 
 static int read_entry(struct source *s, struct log_record *rec) {
         const void *data;
@@ -130,6 +530,76 @@ static int read_entry(struct source *s, struct log_record *rec) {
         return 1;
 }
 
+/* The file among those read that holds the entry at cursor, or NULL. */
+static const char *locate(struct source *s, const char *cursor) {
+        for (size_t i = 0; i < s->n_files; i++) {
+                const char *paths[] = { s->files[i], NULL };
+                sd_journal *j = NULL;
+                int r;
+
+                if (sd_journal_open_files(&j, paths, 0) < 0)
+                        continue;
+                r = sd_journal_seek_cursor(j, cursor);
+                if (r >= 0)
+                        r = sd_journal_next(j);
+                if (r > 0)
+                        r = sd_journal_test_cursor(j, cursor);
+                sd_journal_close(j);
+                if (r > 0)
+                        return s->files[i];
+        }
+        return NULL;
+}
+
+static int note_corrupt(struct source *s, int error) {
+        const char *path;
+
+        if (s->stats.corrupt++ > 0)
+                return 0;
+        s->first_skipped_why = error == -EBADMSG ? "corrupt entry" : "unreadable fields";
+        if (sd_journal_get_cursor(s->j, &s->first_skipped) < 0)
+                s->first_skipped = NULL;
+        if (!s->first_skipped || s->located)
+                return 0;
+        s->located = true;
+        path = locate(s, s->first_skipped);
+        return path ? add_problem(s, path, error, true) : 0;
+}
+
+/* The files whose last entry in range the read has just passed. */
+static void check_tails(struct source *s, uint64_t realtime_usec) {
+        size_t lo = 0, hi = s->n_tails;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (s->tails[mid].realtime_usec < realtime_usec)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < s->n_tails && s->tails[lo].realtime_usec == realtime_usec; lo++)
+                if (!s->tails[lo].seen && sd_journal_test_cursor(s->j, s->tails[lo].cursor) > 0)
+                        s->tails[lo].seen = true;
+}
+
+static int reached_end(struct source *s) {
+        int r;
+
+        if (s->ended)
+                return 0;
+        s->ended = true;
+        for (size_t i = 0; i < s->n_tails; i++)
+                if (!s->tails[i].seen && access(s->files[s->tails[i].file], F_OK) >= 0) {
+                        /* sd-journal dropped the file in the middle: a corrupt entry object.
+                         * (One vacuumed before sd-journal opened it was not read: no matter.) */
+                        r = add_problem(s, s->files[s->tails[i].file], -EBADMSG, true);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 static int journal_next(struct source *s, struct log_record *rec) {
         int r;
 
@@ -137,22 +607,30 @@ static int journal_next(struct source *s, struct log_record *rec) {
                 r = sd_journal_next(s->j);
                 if (r < 0)
                         return r;
-                if (r == 0)
-                        return 0;
+                if (r == 0) {
+                        r = reached_end(s);
+                        return r < 0 ? r : 0;
+                }
                 r = read_entry(s, rec);
                 if (r == -ENOMEM)
                         return r;
-                if (r >= 0 && !record_has(rec, RECORD_MESSAGE))
-                        /* Every syslog or journal entry has one: sd-journal skipped a corrupt
-                         * data object. */
-                        r = -EBADMSG;
                 if (r < 0) {
-                        /* A corrupt entry: count it, remember the first, go on with the next. */
-                        if (s->skipped++ == 0) {
-                                s->first_skipped_why = r == -EBADMSG ? "no readable MESSAGE field"
-                                                                     : "unreadable fields";
-                                (void) sd_journal_get_cursor(s->j, &s->first_skipped);
-                        }
+                        r = note_corrupt(s, r);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (s->n_tails > 0)
+                        check_tails(s, rec->realtime_usec);
+                if (!record_has(rec, RECORD_MESSAGE)) {
+                        /* Any local process can send an entry without one (native protocol);
+                         * sshd never does. sd-journal also hides a corrupt data object so. */
+                        s->stats.malformed++;
+                        continue;
+                }
+                if (record_truncated(rec, RECORD_MESSAGE)) {
+                        /* syslog(3) lines are short; a MESSAGE over 64 KiB is nobody's sshd */
+                        s->stats.oversized++;
                         continue;
                 }
                 if (s->until_set && rec->realtime_usec > s->until_usec)
@@ -162,7 +640,7 @@ static int journal_next(struct source *s, struct log_record *rec) {
 }
 
 static uint64_t journal_skipped(const struct source *s) {
-        return s->skipped;
+        return s->stats.corrupt;
 }
 
 static const char *journal_first_skipped(const struct source *s, const char **ret_why) {
@@ -171,9 +649,29 @@ static const char *journal_first_skipped(const struct source *s, const char **re
         return s->first_skipped;
 }
 
+static const struct source_stats *journal_stats(const struct source *s) {
+        return &s->stats;
+}
+
+static const struct source_problem *journal_problems(const struct source *s, size_t *ret_n,
+                                                     size_t *ret_more) {
+        *ret_n = s->n_problems;
+        if (ret_more)
+                *ret_more = s->more_problems;
+        return s->problems;
+}
+
 static void journal_free(struct source *s) {
         sd_journal_close(s->j);
         free(s->first_skipped);
+        for (size_t i = 0; i < s->n_files; i++)
+                free(s->files[i]);
+        free(s->files);
+        for (size_t i = 0; i < s->n_tails; i++)
+                free(s->tails[i].cursor);
+        free(s->tails);
+        for (size_t i = 0; i < s->n_problems; i++)
+                free(s->problems[i].path);
         free(s);
 }
 
@@ -182,6 +680,8 @@ static const struct source_ops journal_ops = {
         .skipped = journal_skipped,
         .first_skipped = journal_first_skipped,
         .free = journal_free,
+        .stats = journal_stats,
+        .problems = journal_problems,
 };
 
 sd_journal *journal_source_journal(struct source *s) {

@@ -104,6 +104,7 @@ enum record_field record_field_match(const char *d, size_t len, size_t *ret_offs
 
 void record_reset(struct log_record *r) {
         r->present = 0;
+        r->truncated = 0;
         r->realtime_usec = 0;
         r->unattested = false;
 }
@@ -111,8 +112,11 @@ void record_reset(struct log_record *r) {
 int record_set(struct log_record *r, enum record_field f, const char *value, size_t len) {
         struct record_buf *b = &r->field[f];
 
-        if (len > RECORD_FIELD_MAX_BYTES)
+        if (len > RECORD_FIELD_MAX_BYTES) {
                 len = RECORD_FIELD_MAX_BYTES;
+                r->truncated |= UINT32_C(1) << f;
+        } else
+                r->truncated &= ~(UINT32_C(1) << f);
         if (len + 1 > b->alloc) {
                 size_t n = MAX(len + 1, b->alloc * 2);
                 char *p = realloc(b->data, MAX(n, (size_t) 64));
@@ -168,4 +172,5 @@ void record_done(struct log_record *r) {
                 r->field[i] = (struct record_buf){};
         }
         r->present = 0;
+        r->truncated = 0;
 }

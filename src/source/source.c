@@ -24,3 +24,22 @@ struct source *source_free(struct source *s) {
                 ops_of(s)->free(s);
         return NULL;
 }
+
+const struct source_stats *source_stats(const struct source *s) {
+        static const struct source_stats none = {};
+
+        if (!ops_of(s)->stats)
+                return &none;
+        return ops_of(s)->stats(s);
+}
+
+const struct source_problem *source_problems(const struct source *s, size_t *ret_n,
+                                             size_t *ret_more) {
+        if (!ops_of(s)->problems) {
+                *ret_n = 0;
+                if (ret_more)
+                        *ret_more = 0;
+                return NULL;
+        }
+        return ops_of(s)->problems(s, ret_n, ret_more);
+}

@@ -59,6 +59,29 @@ int main(void) {
         tap_ok(!record_has(&r, RECORD_PID), "reset forgets the fields");
         tap_ok(record_set(&r, RECORD_MESSAGE, "abc\0def", 7) >= 0, "a value with a NUL byte");
         TAP_IS_INT(record_field(&r, RECORD_MESSAGE).len, 7, "keeps its length");
+        {
+                /* over-long values are cut at RECORD_FIELD_MAX_BYTES and flagged; the flag goes
+                 * with the next value and with record_reset() */
+                size_t n = RECORD_FIELD_MAX_BYTES + 10;
+                char *big = malloc(n);
+
+                tap_ok(big != NULL, "allocate");
+                if (big) {
+                        memset(big, 'A', n);
+                        tap_ok(record_set(&r, RECORD_MESSAGE, big, n) >= 0, "set an over-long value");
+                        tap_ok(r.field[RECORD_MESSAGE].len == RECORD_FIELD_MAX_BYTES &&
+                                       record_truncated(&r, RECORD_MESSAGE) &&
+                                       !record_truncated(&r, RECORD_PID),
+                               "it is cut and flagged truncated, and only it");
+                        tap_ok(record_set(&r, RECORD_MESSAGE, big, 10) >= 0 &&
+                                       !record_truncated(&r, RECORD_MESSAGE),
+                               "a short value clears the flag");
+                        tap_ok(record_set(&r, RECORD_MESSAGE, big, n) >= 0, "over-long again");
+                        record_reset(&r);
+                        tap_ok(!record_truncated(&r, RECORD_MESSAGE), "record_reset() clears it");
+                        free(big);
+                }
+        }
         record_done(&r);
         return tap_done();
 }
