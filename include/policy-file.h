@@ -96,6 +96,11 @@ _warn_unused_ int policy_rule_allows_command(const struct policy_rule *r, const 
  */
 _warn_unused_ int rsync_canonical(const char *cmd, char **ret);
 
+/* Whether s can be written as a section's fingerprint, an account name, a "from" address. */
+bool policy_valid_fingerprint(const char *s);
+bool policy_valid_account(const char *s);
+bool policy_valid_address(const char *s);
+
 /* The inverse of sshd_vis() (vis.h): a command as sshd logged it, as bytes. -EINVAL on a bad
  * escape. */
 _warn_unused_ int sshd_unvis(const char *in, char **ret);

@@ -520,7 +520,11 @@ int cmd_load_baseline(struct baseline **ret) {
                 if (r < 0)
                         return r;
         }
-        if (arg_n_authkeys == 0) {
+        if (arg_n_authkeys == 0 && arg_policy) {
+                /* The policy (learned, for hosts with no trusted copy of authorized_keys) is
+                 * what the logins are judged by: the accounts' files are not read. */
+                log_info("baseline: none: judging by --policy alone");
+        } else if (arg_n_authkeys == 0) {
                 r = load_baseline_system(baseline);
                 if (r < 0)
                         return log_error("baseline: %s", strerror(-r)), r;
@@ -696,6 +700,29 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
         return 0;
+}
+
+int cmd_feed_all(struct source *src, struct pipeline *p) {
+        struct log_record rec = {};
+        int r;
+
+        for (;;) {
+                r = source_next(src, &rec);
+                if (r < 0) {
+                        log_error("reading the %s: %s", arg_n_inputs > 0 ? "text logs" : "journal",
+                                  strerror(-r));
+                        break;
+                }
+                if (r == 0)
+                        break;
+                r = pipeline_feed(p, &rec);
+                if (r < 0) {
+                        log_error("processing an entry: %s", strerror(-r));
+                        break;
+                }
+        }
+        record_done(&rec);
+        return r;
 }
 
 void cmd_print_stats(const struct pipeline *p, const struct source *src) {

@@ -125,6 +125,10 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
 void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
                          void *userdata, struct pipeline_config *ret);
 
+/* Every record of src through p, to the end. Returns 0, or -errno after logging (reading, or a
+ * stage or the sink failing). */
+int cmd_feed_all(struct source *src, struct pipeline *p);
+
 /* The --stats line on stderr. src may be NULL. */
 void cmd_print_stats(const struct pipeline *p, const struct source *src);
 

@@ -12,3 +12,4 @@ int verb_baseline(int argc, char *argv[]);
 int verb_doctor(int argc, char *argv[]);
 int verb_report(int argc, char *argv[]);
 int verb_follow(int argc, char *argv[]);
+int verb_learn(int argc, char *argv[]);

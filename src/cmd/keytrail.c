@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
         { "baseline", verb_baseline, "write every account's authorized_keys to a baseline file" },
         { "doctor", verb_doctor, "check what keytrail depends on, and say how to fix it" },
         { "report", verb_report, "what every key did, host by host: text, JSON or HTML" },
+        { "learn", verb_learn, "propose a policy from history: per key its commands and sources" },
         { "follow", verb_follow, "tail the journal live: the service, exactly once across restarts" },
 };
 

@@ -35,7 +35,6 @@ static int scan(void) {
         _cleanup_(source_freep) struct source *src = NULL;
         _cleanup_(pipeline_freep) struct pipeline *p = NULL;
         struct pipeline_config cfg;
-        struct log_record rec = {};
         struct cmd_output out;
         int r;
 
@@ -58,22 +57,7 @@ static int scan(void) {
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
 
-        for (;;) {
-                r = source_next(src, &rec);
-                if (r < 0) {
-                        log_error("reading the %s: %s", arg_n_inputs > 0 ? "text logs" : "journal",
-                                  strerror(-r));
-                        break;
-                }
-                if (r == 0)
-                        break;
-                r = pipeline_feed(p, &rec);
-                if (r < 0) {
-                        log_error("processing an entry: %s", strerror(-r));
-                        break;
-                }
-        }
-        record_done(&rec);
+        r = cmd_feed_all(src, p);
         if (fflush(stdout) != 0 && r >= 0) {
                 log_error("writing alerts: %m");
                 r = -EIO;

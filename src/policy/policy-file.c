@@ -307,6 +307,12 @@ static int parse_net(const char *s, struct net *ret) {
         return 0;
 }
 
+bool policy_valid_address(const char *s) {
+        struct net n;
+
+        return s && !strchr(s, '/') && parse_net(s, &n) >= 0;
+}
+
 bool policy_rule_allows_source(const struct policy_rule *r, const char *addr) {
         unsigned char a[16];
         int family;
@@ -343,7 +349,7 @@ static int fail(struct policy_file_error *e, unsigned line, const char *fmt, ...
         return -EBADMSG;
 }
 
-static bool valid_fingerprint(const char *s) {
+bool policy_valid_fingerprint(const char *s) {
         if (startswith(s, "SHA256:")) {
                 size_t l = strlen(s + 7);
 
@@ -362,7 +368,7 @@ static bool valid_fingerprint(const char *s) {
         return false;
 }
 
-static bool valid_account(const char *s) {
+bool policy_valid_account(const char *s) {
         size_t l = strlen(s);
 
         return l > 0 && l <= 256 && s[0] != '-' &&
@@ -416,10 +422,10 @@ static int parse_section(const char *s, unsigned line, struct policy_rule **ret,
         r->subject = strndup(subject, l);
         if (!r->subject)
                 return -ENOMEM;
-        if (r->is_key && !valid_fingerprint(r->subject))
+        if (r->is_key && !policy_valid_fingerprint(r->subject))
                 return fail(e, line, "'%.64s' is not a key fingerprint (SHA256:... as ssh-keygen -l "
                             "prints it)", r->subject);
-        if (!r->is_key && !valid_account(r->subject))
+        if (!r->is_key && !policy_valid_account(r->subject))
                 return fail(e, line, "'%.64s' is not an account name", r->subject);
         if (asprintf(&r->name, "%s %s", r->is_key ? "key" : "account", r->subject) < 0) {
                 r->name = NULL;
@@ -469,7 +475,7 @@ static int add_account(struct policy_rule *r, const char *item, unsigned line,
         char *s;
         int k;
 
-        if (!valid_account(item))
+        if (!policy_valid_account(item))
                 return fail(e, line, "'%.64s' is not an account name", item);
         s = strdup(item);
         if (!s)
@@ -485,7 +491,7 @@ static int add_key(struct policy_rule *r, const char *item, unsigned line,
         char *s;
         int k;
 
-        if (!valid_fingerprint(item))
+        if (!policy_valid_fingerprint(item))
                 return fail(e, line, "'%.64s' is not a key fingerprint", item);
         s = strdup(item);
         if (!s)

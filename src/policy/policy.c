@@ -162,8 +162,9 @@ static int policy_file_accepted(struct policy *p, struct conn *c, const struct d
         int k;
 
         acct = policy_file_account(p->cfg.policy_file, c->user);
-        if (acct && key_name(c) && !policy_rule_allows_key(acct, c->fingerprint) &&
-            !policy_rule_allows_key(acct, c->ca_fingerprint)) {
+        if (acct && key_name(c) && policy_rule_has_keys(acct) &&
+            !(c->fingerprint && policy_rule_allows_key(acct, c->fingerprint)) &&
+            !(c->ca_fingerprint && policy_rule_allows_key(acct, c->ca_fingerprint))) {
                 k = policy_file_conn_alert(p, c, ctx, ALERT_UNKNOWN_KEY, acct,
                                            "a key not among the keys of the policy's");
                 if (k < 0)
