@@ -267,7 +267,7 @@ def markdown_page(name, section, title, src, out_path, version):
             head, body = rows[0], rows[1:]
             for r in body:
                 out.append(".TP")
-                out.append(inline(r[0]))
+                out.append(line_safe(inline(r[0])))
                 rest = []
                 for h, c in zip(head[1:], r[1:]):
                     rest.append("%s: %s" % (inline(h), inline(c)) if len(head) > 2 else inline(c))

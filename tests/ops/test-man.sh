@@ -28,12 +28,16 @@ roff_options() {
 # The lines of keytrail(1) from .SS "keytrail CMD" to the next section.
 section_of() { awk -v h=".SS \"keytrail $1\"" '$0 == h { on = 1; next } /^\.S[SH] / { on = 0 } on' "$man/keytrail.1"; }
 
-for page in keytrail.1 keytrail-gate.1 keytrail-baseline.5 keytrail-rules.5 keytrail-alerts.7; do
+pages=$(cd "$man" && ls keytrail*.[1-8])
+for p in keytrail.1 keytrail-gate.1 keytrail-baseline.5 keytrail-rules.5 keytrail-alerts.7; do
+        [[ " $(echo $pages) " == *" $p "* ]] || not_ok "$p is built"
+done
+for page in $pages; do
         if [ ! -s "$man/$page" ]; then
                 not_ok "$page is built"
                 continue
         fi
-        LC_ALL=C.UTF-8 MANWIDTH=100 man --warnings -E UTF-8 -l "$man/$page" >"$tmp/out" 2>"$tmp/err"
+        LC_ALL=C.UTF-8 MANWIDTH=100 man --warnings -E UTF-8 -l -Tutf8 -Z "$man/$page" >"$tmp/out" 2>"$tmp/err"
         if [ -s "$tmp/err" ] || [ ! -s "$tmp/out" ]; then
                 not_ok "$page renders without a groff warning"
                 sed 's/^/# /' "$tmp/err" | head
