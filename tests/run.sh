@@ -36,7 +36,7 @@ fi
 
 phase "tests"
 suites=(--suite unit --suite parse --suite scan --suite integration --suite gate --suite report --suite follow --suite doctor)
-$e2e && suites+=(--suite e2e --suite container)
+$e2e && suites+=(--suite e2e --suite container --suite package)
 meson test -C build --print-errorlogs "${suites[@]}"
 count build
 
