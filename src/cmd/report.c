@@ -24,7 +24,8 @@ static void help(void) {
         printf("Usage: keytrail report [OPTIONS]\n"
                "\n"
                "Read sshd's entries once and report what every key did, host by host: accounts,\n"
-               "sessions, sources, commands and alerts per key, then every alert, then a timeline.\n"
+               "sessions, sources, commands and alerts per key, then every alert, then a "
+               "timeline.\n"
                "\n");
         cmd_help_groups(OPT_SOURCE | OPT_BASELINE | OPT_ANALYSIS);
         printf("Output:\n"

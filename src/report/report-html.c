@@ -296,7 +296,8 @@ static void timeline_svg(struct out *o, json_t *doc) {
                         json_t *acc = json_array_get(json_object_get(k, "accounts"), 0);
                         const char *fp = doc_str(k, "fingerprint") ?: "";
 
-                        if (!lk || json_object_set_new(lanes, lk, json_integer((json_int_t) height)) < 0) {
+                        if (!lk ||
+                            json_object_set_new(lanes, lk, json_integer((json_int_t) height)) < 0) {
                                 o->err = -ENOMEM;
                                 return;
                         }
@@ -312,7 +313,9 @@ static void timeline_svg(struct out *o, json_t *doc) {
                         height += SVG_LANE;
                 }
                 if (kl) {
-                        if (json_object_set_new(keyless, mid, json_integer((json_int_t) height)) < 0) {
+                        json_t *y = json_integer((json_int_t) height);
+
+                        if (json_object_set_new(keyless, mid, y) < 0) {
                                 o->err = -ENOMEM;
                                 return;
                         }
@@ -355,18 +358,22 @@ static void timeline_svg(struct out *o, json_t *doc) {
                         }
                         if ((pass == 1) != streq(ev, "alert"))
                                 continue;
-                        y = doc_str(e, "fingerprint") ? json_object_get(lanes, lk)
-                                                      : json_object_get(keyless,
-                                                                        doc_str(e, "machine_id") ?: "");
+                        y = doc_str(e, "fingerprint")
+                                    ? json_object_get(lanes, lk)
+                                    : json_object_get(keyless, doc_str(e, "machine_id") ?: "");
                         if (!json_is_integer(y))
                                 continue;
                         cy = json_integer_value(y) + SVG_LANE / 2;
                         if (streq(ev, "session"))
-                                put(o, "<circle class=\"m-session\" cx=\"%.1f\" cy=\"%lld\" r=\"4.5\">",
+                                put(o,
+                                    "<circle class=\"m-session\" cx=\"%.1f\" cy=\"%lld\" "
+                                    "r=\"4.5\">",
                                     x, cy);
                         else if (streq(ev, "login"))
-                                put(o, "<line class=\"m-login\" x1=\"%.1f\" y1=\"%lld\" x2=\"%.1f\" "
-                                       "y2=\"%lld\">", x, cy - 8, x, cy + 8);
+                                put(o,
+                                    "<line class=\"m-login\" x1=\"%.1f\" y1=\"%lld\" x2=\"%.1f\" "
+                                    "y2=\"%lld\">",
+                                    x, cy - 8, x, cy + 8);
                         else if (streq(ev, "refused"))
                                 put(o, "<path class=\"m-refused\" d=\"M%.1f %lldl8 8m0 -8l-8 8\">",
                                     x - 4, cy - 4);
@@ -386,12 +393,31 @@ static void kv_start(struct out *o, const char *label) {
         put(o, "<tr><th>%s</th><td>", label);
 }
 
+/* A row of {name, count} objects: count, then the name; what did not fit, counted. */
+static void counted_rows(struct out *o, const char *label, json_t *list, const char *name_key,
+                         long long more, const char *more_what) {
+        json_t *v;
+        size_t i;
+
+        kv_start(o, label);
+        put(o, "<table class=\"list\">");
+        json_array_foreach(list, i, v) {
+                put(o, "<tr><td class=\"n\">%lld</td><td><code>", doc_int(v, "count"));
+                esc(o, doc_str(v, name_key), "?");
+                put(o, "</code></td></tr>");
+        }
+        put(o, "</table>");
+        if (more > 0)
+                put(o, "... and %lld more %s not listed", more, more_what);
+        put(o, "</td></tr>");
+}
+
 static void key_html(struct out *o, json_t *k, size_t n) {
         json_t *b = json_object_get(k, "baseline"), *v;
         size_t i;
 
-        put(o, "<div class=\"key%s\" id=\"", json_array_size(json_object_get(k, "alerts")) ? " alerted"
-                                                                                         : "");
+        put(o, "<div class=\"key%s\" id=\"",
+            json_array_size(json_object_get(k, "alerts")) ? " alerted" : "");
         esc(o, doc_str(k, "fingerprint"), "");
         put(o, "\"><h4>k%zu <code>", n);
         esc(o, doc_str(k, "fingerprint"), "?");
@@ -409,7 +435,8 @@ static void key_html(struct out *o, json_t *k, size_t n) {
                 put(o, "account <b>");
                 esc(o, doc_str(b, "account"), "(any)");
                 put(o, "</b>%s, <code>",
-                    json_is_true(json_object_get(b, "bound_elsewhere")) ? " (not the one used)" : "");
+                    json_is_true(json_object_get(b, "bound_elsewhere")) ? " (not the one used)"
+                                                                        : "");
                 esc(o, doc_str(b, "location"), "?");
                 put(o, "</code>");
                 if (doc_str(b, "comment")) {
@@ -450,18 +477,8 @@ static void key_html(struct out *o, json_t *k, size_t n) {
         put(o, " to ");
         esc(o, doc_str(k, "last_seen"), "-");
         put(o, "</td></tr>");
-        kv_start(o, "From");
-        put(o, "<table class=\"list\">");
-        json_array_foreach(json_object_get(k, "sources"), i, v) {
-                put(o, "<tr><td class=\"mono\">");
-                esc(o, doc_str(v, "address"), "?");
-                put(o, "</td><td class=\"n\">%lld</td></tr>", doc_int(v, "count"));
-        }
-        put(o, "</table>");
-        if (doc_int(k, "sources_more") > 0)
-                put(o, "... and %lld more logins from addresses not listed",
-                    doc_int(k, "sources_more"));
-        put(o, "</td></tr>");
+        counted_rows(o, "From", json_object_get(k, "sources"), "address",
+                     doc_int(k, "sources_more"), "logins from addresses");
         kv_start(o, "Sessions");
         put(o, "<table class=\"list\">");
         json_array_foreach(json_object_get(k, "commands"), i, v) {
@@ -477,6 +494,9 @@ static void key_html(struct out *o, json_t *k, size_t n) {
                 put(o, "... and %lld more sessions of commands not listed",
                     doc_int(k, "commands_more"));
         put(o, "</td></tr>");
+        if (json_array_size(json_object_get(k, "requested")) > 0)
+                counted_rows(o, "Asked for", json_object_get(k, "requested"), "command",
+                             doc_int(k, "requested_more"), "requests");
         kv_start(o, "Alerts");
         json_array_foreach(json_object_get(k, "alerts"), i, v) {
                 put(o, "%s<a href=\"#a-", i ? "<br>" : "");
@@ -550,7 +570,8 @@ static void events_html(struct out *o, json_t *doc) {
                 esc(o, doc_str(e, "host"), "?");
                 put(o, "</td><td>");
                 if (streq(ev, "alert")) {
-                        put(o, "<span class=\"badge sev-%s\">", severity_of(doc_str(e, "alert_type")));
+                        put(o, "<span class=\"badge sev-%s\">",
+                            severity_of(doc_str(e, "alert_type")));
                         esc(o, doc_str(e, "alert_type"), "alert");
                         put(o, "</span>");
                 } else

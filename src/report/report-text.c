@@ -231,7 +231,7 @@ static void key_section(struct out *o, json_t *k, size_t n) {
         if (i == 0)
                 field(o, label, "-");
         more(o, k, "sources_more", "logins from addresses not listed");
-        label = "sessions";
+        label = "ran";
         json_array_foreach(json_object_get(k, "commands"), i, v) {
                 fieldf(o, label, "%lldx %s%s%s%s", doc_int(v, "count"), doc_str(v, "session_type"),
                        doc_str(v, "command") ? " '" : "", doc_str(v, "command") ?: "",
@@ -243,6 +243,12 @@ static void key_section(struct out *o, json_t *k, size_t n) {
         if (i == 0)
                 field(o, label, "none");
         more(o, k, "commands_more", "sessions of commands not listed");
+        label = "asked for";
+        json_array_foreach(json_object_get(k, "requested"), i, v) {
+                fieldf(o, label, "%lldx '%s'", doc_int(v, "count"), doc_str(v, "command"));
+                label = "";
+        }
+        more(o, k, "requested_more", "requests not listed");
         label = "alerts";
         json_array_foreach(json_object_get(k, "alerts"), i, v) {
                 fieldf(o, label, "%s %s %s", doc_str(v, "time"), doc_str(v, "severity"),
@@ -363,7 +369,8 @@ int report_render_text(json_t *doc, FILE *f) {
                         _cleanup_free_ char *lk = label_key(doc_str(v, "machine_id"),
                                                             doc_str(k, "fingerprint"));
 
-                        if (!lk || json_object_set_new(labels, lk, json_integer((json_int_t) j + 1)) < 0)
+                        if (!lk ||
+                            json_object_set_new(labels, lk, json_integer((json_int_t) j + 1)) < 0)
                                 return -ENOMEM;
                 }
         put(&o, "keytrail report (%s)\n\n", doc_str(doc, "generator"));

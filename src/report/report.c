@@ -68,6 +68,9 @@ struct key {
         struct counted addrs[REPORT_ADDRS_MAX];
         unsigned n_addrs;
         uint64_t addrs_more;
+        struct counted requested[REPORT_COMMANDS_MAX]; /* what clients asked for (a gate said) */
+        unsigned n_requested;
+        uint64_t requested_more;
         struct command commands[REPORT_COMMANDS_MAX];
         unsigned n_commands;
         uint64_t commands_more;
@@ -242,6 +245,8 @@ static void key_done(struct key *k) {
                 free(k->commands[i].type);
                 free(k->commands[i].command);
         }
+        for (unsigned i = 0; i < k->n_requested; i++)
+                free(k->requested[i].name);
 }
 
 struct report *report_free(struct report *r) {
@@ -336,11 +341,13 @@ static int key_get(struct report *r, unsigned h, const char *fingerprint, bool c
         struct key *k;
         size_t i;
 
-        for (i = hash_str(14695981039346656037ULL + h, fingerprint, REPORT_NAME_BYTES) & r->key_index.mask;
+        for (i = hash_str(14695981039346656037ULL + h, fingerprint, REPORT_NAME_BYTES) &
+                 r->key_index.mask;
              r->key_index.slot[i] != 0; i = (i + 1) & r->key_index.mask) {
                 unsigned n = r->key_index.slot[i] - 1;
 
-                if (r->keys[n].host == h && eq_cut(r->keys[n].fingerprint, fingerprint, REPORT_NAME_BYTES))
+                if (r->keys[n].host == h &&
+                    eq_cut(r->keys[n].fingerprint, fingerprint, REPORT_NAME_BYTES))
                         return (int) n;
         }
         if (!create)
@@ -350,7 +357,8 @@ static int key_get(struct report *r, unsigned h, const char *fingerprint, bool c
                 return -ENOSPC;
         }
         k = &r->keys[r->n_keys];
-        *k = (struct key){ .host = h, .fingerprint = dup_cut(fingerprint, REPORT_NAME_BYTES, NULL) };
+        *k = (struct key){ .host = h,
+                           .fingerprint = dup_cut(fingerprint, REPORT_NAME_BYTES, NULL) };
         if (!k->fingerprint)
                 return -ENOMEM;
         r->key_index.slot[i] = r->n_keys + 1;
@@ -390,9 +398,9 @@ static int key_learn(struct report *r, struct key *k, const char *key_type, cons
 
 /* Count name in a bounded table. Returns its index, -1 when it did not fit (counted in *more). */
 static int count_name(struct counted *t, unsigned *n, unsigned max, uint64_t *more,
-                      const char *name, int *ret_err) {
+                      const char *name, size_t bytes, int *ret_err) {
         for (unsigned i = 0; i < *n; i++)
-                if (eq_cut(t[i].name, name, REPORT_NAME_BYTES)) {
+                if (eq_cut(t[i].name, name, bytes)) {
                         t[i].n++;
                         return (int) i;
                 }
@@ -400,7 +408,7 @@ static int count_name(struct counted *t, unsigned *n, unsigned max, uint64_t *mo
                 (*more)++;
                 return -1;
         }
-        t[*n].name = dup_cut(name, REPORT_NAME_BYTES, NULL);
+        t[*n].name = dup_cut(name, bytes, NULL);
         if (!t[*n].name) {
                 *ret_err = -ENOMEM;
                 return -1;
@@ -415,7 +423,8 @@ static int count_command(struct report *r, struct key *k, const struct conn_sess
 
         for (unsigned i = 0; i < k->n_commands; i++) {
                 c = &k->commands[i];
-                if (streq(c->type, s->type) && eq_cut(c->command, s->command, REPORT_COMMAND_BYTES)) {
+                if (streq(c->type, s->type) &&
+                    eq_cut(c->command, s->command, REPORT_COMMAND_BYTES)) {
                         c->n++;
                         c->cut = c->cut || s->truncated;
                         return (int) i;
@@ -503,10 +512,11 @@ int report_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
                 ev.key = n;
                 if (c->refused_user ?: c->user)
                         ev.account = count_name(k->accounts, &k->n_accounts, r->lim.accounts,
-                                                &k->accounts_more, c->refused_user ?: c->user, &err);
+                                                &k->accounts_more, c->refused_user ?: c->user,
+                                                REPORT_NAME_BYTES, &err);
                 if (err >= 0 && (c->refused_ip ?: c->addr))
                         ev.addr = count_name(k->addrs, &k->n_addrs, r->lim.addrs, &k->addrs_more,
-                                             c->refused_ip ?: c->addr, &err);
+                                             c->refused_ip ?: c->addr, REPORT_NAME_BYTES, &err);
                 if (err < 0)
                         return err;
                 return add_event(r, ev);
@@ -537,8 +547,16 @@ int report_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
         k = &r->keys[n];
         ev.key = n;
         span(&k->first_usec, &k->last_usec, ctx->usec);
-        if (d == DECISION_END)
-                return 0;
+        if (d == DECISION_END) {
+                /* What the client asked for in each session, when a forced-command wrapper
+                 * (keytrail-gate) said so: it is known only once the session ran. */
+                for (unsigned i = 0; i < c->n_sessions && err >= 0; i++)
+                        if (c->sessions[i].requested)
+                                (void) count_name(k->requested, &k->n_requested, r->lim.commands,
+                                                  &k->requested_more, c->sessions[i].requested,
+                                                  REPORT_COMMAND_BYTES, &err);
+                return err;
+        }
 
         err = key_learn(r, k, c->key_type, c->ca_fingerprint, c->user, c->key_location);
         if (err < 0)
@@ -546,8 +564,9 @@ int report_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
         if (c->user) {
                 /* The account is counted once per login; a session only finds its index. */
                 if (d == DECISION_ACCEPTED)
-                        ev.account = count_name(k->accounts, &k->n_accounts, r->lim.accounts,
-                                                &k->accounts_more, c->user, &err);
+                        ev.account =
+                                count_name(k->accounts, &k->n_accounts, r->lim.accounts,
+                                           &k->accounts_more, c->user, REPORT_NAME_BYTES, &err);
                 else
                         for (unsigned i = 0; i < k->n_accounts; i++)
                                 if (eq_cut(k->accounts[i].name, c->user, REPORT_NAME_BYTES))
@@ -556,7 +575,7 @@ int report_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
         if (err >= 0 && c->addr) {
                 if (d == DECISION_ACCEPTED)
                         ev.addr = count_name(k->addrs, &k->n_addrs, r->lim.addrs, &k->addrs_more,
-                                             c->addr, &err);
+                                             c->addr, REPORT_NAME_BYTES, &err);
                 else
                         for (unsigned i = 0; i < k->n_addrs; i++)
                                 if (eq_cut(k->addrs[i].name, c->addr, REPORT_NAME_BYTES))
@@ -683,7 +702,8 @@ static bool append(json_t *a, json_t *v) {
 }
 
 static int cmp_counted(const void *a, const void *b) {
-        const struct counted *x = *(const struct counted *const *) a, *y = *(const struct counted *const *) b;
+        const struct counted *x = *(const struct counted *const *) a,
+                             *y = *(const struct counted *const *) b;
 
         if (x->n != y->n)
                 return x->n > y->n ? -1 : 1;
@@ -691,7 +711,8 @@ static int cmp_counted(const void *a, const void *b) {
 }
 
 static json_t *counted_json(const struct counted *t, unsigned n, const char *name_key) {
-        const struct counted *sorted[MAX(REPORT_ACCOUNTS_MAX, REPORT_ADDRS_MAX)];
+        const struct counted *sorted[MAX(MAX(REPORT_ACCOUNTS_MAX, REPORT_ADDRS_MAX),
+                                         REPORT_COMMANDS_MAX)];
         json_t *a = json_array();
 
         if (!a)
@@ -712,7 +733,8 @@ static json_t *counted_json(const struct counted *t, unsigned n, const char *nam
 }
 
 static int cmp_command(const void *a, const void *b) {
-        const struct command *x = *(const struct command *const *) a, *y = *(const struct command *const *) b;
+        const struct command *x = *(const struct command *const *) a,
+                             *y = *(const struct command *const *) b;
         int c;
 
         if (x->n != y->n)
@@ -828,6 +850,8 @@ static json_t *key_json(const struct report *r, const struct key *k) {
              set(o, "sources_more", json_integer((json_int_t) k->addrs_more)) &&
              set(o, "commands", commands_json(k)) &&
              set(o, "commands_more", json_integer((json_int_t) k->commands_more)) &&
+             set(o, "requested", counted_json(k->requested, k->n_requested, "command")) &&
+             set(o, "requested_more", json_integer((json_int_t) k->requested_more)) &&
              set(o, "alerts_by_type", alerts_by_type_json(k->alerts_by_type)) &&
              set(o, "alerts_more", json_integer((json_int_t) k->alerts_more));
         if (!ok) {
@@ -918,8 +942,8 @@ static json_t *event_json(const struct report *r, const struct event_rec *e, jso
         } else if (!set(o, "user", report_json_string(k && e->account >= 0
                                                               ? k->accounts[e->account].name
                                                               : NULL)) ||
-                   !set(o, "source_ip", report_json_string(k && e->addr >= 0 ? k->addrs[e->addr].name
-                                                                             : NULL))) {
+                   !set(o, "source_ip",
+                        report_json_string(k && e->addr >= 0 ? k->addrs[e->addr].name : NULL))) {
                 json_decref(o);
                 return NULL;
         }
@@ -1025,7 +1049,8 @@ int report_write(struct report *r, enum report_format f, FILE *out) {
                 return -ENOMEM;
         switch (f) {
         case REPORT_FORMAT_JSON:
-                if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', out) == EOF)
+                if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
+                    fputc('\n', out) == EOF)
                         q = -EIO;
                 break;
         case REPORT_FORMAT_TEXT:

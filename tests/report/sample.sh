@@ -191,6 +191,25 @@ jcheck "--policy: the admin key's three logins from outside, its three sessions 
         "$(key s03) | .alerts_by_type == {\"unexpected-source\": 3, \"unforced-session\": 3}" "$tmp/policy.json"
 jcheck "--policy: totals" '.totals.alerts == 17 and .totals.alerts_by_type["unexpected-source"] == 3' "$tmp/policy.json"
 
+# ---- what a client asked for: keytrail-gate's records (tests/journal/command-rejected) -----------
+journal_from_export "$src/tests/journal/command-rejected.export" "$tmp/gate.journal"
+gate=("$kt" report --file "$tmp/gate.journal" --rules "$src/rules"
+      --authorized-keys "mirror:$src/tests/journal/mirror.authorized_keys")
+"${gate[@]}" --format json >"$tmp/gate.json"
+jcheck "gate: the key behind keytrail-gate, its forced command and what the client asked for" \
+        '.hosts[0].keys[] | select(.fingerprint == "SHA256:92LwVgzlAwFyB3qpSNlLiIutQACqIQ5Y8fLo74HIj+M") |
+        .commands == [{session_type: "forced-command", command: "/usr/bin/keytrail-gate --rsync-dir /srv/mirror --write-only",
+                       cut: false, count: 2}] and
+        .requested == [{command: "rsync --server -vlogDtprze.iLsfxCIvu --delete . /srv/mirror", count: 1}] and
+        .requested_more == 0 and .alerts_by_type == {"command-rejected": 2}' "$tmp/gate.json"
+jcheck "gate: keys behind other wrappers: nothing asked for is known" \
+        '[.hosts[0].keys[] | select(.requested == [])] | length == 2' "$tmp/gate.json"
+"${gate[@]}" --format text >"$tmp/gate.txt"
+check "gate: the text report says what was asked for" \
+        grep -qxF "  asked for     1x 'rsync --server -vlogDtprze.iLsfxCIvu --delete . /srv/mirror'" "$tmp/gate.txt"
+"${gate[@]}" --format html >"$tmp/gate.html"
+check "gate: the HTML report too" grep -qF '<th>Asked for</th><td><table class="list"><tr><td class="n">1</td><td><code>rsync --server -vlogDtprze.iLsfxCIvu --delete . /srv/mirror</code>' "$tmp/gate.html"
+
 # ---- the text report ------------------------------------------------------------------------
 "${run[@]}" --format text >"$tmp/report.txt" 2>"$tmp/err"
 rc=$?
@@ -211,7 +230,7 @@ check "text: 21 key sections, numbered" test "$(grep -cE '^Key k([1-9]|1[0-9]|2[
 check "text: the refused key's numbers" grep -qx '  logins        0, sessions 0, refused 1' "$tmp/report.txt"
 check "text: a key bound to another account says so" grep -qx '  baseline      account ktdemopull (not the one used)' "$tmp/report.txt"
 check "text: a key not in the baseline says so" grep -qx '  baseline      not in the baseline' "$tmp/report.txt"
-check "text: the admin key's sessions" grep -qxE '  sessions      2x command' "$tmp/report.txt"
+check "text: the admin key's sessions" grep -qxE '  ran           2x command' "$tmp/report.txt"
 check "text: 11 alerts listed" grep -qx 'Alerts (11)' "$tmp/report.txt"
 check "text: each alert with its id" test "$(grep -cE '^  id            [0-9a-f]{32}$' "$tmp/report.txt")" = 11
 check "text: the timeline, 60 events" test "$(grep -cE '^  [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} vm ' "$tmp/report.txt")" = 60

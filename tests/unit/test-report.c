@@ -13,22 +13,31 @@
 
 #define SEC USEC_PER_SEC
 
-static struct conn conn_of(const char *machine, const char *fp, const char *user, const char *addr) {
-        return (struct conn){ .machine_id = machine, .boot_id = "b", .host = machine, .user = (char *) user,
-                              .fingerprint = (char *) fp, .key_type = (char *) "ED25519",
-                              .addr = (char *) addr, .port = 22, .authenticated = true };
+static struct conn conn_of(const char *machine, const char *fp, const char *user,
+                           const char *addr) {
+        return (struct conn){ .machine_id = machine,
+                              .boot_id = "b",
+                              .host = machine,
+                              .user = (char *) user,
+                              .fingerprint = (char *) fp,
+                              .key_type = (char *) "ED25519",
+                              .addr = (char *) addr,
+                              .port = 22,
+                              .authenticated = true };
 }
 
 static void login(struct report *r, struct conn *c, uint64_t t) {
-        TAP_IS_INT(report_decide(r, DECISION_ACCEPTED, c, NULL, &(struct decision_ctx){ .usec = t }), 0,
-                   "login of %s as %s", c->fingerprint, c->user);
+        TAP_IS_INT(
+                report_decide(r, DECISION_ACCEPTED, c, NULL, &(struct decision_ctx){ .usec = t }),
+                0, "login of %s as %s", c->fingerprint, c->user);
 }
 
-static void session(struct report *r, struct conn *c, const char *type, const char *cmd, uint64_t t) {
+static void session(struct report *r, struct conn *c, const char *type, const char *cmd,
+                    uint64_t t) {
         struct conn_session s = { .id = 0, .type = (char *) type, .command = (char *) cmd };
 
-        TAP_IS_INT(report_decide(r, DECISION_SESSION, c, &s, &(struct decision_ctx){ .usec = t }), 0,
-                   "session of %s", c->fingerprint);
+        TAP_IS_INT(report_decide(r, DECISION_SESSION, c, &s, &(struct decision_ctx){ .usec = t }),
+                   0, "session of %s", c->fingerprint);
 }
 
 static void alert(struct report *r, const char *machine, const char *fp, uint64_t t) {
@@ -45,9 +54,9 @@ static json_t *key_of(json_t *doc, const char *fp) {
         json_t *k;
         size_t i;
 
-        json_array_foreach(json_object_get(json_array_get(json_object_get(doc, "hosts"), 0), "keys"), i, k)
-                if (streq_ptr(doc_str(k, "fingerprint"), fp))
-                        return k;
+        json_array_foreach(
+                json_object_get(json_array_get(json_object_get(doc, "hosts"), 0), "keys"), i,
+                k) if (streq_ptr(doc_str(k, "fingerprint"), fp)) return k;
         return NULL;
 }
 
@@ -62,9 +71,13 @@ static void test_bounds(void) {
         char long_cmd[3000];
         json_t *doc, *k;
 
-        TAP_IS_INT(report_new(&(struct report_config){ .limits = { .hosts = 1, .keys = 2, .accounts = 1,
-                                                                   .addrs = 2, .commands = 2,
-                                                                   .key_alerts = 1, .alerts = 2,
+        TAP_IS_INT(report_new(&(struct report_config){ .limits = { .hosts = 1,
+                                                                   .keys = 2,
+                                                                   .accounts = 1,
+                                                                   .addrs = 2,
+                                                                   .commands = 2,
+                                                                   .key_alerts = 1,
+                                                                   .alerts = 2,
                                                                    .events = 6 } },
                               &r),
                    0, "report_new with small limits");
@@ -102,7 +115,8 @@ static void test_bounds(void) {
         TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "sessions"), 4, "totals.sessions");
         TAP_IS_INT(doc_int(doc, "alerts_more"), 1, "a third alert: counted in alerts_more");
         TAP_IS_INT(json_array_size(json_object_get(doc, "alerts")), 2, "two alerts listed");
-        TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "alerts"), 3, "totals.alerts: all three");
+        TAP_IS_INT(doc_int(json_object_get(doc, "totals"), "alerts"), 3,
+                   "totals.alerts: all three");
         TAP_IS_INT(json_array_size(json_object_get(doc, "timeline")), 6, "six events kept");
         TAP_IS_INT(doc_int(doc, "timeline_more"), 5,
                    "the other five (3 logins + 4 sessions + 1 login + 3 alerts = 11) counted");
@@ -147,11 +161,14 @@ static void test_bounds(void) {
         session(r, &c1, "forced-command", long_cmd, 12 * SEC);
         doc = report_to_json(r);
         k = json_array_get(json_object_get(key_of(doc, "SHA256:K1"), "commands"), 0);
-        TAP_IS_INT(strlen(doc_str(k, "command") ?: ""), REPORT_COMMAND_BYTES, "a long command is cut");
+        TAP_IS_INT(strlen(doc_str(k, "command") ?: ""), REPORT_COMMAND_BYTES,
+                   "a long command is cut");
         TAP_IS_INT(json_is_true(json_object_get(k, "cut")), 1, "and marked cut");
         TAP_IS_INT(doc_int(k, "count"), 2, "the same long command is counted as one");
-        k = json_array_get(json_object_get(json_array_get(json_object_get(doc, "hosts"), 0), "keys"), 0);
-        TAP_IS_INT(strlen(doc_str(k, "fingerprint") ?: ""), REPORT_NAME_BYTES, "a long fingerprint is cut");
+        k = json_array_get(
+                json_object_get(json_array_get(json_object_get(doc, "hosts"), 0), "keys"), 0);
+        TAP_IS_INT(strlen(doc_str(k, "fingerprint") ?: ""), REPORT_NAME_BYTES,
+                   "a long fingerprint is cut");
         TAP_IS_INT(doc_int(k, "logins"), 2, "and its two logins are one key's");
         TAP_IS_INT(json_array_size(json_object_get(json_array_get(json_object_get(doc, "hosts"), 0),
                                                    "keys")), 2, "two keys in all");
@@ -185,15 +202,17 @@ static void test_escapes(void) {
 /* Render a report whose every string is hostile, in text and HTML. */
 static void test_hostile_render(void) {
         const char *evil = "<script>alert(1)</script>\x1b[2J\"'&\xe2\x80\xae";
-        struct conn c = conn_of(evil, "SHA256:<img src=x onerror=alert(1)>", evil, "<b>1.2.3.4</b>");
+        struct conn c =
+                conn_of(evil, "SHA256:<img src=x onerror=alert(1)>", evil, "<b>1.2.3.4</b>");
         struct report *r = NULL;
         char *text = NULL, *html = NULL;
         size_t tl = 0, hl = 0;
         FILE *f;
 
-        TAP_IS_INT(report_new(&(struct report_config){ .sources = (char *[]){ (char *) evil, NULL } },
-                              &r),
-                   0, "report_new");
+        TAP_IS_INT(
+                report_new(&(struct report_config){ .sources = (char *[]){ (char *) evil, NULL } },
+                           &r),
+                0, "report_new");
         login(r, &c, 10 * SEC);
         session(r, &c, "forced-command", evil, 11 * SEC);
         alert(r, evil, c.fingerprint, 12 * SEC);
@@ -211,8 +230,11 @@ static void test_hostile_render(void) {
         TAP_IS_INT(strstr(html, "<script") == NULL, 1, "html: no script element");
         TAP_IS_INT(strstr(html, "<img") == NULL, 1, "html: no img element");
         TAP_IS_INT(strstr(html, "<b>1.2.3.4") == NULL, 1, "html: no markup from an address");
-        TAP_IS_INT(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;\\u001b[2J&quot;&#39;&amp;\\u202e") != NULL,
-                   1, "html: the hostile string shown as text");
+        TAP_IS_INT(
+                strstr(html,
+                       "&lt;script&gt;alert(1)&lt;/script&gt;\\u001b[2J&quot;&#39;&amp;\\u202e") !=
+                        NULL,
+                1, "html: the hostile string shown as text");
         TAP_IS_INT(memchr(html, 0x1b, hl) == NULL, 1, "html: no ESC byte");
         TAP_IS_INT(strstr(html, "default-src 'none'") != NULL, 1,
                    "html: a Content-Security-Policy forbids scripts and loads anyway");
@@ -225,7 +247,8 @@ int main(void) {
         test_bounds();
         test_escapes();
         test_hostile_render();
-        TAP_IS_INT(report_format_from_string("html"), REPORT_FORMAT_HTML, "format names round-trip");
+        TAP_IS_INT(report_format_from_string("html"), REPORT_FORMAT_HTML,
+                   "format names round-trip");
         TAP_IS_STR(report_format_to_string(REPORT_FORMAT_JSON), "json", "format table");
         TAP_IS_INT(report_format_from_string("pdf"), _REPORT_FORMAT_INVALID, "unknown format");
         return tap_done();
