@@ -7,21 +7,27 @@
  * Exit status: the allowed command's (after exec), 1 for a refusal, 2 for a usage error.
  */
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
@@ -135,6 +141,78 @@ static char *message_text(const struct decision *d) {
         return TAKE_PTR(text);
 }
 
+/*
+ * journald reads the sender's _EXE, _COMM, _CMDLINE... from /proc/PID when it processes a message,
+ * not when it is sent: a gate that exits (a refusal) or execs rsync right after sending gets a record
+ * without them, or with rsync's, and keytrail rightly distrusts such an entry. So the record goes out
+ * on a socket of our own, in journald's native protocol (binary-safe form for values with a newline),
+ * and the gate waits until journald has dequeued it (SIOCOUTQ: bytes sent and not yet received drop
+ * to 0), then a few milliseconds more for journald to look at /proc, at most JOURNAL_WAIT_MAX_MS in all.
+ * Returns 0, or -errno (the caller then uses sd_journal_sendv()).
+ */
+#define JOURNAL_WAIT_MAX_MS 2000
+#define JOURNAL_WAIT_AFTER_MS 10
+
+static void sleep_ms(long ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static int journal_send_and_wait(const struct iovec *iov, size_t n) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t len = 0, cap = 0;
+
+        for (size_t i = 0; i < n; i++)
+                cap += iov[i].iov_len + 16;
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *f = iov[i].iov_base, *eq = memchr(f, '=', iov[i].iov_len);
+                size_t name = (size_t) (eq - f), vlen = iov[i].iov_len - name - 1;
+
+                if (!eq)
+                        return -EINVAL;
+                if (!memchr(eq + 1, '\n', vlen)) {
+                        memcpy(buf + len, f, iov[i].iov_len);
+                        len += iov[i].iov_len;
+                } else {
+                        uint64_t le = htole64((uint64_t) vlen);
+
+                        memcpy(buf + len, f, name);
+                        len += name;
+                        buf[len++] = '\n';
+                        memcpy(buf + len, &le, sizeof(le));
+                        len += sizeof(le);
+                        memcpy(buf + len, eq + 1, vlen);
+                        len += vlen;
+                }
+                buf[len++] = '\n';
+        }
+
+        strncpy(sa.sun_path, JOURNAL_SOCKET, sizeof(sa.sun_path) - 1);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        if (send(fd, buf, len, MSG_NOSIGNAL) < 0)
+                return -errno;
+        for (int waited = 0; waited < JOURNAL_WAIT_MAX_MS; waited++) {
+                int queued = 0;
+
+                if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued <= 0)
+                        break;
+                sleep_ms(1);
+        }
+        sleep_ms(JOURNAL_WAIT_AFTER_MS);
+        return 0;
+}
+
 static int journal_send(const struct decision *d, const char *message) {
         char *fields[16] = {};
         struct iovec iov[16];
@@ -171,7 +249,9 @@ static int journal_send(const struct decision *d, const char *message) {
 
         for (size_t i = 0; i < n; i++)
                 iov[i] = (struct iovec){ .iov_base = fields[i], .iov_len = strlen(fields[i]) };
-        r = sd_journal_sendv(iov, (int) n);
+        r = journal_send_and_wait(iov, n);
+        if (r < 0) /* e.g. EMSGSIZE: sd_journal_sendv() passes big records in a memfd */
+                r = sd_journal_sendv(iov, (int) n);
 out:
         for (size_t i = 0; i < n; i++)
                 free(fields[i]);

@@ -42,6 +42,8 @@ for tool in rsync setpriv useradd userdel jq journalctl python3 mknod mkfifo md5
 done
 [ -x /usr/bin/rrsync ] || bail "missing /usr/bin/rrsync (Debian package rsync)"
 [ -x /lib/systemd/systemd-journald ] || bail "missing /lib/systemd/systemd-journald"
+rsync --help | grep -q -- '--confine-root' ||
+        bail "$(rsync --version | head -1): no --confine-root, keytrail-gate's rsync mode needs rsync 3.5.0"
 if [ "${KT_GATE_NS:-}" != 1 ]; then
         KT_GATE_NS=1 exec unshare -m --propagation private "$BASH" "$0" "$BUILD_DIR" "$TABLE"
 fi

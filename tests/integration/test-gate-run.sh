@@ -321,6 +321,29 @@ journal_checks() {
         is "$(field "$r3" KEYTRAIL_REASON)" no-command "journal: interactive login: KEYTRAIL_REASON"
         is "$(field "$r3" SSH_ORIGINAL_COMMAND)" "(absent)" \
                 "journal: interactive login: no SSH_ORIGINAL_COMMAND field"
+
+        # journald takes _EXE and _COMM from /proc when it processes the record: the gate must
+        # still be itself then, refusing (exit) or allowing (exec rsync). 30 of each, quickly.
+        local i base=$((port + 10)) got
+        for i in $(seq 30); do
+                CONN="192.0.2.10 $((base + i)) 192.0.2.1 22"
+                run_gate 'cat /etc/shadow' "${W[@]}"
+                CONN="192.0.2.10 $((base + 100 + i)) 192.0.2.1 22"
+                run_gate 'rsync --server -logDtpre.iLsfxCIvu . backup/' "${W[@]}"
+        done
+        CONN="192.0.2.10 $((port + 2)) 192.0.2.1 22"
+        for _ in $(seq 100); do
+                journalctl -q --since "@$since" --identifier keytrail-gate -o json 2>/dev/null |
+                        grep -q "\"192.0.2.10 $((base + 130)) " && break
+                sleep 0.05
+        done
+        got=$(journalctl -q --since "@$since" --identifier keytrail-gate -o json 2>/dev/null |
+                jq -r --argjson lo "$base" '(.SSH_CONNECTION | split(" ")[1] | tonumber) as $p
+                        | select($p > $lo and $p <= $lo + 130)
+                        | "\(.KEYTRAIL_VERDICT) \(._EXE // "-") \(._COMM // "-")"' | sort | uniq -c |
+                sed 's/^ *//')
+        is "$got" "$(printf '30 allowed %s keytrail-gate\n30 rejected %s keytrail-gate' "$GATE" "$GATE")" \
+                "journal: every record carries the gate's own _EXE and _COMM (60 quick decisions)"
 }
 
 # ---- the private namespace: fallback first, then our own journald ----------------------------
