@@ -116,6 +116,11 @@ _warn_unused_ int authkeys_parse_file(const char *path, bool strict, struct auth
                                       unsigned *ret_skipped, unsigned *reterr_line,
                                       const char **reterr_what);
 
+/* The same over len bytes at data (borrowed), read as the file name (for each key's file). */
+_warn_unused_ int authkeys_parse_buffer(const char *name, const char *data, size_t len, bool strict,
+                                        struct authkey_list *list, unsigned *ret_skipped,
+                                        unsigned *reterr_line, const char **reterr_what);
+
 /*
  * Read one line of f into buf (at most cap bytes kept, without the "\n"; not NUL-terminated).
  * Returns 1 with *ret_len, and *ret_long when the line was longer than cap (the rest is consumed

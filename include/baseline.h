@@ -35,6 +35,12 @@ _warn_unused_ int baseline_add_file(struct baseline *b, const char *user, const 
                                     bool strict, unsigned *ret_keys, unsigned *ret_skipped,
                                     unsigned *reterr_line, const char **reterr_what);
 
+/* The same over len bytes at data (borrowed) read as the file name. */
+_warn_unused_ int baseline_add_buffer(struct baseline *b, const char *user, const char *name,
+                                      const char *data, size_t len, bool strict,
+                                      unsigned *ret_keys, unsigned *ret_skipped,
+                                      unsigned *reterr_line, const char **reterr_what);
+
 /*
  * Add one key bound to user (NULL: every account); the account becomes covered. Takes ownership of
  * key on success only (0); -ENOSPC when the baseline is full, -ENOMEM.

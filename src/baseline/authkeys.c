@@ -1138,21 +1138,15 @@ int authkeys_read_line(FILE *f, char *buf, size_t cap, size_t *ret_len, bool *re
         return 1;
 }
 
-int authkeys_parse_file(const char *path, bool strict, struct authkey_list *list,
+/* The lines of f, named path in the keys (see authkeys_parse_file()). */
+static int parse_stream(FILE *f, const char *path, bool strict, struct authkey_list *list,
                         unsigned *ret_skipped, unsigned *reterr_line, const char **reterr_what) {
-        _cleanup_(fclosep) FILE *f = NULL;
         _cleanup_free_ char *buf = NULL;
         const char *first_what = NULL;
         unsigned lineno = 0, skipped = 0, first_line = 0;
         size_t added = 0;
         int r;
 
-        assert(path);
-        assert(list);
-
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
         /* room for a maximal line plus its "\r", so that CRLF does not make it overlong */
         buf = malloc(AUTHKEYS_LINE_MAX + 1);
         if (!buf)
@@ -1225,4 +1219,36 @@ int authkeys_parse_file(const char *path, bool strict, struct authkey_list *list
                         *reterr_what = first_what;
         }
         return 0;
+}
+
+int authkeys_parse_file(const char *path, bool strict, struct authkey_list *list,
+                        unsigned *ret_skipped, unsigned *reterr_line, const char **reterr_what) {
+        _cleanup_(fclosep) FILE *f = NULL;
+
+        assert(path);
+        assert(list);
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        return parse_stream(f, path, strict, list, ret_skipped, reterr_line, reterr_what);
+}
+
+int authkeys_parse_buffer(const char *name, const char *data, size_t len, bool strict,
+                          struct authkey_list *list, unsigned *ret_skipped, unsigned *reterr_line,
+                          const char **reterr_what) {
+        _cleanup_(fclosep) FILE *f = NULL;
+
+        assert(name);
+        assert(list);
+
+        if (len == 0) {
+                if (ret_skipped)
+                        *ret_skipped = 0;
+                return 0;
+        }
+        f = fmemopen((void *) data, len, "r");
+        if (!f)
+                return -errno;
+        return parse_stream(f, name, strict, list, ret_skipped, reterr_line, reterr_what);
 }

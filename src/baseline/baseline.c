@@ -106,14 +106,13 @@ static int add_entry(struct baseline *b, struct authkey *k, const char *user) {
         return 0;
 }
 
-int baseline_add_file(struct baseline *b, const char *user, const char *path, bool strict,
-                      unsigned *ret_keys, unsigned *ret_skipped, unsigned *reterr_line,
-                      const char **reterr_what) {
-        struct authkey_list list = {};
-        unsigned skipped = 0, added = 0;
-        int r, k;
+/* Take the keys of list (the result r of parsing it) into b, bound to user. */
+static int add_list(struct baseline *b, const char *user, struct authkey_list list, int r,
+                    unsigned skipped, unsigned *ret_keys, unsigned *ret_skipped,
+                    unsigned *reterr_line, const char **reterr_what) {
+        unsigned added = 0;
+        int k;
 
-        r = authkeys_parse_file(path, strict, &list, &skipped, reterr_line, reterr_what);
         /* Keep what parsed before an error: it is good. */
         for (size_t i = 0; i < list.n; i++) {
                 k = add_entry(b, list.keys[i], user);
@@ -149,6 +148,29 @@ int baseline_add_file(struct baseline *b, const char *user, const char *path, bo
         if (ret_skipped)
                 *ret_skipped = skipped;
         return r < 0 ? r : 0;
+}
+
+int baseline_add_file(struct baseline *b, const char *user, const char *path, bool strict,
+                      unsigned *ret_keys, unsigned *ret_skipped, unsigned *reterr_line,
+                      const char **reterr_what) {
+        struct authkey_list list = {};
+        unsigned skipped = 0;
+        int r;
+
+        r = authkeys_parse_file(path, strict, &list, &skipped, reterr_line, reterr_what);
+        return add_list(b, user, list, r, skipped, ret_keys, ret_skipped, reterr_line, reterr_what);
+}
+
+int baseline_add_buffer(struct baseline *b, const char *user, const char *name, const char *data,
+                        size_t len, bool strict, unsigned *ret_keys, unsigned *ret_skipped,
+                        unsigned *reterr_line, const char **reterr_what) {
+        struct authkey_list list = {};
+        unsigned skipped = 0;
+        int r;
+
+        r = authkeys_parse_buffer(name, data, len, strict, &list, &skipped, reterr_line,
+                                  reterr_what);
+        return add_list(b, user, list, r, skipped, ret_keys, ret_skipped, reterr_line, reterr_what);
 }
 
 int baseline_add_key(struct baseline *b, const char *user, struct authkey *key) {

@@ -15,6 +15,7 @@
 
 #include "baseline-file.h"
 #include "cmd-common.h"
+#include "discover.h"
 #include "config.h"
 #include "gate-log.h"
 #include "policy-file.h"
@@ -422,59 +423,57 @@ static int load_baseline_arg(struct baseline *b, const char *arg) {
         return 0;
 }
 
-/* No --authorized-keys: every account's readable authorized_keys files, as sshd's default
- * AuthorizedKeysFile (.ssh/authorized_keys .ssh/authorized_keys2). Lenient: a user must not be
- * able to blind keytrail by writing a broken line into their own file. */
+/* No --authorized-keys: every account's authorized_keys files, as sshd's default
+ * AuthorizedKeysFile (.ssh/authorized_keys .ssh/authorized_keys2), opened as sshd would accept
+ * them (discover.h). Lenient: a user must not be able to blind keytrail by writing a broken line
+ * into their own file, nor hang or mislead it by what they put in its place. */
 static int load_baseline_system(struct baseline *b) {
-        static const char *const names[] = { ".ssh/authorized_keys", ".ssh/authorized_keys2" };
-        struct passwd *pw;
-        unsigned files = 0;
+        struct discover_result res = {};
+        unsigned files = 0, denied = 0;
         int r;
 
-        setpwent();
-        while ((pw = getpwent())) {
-                for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-                        _cleanup_free_ char *path = NULL;
-                        unsigned keys = 0, skipped = 0, line = 0;
-                        const char *what = NULL;
+        r = baseline_discover(b, NULL, &res);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < res.n; i++) {
+                const struct discover_file *f = &res.files[i];
 
-                        if (!pw->pw_dir || pw->pw_dir[0] != '/')
-                                continue;
-                        if (asprintf(&path, "%s/%s", streq(pw->pw_dir, "/") ? "" : pw->pw_dir,
-                                     names[i]) < 0) {
-                                endpwent();
-                                return -ENOMEM;
-                        }
-                        if (access(path, R_OK) < 0)
-                                continue;
-                        r = baseline_add_file(b, pw->pw_name, path, false, &keys, &skipped, &line,
-                                              &what);
-                        if (r == -ENOMEM) {
-                                endpwent();
-                                return r;
-                        }
-                        if (r == -ENOSPC && line > 0) {
-                                log_error("%s:%u: %s, ignoring the rest of the file", path, line,
-                                          what ?: "too many keys");
-                                continue;
-                        }
-                        if (r < 0) {
-                                log_error("baseline: cannot read '%s': %s, ignoring", path,
-                                          strerror(-r));
-                                continue;
-                        }
+                switch (f->verdict) {
+                case DISCOVER_READ:
                         files++;
-                        fprintf(stderr, "keytrail: baseline: read %s for '%s' (%u key%s)\n", path,
-                                pw->pw_name, keys, keys == 1 ? "" : "s");
-                        if (skipped > 0)
-                                log_error("%s:%u: %s; %u malformed line%s skipped", path, line,
-                                          what ?: "malformed line", skipped,
-                                          skipped == 1 ? "" : "s");
+                        fprintf(stderr, "keytrail: baseline: read %s for '%s' (%u key%s)\n",
+                                f->path, f->user, f->keys, f->keys == 1 ? "" : "s");
+                        if (f->error == -ENOSPC)
+                                log_error("%s:%u: %s, ignoring the rest of the file", f->path,
+                                          f->first_bad_line, f->first_bad_what ?: "too many keys");
+                        else if (f->bad_lines > 0)
+                                log_error("%s:%u: %s; %u malformed line%s skipped", f->path,
+                                          f->first_bad_line, f->first_bad_what ?: "malformed line",
+                                          f->bad_lines, f->bad_lines == 1 ? "" : "s");
+                        break;
+                case DISCOVER_DENIED:
+                        denied++;
+                        break;
+                case DISCOVER_ERROR:
+                        log_error("baseline: skipped %s for '%s': %s: %s", f->path, f->user,
+                                  f->offender, strerror(-f->error));
+                        break;
+                default:
+                        /* what sshd would refuse too, or could hang keytrail: not the account's */
+                        log_error("baseline: skipped %s for '%s': %s is %s", f->path, f->user,
+                                  f->offender, discover_verdict_to_string(f->verdict));
+                        break;
                 }
         }
-        endpwent();
+        if (denied > 0)
+                log_error("baseline: %u authorized_keys file%s not readable (permission denied); "
+                          "run as root to read every account's", denied, denied == 1 ? "" : "s");
+        if (res.more > 0)
+                log_error("baseline: %zu more files not looked at (more than %d)", res.more,
+                          DISCOVER_FILES_MAX);
         if (files == 0)
                 fprintf(stderr, "keytrail: baseline: no readable authorized_keys file found\n");
+        discover_result_done(&res);
         return 0;
 }
 

@@ -191,5 +191,25 @@ scan "" "${baseline[@]}" --stats
 check '[ "$rc" = 1 ] && [ "$(jq -r .id "$T/out" | sort)" = "$ids_root" ] && grep -q " malformed=1 " "$T/err" && [ "$(grep -c . "$T/err")" = 1 ]' \
         "it is counted as malformed; the scan and its alerts are unchanged (no 'the journal is corrupt')"
 
+# ---- issue 8 part 3: discovery as root, with hostile files in two homes -------------------------
+# (the README's promise: a user cannot blind keytrail through their own file)
+ct_exec setpriv --reuid="$other" --regid="$other" --init-groups -- sh -c \
+        "mkfifo /home/$other/.ssh/authorized_keys && ln -s /dev/zero /home/$other/.ssh/authorized_keys2"
+ct_exec setpriv --reuid="$reader" --regid="$reader" --init-groups -- sh -c \
+        "ln -s /home/$mirror/.ssh/authorized_keys /home/$reader/.ssh/authorized_keys; printf 'garbage\\n' >/home/$reader/.ssh/authorized_keys2; chmod 600 /home/$reader/.ssh/authorized_keys2"
+rc=0
+timeout 120 nsenter -t "$CT_PID" -a -- keytrail scan --since "@$((t0 - 5))" --format json \
+        >"$T/out" 2>"$T/err" || rc=$?
+check '[ "$rc" = 0 ] && [ ! -s "$T/out" ]' \
+        "discovery (no --authorized-keys): the scan ends, exit 0 (the live files are the baseline)"
+check 'grep -qx "keytrail: baseline: read /home/$mirror/.ssh/authorized_keys for .$mirror. (4 keys)" "$T/err"' \
+        "the regular account's file is read"
+check 'grep -qx "keytrail: baseline: skipped /home/$other/.ssh/authorized_keys for .$other.: /home/$other/.ssh/authorized_keys is not a regular file or directory" "$T/err" && grep -qx "keytrail: baseline: skipped /home/$other/.ssh/authorized_keys2 for .$other.: /home/$other/.ssh/authorized_keys2 is a symbolic link" "$T/err"' \
+        "a FIFO and a link to /dev/zero: each one line, skipped, nothing waited on"
+check 'grep -qx "keytrail: baseline: skipped /home/$reader/.ssh/authorized_keys for .$reader.: /home/$reader/.ssh/authorized_keys is a symbolic link" "$T/err" && ! grep -q "read /home/$reader/.ssh/authorized_keys for" "$T/err"' \
+        "a link to another account's file: skipped, its keys are not lent to this account"
+check 'grep -q "^keytrail: /home/$reader/.ssh/authorized_keys2:1: .*1 malformed line skipped" "$T/err"' \
+        "a broken file of one's own: its line reported and skipped, the scan goes on"
+
 echo "1..$n"
 [ "$failed" = 0 ]
