@@ -225,6 +225,14 @@ static const struct tcase cases[] = {
         { W, "rsync --server -blogDtpre.iLsfxCIvu --suffix=/../../x . b", GATE_REASON_PATH_OUTSIDE_DIR },
         { W, "rsync --server -blogDtpre.iLsfxCIvu --suffix=.old . b", OK_RSYNC },
         { W, "rsync --server -logDtpre.iLsfxCIvu --devices=1 . b", GATE_REASON_BAD_SYNTAX },
+        /* ---- hostile: filter rules and their files on the server's command line (a client reads
+         * --exclude-from and sends the rules in the protocol; the server never needs them) ---- */
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --exclude-from=/etc/passwd . b", GATE_REASON_UNKNOWN_OPTION },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --include-from /etc/passwd . b", GATE_REASON_UNKNOWN_OPTION },
+        { R, "rsync --server --sender -logDtpre.iLsfxCIvu --filter=.-/etc/passwd . b", GATE_REASON_UNKNOWN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --insecure-links . b", GATE_REASON_UNKNOWN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu --confine-root=/ . b", GATE_REASON_UNKNOWN_OPTION },
+        { W, "rsync --server -logDtpre.iLsfxCIvu . b --confine-root=/", GATE_REASON_FORBIDDEN_OPTION },
         /* ---- hostile: directory options, resolved from the destination ---- */
         { W, "rsync --server -blogDtpre.iLsfxCIvu --backup-dir=tl . x/", OK_RSYNC, NULL, "x|x/tl" },
         { W, "rsync --server -logDtpre.iLsfxCIvu --partial-dir=../p . x/", GATE_REASON_PATH_OUTSIDE_DIR },
