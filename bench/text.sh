@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/text.sh [BUILD_DIR]: time `keytrail scan --input` on a syslog file against `grep -c sshd`
+# on the same file, warm cache, and print the ratio of their speeds. See bench/README.md.
+#
+# The file is the synthetic journal of bench/run.sh (bench/gen-export.py, same seed and size)
+# rendered as rsyslog writes /var/log/syslog in its traditional format (tests/text/render.py),
+# generated once into bench/work/text/. Environment:
+#   ENTRIES=1000000  SEED=1  REPS=5  KEYTRAIL=PATH (default BUILD_DIR/keytrail)
+#   FORMAT=syslog    or rfc3339 (rsyslog's current default)
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$SRC/bench
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+WORK=$BENCH/work/text
+ENTRIES=${ENTRIES:-1000000}
+SEED=${SEED:-1}
+REPS=${REPS:-5}
+FORMAT=${FORMAT:-syslog}
+KEYTRAIL=${KEYTRAIL:-$BUILD/keytrail}
+
+die() { echo "text.sh: $*" >&2; exit 2; }
+command -v python3 >/dev/null || die "python3 not found"
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
+[ -x "$KEYTRAIL" ] || die "$KEYTRAIL not found: build keytrail first (meson setup build && ninja -C build)"
+mkdir -p "$WORK"
+
+# ---- 1. the file: generated once per (entries, seed, format, generator, renderer) ---------------
+LOG=$WORK/$FORMAT.log
+stamp="entries=$ENTRIES seed=$SEED format=$FORMAT gen=$(cat "$BENCH/gen-export.py" \
+        "$SRC/tests/text/render.py" | sha256sum | cut -c1-16)"
+if [ "$(cat "$LOG.stamp" 2>/dev/null)" != "$stamp" ]; then
+        echo "generating $ENTRIES entries (seed $SEED) as $FORMAT into $LOG ..."
+        rm -rf "$WORK/keys" "$LOG"
+        python3 "$BENCH/gen-export.py" --entries "$ENTRIES" --seed "$SEED" --keys-dir "$WORK/keys" \
+                -o - | python3 "$SRC/tests/text/render.py" "$FORMAT" >"$LOG"
+        echo "$stamp" >"$LOG.stamp"
+fi
+# The generator's run starts 2026-11-30; its file was last written within days of it.
+touch -d "2026-12-05 00:00 UTC" "$LOG"
+export TZ=UTC
+
+ak_args=()
+while read -r a; do ak_args+=(--authorized-keys "$a"); done <"$WORK/keys/baseline.args"
+kt_cmd=("$KEYTRAIL" scan --input "$LOG" "${ak_args[@]}" --rules "$SRC/rules" --format json)
+grep_cmd=(grep -c sshd "$LOG")
+
+# run LABEL CMD...: appends "WALL_US CPU_US" to $WORK/times.LABEL (CPU = user + system). Output
+# goes to a file: GNU grep stops at the first match when its output is /dev/null.
+run() {
+        local label=$1 rc=0 t0 t1 cu cs
+        shift
+        t0=$(date +%s%N)
+        /usr/bin/time -f "%U %S" -o "$WORK/.cpu" "$@" >"$WORK/.out" || rc=$?
+        t1=$(date +%s%N)
+        [ $rc -le 1 ] || die "$label exited with $rc: $*"
+        read -r cu cs < <(tail -n1 "$WORK/.cpu")
+        echo "$(( (t1 - t0) / 1000 )) $(awk -v u="$cu" -v s="$cs" 'BEGIN { printf "%d", (u + s) * 1e6 }')" \
+                >>"$WORK/times.$label"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# ---- 2. warm-up and a correctness glance ------------------------------------------------------
+lines=$(wc -l <"$LOG")
+bytes=$(stat -c %s "$LOG")
+sshd=$("${grep_cmd[@]}")
+rc=0
+"${kt_cmd[@]}" >"$WORK/alerts.ndjson" || rc=$?
+[ $rc -le 1 ] || die "keytrail exited with $rc"
+# The anomalies injected, except that text cannot tell a forged line (spoofed-entry in the journal)
+# from sshd's: each forged "Accepted publickey for root" counts as the login it claims, a key of
+# another account in root's: wrong-user.
+want=$(grep -v '^#' "$WORK/keys/anomalies.txt" |
+        awk '{ print ($1 == "spoofed-entry" ? "wrong-user" : $1), $2, $3, $4 }' | sort)
+if command -v jq >/dev/null; then
+        got=$(jq -r '[.type, .user, .fingerprint, .source_port] | map(tostring) | join(" ")' \
+                "$WORK/alerts.ndjson" | sort)
+        if [ "$got" = "$want" ]; then
+                echo "alerts: $(echo "$got" | grep -c .) raised, exactly the anomalies injected" \
+                        "(the forged ones as what they claim)"
+        else
+                echo "alerts DIFFER from the anomalies injected (< injected, > raised):"
+                diff <(echo "$want") <(echo "$got") | grep '^[<>]' | sed 's/^/  /' || true
+        fi
+fi
+
+# ---- 3. alternating timed runs ----------------------------------------------------------------
+rm -f "$WORK/times.grep" "$WORK/times.keytrail"
+for ((i = 0; i < REPS; i++)); do
+        run grep "${grep_cmd[@]}"
+        run keytrail "${kt_cmd[@]}"
+done
+g=$(awk '{ print $1 }' "$WORK/times.grep" | median)
+k=$(awk '{ print $1 }' "$WORK/times.keytrail" | median)
+gc=$(awk '{ print $2 }' "$WORK/times.grep" | median)
+kc=$(awk '{ print $2 }' "$WORK/times.keytrail" | median)
+echo
+echo "file: $FORMAT, $lines lines, $bytes bytes, $sshd with 'sshd'"
+echo "median of $REPS alternating runs:"
+awk -v g="$g" -v k="$k" -v gc="$gc" -v kc="$kc" -v n="$lines" -v b="$bytes" 'BEGIN {
+        printf "  %-10s wall %7.3f s  CPU %7.3f s  %6.0f MB/s (CPU)  %9.0f lines/s (CPU)\n",
+               "grep -c", g / 1e6, gc / 1e6, b / gc, n / (gc / 1e6);
+        printf "  %-10s wall %7.3f s  CPU %7.3f s  %6.0f MB/s (CPU)  %9.0f lines/s (CPU)\n",
+               "keytrail", k / 1e6, kc / 1e6, b / kc, n / (kc / 1e6);
+        printf "ratio keytrail/grep speed: wall %.2f, CPU %.2f (aim >= 0.5)\n", g / k, gc / kc;
+}'
