@@ -173,9 +173,17 @@ int rsync_canonical(const char *cmd, char **ret) {
                         longs[n_longs++] = tok;
                 } else if (options && tok[0] == '-' && tok[1]) {
                         /* A cluster: "-logDtpre.iLsfxCIvu"; after 'e' comes the capability
-                         * string, which differs between client versions. */
-                        for (const char *c = tok + 1; *c && *c != 'e'; c++)
-                                letters[n_letters++] = *c;
+                         * string, which differs between client versions. A cluster with anything
+                         * but letters and digits before it is no rsync's: kept whole. */
+                        size_t l = strcspn(tok + 1, "e");
+
+                        if (strspn(tok + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdfghijklmnopqrstuvwxyz"
+                                            "0123456789") < l) {
+                                longs[n_longs++] = tok;
+                                continue;
+                        }
+                        memcpy(letters + n_letters, tok + 1, l);
+                        n_letters += l;
                 } else {
                         options = false;
                         args[n_args++] = tok;
@@ -185,7 +193,7 @@ int rsync_canonical(const char *cmd, char **ret) {
                 return -EINVAL;
         qsort(longs, n_longs, sizeof(char *), cmp_str);
         qsort(letters, n_letters, 1, cmp_char);
-        out = malloc(size + 16);
+        out = malloc(size + 16); /* " -" and " --" at most beyond the input's bytes */
         if (!out)
                 return -ENOMEM;
         o = stpcpy(out, "rsync");
@@ -196,6 +204,12 @@ int rsync_canonical(const char *cmd, char **ret) {
                 memcpy(o, letters, n_letters);
                 o += n_letters;
         }
+        /* Arguments that look like options were after "--": keep it, so the form reads back. */
+        for (size_t i = 0; i < n_args; i++)
+                if (args[i][0] == '-') {
+                        o = stpcpy(o, " --");
+                        break;
+                }
         for (size_t i = 0; i < n_args; i++)
                 o = stpcpy(stpcpy(o, " "), args[i]);
         *o = 0;
