@@ -178,6 +178,12 @@ static void test_rsync_canonical(void) {
         TAP_IS_INT(rsync_canonical("/usr/bin/rsync --sender --server -zrtplogvDe.LsfxC . /x/", &b),
                    0, "absolute path, other order");
         TAP_IS_STR(b, a, "same meaning, same form");
+        TAP_IS_INT(rsync_canonical("rsync --server -e.x -- -a . /b", &c), 0, "after --");
+        TAP_IS_STR(c, "rsync --server -- -a . /b", "an argument that looks like an option keeps --");
+        free(c);
+        TAP_IS_INT(rsync_canonical("rsync --server -vl-gDte.x . /b", &c), 0, "a strange cluster");
+        TAP_IS_STR(c, "rsync --server -vl-gDte.x . /b", "is kept whole");
+        free(c);
         TAP_IS_INT(rsync_canonical("rsync -av src/ host:dst/", &c), -EINVAL, "not --server");
         TAP_IS_INT(rsync_canonical("rsyncx --server . /", &c), -EINVAL, "not rsync");
         TAP_IS_INT(rsync_canonical("", &c), -EINVAL, "empty");
