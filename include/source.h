@@ -115,7 +115,8 @@ const char *source_first_skipped(const struct source *s, const char **ret_why);
 
 /* The sd_journal handle of a journal source (borrowed, valid as long as s; NULL for another kind
  * of source), for keytrail follow to seek, wait and test cursors on; records keep coming from
- * source_next(). */
+ * source_next(). Once handed out, the source no longer checks that each file was read to its
+ * last entry (the holder may start elsewhere); files that do not open are still listed. */
 struct sd_journal *journal_source_journal(struct source *s);
 
 struct source *source_free(struct source *s);

@@ -51,6 +51,7 @@ struct source {
         const char *first_skipped_why;
         bool located;                 /* the file of the first unreadable entry was looked for */
         bool ended;                   /* the end was reached once (tails checked) */
+        bool handed_out;         /* the handle was handed out: no tail check */
 
         char **files;                 /* owned: the files that opened, sorted */
         size_t n_files;
@@ -586,7 +587,7 @@ static void check_tails(struct source *s, uint64_t realtime_usec) {
 static int reached_end(struct source *s) {
         int r;
 
-        if (s->ended)
+        if (s->ended || s->handed_out)
                 return 0;
         s->ended = true;
         for (size_t i = 0; i < s->n_tails; i++)
@@ -620,7 +621,7 @@ static int journal_next(struct source *s, struct log_record *rec) {
                                 return r;
                         continue;
                 }
-                if (s->n_tails > 0)
+                if (s->n_tails > 0 && !s->handed_out)
                         check_tails(s, rec->realtime_usec);
                 if (!record_has(rec, RECORD_MESSAGE)) {
                         /* Any local process can send an entry without one (native protocol);
@@ -685,5 +686,10 @@ static const struct source_ops journal_ops = {
 };
 
 sd_journal *journal_source_journal(struct source *s) {
-        return s && s->ops == &journal_ops ? s->j : NULL;
+        if (!s || s->ops != &journal_ops)
+                return NULL;
+        /* Whoever holds the handle may seek (follow resumes at a cursor): a file whose last entry
+         * lies before where reading starts is no file cut short. The check is the reader's now. */
+        s->handed_out = true;
+        return s->j;
 }
