@@ -398,7 +398,7 @@ static void help(void) {
                "runs it without a shell, and writes every decision to the journal.\n"
                "\n"
                "  --allow CMD        allow exactly this command (repeatable)\n"
-               "  --rsync-dir DIR    allow `rsync --server` confined to DIR\n"
+               "  --rsync-dir DIR    allow `rsync --server` confined to DIR (needs rsync 3.5.0)\n"
                "  --read-only        with --rsync-dir: the client may only pull\n"
                "  --write-only       with --rsync-dir: the client may only push\n"
                "  --no-delete        with --rsync-dir: refuse --delete* and --remove-*\n"
