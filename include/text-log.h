@@ -75,8 +75,9 @@ struct text_source_options {
         char **paths;               /* borrowed, NULL-terminated, at most TEXT_INPUTS_MAX; "-" is
                                        standard input. gzip data (by its magic) goes through zlib */
         char **identifiers;         /* borrowed, NULL-terminated tags to read (NULL: every line) */
-        uint64_t since_usec;        /* 0: from the start */
-        uint64_t until_usec;        /* 0: to the end */
+        uint64_t since_usec;        /* 0: from the start, unless since_set */
+        uint64_t until_usec;        /* 0: to the end, unless until_set */
+        bool since_set, until_set;  /* the bound was given: then 0 is a time too (--until @0) */
         uint64_t now_usec;          /* the reference time of standard input; 0: now */
 };
 

@@ -609,6 +609,8 @@ static int open_text(struct source **ret) {
                                      .identifiers = journal_identifiers,
                                      .since_usec = arg_since,
                                      .until_usec = arg_until,
+                                     .since_set = arg_since_set,
+                                     .until_set = arg_until_set,
                              },
                              ret, &path, &line);
         if (r == -EBADMSG && line > 0)

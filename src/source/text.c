@@ -323,6 +323,7 @@ struct text_source {
         size_t n_inputs;
         char **identifiers;
         uint64_t since_usec, until_usec;
+        bool since_set, until_set;
         struct text_input *last;      /* the input of the entry returned last */
         uint64_t last_line;
         uint64_t skipped;
@@ -592,6 +593,8 @@ int text_source_open(const struct text_source_options *o, struct source **ret,
         s->identifiers = o->identifiers;
         s->since_usec = o->since_usec;
         s->until_usec = o->until_usec;
+        s->since_set = o->since_set || o->since_usec > 0;
+        s->until_set = o->until_set || o->until_usec > 0;
         s->inputs = calloc(n, sizeof(*s->inputs));
         if (!s->inputs) {
                 free(s);
@@ -645,8 +648,8 @@ static int text_next(struct source *src, struct log_record *rec) {
                 s->last = best;
                 s->last_line = best->line_no;
                 l = &best->line;
-                if ((s->since_usec > 0 && l->usec < s->since_usec) ||
-                    (s->until_usec > 0 && l->usec > s->until_usec))
+                if ((s->since_set && l->usec < s->since_usec) ||
+                    (s->until_set && l->usec > s->until_usec))
                         continue;
 
                 record_reset(rec);

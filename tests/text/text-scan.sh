@@ -128,6 +128,17 @@ scan_text newyear "$shift_s" -- "$tmp/newyear.log"
 check "New Year: alerts on both sides of midnight" \
         'jq -r .time "$tmp/newyear.json" | grep -q "^2026-12-31" && jq -r .time "$tmp/newyear.json" | grep -q "^2027-01-01"'
 
+# --since/--until bound text as they bound the journal (a window with a few of the scenarios).
+win=(--since "2026-11-27 04:23:50" --until "2026-11-27 04:24:00")
+set +e
+"$keytrail" scan --file "$tmp/s.journal" "${win[@]}" "${args[@]}" -o json >"$tmp/win-j.json" 2>/dev/null
+"$keytrail" scan --input "$tmp/rfc3339.log" "${win[@]}" "${args[@]}" -o json >"$tmp/win-t.json" 2>/dev/null
+set -e
+jq -r "$key" "$tmp/win-j.json" | LC_ALL=C sort >"$tmp/win-j.k"
+jq -r "$key" "$tmp/win-t.json" | LC_ALL=C sort >"$tmp/win-t.k"
+check "--since/--until: the journal's alerts of the window ($(wc -l <"$tmp/win-j.k"))" \
+        '[ -s "$tmp/win-j.k" ] && [ "$(wc -l <"$tmp/win-j.k")" -lt 11 ] && diff -q "$tmp/win-j.k" "$tmp/win-t.k" >/dev/null'
+
 # Errors: exit 2, one line naming FILE:LINE or the flag; alerts before the error stay written.
 expect_error() { # NAME WANT-IN-STDERR -- ARGS...
         local name=$1 want=$2
