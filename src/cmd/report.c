@@ -23,9 +23,9 @@ static enum report_format arg_report_format = _REPORT_FORMAT_INVALID;
 static void help(void) {
         printf("Usage: keytrail report [OPTIONS]\n"
                "\n"
-               "Read sshd's entries once and report what every key did, host by host: accounts,\n"
-               "sessions, sources, commands and alerts per key, then every alert, then a "
-               "timeline.\n"
+               "Read sshd's entries once and report what every key did, host by host:\n"
+               "accounts, sessions, sources, commands and alerts per key, then every alert,\n"
+               "then a timeline.\n"
                "\n");
         cmd_help_groups(OPT_SOURCE | OPT_BASELINE | OPT_ANALYSIS);
         printf("Output:\n"
