@@ -85,7 +85,8 @@ struct text_source_options {
  * Open every input and read its first entry. Several inputs are merged by time (rotated files of
  * one host, files of several hosts); lines of one file keep their order. Returns 0 and *ret, or
  * -errno with *reterr_path (the input; borrowed from o) and *reterr_line (0: not about one line):
- * unreadable, or -EBADMSG when its first line is not a log line in a known format.
+ * unreadable, -EBADMSG when its first line is not a log line in a known format, -EEXIST when "-"
+ * is given twice.
  */
 _warn_unused_ int text_source_open(const struct text_source_options *o, struct source **ret,
                                    const char **reterr_path, uint64_t *reterr_line);

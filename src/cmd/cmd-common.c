@@ -619,6 +619,8 @@ static int open_text(struct source **ret) {
                           streq_ptr(path, "-") ? "(stdin)" : path, (unsigned long long) line);
         else if (r == -E2BIG)
                 log_error("--input: more than %d given", TEXT_INPUTS_MAX);
+        else if (r == -EEXIST)
+                log_error("--input: standard input (-) given twice");
         else if (r < 0)
                 log_error("--input: cannot read '%s': %s", path ?: "?", strerror(-r));
         return r;

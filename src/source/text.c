@@ -480,6 +480,8 @@ static int input_advance(struct text_source *s, struct text_input *in, bool firs
                 s->stats.lines++;
                 if (cut)
                         s->stats.long_lines++;
+                if (len > 0 && p[len - 1] == '\r')
+                        len--; /* a file that went through Windows */
                 r = text_line_parse(p, len, &in->clock, &in->line);
                 if (r == -EBADMSG && first && in->format < 0)
                         return -EBADMSG;
@@ -582,8 +584,15 @@ int text_source_open(const struct text_source_options *o, struct source **ret,
         size_t n = 0;
         int r;
 
-        while (o->paths && o->paths[n])
-                n++;
+        for (; o->paths && o->paths[n]; n++)
+                if (streq(o->paths[n], "-") && n > 0)
+                        for (size_t i = 0; i < n; i++)
+                                if (streq(o->paths[i], "-")) {
+                                        /* Two readers of one pipe would each get half of it. */
+                                        *reterr_path = o->paths[n];
+                                        *reterr_line = 0;
+                                        return -EEXIST;
+                                }
         if (n == 0 || n > TEXT_INPUTS_MAX)
                 return n == 0 ? -EINVAL : -E2BIG;
         s = calloc(1, sizeof(*s));

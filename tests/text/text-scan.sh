@@ -164,6 +164,10 @@ touch -r "$tmp/auth.log" "$tmp/bad.log"
 expect_error "a bad line amid good ones" "$tmp/bad.log:201: not a log line in a known format; 1 line skipped" -- \
         --input "$tmp/bad.log"
 check "  ... and every alert before and after it is written" '[ "$(wc -l <"$tmp/e.out")" = 10 ]'
+expect_error "standard input twice" "--input: standard input (-) given twice" -- --input - --input -
+sed 's/$/\r/' "$tmp/auth.log" >"$tmp/crlf.log"
+touch -r "$tmp/auth.log" "$tmp/crlf.log"
+scan_text crlf 0 -- "$tmp/crlf.log"
 head -c 3000 "$tmp/auth.log.gz" >"$tmp/cut.gz"
 expect_error "a truncated .gz" "$tmp/cut.gz:" -- --input "$tmp/cut.gz"
 check "  ... says why" 'grep -q "corrupt or truncated gzip data" "$tmp/e.err"'
