@@ -27,6 +27,7 @@ enum alert_type {
         ALERT_SPOOFED_ENTRY,
         ALERT_COMMAND_REJECTED,
         ALERT_UNEXPECTED_SOURCE,
+        ALERT_BASELINE_DRIFT,
         _ALERT_TYPE_MAX,
         _ALERT_TYPE_INVALID = -EINVAL,
 };

@@ -36,6 +36,8 @@
 
 #include "cmd-common.h"
 #include "commands.h"
+#include "drift.h"
+#include "sshd-config.h"
 #include "idset.h"
 #include "sink.h"
 #include "state.h"
@@ -137,6 +139,7 @@ struct follower {
         sd_journal *j;             /* borrowed from src */
         struct sinks *sinks;       /* owned */
         struct state *state;       /* owned */
+        struct drift *drift;       /* owned; with --baseline: authorized_keys against it */
         int sigfd;
 
         /* Replaying up to the committed cursor: nothing is emitted. */
@@ -583,6 +586,11 @@ static int run(struct follower *f) {
                                 log_error("%s: cannot commit the state: %s", arg_state_dir,
                                           strerror(-r));
                 }
+                if (f->drift) {
+                        r = drift_tick(f->drift, now_mono(), on_alert, f);
+                        if (r < 0)
+                                log_error("drift: %s", strerror(-r));
+                }
                 status(f, false);
                 watchdog(f);
                 r = wait_events(f, f->dirty ? COMMIT_IDLE_INTERVAL_USEC : IDLE_TICK_USEC);
@@ -600,6 +608,7 @@ static void follower_done(struct follower *f) {
         source_free(f->src);
         sinks_free(f->sinks);
         state_free(f->state);
+        drift_free(f->drift);
         free(f->replay_cursor);
         for (size_t i = 0; i < f->n_unreadable; i++)
                 free(f->unreadable[i]);
@@ -702,6 +711,11 @@ static int follow(void) {
         r = cmd_load_baseline(&f.baseline);
         if (r < 0)
                 goto out;
+        if (arg_baseline) {
+                r = drift_new(arg_baseline, SSHD_DEFAULT_PATH, &f.drift);
+                if (r < 0)
+                        goto out;
+        }
         r = cmd_open_journal(&f.src);
         if (r < 0)
                 goto out;

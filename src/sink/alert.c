@@ -29,6 +29,7 @@ static const char *const type_table[_ALERT_TYPE_MAX] = {
         [ALERT_SPOOFED_ENTRY] = "spoofed-entry",
         [ALERT_COMMAND_REJECTED] = "command-rejected",
         [ALERT_UNEXPECTED_SOURCE] = "unexpected-source",
+        [ALERT_BASELINE_DRIFT] = "baseline-drift",
 };
 
 static const char *const severity_table[_ALERT_TYPE_MAX] = {
@@ -41,6 +42,7 @@ static const char *const severity_table[_ALERT_TYPE_MAX] = {
         [ALERT_SPOOFED_ENTRY] = "high",
         [ALERT_COMMAND_REJECTED] = "high",
         [ALERT_UNEXPECTED_SOURCE] = "high",
+        [ALERT_BASELINE_DRIFT] = "high",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(alert_type, enum alert_type, type_table)
@@ -260,7 +262,9 @@ int alert_to_text(const struct alert *a, char **ret) {
                      type_table[a->type], alert_token(&q, a->host) ?: "?",
                      alert_token(&q, a->user) ?: "?", alert_token(&q, a->source_ip) ?: "?", port,
                      alert_token(&q, a->fingerprint) ?: "?", a->message ?: "",
-                     a->provenance ? " (from a text log: nothing attests who wrote it)" : "");
+                     a->provenance && streq(a->provenance, "text")
+                             ? " (from a text log: nothing attests who wrote it)"
+                             : "");
         r = q.error;
         alert_done(&q);
         if (n < 0)

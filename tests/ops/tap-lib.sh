@@ -14,3 +14,14 @@ tap_done() {
         echo "1..$n"
         [ "$failed" = 0 ]
 }
+
+# ops_container_with_keytrail BUILD_DIR SOURCE_DIR: boot a container (tests/container/lib.sh, sourced
+# by the caller) and put keytrail as built into it (the container has the same libraries), with its
+# rules where that build looks for them. Sets $rulesdir. Bails out when the container does not boot.
+ops_container_with_keytrail() {
+        ct_boot || bail "the container did not boot"
+        rulesdir=$(sed -nE 's/^#define RULESDIR "(.*)"$/\1/p' "$1/config.h")
+        mkdir -p "$CT_ROOT/usr/local/bin" "$CT_ROOT$rulesdir" &&
+                cp "$1/keytrail" "$CT_ROOT/usr/local/bin/keytrail" &&
+                cp "$2"/rules/*.rules "$CT_ROOT$rulesdir/" || bail "cannot install keytrail in the container"
+}

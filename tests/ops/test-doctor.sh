@@ -22,13 +22,7 @@ done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ct_boot || bail "the container did not boot"
-
-# keytrail as built (the container has the same libraries), its rules where it looks for them
-rulesdir=$(sed -nE 's/^#define RULESDIR "(.*)"$/\1/p' "$build/config.h")
-mkdir -p "$CT_ROOT/usr/local/bin" "$CT_ROOT$rulesdir"
-cp "$build/keytrail" "$CT_ROOT/usr/local/bin/keytrail"
-cp "$src"/rules/*.rules "$CT_ROOT$rulesdir/"
+ops_container_with_keytrail "$build" "$src"
 
 # a stand-in for keytrail's unit: a real service that the unit check asks systemd about
 ct_exec systemd-run --quiet --unit=kt-doctor-test.service /bin/sleep infinity ||
