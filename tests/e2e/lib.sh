@@ -63,9 +63,38 @@ kt_socket_bound() { grep -q " $1\$" /proc/net/unix; }
 # kt_socket_live PATH: a unix socket file that some process has bound (listed in /proc/net/unix)
 kt_socket_live() { [ -S "$1" ] && grep -q " $1\$" /proc/net/unix; }
 
+# kt_private_journal SCRIPT ARGS...: re-run SCRIPT in a private mount namespace with tmpfs on /run
+# (and /var/log/journal), so that the bed's journald is its own: entries other programs write to
+# the host's journal at the same time (other test runs on a shared machine) never fall into a
+# scenario's window. KT_E2E_SHARED_JOURNAL=1 keeps the host's journald instead.
+kt_private_journal() {
+        [ -n "${KT_E2E_SHARED_JOURNAL:-}" ] && return 0
+        if [ "${KT_E2E_NS:-}" != 1 ]; then
+                command -v unshare >/dev/null || { echo "Bail out! no unshare (util-linux)"; exit 1; }
+                KT_E2E_NS=1 exec unshare -m --propagation private "$BASH" "$@"
+        fi
+        mount -t tmpfs -o mode=755 tmpfs /run || { echo "Bail out! cannot mount /run"; exit 1; }
+        if [ -d /var/log/journal ]; then
+                mount -t tmpfs tmpfs /var/log/journal || { echo "Bail out! cannot mount /var/log/journal"; exit 1; }
+        fi
+}
+
 kt_journal_setup() {
         local i
-        if kt_socket_live /run/systemd/journal/socket; then
+        if [ "${KT_E2E_NS:-}" = 1 ]; then
+                # /proc/net/unix belongs to the network namespace, which is shared: it still lists
+                # the host's sockets. Start ours and wait for its files.
+                mkdir -p /run/systemd/journal
+                setsid "$KT_JOURNALD" </dev/null >"$KT_TMP/journald.log" 2>&1 &
+                KT_JOURNALD_PID=$!
+                kt_defer "kill -TERM $KT_JOURNALD_PID; wait $KT_JOURNALD_PID"
+                for ((i = 0; i < 100; i++)); do
+                        [ -S /run/systemd/journal/dev-log ] && break
+                        sleep 0.05
+                done
+                [ -S /run/systemd/journal/dev-log ] || kt_die "journald did not start"
+                kt_diag "private mount namespace, own journald (pid $KT_JOURNALD_PID)"
+        elif kt_socket_live /run/systemd/journal/socket; then
                 kt_diag "using the running journald"
         else
                 [ -x "$KT_JOURNALD" ] || kt_die "no journald running and $KT_JOURNALD missing"

@@ -35,6 +35,7 @@ fi
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
+kt_private_journal "$0" "$BUILD_DIR"
 
 KT_BIN=$BUILD_DIR/keytrail
 KT_ARTIFACTS=${KT_ARTIFACTS:-$BUILD_DIR/e2e-artifacts}

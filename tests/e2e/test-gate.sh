@@ -36,6 +36,7 @@ done
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
+kt_private_journal "$0" "$BUILD_DIR"
 
 KT_BIN=$BUILD_DIR/keytrail
 N=0
