@@ -161,6 +161,13 @@ check '[ "$(grep -c . "$T/root-evidence")" -ge 4 ] && cursors_resolve "$T/root-e
         "every evidence cursor resolves with journalctl --cursor"
 ids_root=$(jq -r .id "$T/out" | sort)
 
+# --directory reads the users' files as well: the folder, or its machine-id subfolder
+for d in /var/log/journal "$jdir"; do
+        scan "" "${baseline[@]}" --directory "$d"
+        check '[ "$rc" = 1 ] && [ "$(jq -r .id "$T/out" | sort)" = "$ids_root" ] && [ ! -s "$T/err" ]' \
+                "--directory $d: the same alerts (same ids)"
+done
+
 scan "$reader" "${baseline[@]}"
 check '[ "$rc" = 1 ] && [ "$(jq -r .id "$T/out" | sort)" = "$ids_root" ] && [ ! -s "$T/err" ]' \
         "as an account in group systemd-journal: the same alerts (same ids), nothing on stderr"
