@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# keytrail follow as the service it is meant to be: a booted Debian 12 container
+# (tests/container/lib.sh: systemd as PID 1, persistent journald, the stock ssh.service at
+# LogLevel VERBOSE), keytrail installed with meson install and started with
+# `systemctl start keytrail` under contrib/keytrail.service's hardening, a baseline written by
+# `keytrail baseline`, accounts above UID 1000, real ssh clients inside. Asserted:
+#   1. alerts appear live in the journal, in /var/log/keytrail/alerts.ndjson and on
+#      /run/keytrail/alerts.sock, and are those of a keytrail scan of the same range (every field);
+#   2. crash soak: SIGKILL to the service at random instants (KILLS times, default 50) while
+#      sessions stream in; systemd restarts it; every alert exactly once in the file and journal;
+#   3. journalctl --rotate, --vacuum-files=, systemctl restart systemd-journald during a stream:
+#      nothing lost, nothing repeated;
+#   4. systemctl reload with a broken rule file (kept running on the old rules, one line why) and a
+#      good one; logrotate-style rename + reload;
+#   5. systemctl stop: a clean exit with the state committed.
+#   test-container.sh BUILD_DIR [KILLS]
+set -u
+BUILD_DIR=$(cd "${1:?usage: test-container.sh BUILD_DIR [KILLS]}" && pwd)
+KILLS=${2:-${KT_FOLLOW_KILLS:-50}}
+FL_SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$FL_SRC/tests/follow/lib.sh"
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+[ "$(id -u)" = 0 ] || skip_all "needs root (a booted container)"
+command -v systemd-nspawn >/dev/null || skip_all "no systemd-nspawn (package systemd-container)"
+[ -f "$FL_SRC/tests/container/lib.sh" ] || skip_all "no tests/container/lib.sh"
+ldd "$BUILD_DIR/keytrail" | grep -q libasan && skip_all "a sanitizer build cannot run in the container"
+. "$FL_SRC/tests/container/lib.sh"
+
+tmp=$(mktemp -d /tmp/kt-follow-ct.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+ct_boot || { echo "Bail out! the container did not boot"; exit 1; }
+ct_install "$BUILD_DIR" || { echo "Bail out! meson install into the container failed"; exit 1; }
+rules=$(cd "$CT_ROOT" && ls -d usr/share/keytrail/rules usr/local/share/keytrail/rules 2>/dev/null | head -n1)
+[ -n "$rules" ] || { echo "Bail out! no rules installed"; exit 1; }
+rules=/$rules
+KT=$(ct_exec sh -c 'command -v keytrail')
+
+# Accounts, keys, the intended authorized_keys, the baseline; then the tampering.
+ct_add_user push && ct_add_user other || { echo "Bail out! accounts"; exit 1; }
+mkdir -p "$CT_ROOT/root/keys"
+declare -A FP
+for k in fenced strip unknown others; do
+        ssh-keygen -q -t ed25519 -N '' -C "$k@ct" -f "$CT_ROOT/root/keys/$k"
+        FP[$k]=$(ssh-keygen -lf "$CT_ROOT/root/keys/$k.pub" | awk '{print $2}')
+done
+cp "$FL_SRC/tests/e2e/bindconnect.pl" "$CT_ROOT/root/bindconnect.pl"
+pub() { cat "$CT_ROOT/root/keys/$1.pub"; }
+{
+        echo "command=\"echo fenced\",restrict $(pub fenced)"
+        echo "command=\"echo strip\",restrict $(pub strip)"
+} >"$CT_ROOT/home/push/.ssh/authorized_keys"
+echo "command=\"echo others\",restrict $(pub others)" >"$CT_ROOT/home/other/.ssh/authorized_keys"
+for u in push other; do
+        ct_exec chown "$u:$u" "/home/$u/.ssh/authorized_keys"
+        ct_exec chmod 600 "/home/$u/.ssh/authorized_keys"
+done
+ct_exec mkdir -p /etc/keytrail
+ct_exec "$KT" baseline --output /etc/keytrail/baseline 2>"$tmp/baseline.err"
+fl_is "$?" 0 "keytrail baseline writes /etc/keytrail/baseline in the container"
+{
+        echo "command=\"echo fenced\",restrict $(pub fenced)"
+        echo "restrict $(pub strip)"
+        pub unknown
+        echo "command=\"echo others\",restrict $(pub others)"
+} >"$CT_ROOT/home/push/.ssh/authorized_keys"
+# Quick restarts and no start limit, for the soak only; the hardening is the unit's own.
+mkdir -p "$CT_ROOT/etc/systemd/system/keytrail.service.d"
+printf '[Unit]\nStartLimitIntervalSec=0\n[Service]\nRestartSec=100ms\n' \
+        >"$CT_ROOT/etc/systemd/system/keytrail.service.d/50-test.conf"
+ct_exec systemctl daemon-reload
+
+EXPECTED=$tmp/expected
+: >"$EXPECTED"
+PORT=$((20000 + RANDOM % 20000))
+# session KIND: one login from a known source port; its expected alert noted
+session() {
+        local key=$1 user=push cmd=true
+        PORT=$((PORT + 1))
+        ct_exec timeout 30 ssh -F /dev/null -i "/root/keys/$key" -o BatchMode=yes \
+                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes \
+                -o LogLevel=ERROR -o "ProxyCommand=perl /root/bindconnect.pl 127.0.0.1 $PORT %h %p" \
+                "$user@127.0.0.1" "$cmd" </dev/null >/dev/null 2>&1
+        case $key in
+        strip) echo "unforced-session push ${FP[strip]} $PORT" >>"$EXPECTED" ;;
+        unknown) echo "unknown-key push ${FP[unknown]} $PORT" >>"$EXPECTED" ;;
+        others) echo "wrong-user push ${FP[others]} $PORT" >>"$EXPECTED" ;;
+        esac
+}
+LINE='[.type, .user, .fingerprint, (.source_port | tostring)] | join(" ")'
+file_alerts() { cat "$CT_ROOT"/var/log/private/keytrail/alerts.ndjson* 2>/dev/null; }
+journal_alerts() {
+        ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd |
+                jq -c '.KEYTRAIL_JSON | fromjson'
+}
+# wait_for N: until the file holds N alerts (30 s at most), then a little longer
+wait_for() {
+        local i
+        for ((i = 0; i < 300; i++)); do
+                [ "$(file_alerts | grep -c .)" -ge "$1" ] && break
+                sleep 0.1
+        done
+        sleep 1
+}
+main_pid() { ct_exec systemctl show -p MainPID --value keytrail; }
+
+# ---- 1. live on every sink, the same as scan ---------------------------------------------------
+T0=$(date +%s)
+ct_exec systemctl start keytrail
+fl_is "$(ct_exec systemctl is-active keytrail)" active "systemctl start keytrail: active (Type=notify, READY=1)"
+ct_exec sh -c 'setsid perl -MIO::Socket::UNIX -e "
+        my \$c = IO::Socket::UNIX->new(Peer => \"/run/keytrail/alerts.sock\") or die;
+        open(my \$o, \">\", \"/root/sock.out\") or die; \$| = 1; select(\$o); \$| = 1;
+        while (my \$l = <\$c>) { print \$o \$l; }" </dev/null >/dev/null 2>&1 &'
+sleep 0.5
+session fenced
+session strip
+session unknown
+session others
+wait_for 3
+want=$(LC_ALL=C sort "$EXPECTED")
+fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" "live: the alerts in /var/log/keytrail/alerts.ndjson"
+fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" "live: the alerts in the journal (MESSAGE_ID=bcd06bf9...)"
+fl_is "$(jq -r "$LINE" "$CT_ROOT/root/sock.out" | LC_ALL=C sort)" "$want" "live: the alerts on /run/keytrail/alerts.sock"
+ct_exec "$KT" scan --baseline /etc/keytrail/baseline --since "@$T0" --format json >"$tmp/scan.ndjson" 2>/dev/null
+fl_is "$(file_alerts | jq -S -c . | LC_ALL=C sort)" "$(jq -S -c . "$tmp/scan.ndjson" | LC_ALL=C sort)" \
+        "live: the same alerts, ids and every field, as keytrail scan of the same range"
+ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd -n 1 >"$tmp/entry.json"
+fl_is "$(jq -r '[.SYSLOG_IDENTIFIER, .PRIORITY, .KEYTRAIL_TYPE, .KEYTRAIL_USER, (.KEYTRAIL_ID | length | tostring)] | join(" ")' "$tmp/entry.json")" \
+        "keytrail $(jq -r '.PRIORITY' "$tmp/entry.json") $(jq -r '.KEYTRAIL_TYPE' "$tmp/entry.json") push 32" \
+        "journal entry: SYSLOG_IDENTIFIER=keytrail, KEYTRAIL_* fields"
+fl_is "$(ct_exec sh -c "ps -o user=,group= -p \$(systemctl show -p MainPID --value keytrail)" | tr -s ' ')" \
+        "keytrail keytrail" "the service runs as its own dynamic user, not root"
+ct_exec sh -c "grep '^Groups:' /proc/\$(systemctl show -p MainPID --value keytrail)/status" >"$tmp/groups"
+fl_is "$(awk '{ $1 = ""; print }' "$tmp/groups" | tr -s ' ' | sed 's/^ //; s/ $//')" \
+        "$(ct_exec getent group systemd-journal | cut -d: -f3)" "  in the systemd-journal group, and no other"
+ct_exec systemd-analyze security keytrail.service >"$tmp/security.txt" 2>&1
+score=$(sed -n 's/.*Overall exposure level for keytrail.service: \([0-9.]*\).*/\1/p' "$tmp/security.txt")
+fl_diag "systemd-analyze security keytrail.service: $score"
+awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 1.5) }'
+fl_ok $? "systemd-analyze security: exposure $score, at most 1.5"
+
+# ---- 2. crash soak: SIGKILL at random instants, systemd restarts it ----------------------------
+restarts0=$(ct_exec systemctl show -p NRestarts --value keytrail)
+(
+        kinds=(fenced strip unknown others)
+        while [ ! -e "$tmp/soak-done" ]; do session "${kinds[RANDOM % 4]}"; done
+) &
+STREAM=$!
+k=0 last=
+for ((i = 0; k < KILLS && i < KILLS * 40; i++)); do
+        sleep "0.$((RANDOM % 8 + 1))"
+        pid=$(main_pid)
+        [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$last" ] || continue
+        ct_exec kill -KILL "$pid" 2>/dev/null && k=$((k + 1)) && last=$pid
+done
+touch "$tmp/soak-done"
+wait "$STREAM"
+wait_for "$(grep -c . "$EXPECTED")"
+sleep 2
+restarts=$(( $(ct_exec systemctl show -p NRestarts --value keytrail) - restarts0 ))
+fl_ok "$([ "$k" -ge "$KILLS" ] && [ "$restarts" -ge "$KILLS" ]; echo $?)" \
+        "soak: $k SIGKILLs, systemd restarted the service $restarts times"
+fl_is "$(ct_exec systemctl is-active keytrail)" active "soak: the service is up again"
+want=$(LC_ALL=C sort "$EXPECTED")
+fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" \
+        "soak: every alert exactly once in the file ($(grep -c . "$EXPECTED") alerts)"
+fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" "soak: every alert exactly once in the journal"
+
+# ---- 3. rotation, vacuuming and a journald restart during a stream ------------------------------
+(
+        kinds=(strip unknown fenced)
+        for ((j = 0; j < 18; j++)); do session "${kinds[j % 3]}"; done
+) &
+STREAM=$!
+sleep 1
+ct_exec journalctl --rotate >/dev/null 2>&1
+sleep 1
+ct_exec journalctl --vacuum-files=1 >/dev/null 2>&1
+sleep 1
+ct_exec systemctl restart systemd-journald
+wait "$STREAM"
+T_AFTER=$(date +%s)
+session strip
+wait_for "$(grep -c . "$EXPECTED")"
+want=$(LC_ALL=C sort "$EXPECTED")
+fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" \
+        "journald rotated, vacuumed and restarted during a stream: every alert exactly once in the file"
+fl_is "$(journal_alerts | jq -r .id | LC_ALL=C sort | uniq -d)" "" "  and none twice in the journal"
+fl_is "$(ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd --since "@$T_AFTER" | jq -r '.KEYTRAIL_JSON | fromjson | '"$LINE")" \
+        "$(tail -n1 "$EXPECTED")" "  and the journal sink works after journald's restart"
+
+# ---- 4. reload: broken rules, good rules, logrotate ---------------------------------------------
+cp "$CT_ROOT$rules/sshd.rules" "$tmp/sshd.rules"
+echo "broken.rule nonsense (unclosed" >>"$CT_ROOT$rules/sshd.rules"
+T_R=$(date +%s)
+ct_exec systemctl reload keytrail
+fl_is "$(ct_exec systemctl is-active keytrail)" active "reload with a broken rule file: still active"
+sleep 0.5
+ct_exec journalctl -q -u keytrail --since "@$T_R" -o cat >"$tmp/reload.log"
+grep -q "sshd.rules:[0-9]*: " "$tmp/reload.log" && grep -q "reload failed (the line above says why)" "$tmp/reload.log"
+fl_ok $? "reload with a broken rule file: FILE:LINE and 'the previous rules stay in use'"
+n=$(grep -c . "$EXPECTED")
+session strip
+wait_for $((n + 1))
+fl_is "$(file_alerts | grep -c .)" $((n + 1)) "reload with a broken rule file: the old rules still decide"
+cp "$tmp/sshd.rules" "$CT_ROOT$rules/sshd.rules"
+mv "$CT_ROOT/var/log/private/keytrail/alerts.ndjson" "$CT_ROOT/var/log/private/keytrail/alerts.ndjson.1"
+T_R=$(date +%s)
+ct_exec systemctl reload keytrail
+sleep 0.5
+ct_exec journalctl -q -u keytrail --since "@$T_R" -o cat | grep -q "reloaded the rules and the baseline"
+fl_ok $? "reload with good rules: reloaded"
+session unknown
+wait_for $((n + 2))
+fl_is "$(jq -r "$LINE" "$CT_ROOT/var/log/private/keytrail/alerts.ndjson")" "$(tail -n1 "$EXPECTED")" \
+        "logrotate (rename, reload): the next alert is in the new file"
+fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$(LC_ALL=C sort "$EXPECTED")" \
+        "logrotate: the old and the new file hold every alert exactly once"
+
+# ---- 5. stop ------------------------------------------------------------------------------------
+ct_exec systemctl stop keytrail
+fl_is "$(ct_exec systemctl show -p ExecMainStatus --value keytrail)" 0 "systemctl stop: exit status 0"
+grep -q '^cursor ' "$CT_ROOT/var/lib/private/keytrail/follow.state"
+fl_ok $? "systemctl stop: the state is committed"
+[ -n "${FL_KEEP:-}" ] && { mkdir -p "$FL_KEEP"; cp "$EXPECTED" "$tmp"/*.* "$FL_KEEP/" 2>/dev/null; file_alerts >"$FL_KEEP/alerts.all"; ct_exec journalctl -q -u keytrail -o short-precise >"$FL_KEEP/unit.log"; }
+fl_done
