@@ -344,6 +344,9 @@ static void check_dir(struct follower *f, const char *dir, unsigned depth) {
         closedir(d);
 }
 
+/* Files that appeared since the start (rotation, a new user's journal, a file copied into
+ * --directory): those it cannot read are said once each. The ones found at the start were said
+ * by cmd_open_journal(). */
 static void check_unreadable(struct follower *f) {
         if (arg_n_files > 0)
                 return;
@@ -351,8 +354,20 @@ static void check_unreadable(struct follower *f) {
                 check_dir(f, arg_directory, 0);
                 return;
         }
-        check_dir(f, "/var/log/journal", 1);
-        check_dir(f, "/run/log/journal", 1);
+        for (const char *const *d = journal_local_dirs; *d; d++)
+                check_dir(f, *d, 1);
+}
+
+static void remember_problems(struct follower *f) {
+        size_t n = 0;
+        const struct source_problem *p = source_problems(f->src, &n, NULL);
+
+        for (size_t i = 0; i < n && f->n_unreadable < UNREADABLE_MAX; i++) {
+                char *c = strdup(p[i].path);
+
+                if (c)
+                        f->unreadable[f->n_unreadable++] = c;
+        }
 }
 
 /* ---- signals, readiness ---------------------------------------------------------------------- */
@@ -725,7 +740,7 @@ static int follow(void) {
                 log_error("follow reads the journal only");
                 goto out;
         }
-        check_unreadable(&f);
+        remember_problems(&f);
         r = cmd_pipeline_new(f.rules, f.baseline, on_alert, &f, &f.p);
         if (r < 0)
                 goto out;
