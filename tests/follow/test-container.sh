@@ -56,9 +56,11 @@ for u in push other; do
         ct_exec chown "$u:$u" "/home/$u/.ssh/authorized_keys"
         ct_exec chmod 600 "/home/$u/.ssh/authorized_keys"
 done
-ct_exec mkdir -p /etc/keytrail
-ct_exec "$KT" baseline --output /etc/keytrail/baseline 2>"$tmp/baseline.err"
-fl_is "$?" 0 "keytrail baseline writes /etc/keytrail/baseline in the container"
+ct_exec systemd-sysusers
+fl_is "$(ct_exec getent passwd keytrail | cut -d: -f7)" /usr/sbin/nologin "sysusers.d: the keytrail system user exists"
+ct_exec mkdir -p /var/lib/keytrail
+ct_exec "$KT" baseline --output /var/lib/keytrail/baseline 2>"$tmp/baseline.err"
+fl_is "$?" 0 "keytrail baseline writes /var/lib/keytrail/baseline in the container"
 {
         echo "command=\"echo fenced\",restrict $(pub fenced)"
         echo "restrict $(pub strip)"
@@ -89,7 +91,7 @@ session() {
         esac
 }
 LINE='[.type, .user, .fingerprint, (.source_port | tostring)] | join(" ")'
-file_alerts() { cat "$CT_ROOT"/var/log/private/keytrail/alerts.ndjson* 2>/dev/null; }
+file_alerts() { cat "$CT_ROOT"/var/log/keytrail/alerts.ndjson* 2>/dev/null; }
 journal_alerts() {
         ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd |
                 jq -c '.KEYTRAIL_JSON | fromjson'
@@ -123,7 +125,7 @@ want=$(LC_ALL=C sort "$EXPECTED")
 fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" "live: the alerts in /var/log/keytrail/alerts.ndjson"
 fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" "live: the alerts in the journal (MESSAGE_ID=bcd06bf9...)"
 fl_is "$(jq -r "$LINE" "$CT_ROOT/root/sock.out" | LC_ALL=C sort)" "$want" "live: the alerts on /run/keytrail/alerts.sock"
-ct_exec "$KT" scan --baseline /etc/keytrail/baseline --since "@$T0" --format json >"$tmp/scan.ndjson" 2>/dev/null
+ct_exec "$KT" scan --baseline /var/lib/keytrail/baseline --since "@$T0" --format json >"$tmp/scan.ndjson" 2>/dev/null
 fl_is "$(file_alerts | jq -S -c . | LC_ALL=C sort)" "$(jq -S -c . "$tmp/scan.ndjson" | LC_ALL=C sort)" \
         "live: the same alerts, ids and every field, as keytrail scan of the same range"
 ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd -n 1 >"$tmp/entry.json"
@@ -133,8 +135,8 @@ fl_is "$(jq -r '[.SYSLOG_IDENTIFIER, .PRIORITY, .KEYTRAIL_TYPE, .KEYTRAIL_USER, 
 ct_exec sh -c "cat /proc/\$(systemctl show -p MainPID --value keytrail)/status" >"$tmp/status"
 uid=$(awk '$1 == "Uid:" { print $2 }' "$tmp/status")
 gid=$(awk '$1 == "Gid:" { print $2 }' "$tmp/status")
-[ "$uid" -ge 61184 ] && [ "$uid" -le 65519 ]
-fl_ok $? "the service runs as a dynamic user (uid $uid), not root"
+[ "$uid" = "$(ct_exec id -u keytrail)" ] && [ "$uid" != 0 ]
+fl_ok $? "the service runs as the keytrail system user (uid $uid), not root"
 jgid=$(ct_exec getent group systemd-journal | cut -d: -f3)
 fl_is "$(awk '$1 == "Groups:" { $1 = ""; print }' "$tmp/status" | tr ' ' '\n' | grep . | grep -vx "$gid" | paste -sd' ')" \
         "$jgid" "  with systemd-journal as its only supplementary group"
@@ -210,7 +212,7 @@ session strip
 wait_for $((n + 1))
 fl_is "$(file_alerts | grep -c .)" $((n + 1)) "reload with a broken rule file: the old rules still decide"
 cp "$tmp/sshd.rules" "$CT_ROOT$rules/sshd.rules"
-mv "$CT_ROOT/var/log/private/keytrail/alerts.ndjson" "$CT_ROOT/var/log/private/keytrail/alerts.ndjson.1"
+mv "$CT_ROOT/var/log/keytrail/alerts.ndjson" "$CT_ROOT/var/log/keytrail/alerts.ndjson.1"
 T_R=$(date +%s)
 ct_exec systemctl reload keytrail
 sleep 0.5
@@ -218,15 +220,22 @@ ct_exec journalctl -q -u keytrail --since "@$T_R" -o cat | grep -q "reloaded the
 fl_ok $? "reload with good rules: reloaded"
 session unknown
 wait_for $((n + 2))
-fl_is "$(jq -r "$LINE" "$CT_ROOT/var/log/private/keytrail/alerts.ndjson")" "$(tail -n1 "$EXPECTED")" \
+fl_is "$(jq -r "$LINE" "$CT_ROOT/var/log/keytrail/alerts.ndjson")" "$(tail -n1 "$EXPECTED")" \
         "logrotate (rename, reload): the next alert is in the new file"
 fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$(LC_ALL=C sort "$EXPECTED")" \
         "logrotate: the old and the new file hold every alert exactly once"
 
+# The service cannot change its baseline.
+ct_exec sh -c 'echo "# kept" >>/var/lib/keytrail/baseline'
+ct_exec nsenter -t "$(main_pid)" -m sh -c 'echo x >>/var/lib/keytrail/baseline' 2>/dev/null
+rc=$?
+fl_is "$([ "$rc" != 0 ] && echo refused):$(tail -n1 "$CT_ROOT/var/lib/keytrail/baseline")" "refused:# kept" \
+        "the baseline is read-only in the service's mount namespace (ReadOnlyPaths=)"
+
 # ---- 5. stop ------------------------------------------------------------------------------------
 ct_exec systemctl stop keytrail
 fl_is "$(ct_exec systemctl show -p ExecMainStatus --value keytrail)" 0 "systemctl stop: exit status 0"
-grep -q '^cursor ' "$CT_ROOT/var/lib/private/keytrail/follow.state"
+grep -q '^cursor ' "$CT_ROOT/var/lib/keytrail/follow.state"
 fl_ok $? "systemctl stop: the state is committed"
 [ -n "${FL_KEEP:-}" ] && { mkdir -p "$FL_KEEP"; cp "$EXPECTED" "$tmp"/*.* "$FL_KEEP/" 2>/dev/null; file_alerts >"$FL_KEEP/alerts.all"; ct_exec journalctl -q -u keytrail -o short-precise >"$FL_KEEP/unit.log"; }
 fl_done
