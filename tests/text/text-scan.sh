@@ -116,6 +116,18 @@ scan_text rotated 0 -- "$tmp/auth.log.0" "$tmp/auth.log.1.gz"
 
 STDIN=$tmp/rfc3339.log scan_text stdin 0 -- -
 
+# Two hosts at once, the same run on each (same times, same PIDs): joined by host and PID, each
+# host's connections apart, every alert twice, once per host.
+sed 's/^\([^ ]*\) vm /\1 vm2 /' "$tmp/rfc3339.log" >"$tmp/vm2.log"
+set +e
+"$keytrail" scan --input "$tmp/rfc3339.log" --input "$tmp/vm2.log" "${args[@]}" -o json \
+        >"$tmp/hosts.json" 2>/dev/null
+set -e
+jq -r "$key" "$tmp/hosts.json" | LC_ALL=C sort >"$tmp/hosts.k"
+{ cat "$tmp/want.k"; sed 's/^\([^|]*|[^|]*\)|vm|/\1|vm2|/' "$tmp/want.k"; } | LC_ALL=C sort >"$tmp/hosts.want"
+check "two hosts, same PIDs and times: each host's alerts, apart ($(wc -l <"$tmp/hosts.k"))" \
+        'diff -q "$tmp/hosts.want" "$tmp/hosts.k" >/dev/null' || diff "$tmp/hosts.want" "$tmp/hosts.k" | head -5
+
 # Across New Year: the run moved to start at 2026-12-31 23:59:50 (classic syslog has no year; the
 # file was last written on 1 January 2027).
 first=$(sed -n 's/^__REALTIME_TIMESTAMP=//p' "$data/e2e-openssh-9.2.export" | head -1)
