@@ -29,7 +29,8 @@
 
 #include "source.h"
 
-#define JOURNAL_FILES_MAX 65536 /* journal files listed per source; sd-journal opens at most 7168 */
+#define JOURNAL_FILES_MAX 65536 /* journal files listed per source */
+#define SD_JOURNAL_FILES_MAX 7168 /* sd-journal's own JOURNAL_FILES_MAX: it opens no more */
 
 const char *const journal_local_dirs[] = { "/run/log/journal", "/var/log/journal", NULL };
 
@@ -388,6 +389,14 @@ static int probe_files(struct source *s, struct file_list *l, const struct journ
                 s->files[s->n_files++] = TAKE_PTR(l->paths[i]);
         }
         s->stats.files = s->n_files;
+        if (s->n_files > SD_JOURNAL_FILES_MAX) {
+                /* sd-journal opens no more than that: the rest would look cut short */
+                for (size_t i = 0; i < s->n_tails; i++)
+                        free(s->tails[i].cursor);
+                free(s->tails);
+                s->tails = NULL;
+                s->n_tails = 0;
+        }
         if (s->n_tails > 1)
                 qsort(s->tails, s->n_tails, sizeof(struct tail), cmp_tail);
         return 0;
