@@ -68,3 +68,6 @@ const struct baseline_entry *baseline_lookup_location(const struct baseline *b,
                                                       const char *location);
 
 size_t baseline_size(const struct baseline *b);
+
+/* The i-th entry in load order (borrowed), NULL when i >= baseline_size(). */
+const struct baseline_entry *baseline_entry_at(const struct baseline *b, size_t i);

@@ -287,3 +287,7 @@ const struct baseline_entry *baseline_lookup_location(const struct baseline *b,
 size_t baseline_size(const struct baseline *b) {
         return b->n_entries;
 }
+
+const struct baseline_entry *baseline_entry_at(const struct baseline *b, size_t i) {
+        return i < b->n_entries ? &b->entries[i] : NULL;
+}

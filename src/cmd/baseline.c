@@ -21,6 +21,7 @@
 #include "cmd-common.h"
 #include "commands.h"
 #include "config.h"
+#include "discover.h"
 #include "baseline-live.h"
 #include "sshd-config.h"
 #include "timeutil.h"
@@ -144,12 +145,11 @@ static int expand_pattern(const char *pattern, const struct passwd *pw, char **r
 
 
 /*
- * One file sshd would look at for pw: absent, refused (and why), or read with its key lines (sshd
- * skips malformed lines; so does the baseline, and says so).
- *
- * FIXME(issue 8): StrictModes' ownership and mode checks, and reading through the descriptor
- * opened with O_NOFOLLOW, belong to the discovery module src/baseline/discover.c; use it here
- * once it is on main instead of this lstat() check.
+ * One file outside the home (an absolute or %-expanded AuthorizedKeysFile pattern, which the
+ * discovery module does not take): absent, refused (and why), or read with its key lines (sshd
+ * skips malformed lines; so does the baseline, and says so). Only a regular file that is not a
+ * symbolic link is read. Such files are the administrator's (sshd reads them as root), not the
+ * account's: discovery's StrictModes checks for a user-writable home do not apply.
  */
 static int look_at(struct baseline_file *bf, const struct passwd *pw, const char *path,
                    struct baseline_totals *t) {
@@ -213,9 +213,124 @@ static int look_at(struct baseline_file *bf, const struct passwd *pw, const char
         return 0;
 }
 
+/* A pattern the discovery module reads (discover.h: as sshd would accept the file under
+ * StrictModes, never following a link): relative to the home, no %-escape, no "..". */
+static bool home_relative(const char *pattern) {
+        return pattern[0] != '/' && !strchr(pattern, '%') && !strstr(pattern, "..") &&
+               !strstr(pattern, "//") && !streq(pattern, "none");
+}
+
+/* The home-relative files of every account, through baseline_discover(): their keys, and each
+ * file found with its verdict. */
+static int discover_home_files(struct baseline_file *bf, const char *const *names,
+                               struct discover_result *res, struct baseline_totals *t) {
+        _cleanup_(baseline_freep) struct baseline *b = baseline_new();
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        r = baseline_discover(b, &(struct discover_options){ .names = names }, res);
+        if (r < 0)
+                return r;
+        /* The keys, in file order; each line parsed again from its text into a key of bf's own. */
+        for (size_t i = 0; i < baseline_size(b); i++) {
+                const struct baseline_entry *e = baseline_entry_at(b, i);
+                _cleanup_(authkey_freep) struct authkey *k = NULL;
+
+                r = authkeys_parse_line(e->key->text, strlen(e->key->text), &k, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                if (r <= 0 || !e->user)
+                        continue; /* cannot happen: it parsed once */
+                k->file = strdup(e->key->file);
+                if (!k->file)
+                        return -ENOMEM;
+                k->line = e->key->line;
+                r = baseline_file_add_key(bf, e->user, k);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(k);
+                t->keys++;
+        }
+        for (size_t i = 0; i < res->n; i++) {
+                const struct discover_file *f = &res->files[i];
+                _cleanup_free_ char *why = NULL;
+
+                if (f->verdict == DISCOVER_READ) {
+                        t->files_read++;
+                        t->skipped += f->bad_lines;
+                        if (f->bad_lines > 0 && !t->quiet)
+                                log_error("%s:%u: %s; %u line%s that sshd ignores too, not in the "
+                                          "baseline",
+                                          f->path, f->first_bad_line,
+                                          f->first_bad_what ?: "malformed line", f->bad_lines,
+                                          f->bad_lines == 1 ? "" : "s");
+                        r = baseline_file_add_path(bf, f->user, f->path, BASELINE_PATH_READ, NULL);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (IN_SET(f->verdict, DISCOVER_ERROR, DISCOVER_DENIED))
+                        r = asprintf(&why, "%s: %s", f->offender ?: f->path,
+                                     strerror(f->error < 0 ? -f->error : EIO));
+                else
+                        r = asprintf(&why, "%s is %s", f->offender ?: f->path,
+                                     discover_verdict_to_string(f->verdict));
+                if (r < 0)
+                        return -ENOMEM;
+                t->files_refused++;
+                if (!t->quiet)
+                        log_error("%s: not read: %s", f->path, why);
+                r = baseline_file_add_path(bf, f->user, f->path, BASELINE_PATH_REFUSED, why);
+                if (r < 0)
+                        return r;
+        }
+        if (res->more > 0 && !t->quiet)
+                log_error("%zu more files not looked at (more than %d)", res->more,
+                          DISCOVER_FILES_MAX);
+        return 0;
+}
+
+static bool found(const struct discover_result *res, const char *user, const char *path) {
+        for (size_t i = 0; i < res->n; i++)
+                if (streq(res->files[i].user, user) && streq(res->files[i].path, path))
+                        return true;
+        return false;
+}
+
+#define PATTERNS_MAX 64
+
 static int discover(struct baseline_file *bf, const char *patterns, struct baseline_totals *t) {
+        struct discover_result res = {};
+        char *names[PATTERNS_MAX + 1] = {};
+        size_t n = 0;
         struct passwd *pw;
         int r = 0;
+
+        for (const char *p = patterns; *p && n < PATTERNS_MAX;) {
+                size_t l = strcspn(p, " \t");
+
+                if (l > 0) {
+                        names[n] = strndup(p, l);
+                        if (!names[n]) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        if (home_relative(names[n]))
+                                n++;
+                        else {
+                                free(names[n]);
+                                names[n] = NULL;
+                        }
+                }
+                p += l;
+                p += strspn(p, " \t");
+        }
+        if (n > 0) {
+                r = discover_home_files(bf, (const char *const *) names, &res, t);
+                if (r < 0)
+                        goto out;
+        }
 
         setpwent();
         while (r >= 0 && (pw = getpwent())) {
@@ -230,6 +345,7 @@ static int discover(struct baseline_file *bf, const char *patterns, struct basel
                 while (r >= 0 && p && *p) {
                         _cleanup_free_ char *pattern = NULL, *path = NULL;
                         size_t l = strcspn(p, " \t");
+                        struct stat st;
 
                         if (l == 0) {
                                 p++;
@@ -258,10 +374,23 @@ static int discover(struct baseline_file *bf, const char *patterns, struct basel
                         }
                         if (r < 0)
                                 break;
-                        r = look_at(bf, pw, path, t);
+                        if (!home_relative(pattern)) {
+                                r = look_at(bf, pw, path, t);
+                                continue;
+                        }
+                        /* Read or refused by discovery; else not there (or beyond its limit). */
+                        if (found(&res, pw->pw_name, path) ||
+                            !(lstat(path, &st) < 0 && IN_SET(errno, ENOENT, ENOTDIR)))
+                                continue;
+                        r = baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_ABSENT,
+                                                   NULL);
                 }
         }
         endpwent();
+out:
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                free(names[i]);
+        discover_result_done(&res);
         return r;
 }
 

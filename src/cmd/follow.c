@@ -96,6 +96,8 @@ static void help(void) {
                "--since applies to the first start only; afterwards the state says where to go on.\n"
                "--until is not accepted. SIGHUP reloads the rules and the baseline and reopens\n"
                "--output; SIGTERM and SIGINT stop after committing the state.\n"
+               "With --baseline, a key added to, removed from or changed in the authorized_keys\n"
+               "files follow can read raises baseline-drift before the key is used.\n"
                "\n"
                "Exit status: 0 stopped by a signal, 2 an error.\n",
                DEFAULT_STATE_DIR, SINK_JOURNAL_MESSAGE_ID);
@@ -420,12 +422,15 @@ static void watchdog(struct follower *f) {
 static void reload(struct follower *f) {
         _cleanup_(rule_set_freep) struct rule_set *rules = NULL;
         _cleanup_(baseline_freep) struct baseline *baseline = NULL;
+        struct drift *drift = NULL;
         int r;
 
         (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_mono());
         r = cmd_load_rules(&rules);
         if (r >= 0)
                 r = cmd_load_baseline(&baseline);
+        if (r >= 0 && arg_baseline)
+                r = drift_new(arg_baseline, SSHD_DEFAULT_PATH, &drift);
         if (r < 0)
                 log_error("reload failed (the line above says why): the previous rules and "
                           "baseline stay in use");
@@ -435,6 +440,10 @@ static void reload(struct follower *f) {
                 baseline_free(f->baseline);
                 f->rules = TAKE_PTR(rules);
                 f->baseline = TAKE_PTR(baseline);
+                if (drift) {
+                        drift_free(f->drift);
+                        f->drift = drift;
+                }
                 log_info("reloaded the rules and the baseline");
         }
         if (arg_output) {

@@ -115,4 +115,18 @@ wait_alerts 6
 ids=$(jq -r .id "$tmp/alerts" | sort -u | wc -l)
 [ "$ids" = 5 ] && ok "five alerts, five ids" || not_ok "ids ($ids)" "$tmp/alerts"
 
+# The changes accepted: a new baseline, SIGHUP; only what differs from it now is alerted.
+ct_exec keytrail baseline --output /var/lib/kt/baseline 2>/dev/null || bail "keytrail baseline"
+ct_exec systemctl kill -s HUP kt-drift.service
+sleep 1
+put "$a" "$akA" "# a comment moves every line
+
+restrict $(pub k1)
+from=\"192.168.0.0/16\" $(pub k2)
+$(pub k4)
+$(pub k3)
+"
+expect_last "after SIGHUP, judged by the new baseline: k3 added again, nothing else" 6 \
+        "baseline-drift added $a $(fp k3) $akA:6 | null | $(pub k3)"
+
 tap_done
