@@ -119,7 +119,7 @@ static void expect(const struct discover_result *r, const char *user, enum disco
 int main(void) {
         _cleanup_(baseline_freep) struct baseline *b = baseline_new();
         struct discover_result res = {};
-        uid_t alice;
+        uid_t alice, uid;
         int fd, r;
 
         is_root = geteuid() == 0;
@@ -161,18 +161,23 @@ int main(void) {
                 die("frank");
         own(at("home/frank/.ssh/authorized_keys"), next_uid - 1);
         /* grace: the file world-writable; heidi: .ssh group-writable; ivan: the home 777 */
-        write_file(at("home/%s/.ssh/authorized_keys", "grace"), KEY1 "\n", 0600, account("grace"));
+        uid = account("grace"); /* first: account() reuses at()'s buffers */
+        write_file(at("home/%s/.ssh/authorized_keys", "grace"), KEY1 "\n", 0600, uid);
         chmod(at("home/grace/.ssh/authorized_keys"), 0666);
-        write_file(at("home/heidi/.ssh/authorized_keys"), KEY1 "\n", 0600, account("heidi"));
+        uid = account("heidi"); /* first: account() reuses at()'s buffers */
+        write_file(at("home/heidi/.ssh/authorized_keys"), KEY1 "\n", 0600, uid);
         chmod(at("home/heidi/.ssh"), 0770);
-        write_file(at("home/ivan/.ssh/authorized_keys"), KEY1 "\n", 0600, account("ivan"));
+        uid = account("ivan"); /* first: account() reuses at()'s buffers */
+        write_file(at("home/ivan/.ssh/authorized_keys"), KEY1 "\n", 0600, uid);
         chmod(at("home/ivan"), 0777);
         /* zed: a good account after all of them */
-        write_file(at("home/zed/.ssh/authorized_keys"), KEY2 "\n", 0644, account("zed"));
+        uid = account("zed"); /* first: account() reuses at()'s buffers */
+        write_file(at("home/zed/.ssh/authorized_keys"), KEY2 "\n", 0644, uid);
         /* as root: judy's file owned by alice; ken's a hard link to a root file; leo's a device
          * node with /dev/zero's numbers; root-owned 0644 in mallory's .ssh is what sshd accepts */
         if (is_root) {
-                write_file(at("home/judy/.ssh/authorized_keys"), KEY1 "\n", 0600, account("judy"));
+                uid = account("judy"); /* first: account() reuses at()'s buffers */
+                write_file(at("home/judy/.ssh/authorized_keys"), KEY1 "\n", 0600, uid);
                 own(at("home/judy/.ssh/authorized_keys"), alice);
                 account("ken");
                 write_file(at("rootkeys"), KEY1 "\n", 0644, 0);
