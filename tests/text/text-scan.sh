@@ -140,6 +140,28 @@ scan_text newyear "$shift_s" -- "$tmp/newyear.log"
 check "New Year: alerts on both sides of midnight" \
         'jq -r .time "$tmp/newyear.json" | grep -q "^2026-12-31" && jq -r .time "$tmp/newyear.json" | grep -q "^2027-01-01"'
 
+# The OpenSSH 10.0 sample (sshd-session, sshd-auth) as journalctl -o short-iso: the same rule
+# (its journal needs the chroot's binaries trusted; text has nothing to trust).
+journal_from_export "$data/e2e-openssh-10.0.export" "$tmp/s10.journal"
+journalctl --file "$tmp/s10.journal" -o short-iso >"$tmp/s10.log"
+trixie=/var/cache/keytrail-e2e/trixie
+k10='[.type, .user, .fingerprint, .source_port, .session_id, .session_type, .time[0:19]] |
+     map(tostring) | join(" ")'
+set +e
+"$keytrail" scan --file "$tmp/s10.journal" "${args[@]}" -o json \
+        --trusted-exe "$trixie/usr/lib/openssh/sshd-session" --trusted-exe "$trixie/usr/sbin/sshd" \
+        >"$tmp/j10.json" 2>/dev/null
+"$keytrail" scan --input "$tmp/s10.log" "${args[@]}" -o json >"$tmp/t10.json" 2>"$tmp/t10.err"
+set -e
+{ jq -r "select(.type != \"spoofed-entry\") | $k10" "$tmp/j10.json"
+  jq -r 'select(.type == "spoofed-entry" and .fingerprint != null) |
+        ["unforced-session", .user, .fingerprint, .source_port, 0, "shell", .time[0:19]] |
+        map(tostring) | join(" ")' "$tmp/j10.json"; } | LC_ALL=C sort >"$tmp/want10"
+jq -r "$k10" "$tmp/t10.json" | LC_ALL=C sort >"$tmp/got10"
+check "OpenSSH 10.0 as short-iso: the journal's alerts ($(wc -l <"$tmp/got10")), nothing on stderr" \
+        '[ "$(wc -l <"$tmp/want10")" -ge 9 ] && diff -q "$tmp/want10" "$tmp/got10" >/dev/null && ! [ -s "$tmp/t10.err" ]' ||
+        diff "$tmp/want10" "$tmp/got10" | sed 's/^/# /'
+
 # --since/--until bound text as they bound the journal (a window with a few of the scenarios).
 win=(--since "2026-11-27 04:23:50" --until "2026-11-27 04:24:00")
 set +e
