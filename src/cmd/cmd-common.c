@@ -125,14 +125,14 @@ struct group_option {
 static const struct group_option group_options[] = {
         { OPT_SOURCE, { "directory", required_argument, NULL, 'D' }, "D:" },
         { OPT_SOURCE, { "file", required_argument, NULL, ARG_FILE }, NULL },
-        { OPT_SOURCE, { "input", required_argument, NULL, ARG_INPUT }, NULL },
+        { OPT_TEXT, { "input", required_argument, NULL, ARG_INPUT }, NULL },
         { OPT_SOURCE, { "since", required_argument, NULL, 'S' }, "S:" },
         { OPT_SOURCE, { "until", required_argument, NULL, 'U' }, "U:" },
         { OPT_SOURCE, { "identifier", required_argument, NULL, ARG_IDENTIFIER }, NULL },
         { OPT_SOURCE, { "trusted-exe", required_argument, NULL, ARG_TRUSTED_EXE }, NULL },
         { OPT_BASELINE, { "authorized-keys", required_argument, NULL, 'k' }, "k:" },
         { OPT_BASELINE, { "baseline", required_argument, NULL, ARG_BASELINE }, NULL },
-        { OPT_BASELINE, { "policy", required_argument, NULL, ARG_POLICY }, NULL },
+        { OPT_POLICY, { "policy", required_argument, NULL, ARG_POLICY }, NULL },
         { OPT_ANALYSIS, { "rules", required_argument, NULL, ARG_RULES }, NULL },
         { OPT_ANALYSIS, { "session-timeout", required_argument, NULL, ARG_SESSION_TIMEOUT }, NULL },
         { OPT_ANALYSIS, { "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS }, NULL },
@@ -144,11 +144,13 @@ void cmd_help_groups(unsigned groups) {
         if (groups & OPT_SOURCE)
                 printf("Source:\n"
                        "  -D, --directory DIR       read the journal files in DIR\n"
-                       "      --file PATH           read this journal file (repeatable)\n"
-                       "      --input PATH          read this text log instead: syslog, rsyslog or\n"
+                       "      --file PATH           read this journal file (repeatable)\n");
+        if ((groups & OPT_SOURCE) && (groups & OPT_TEXT))
+                printf("      --input PATH          read this text log instead: syslog, rsyslog or\n"
                        "                            journalctl -o short-iso output; gzip too; - is\n"
-                       "                            standard input (repeatable)\n"
-                       "  -S, --since TIME          from TIME (journalctl syntax: \"2026-11-01 10:00\",\n"
+                       "                            standard input (repeatable)\n");
+        if (groups & OPT_SOURCE)
+                printf("  -S, --since TIME          from TIME (journalctl syntax: \"2026-11-01 10:00\",\n"
                        "                            yesterday, -2h, @EPOCH)\n"
                        "  -U, --until TIME          up to TIME\n"
                        "      --identifier NAME     SYSLOG_IDENTIFIER to read (repeatable; default sshd,\n"
@@ -160,8 +162,9 @@ void cmd_help_groups(unsigned groups) {
                        "                            what each key is meant to do (repeatable); default:\n"
                        "                            the readable authorized_keys of every account\n"
                        "      --baseline FILE       the baseline file keytrail baseline wrote (see\n"
-                       "                            keytrail-baseline(5)); no home directory is read\n"
-                       "      --policy FILE         what keys and accounts may do beyond that:\n"
+                       "                            keytrail-baseline(5)); no home directory is read\n");
+        if (groups & OPT_POLICY)
+                printf("      --policy FILE         what keys and accounts may do beyond that:\n"
                        "                            commands, sources, labels (docs/policy.md)\n");
         if (groups & OPT_ANALYSIS)
                 printf("Analysis:\n"

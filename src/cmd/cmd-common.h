@@ -28,11 +28,13 @@ enum output_format { FORMAT_AUTO, FORMAT_JSON, FORMAT_TEXT, FORMAT_HTML };
 
 /* Option groups a command accepts (bit mask). */
 enum {
-        OPT_SOURCE = 1 << 0,   /* --directory --file --input --since --until --identifier
-                                  --trusted-exe */
-        OPT_BASELINE = 1 << 1, /* --authorized-keys --baseline --policy */
+        OPT_SOURCE = 1 << 0,   /* --directory --file --since --until --identifier --trusted-exe */
+        OPT_BASELINE = 1 << 1, /* --authorized-keys --baseline */
         OPT_ANALYSIS = 1 << 2, /* --rules --session-timeout --max-connections */
         OPT_OUTPUT = 1 << 3,   /* --format --stats */
+        OPT_TEXT = 1 << 4,     /* --input: the command reads text logs (cmd_open_source()) */
+        OPT_POLICY = 1 << 5,   /* --policy: the command loads it (cmd_load_policy()) and sets
+                                  pipeline_config.policy_file */
 };
 
 extern const char *arg_directory;

@@ -21,13 +21,13 @@ static void help(void) {
                "how often, the addresses it came from; per account the keys that logged in.\n"
                "Review it, then pass it to keytrail scan --policy FILE (docs/policy.md).\n"
                "\n");
-        cmd_help_groups(OPT_SOURCE | OPT_ANALYSIS);
+        cmd_help_groups(OPT_SOURCE | OPT_TEXT | OPT_ANALYSIS);
         printf("\nExit status: 0, or 2 on an error.\n");
 }
 
 static const struct cmd_spec spec = {
         .name = "learn",
-        .groups = OPT_SOURCE | OPT_ANALYSIS,
+        .groups = OPT_SOURCE | OPT_TEXT | OPT_ANALYSIS,
         .help = help,
 };
 

@@ -27,7 +27,7 @@ static void help(void) {
                "accounts, sessions, sources, commands and alerts per key, then every alert,\n"
                "then a timeline.\n"
                "\n");
-        cmd_help_groups(OPT_SOURCE | OPT_BASELINE | OPT_ANALYSIS);
+        cmd_help_groups(OPT_SOURCE | OPT_TEXT | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS);
         printf("Output:\n"
                "  -o, --format text|json|html\n"
                "                            a report for the terminal (default on a terminal),\n"
@@ -64,7 +64,7 @@ static int parse_extra(int c, const char *value) {
 
 static const struct cmd_spec spec = {
         .name = "report",
-        .groups = OPT_SOURCE | OPT_BASELINE | OPT_ANALYSIS,
+        .groups = OPT_SOURCE | OPT_TEXT | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS,
         .extra = options,
         .extra_short = "o:",
         .parse_extra = parse_extra,

@@ -198,6 +198,15 @@ touch -r "$tmp/auth.log" "$tmp/bad.log"
 expect_error "a bad line amid good ones" "$tmp/bad.log:201: not a log line in a known format; 1 line skipped" -- \
         --input "$tmp/bad.log"
 check "  ... and every alert before and after it is written" '[ "$(wc -l <"$tmp/e.out")" = 10 ]'
+# follow tails the live journal: --input and --policy are refused there, never ignored.
+for opt in --input --policy; do
+        set +e
+        "$keytrail" follow $opt "$tmp/auth.log" >/dev/null 2>"$tmp/f.err"
+        rc=$?
+        set -e
+        check "follow $opt: refused (exit 2)" \
+                '[ $rc = 2 ] && grep -qF -- "unknown option '"'"'$opt'"'"'" "$tmp/f.err"'
+done
 expect_error "standard input twice" "--input: standard input (-) given twice" -- --input - --input -
 sed 's/$/\r/' "$tmp/auth.log" >"$tmp/crlf.log"
 touch -r "$tmp/auth.log" "$tmp/crlf.log"
