@@ -26,9 +26,6 @@
 #include "sshd-config.h"
 #include "timeutil.h"
 
-/* sshd reads at most this much of one authorized_keys file in practice; anything larger is not
- * an authorized_keys file an administrator wrote. */
-#define AUTHKEYS_FILE_MAX (64 * 1024 * 1024)
 
 static const char *arg_output;
 static const char *arg_sshd = SSHD_DEFAULT_PATH;
@@ -144,95 +141,11 @@ static int expand_pattern(const char *pattern, const struct passwd *pw, char **r
 }
 
 
-/*
- * One file outside the home (an absolute or %-expanded AuthorizedKeysFile pattern, which the
- * discovery module does not take): absent, refused (and why), or read with its key lines (sshd
- * skips malformed lines; so does the baseline, and says so). Only a regular file that is not a
- * symbolic link is read. Such files are the administrator's (sshd reads them as root), not the
- * account's: discovery's StrictModes checks for a user-writable home do not apply.
- */
-static int look_at(struct baseline_file *bf, const struct passwd *pw, const char *path,
-                   struct baseline_totals *t) {
-        struct authkey_list list = {};
-        unsigned skipped = 0, line = 0;
-        const char *what = NULL;
-        struct stat st;
+/* Move b's keys into bf (each line parsed again from its text into a key of bf's own), in
+ * load order. */
+static int take_keys(struct baseline_file *bf, const struct baseline *b, struct baseline_totals *t) {
         int r;
 
-        if (lstat(path, &st) < 0) {
-                if (IN_SET(errno, ENOENT, ENOTDIR))
-                        return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_ABSENT,
-                                                      NULL);
-                t->files_refused++;
-                if (!t->quiet)
-                        log_error("%s: %m; not read", path);
-                return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_REFUSED,
-                                              strerror(errno));
-        }
-        if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode) || st.st_size > AUTHKEYS_FILE_MAX) {
-                const char *why = S_ISLNK(st.st_mode)    ? "symbolic link"
-                                  : !S_ISREG(st.st_mode) ? "not a regular file"
-                                                         : "larger than 64 MiB";
-
-                t->files_refused++;
-                if (!t->quiet)
-                        log_error("%s: %s; not read", path, why);
-                return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_REFUSED, why);
-        }
-
-        r = authkeys_parse_file(path, false, &list, &skipped, &line, &what);
-        if (r < 0 && r != -ENOMEM) {
-                authkey_list_done(&list);
-                t->files_refused++;
-                if (!t->quiet)
-                        log_error("%s: %s; not read", path, strerror(-r));
-                return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_REFUSED,
-                                              strerror(-r));
-        }
-        if (r < 0) {
-                authkey_list_done(&list);
-                return r;
-        }
-        r = baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_READ, NULL);
-        for (size_t i = 0; r >= 0 && i < list.n; i++) {
-                r = baseline_file_add_key(bf, pw->pw_name, list.keys[i]);
-                if (r >= 0) {
-                        list.keys[i] = NULL;
-                        t->keys++;
-                }
-        }
-        authkey_list_done(&list);
-        if (r < 0)
-                return r;
-        t->files_read++;
-        t->skipped += skipped;
-        if (skipped > 0 && !t->quiet) {
-                log_error("%s:%u: %s; %u line%s that sshd ignores too, not in the baseline", path,
-                          line, what ?: "malformed line", skipped, skipped == 1 ? "" : "s");
-        }
-        return 0;
-}
-
-/* A pattern the discovery module reads (discover.h: as sshd would accept the file under
- * StrictModes, never following a link): relative to the home, no %-escape, no "..". */
-static bool home_relative(const char *pattern) {
-        return pattern[0] != '/' && !strchr(pattern, '%') && !strstr(pattern, "..") &&
-               !strstr(pattern, "//") && !streq(pattern, "none");
-}
-
-/* The home-relative files of every account, through baseline_discover(): their keys, and each
- * file found with its verdict. */
-static int discover_home_files(struct baseline_file *bf, const char *const *names,
-                               struct discover_result *res, struct baseline_totals *t) {
-        _cleanup_(baseline_freep) struct baseline *b = baseline_new();
-        int r;
-
-        if (!b)
-                return -ENOMEM;
-        r = baseline_discover(b, &(struct discover_options){ .names = names }, res);
-        if (r < 0)
-                return r;
-        /* The keys, in file order; each line parsed again from its text into a key of bf's own. */
         for (size_t i = 0; i < baseline_size(b); i++) {
                 const struct baseline_entry *e = baseline_entry_at(b, i);
                 _cleanup_(authkey_freep) struct authkey *k = NULL;
@@ -252,6 +165,115 @@ static int discover_home_files(struct baseline_file *bf, const char *const *name
                 TAKE_PTR(k);
                 t->keys++;
         }
+        return 0;
+}
+
+static int refuse(struct baseline_file *bf, const struct passwd *pw, const char *path,
+                  const char *why, struct baseline_totals *t) {
+        t->files_refused++;
+        if (!t->quiet)
+                log_error("%s: not read: %s", path, why);
+        return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_REFUSED, why);
+}
+
+/*
+ * One file that is not a home-relative name (an absolute or %-expanded AuthorizedKeysFile pattern,
+ * which the discovery module does not take): absent, refused (and why), or read with its key lines
+ * (sshd skips malformed lines; so does the baseline, and says so). Opened without following a
+ * symbolic link and without waiting (a FIFO), read only when a regular file, at most
+ * DISCOVER_FILE_MAX bytes. The folders above it are the administrator's (sshd reads such files as
+ * root): discovery's StrictModes checks of a home do not apply.
+ */
+static int look_at(struct baseline_file *bf, const struct passwd *pw, const char *path,
+                   struct baseline_totals *t) {
+        _cleanup_(baseline_freep) struct baseline *b = baseline_new();
+        _cleanup_free_ char *data = NULL;
+        _cleanup_close_ int fd = -1;
+        unsigned keys = 0, skipped = 0, line = 0;
+        const char *what = NULL;
+        size_t len = 0;
+        struct stat st;
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (IN_SET(errno, ENOENT, ENOTDIR))
+                        return baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_ABSENT,
+                                                      NULL);
+                return refuse(bf, pw, path, errno == ELOOP ? "a symbolic link" : strerror(errno),
+                              t);
+        }
+        if (fstat(fd, &st) < 0)
+                return refuse(bf, pw, path, strerror(errno), t);
+        if (!S_ISREG(st.st_mode))
+                return refuse(bf, pw, path, "not a regular file", t);
+        if (st.st_size > DISCOVER_FILE_MAX)
+                return refuse(bf, pw, path, "longer than 8 MiB", t);
+        data = malloc((size_t) st.st_size + 1);
+        if (!data)
+                return -ENOMEM;
+        while (len < (size_t) st.st_size) {
+                ssize_t n = read(fd, data + len, (size_t) st.st_size - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return refuse(bf, pw, path, strerror(errno), t);
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        r = baseline_add_buffer(b, pw->pw_name, path, data, len, false, &keys, &skipped, &line,
+                                &what);
+        if (r == -ENOMEM)
+                return r;
+        /* -ENOSPC: too many keys; those before the limit are in */
+        r = baseline_file_add_path(bf, pw->pw_name, path, BASELINE_PATH_READ, NULL);
+        if (r < 0)
+                return r;
+        r = take_keys(bf, b, t);
+        if (r < 0)
+                return r;
+        t->files_read++;
+        t->skipped += skipped;
+        if (skipped > 0 && !t->quiet)
+                log_error("%s:%u: %s; %u line%s that sshd ignores too, not in the baseline", path,
+                          line, what ?: "malformed line", skipped, skipped == 1 ? "" : "s");
+        return 0;
+}
+
+/* A pattern the discovery module reads (discover.h: as sshd would accept the file under
+ * StrictModes, never following a link): relative to the home, no %-escape, no "..". */
+static bool home_relative(const char *pattern) {
+        return pattern[0] != '/' && !strchr(pattern, '%') && !strstr(pattern, "..") &&
+               !strstr(pattern, "//") && !streq(pattern, "none");
+}
+
+/* "%h/NAME" is NAME under the home, the common way to write the default: the home-relative name,
+ * or the pattern itself. */
+static const char *home_name(const char *pattern) {
+        if (strncmp(pattern, "%h/", 3) == 0 && home_relative(pattern + 3))
+                return pattern + 3;
+        return pattern;
+}
+
+/* The home-relative files of every account, through baseline_discover(): their keys, and each
+ * file found with its verdict. */
+static int discover_home_files(struct baseline_file *bf, const char *const *names,
+                               struct discover_result *res, struct baseline_totals *t) {
+        _cleanup_(baseline_freep) struct baseline *b = baseline_new();
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        r = baseline_discover(b, &(struct discover_options){ .names = names }, res);
+        if (r < 0)
+                return r;
+        r = take_keys(bf, b, t);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < res->n; i++) {
                 const struct discover_file *f = &res->files[i];
                 _cleanup_free_ char *why = NULL;
@@ -316,8 +338,11 @@ static int discover(struct baseline_file *bf, const char *patterns, struct basel
                                 r = -ENOMEM;
                                 goto out;
                         }
-                        if (home_relative(names[n]))
+                        if (home_relative(home_name(names[n]))) {
+                                memmove(names[n], home_name(names[n]),
+                                        strlen(home_name(names[n])) + 1);
                                 n++;
+                        }
                         else {
                                 free(names[n]);
                                 names[n] = NULL;
@@ -374,7 +399,7 @@ static int discover(struct baseline_file *bf, const char *patterns, struct basel
                         }
                         if (r < 0)
                                 break;
-                        if (!home_relative(pattern)) {
+                        if (!home_relative(home_name(pattern))) {
                                 r = look_at(bf, pw, path, t);
                                 continue;
                         }

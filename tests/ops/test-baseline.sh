@@ -215,8 +215,9 @@ diff <(grep "^key $user " "$tmp/bl") <(grep "^key $user " "$tmp/bl2") >"$tmp/dif
 # ---- AuthorizedKeysFile patterns and AuthorizedKeysCommand from a real sshd_config ---------------
 mkdir -p "$tmp/etc-keys"
 cp "$k/ed.pub" "$tmp/etc-keys/$user"
+mkfifo "$tmp/etc-keys/root"   # would block a plain open
 cat >"$tmp/sshd_config" <<EOF
-AuthorizedKeysFile $tmp/etc-keys/%u %h/.ssh/none-%U
+AuthorizedKeysFile $tmp/etc-keys/%u %h/.ssh/none-%U %h/.ssh/authorized_keys
 AuthorizedKeysCommand /usr/bin/true %u
 AuthorizedKeysCommandUser nobody
 EOF
@@ -224,13 +225,16 @@ uid=$(id -u "$user")
 in_ns bash -c 'mount --bind "$1" /etc/ssh/sshd_config && exec "$2" baseline' _ "$tmp/sshd_config" "$kt" \
         >"$tmp/bl3" 2>"$tmp/err"
 rc=$?
-if [ $rc = 0 ] && grep -qx "authorized-keys-file sshd $tmp/etc-keys/%u %h/.ssh/none-%U" "$tmp/bl3" &&
+if [ $rc = 0 ] && grep -qx "authorized-keys-file sshd $tmp/etc-keys/%u %h/.ssh/none-%U %h/.ssh/authorized_keys" "$tmp/bl3" &&
         grep -qx "authorized-keys-command /usr/bin/true %u" "$tmp/bl3" &&
         grep -qx "file $user $tmp/etc-keys/$user read" "$tmp/bl3" &&
         grep -qx "file $user $home/.ssh/none-$uid absent" "$tmp/bl3" &&
         grep -q "^key $user $tmp/etc-keys/$user:1 $(sed -n 1p "$tmp/keygen" | cut -d' ' -f1) ED25519 " "$tmp/bl3" &&
-        grep -q "AuthorizedKeysCommand '/usr/bin/true %u' is set: the keys it returns are out of keytrail's reach" "$tmp/err"; then
-        ok "AuthorizedKeysFile %u %h %U expanded, AuthorizedKeysCommand said to be out of reach"
+        grep -q "AuthorizedKeysCommand '/usr/bin/true %u' is set: the keys it returns are out of keytrail's reach" "$tmp/err" &&
+        grep -qx "file root $tmp/etc-keys/root refused not a regular file" "$tmp/bl3" &&
+        [ "$(grep -c "^key $user $ak:" "$tmp/bl3")" = 13 ] &&
+        grep -qx "file $user $home/.ssh/authorized_keys read" "$tmp/bl3"; then
+        ok "AuthorizedKeysFile %u %h %U expanded (a FIFO refused, %h/NAME read as discovery reads it), AuthorizedKeysCommand said to be out of reach"
 else not_ok "AuthorizedKeysFile patterns ($rc)" "$tmp/err" "$tmp/bl3"; fi
 
 # ---- usage errors --------------------------------------------------------------------------------
