@@ -33,27 +33,32 @@ sub login {
         my $port = 20000 + $n % 40000;
         my $fp = $n % $every == 0 ? $fp_unknown : $fp_known;
         pipe(my $r, my $w) or die "pipe: $!";
+        pipe(my $back_r, my $back_w) or die "pipe: $!";
         my $child = fork();
         die "fork: $!" unless defined $child;
         if ($child == 0) {      # the user child: waits until the monitor has named it
                 close $w;
+                close $back_r;
                 <$r>;
                 my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Peer => '/dev/log') or _exit(1);
                 say_line($s, "Starting session: forced-command (key-option) 'rsync --server -logDtpre.iLsfxCIvu . /srv/backup' for $user from 127.0.0.1 port $port id 0");
                 say_line($s, "Received disconnect from 127.0.0.1 port $port:11: disconnected by user");
                 say_line($s, "Disconnected from user $user 127.0.0.1 port $port");
+                print $back_w "done\n";
+                close $back_w;
                 # journald reads the writer's /proc/PID/exe after the line arrives: stay a moment
                 sleep(0.3);
                 _exit(0);
         }
         close $r;
+        close $back_w;
         my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Peer => '/dev/log') or die "/dev/log: $!";
         say_line($s, "Connection from 127.0.0.1 port $port on 127.0.0.1 port 22 rdomain \"\"");
         say_line($s, "Accepted publickey for $user from 127.0.0.1 port $port ssh2: ED25519 $fp");
         say_line($s, "User child is on pid $child");
         print $w "go\n";
         close $w;
-        sleep(0.005);
+        <$back_r>;      # as sshd: the monitor closes the PAM session after the child is done
         say_line($s, "pam_unix(sshd:session): session closed for user $user");
         sleep(0.3);
 }

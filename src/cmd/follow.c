@@ -49,6 +49,14 @@
 #define STATUS_INTERVAL_USEC (1 * USEC_PER_SEC)
 #define LIVE_GRACE_USEC (1 * USEC_PER_SEC)
 #define IDLE_TICK_USEC (500 * USEC_PER_MSEC)
+/* journald wakes inotify readers at most every 250 ms (its post-change timer), but a reader sees
+ * each new entry in the shared mapping at once: after an entry, look again after POLL_MIN_USEC,
+ * then twice as long each time nothing came, up to POLL_FAST_MAX_USEC while entries came in the
+ * last POLL_FAST_WINDOW_USEC (sshd writes a login's lines within a second or so), else up to
+ * IDLE_TICK_USEC, where journald's own wake-ups take over. */
+#define POLL_MIN_USEC (1 * USEC_PER_MSEC)
+#define POLL_FAST_MAX_USEC (8 * USEC_PER_MSEC)
+#define POLL_FAST_WINDOW_USEC (10 * USEC_PER_SEC)
 #define REPLAY_MARGIN_USEC (10 * USEC_PER_SEC)
 #define SERVICE_EVERY_ENTRIES 512 /* while catching up: signals and socket readers this often */
 #define RETRY_USEC (1 * USEC_PER_SEC)
@@ -152,6 +160,7 @@ struct follower {
         bool ready, dirty;
         uint64_t last_usec;        /* realtime of the last entry fed (or of the committed one) */
         uint64_t last_read;        /* monotonic time it was read */
+        uint64_t poll_usec;        /* how long to wait for the journal next (POLL_MIN_USEC..) */
         bool have_position;        /* an entry was read: the journal has a position to commit */
         uint64_t last_commit, last_status, last_watchdog, watchdog_usec;
 
@@ -553,6 +562,7 @@ static int run(struct follower *f) {
                         f->entries++;
                         f->last_usec = MAX(f->last_usec, rec.realtime_usec);
                         f->last_read = now_mono();
+                        f->poll_usec = POLL_MIN_USEC;
                         r = pipeline_feed(f->p, &rec);
                         if (r < 0) {
                                 log_error("processing an entry: %s", strerror(-r));
@@ -617,9 +627,14 @@ static int run(struct follower *f) {
                 }
                 status(f, false);
                 watchdog(f);
-                r = wait_events(f, f->dirty ? COMMIT_IDLE_INTERVAL_USEC : IDLE_TICK_USEC);
+                r = wait_events(f, MIN(f->poll_usec, f->dirty ? COMMIT_IDLE_INTERVAL_USEC
+                                                             : IDLE_TICK_USEC));
                 if (r != 0)
                         break;
+                f->poll_usec = MIN(f->poll_usec * 2,
+                                   now_mono() - f->last_read < POLL_FAST_WINDOW_USEC
+                                           ? POLL_FAST_MAX_USEC
+                                           : IDLE_TICK_USEC);
         }
         record_done(&rec);
         return r < 0 ? r : 0;
@@ -767,6 +782,7 @@ static int follow(void) {
         if (sd_watchdog_enabled(0, &wd) > 0)
                 f.watchdog_usec = wd;
         f.last_commit = f.last_read = now_mono();
+        f.poll_usec = POLL_MIN_USEC;
 
         r = run(&f);
         if (r >= 0) {
