@@ -347,6 +347,37 @@ static int write_command(FILE *f, const struct counted *c) {
         return 0;
 }
 
+/* rsync invocations that differ only in what rsync_canonical() drops (option order, the
+ * capability string) are one: their counts go to the first, the others are emptied (n = 0). */
+static int merge_rsyncs(struct cset *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                _cleanup_free_ char *ci = NULL;
+                int r;
+
+                if (s->v[i].n == 0)
+                        continue;
+                r = rsync_canonical(s->v[i].value, &ci);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                for (size_t j = i + 1; j < s->n; j++) {
+                        _cleanup_free_ char *cj = NULL;
+
+                        if (s->v[j].n == 0)
+                                continue;
+                        r = rsync_canonical(s->v[j].value, &cj);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r >= 0 && streq(ci, cj)) {
+                                s->v[i].n += s->v[j].n;
+                                s->v[j].n = 0;
+                        }
+                }
+        }
+        return 0;
+}
+
 static int write_key(FILE *f, struct lkey *k) {
         char a[TIMEUTIL_RFC3339_MAX], b[TIMEUTIL_RFC3339_MAX];
         uint64_t unforced = 0;
@@ -380,12 +411,17 @@ static int write_key(FILE *f, struct lkey *k) {
         if (unforced > 0)
                 fprintf(f, "# no commands proposed: %" PRIu64 " session%s not a forced command\n",
                         unforced, unforced == 1 ? " was" : "s were");
-        else
-                for (size_t i = 0; i < k->commands.n; i++) {
+        else {
+                r = merge_rsyncs(&k->commands);
+                if (r < 0)
+                        return r;
+                sort_set(&k->commands, cmp_count);
+                for (size_t i = 0; i < k->commands.n && k->commands.v[i].n > 0; i++) {
                         r = write_command(f, &k->commands.v[i]);
                         if (r < 0)
                                 return r;
                 }
+        }
         if (k->cut > 0)
                 fprintf(f, "# %" PRIu64 " forced command%s cut short in the log left out\n", k->cut,
                         k->cut == 1 ? "" : "s");
@@ -399,7 +435,8 @@ static int write_key(FILE *f, struct lkey *k) {
 }
 
 int learn_write(const struct learn *cl, const char *header, FILE *f) {
-        struct learn *l = (struct learn *) cl; /* sorting the sets in place is not a change */
+        /* Sorting the sets and merging equal rsyncs in place changes nothing learned. */
+        struct learn *l = (struct learn *) cl;
         _cleanup_free_ struct lkey **keys = calloc(l->n_keys + 1, sizeof(*keys));
         _cleanup_free_ struct lacct **accts = calloc(l->n_accounts + 1, sizeof(*accts));
         size_t nk = 0, na = 0;
