@@ -44,7 +44,9 @@ struct pipeline_stats {
 extern const char *const pipeline_wrapper_identifiers[];
 
 /* Journal matches (ANDed) for wrappers that log through logger(1) without a tag, whose
- * SYSLOG_IDENTIFIER is then the account's name (the "only" script), NULL-terminated. */
+ * SYSLOG_IDENTIFIER is then the account's name (the "only" script), NULL-terminated. The match is
+ * wider than the lines wanted (every logger(1) entry): pipeline_feed() drops the others as if
+ * never read (see pipeline.c for why). */
 extern const char *const pipeline_logger_matches[];
 
 struct pipeline;

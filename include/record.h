@@ -37,6 +37,7 @@ enum record_field {
         RECORD_USER,
         RECORD_KEYTRAIL_FINGERPRINT,
         RECORD_KEYTRAIL_KEY_TYPE,
+        RECORD_PRIORITY,        /* PRIORITY: tells "only"'s logger(1) lines (4) from others */
         _RECORD_FIELD_MAX,
         _RECORD_FIELD_INVALID = -EINVAL,
 };

@@ -30,6 +30,7 @@ static const char *const field_names[_RECORD_FIELD_MAX] = {
         [RECORD_USER] = "USER",
         [RECORD_KEYTRAIL_FINGERPRINT] = "KEYTRAIL_FINGERPRINT",
         [RECORD_KEYTRAIL_KEY_TYPE] = "KEYTRAIL_KEY_TYPE",
+        [RECORD_PRIORITY] = "PRIORITY",
 };
 
 const char *record_field_name(enum record_field f) {
@@ -95,6 +96,9 @@ enum record_field record_field_match(const char *d, size_t len, size_t *ret_offs
                 break;
         case 'U':
                 f = PREFIX_IS(d, len, "USER=") ? RECORD_USER : f;
+                break;
+        case 'P':
+                f = PREFIX_IS(d, len, "PRIORITY=") ? RECORD_PRIORITY : f;
                 break;
         }
         if (f >= 0)

@@ -8,7 +8,7 @@
 
 int main(void) {
         static const char *const not_ours[] = {
-                "_PIX", "_GID", "PRIORITY", "MESSAGEX", "MESSAGE_", "_CMDLINE", "SYSLOG_FACILITY",
+                "_PIX", "_GID", "PRIORITX", "MESSAGEX", "MESSAGE_", "_CMDLINE", "SYSLOG_FACILITY",
                 "_BOOT_IX", "_MACHINE_IX", "_HOSTNAMX", "SYSLOG_PIX", "MESSAGE_IX", "XSH_CONNECTION",
                 "KEYTRAIL_REASOX", "KEYTRAIL_VERDICX", "SYSLOG_IDENTIFIEX", "SSH_ORIGINAL_COMMANX",
                 "KEYTRAIL_FINGERPRINX", "_COMX", "USEX", "", "_",
