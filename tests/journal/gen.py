@@ -368,7 +368,23 @@ def gated_scenarios():
     g.write("command-rejected")
 
 
+def logger_priority_scenario():
+    """keytrail asks sd-journal for every logger(1) entry (_COMM=logger) and keeps only "only"'s,
+    at PRIORITY 4 (auth.warn): the same refusal at another priority is someone else's line."""
+    g = Gen()
+    g.login(S(0), 9100, 9102, "mirror", "only", "198.51.100.27", 52010,
+            [("forced", "/usr/local/bin/only rsync")], loc="/home/mirror/.ssh/authorized_keys:8")
+    # the account's own logger at PRIORITY 6 (user.info): not "only", no alert
+    g.add(S(0) + 9400, 9103, 1001, "denied mirror: cat /etc/passwd", ident="mirror",
+          exe_path="/usr/bin/logger", comm="logger", prio="6")
+    # "only" itself (PRIORITY 4): command-rejected
+    g.add(S(0) + 9500, 9104, 1001, "denied mirror: cat /etc/shadow", ident="mirror",
+          exe_path="/usr/bin/logger", comm="logger", prio="4")
+    g.write("logger-priority")
+
+
 if __name__ == "__main__":
     main()
     gated_scenarios()
     certificate_scenarios()
+    logger_priority_scenario()
