@@ -137,7 +137,7 @@ if [ $rc = 0 ] && ! ct_exec test -e /usr/bin/keytrail && [ "$(ct_exec systemctl 
 else not_ok "dpkg -r ($rc)" "$tmp/out"; fi
 ct_exec dpkg -P keytrail >"$tmp/out" 2>&1
 rc=$?
-left=$(ct_exec sh -c 'ls -d /var/lib/keytrail /lib/systemd/system/keytrail.service /etc/systemd/system/multi-user.target.wants/keytrail.service /usr/share/keytrail /usr/share/man/man1/keytrail.1.gz 2>/dev/null')
+left=$(ct_exec sh -c 'ls -d /var/lib/keytrail /var/log/keytrail /lib/systemd/system/keytrail.service /etc/systemd/system/multi-user.target.wants/keytrail.service /usr/share/keytrail /usr/share/man/man1/keytrail.1.gz 2>/dev/null')
 if [ $rc = 0 ] && [ -z "$left" ] && ! ct_exec dpkg -s keytrail >/dev/null 2>&1; then
         ok "dpkg -P: nothing left (state, unit, enablement link, rules, man pages)"
 else echo "left: $left" >>"$tmp/out"; not_ok "dpkg -P ($rc)" "$tmp/out"; fi
