@@ -62,6 +62,12 @@ expect "--baseline takes a file" "keytrail scan --baseline f" "fileB"
 has "-k offers accounts as USER:" "keytrail scan -k roo" "root:"
 has "keytrail-gate's options" "keytrail-gate --" --allow --rsync-dir --read-only --write-only --no-delete --rsync
 expect "no value after an option without one" "keytrail scan --stats --for" "--format"
+# The alert types offered for a TYPE argument are those of the contract (docs/alerts.md).
+doc=$(sed -nE 's/^\| `([a-z-]+)` \| (critical|high|medium) \|.*/\1/p' "$src/docs/alerts.md" | sort | tr '\n' ' ')
+mine=$(printf '%s\n' $_keytrail_alert_types | sort | tr '\n' ' ')
+n=$((n + 1))
+if [ -n "$doc" ] && [ "$doc" = "$mine" ]; then echo "ok $n - the alert types are docs/alerts.md's"; else
+        failed=$((failed + 1)); echo "not ok $n - alert types differ from docs/alerts.md"; echo "# doc:  $doc"; echo "# mine: $mine"; fi
 echo "1..$n"
 [ $failed = 0 ]
 INNER
