@@ -515,11 +515,21 @@ static int wait_events(struct follower *f, uint64_t timeout_usec) {
 
 /* ---- the loop -------------------------------------------------------------------------------- */
 
+static char self_exe[4096];
+
+/*
+ * keytrail's own entries are never input, whatever the matches say (they cannot select them:
+ * SYSLOG_IDENTIFIER=keytrail is not among them, --identifier keytrail is refused). Only what this
+ * very program wrote is dropped: our MESSAGE_IDs and journald's _EXE of this binary, which no other
+ * writer can claim. A forged line that merely carries the MESSAGE_ID goes through the pipeline and
+ * is judged as scan judges it (spoofed-entry).
+ */
 static bool own_entry(const struct log_record *rec) {
-        /* keytrail's own alerts are never input, whatever the matches say. */
-        return streq_ptr(record_str(rec, RECORD_MESSAGE_ID), SINK_JOURNAL_MESSAGE_ID) ||
-               streq_ptr(record_str(rec, RECORD_MESSAGE_ID), SINK_JOURNAL_START_MESSAGE_ID) ||
-               streq_ptr(record_str(rec, RECORD_SYSLOG_IDENTIFIER), SINK_JOURNAL_IDENTIFIER);
+        const char *id = record_str(rec, RECORD_MESSAGE_ID);
+
+        return (streq_ptr(id, SINK_JOURNAL_MESSAGE_ID) ||
+                streq_ptr(id, SINK_JOURNAL_START_MESSAGE_ID)) &&
+               self_exe[0] && streq_ptr(record_str(rec, RECORD_EXE), self_exe);
 }
 
 static int run(struct follower *f) {
@@ -705,6 +715,11 @@ static int follow(void) {
         if (arg_until) {
                 log_error("--until: follow has no end (use keytrail scan)");
                 return -EINVAL;
+        }
+        {
+                ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+
+                self_exe[n > 0 ? n : 0] = 0;
         }
         if (mkdir(arg_state_dir, 0700) < 0 && errno != EEXIST) {
                 r = -errno;

@@ -154,6 +154,16 @@ fl_wait_notify '^[0-9.]+ READY=1' "$n" 20
 fl_follow_stop
 fl_is "$(wc -c <"$tmp/live.stdout"):$(grep -c . "$tmp/live.out")" "0:2" "live: a restart adds nothing"
 
+# A forged sshd line that carries keytrail's own MESSAGE_ID and _COMM (anyone can set both): not
+# dropped as keytrail's own entry, but judged as scan judges it (spoofed-entry).
+journal_from_export "$FL_SRC/tests/follow/data/forged-message-id.export" "$tmp/forged.journal"
+"$FL_KEYTRAIL" scan --file "$tmp/forged.journal" "${base[@]}" >"$tmp/forged.scan" 2>/dev/null
+rc=$(run_follow forged "$tmp/st-forged" --file "$tmp/forged.journal" --stdout)
+fl_is "$(jq -r .type "$tmp/forged.stdout")" spoofed-entry \
+        "a forged line with keytrail's MESSAGE_ID is not taken for keytrail's own: spoofed-entry"
+fl_is "$(golden_normalise <"$tmp/forged.stdout")" "$(golden_normalise <"$tmp/forged.scan")" \
+        "  the same alert as scan"
+
 # Refused options: one line, status 2.
 "$FL_KEYTRAIL" follow --state-dir "$tmp/st-x" --identifier keytrail >/dev/null 2>"$tmp/x.err"
 fl_is "$?:$(cat "$tmp/x.err")" "2:keytrail: --identifier: 'keytrail' is what keytrail writes its own alerts as" \
