@@ -736,6 +736,14 @@ static int follow(void) {
                 return lock;
         }
 
+        /* Blocked before anything slow (reading the sinks back can wait for journald): a SIGHUP
+         * or SIGTERM during the start is handled once running, never the default action. */
+        r = signals_open();
+        if (r < 0) {
+                log_error("signals: %s", strerror(-r));
+                goto out;
+        }
+        f.sigfd = r;
         r = load_state(&f);
         if (r < 0)
                 goto out;
@@ -788,12 +796,6 @@ static int follow(void) {
                 log_error("cannot position in the journal: %s", strerror(-r));
                 goto out;
         }
-        r = signals_open();
-        if (r < 0) {
-                log_error("signals: %s", strerror(-r));
-                goto out;
-        }
-        f.sigfd = r;
         if (sd_watchdog_enabled(0, &wd) > 0)
                 f.watchdog_usec = wd;
         f.last_commit = f.last_read = now_mono();

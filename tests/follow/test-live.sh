@@ -96,6 +96,7 @@ wait_settled() {
         while [ ! -e "$W/stop" ]; do
                 "$FL_KEYTRAIL" follow "${ARGS[@]}" >>"$W/follow.stdout" 2>>"$W/follow.stderr" &
                 echo $! >"$W/pid"
+                echo $! >>"$W/starts"
                 wait $!
         done
 ) &
@@ -119,6 +120,11 @@ for ((i = 0; i < SESSIONS; i++)); do
 done
 touch "$W/killer-stop"
 wait "$KILLER"
+# the last follower started is up (each start says READY=1 once caught up)
+for ((i = 0; i < 600; i++)); do
+        [ "$(grep -c 'READY=1' "$FL_NOTIFY")" -ge "$(grep -c . "$W/starts")" ] && break
+        sleep 0.1
+done
 wait_settled
 kills=$(cat "$W/kills")
 [ "$kills" -ge 5 ]
@@ -152,6 +158,7 @@ fl_is "$got" "$want" "logrotate: the old and the new file hold every alert exact
 fl_is "$(jq -r "$OURS | $LINE" "$W/alerts.ndjson" | grep -c .)" 2 "logrotate: the new alerts are in the new file"
 
 # ---- 3. reload: a broken rule file keeps the old set; a good one and a new baseline apply ------
+cp "$W/follow.stderr" "$W/follow.stderr.soak"
 : >"$W/follow.stderr"
 echo "broken.rule nonsense (unclosed" >>"$W/rules/sshd.rules"
 n=$(fl_notify_lines)
@@ -187,5 +194,9 @@ kill -TERM "$(cat "$W/pid")"
 wait "$SUPERVISOR"
 grep -q "^keytrail: " "$W/follow.stderr" && ! grep -vE "^keytrail: (baseline: |reloaded|.*follow.state: no state yet)" "$W/follow.stderr" | grep -q .
 fl_ok $? "nothing unexpected on stderr at the end"
+cat "$W/follow.stderr.soak" "$W/follow.stderr" | grep -vE "^keytrail: (baseline: |reloaded|.*follow.state: no state yet)" |
+        grep -v "^keytrail: .*sshd.rules:[0-9]*: \|reload failed (the line above" | grep . >"$W/unexpected"
+fl_is "$(cat "$W/unexpected")" "" "nothing unexpected on stderr during the soak either"
+[ "$FL_FAILED" = 0 ] || { fl_diag "notify messages, the last 5:"; tail -n 5 "$FL_NOTIFY" | sed 's/^/# /'; }
 [ -n "${FL_KEEP:-}" ] && cp -r "$W" "$FL_KEEP"
 fl_done
