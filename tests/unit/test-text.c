@@ -13,6 +13,7 @@
 #include "tap.h"
 #include "text-log.h"
 #include "timeutil.h"
+#include "trust.h"
 
 static char tmpdir[] = "/tmp/test-text-XXXXXX";
 
@@ -240,6 +241,16 @@ static void test_source(void) {
                                !record_has(&rec, RECORD_MACHINE_ID),
                        "no trusted field");
                 TAP_IS_INT(rec.realtime_usec, utc(2026, 12, 31, 23, 59, 58), "the year before");
+                {
+                        char *exes[] = { (char *) "/usr/sbin/sshd", NULL };
+                        struct trust_config t = { .exes = exes, .comms = exes };
+
+                        TAP_IS_INT(trust_check(&t, &rec, TRUST_NEEDS_ROOT), TRUST_UNATTESTED,
+                                   "the trust stage: unattested, not spoofed");
+                        tap_ok(trust_verdict_accepted(TRUST_UNATTESTED) &&
+                                       !trust_verdict_accepted(TRUST_NO_PROVENANCE),
+                               "unattested goes on; no provenance in the journal does not");
+                }
                 TAP_IS_INT(source_next(s, &rec), 1, "CRON is read without a filter");
                 s = source_free(s);
         }
