@@ -44,6 +44,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct rule_set *, rule_set_free);
 _warn_unused_ int rule_set_load_file(struct rule_set *s, const char *path,
                                      struct rule_load_error *reterr);
 
+/* As rule_set_load_file(), from len bytes of text in memory; name stands for the file in errors. */
+_warn_unused_ int rule_set_load_string(struct rule_set *s, const char *name, const char *text,
+                                       size_t len, struct rule_load_error *reterr);
+
 /* Load every "*.rules" file of a directory, in name order. Errors as rule_set_load_file(). */
 _warn_unused_ int rule_set_load_dir(struct rule_set *s, const char *dir,
                                     struct rule_load_error *reterr);

@@ -647,16 +647,13 @@ static void fclosep(FILE **f) {
                 (void) fclose(*f);
 }
 
-int rule_set_load_file(struct rule_set *s, const char *path, struct rule_load_error *reterr) {
-        _cleanup_(fclosep) FILE *f = NULL;
+/* Load the rules of one open stream; path names it in errors. */
+static int rule_set_load_stream(struct rule_set *s, const char *path, FILE *f,
+                                struct rule_load_error *reterr) {
         _cleanup_free_ char *buf = NULL;
         size_t bufsize = 0, n_before;
         unsigned lineno = 0;
         int r;
-
-        f = fopen(path, "re");
-        if (!f)
-                return set_error(reterr, path, 0, -errno, "cannot open: %s", strerror(errno));
 
         n_before = s->n_rules;
         for (;;) {
@@ -703,6 +700,27 @@ fail:
         if (rule_set_build_dispatch(s) < 0)
                 s->dispatch_valid = false;
         return r;
+}
+
+int rule_set_load_file(struct rule_set *s, const char *path, struct rule_load_error *reterr) {
+        _cleanup_(fclosep) FILE *f = NULL;
+
+        f = fopen(path, "re");
+        if (!f)
+                return set_error(reterr, path, 0, -errno, "cannot open: %s", strerror(errno));
+        return rule_set_load_stream(s, path, f, reterr);
+}
+
+int rule_set_load_string(struct rule_set *s, const char *name, const char *text, size_t len,
+                         struct rule_load_error *reterr) {
+        _cleanup_(fclosep) FILE *f = NULL;
+
+        if (len == 0)
+                return rule_set_build_dispatch(s);
+        f = fmemopen((void *) text, len, "r");
+        if (!f)
+                return -errno;
+        return rule_set_load_stream(s, name, f, reterr);
 }
 
 static int rules_file_filter(const struct dirent *de) {

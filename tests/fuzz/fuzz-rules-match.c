@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shipped rules (rules/NAME.rules) over one MESSAGE: any bytes, as journald stores them. Checked:
+ * a match's captures lie inside the message, and an alert made of them encodes within its
+ * contract (fuzz-alert-check.h).
+ */
+
+#include "config.h"
+#include "fuzz-alert-check.h"
+#include "rules.h"
+#include "strview.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        static struct rule_set *rules;
+        const char *msg = (const char *) data;
+        struct event ev;
+        int r;
+
+        if (!rules) {
+                struct rule_load_error e = {};
+
+                rules = rule_set_new();
+                FUZZ_ASSERT(rules);
+                if (rule_set_load_dir(rules, SOURCE_RULESDIR, &e) < 0) {
+                        fprintf(stderr, "%s:%u: %s\n", e.file, e.line, e.message);
+                        abort();
+                }
+                rule_load_error_done(&e);
+        }
+        r = rule_set_match(rules, msg, size, &ev);
+        FUZZ_ASSERT(r == 0 || r == 1 || r == -ELOOP || r == -E2BIG);
+        if (r != 1)
+                return 0;
+        FUZZ_ASSERT(ev.rule_id && ev.kind >= 0 && ev.kind < _EVENT_MAX);
+        for (int f = 0; f < _EVENT_FIELD_MAX; f++) {
+                struct strview v = ev.field[f];
+
+                if (!v.ptr)
+                        continue;
+                FUZZ_ASSERT(v.ptr >= msg && v.ptr + v.len <= msg + size);
+        }
+        {
+                char *user = strview_dup(ev.field[EVENT_FIELD_USER]);
+                char *addr = strview_dup(ev.field[EVENT_FIELD_ADDR]);
+                char *cmd = strview_dup(ev.field[EVENT_FIELD_COMMAND]);
+                char *fp = strview_dup(ev.field[EVENT_FIELD_FINGERPRINT]);
+                struct alert a = {
+                        .type = ALERT_UNFORCED_SESSION,
+                        .user = user,
+                        .source_ip = addr,
+                        .observed_command = cmd,
+                        .fingerprint = fp,
+                        .source_port = -1,
+                        .session_id = -1,
+                        .rule_id = ev.rule_id,
+                };
+                char *json = NULL, *text = NULL;
+                json_t *j;
+
+                FUZZ_ASSERT(alert_set_message(&a, "Key %s of account %s ran %s from %s.",
+                                              alert_token(&a, fp) ?: "-", alert_quote(&a, user) ?: "-",
+                                              alert_quote(&a, cmd) ?: "-",
+                                              alert_token(&a, addr) ?: "-") == 0);
+                fuzz_check_terminal_safe(a.message);
+                FUZZ_ASSERT(alert_to_json(&a, &json) == 0);
+                j = json_loads(json, JSON_ALLOW_NUL, NULL);
+                FUZZ_ASSERT(j);
+                fuzz_check_field(j, "user", user);
+                fuzz_check_field(j, "observed_command", cmd);
+                json_decref(j);
+                FUZZ_ASSERT(alert_to_text(&a, &text) == 0);
+                fuzz_check_terminal_safe(text);
+                free(json);
+                free(text);
+                alert_done(&a);
+                free(user);
+                free(addr);
+                free(cmd);
+                free(fp);
+        }
+        return 0;
+}
