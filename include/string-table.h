@@ -17,11 +17,15 @@ const char *string_table_to_string(const char *const *table, size_t n, int i);
 /* The index of s in table (NULL entries never match), or -EINVAL; s may be NULL. */
 int string_table_from_string(const char *const *table, size_t n, const char *s);
 
-/* Defines  const char *NAME_to_string(TYPE)  and  TYPE NAME_from_string(const char *)  over TABLE. */
-#define DEFINE_STRING_TABLE_LOOKUP(name, type, table)                                              \
+/* Defines  const char *NAME_to_string(TYPE)  over TABLE. */
+#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, table)                                    \
         const char *name##_to_string(type i) {                                                     \
                 return string_table_to_string(table, ELEMENTSOF(table), (int) i);                  \
-        }                                                                                          \
+        }
+
+/* Defines  const char *NAME_to_string(TYPE)  and  TYPE NAME_from_string(const char *)  over TABLE. */
+#define DEFINE_STRING_TABLE_LOOKUP(name, type, table)                                              \
+        DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, table)                                    \
         type name##_from_string(const char *s) {                                                   \
                 return (type) string_table_from_string(table, ELEMENTSOF(table), s);               \
         }

@@ -1202,10 +1202,14 @@ static int parse_stream(FILE *f, const char *path, bool strict, struct authkey_l
                 if (!k->file)
                         return -ENOMEM;
                 k->line = lineno;
-                nk = reallocarray(list->keys, list->n + 1, sizeof(*nk));
-                if (!nk)
-                        return -ENOMEM;
-                list->keys = nk;
+                /* grow by doubling (the capacity is the next power of two of n): a file of
+                 * 65,536 keys must not cost 65,536 reallocations */
+                if ((list->n & (list->n - 1)) == 0) {
+                        nk = reallocarray(list->keys, MAX(list->n * 2, (size_t) 8), sizeof(*nk));
+                        if (!nk)
+                                return -ENOMEM;
+                        list->keys = nk;
+                }
                 list->keys[list->n++] = TAKE_PTR(k);
                 added++;
         }

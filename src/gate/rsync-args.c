@@ -15,6 +15,7 @@
 
 #include "gate-rsync.h"
 #include "macro.h"
+#include "string-table.h"
 
 static const char *const reason_table[_GATE_REASON_MAX] = {
         [GATE_REASON_EXACT_MATCH] = "exact-match",
@@ -38,20 +39,7 @@ static const char *const reason_table[_GATE_REASON_MAX] = {
         [GATE_REASON_RSYNC_UNSUPPORTED] = "rsync-unsupported",
 };
 
-const char *gate_reason_to_string(enum gate_reason r) {
-        if (r < 0 || r >= _GATE_REASON_MAX)
-                return NULL;
-        return reason_table[r];
-}
-
-enum gate_reason gate_reason_from_string(const char *s) {
-        if (!s)
-                return _GATE_REASON_INVALID;
-        for (size_t i = 0; i < _GATE_REASON_MAX; i++)
-                if (reason_table[i] && streq(reason_table[i], s))
-                        return (enum gate_reason) i;
-        return _GATE_REASON_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(gate_reason, enum gate_reason, reason_table)
 
 bool gate_reason_is_allowed(enum gate_reason r) {
         return r == GATE_REASON_EXACT_MATCH || r == GATE_REASON_RSYNC_DIR;

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "string-table.h"
 #include "trust.h"
 
 bool trust_kind_needs_root(enum event_kind k) {
@@ -59,18 +60,15 @@ enum trust_verdict trust_check(const struct trust_config *c, const struct log_re
         return TRUST_OK;
 }
 
-const char *trust_verdict_to_string(enum trust_verdict v) {
-        static const char *const table[_TRUST_VERDICT_MAX] = {
-                [TRUST_OK] = "it was written by a trusted binary",
-                [TRUST_BAD_EXE] = "journald recorded another program (_EXE) as its writer",
-                [TRUST_BAD_COMM] = "journald recorded another process name (_COMM) as its writer",
-                [TRUST_NOT_ROOT] = "only sshd's root monitor writes it, but its writer was not root",
-                [TRUST_BAD_UID] = "it names an account, but another account wrote it",
-                [TRUST_NO_PROVENANCE] =
-                        "journald recorded neither its program (_EXE) nor its process name (_COMM)",
-                [TRUST_UNATTESTED] = "it comes from a text log, which records no writer",
-        };
-        if (v < 0 || v >= _TRUST_VERDICT_MAX)
-                return NULL;
-        return table[v];
-}
+static const char *const trust_verdict_table[_TRUST_VERDICT_MAX] = {
+        [TRUST_OK] = "it was written by a trusted binary",
+        [TRUST_BAD_EXE] = "journald recorded another program (_EXE) as its writer",
+        [TRUST_BAD_COMM] = "journald recorded another process name (_COMM) as its writer",
+        [TRUST_NOT_ROOT] = "only sshd's root monitor writes it, but its writer was not root",
+        [TRUST_BAD_UID] = "it names an account, but another account wrote it",
+        [TRUST_NO_PROVENANCE] =
+                "journald recorded neither its program (_EXE) nor its process name (_COMM)",
+        [TRUST_UNATTESTED] = "it comes from a text log, which records no writer",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(trust_verdict, enum trust_verdict, trust_verdict_table)

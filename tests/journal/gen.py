@@ -4,7 +4,8 @@
 
 Each scenario models the lines a real sshd writes (formats from OpenSSH's source, see
 docs/ and the reference in the design notes), with the trusted fields journald adds. The
-expected alert sets live beside them in NAME.expected, written by hand, never by this script.
+expected alerts live beside them in NAME.expected, golden files of every field: written by
+`KEYTRAIL_UPDATE_GOLDEN=1 meson test -C build --suite scan` and reviewed, never by this script.
 Run it only when a scenario changes: `python3 tests/journal/gen.py`; commit its output.
 """
 import base64, hashlib, os
@@ -383,8 +384,47 @@ def logger_priority_scenario():
     g.write("logger-priority")
 
 
+def interleaved_scenarios():
+    # 22. six connections at once, their lines truly interleaved (each connection's lines come at
+    #     its own pace, all within the same 150 ms): two pushes and two pulls as meant (nothing),
+    #     a stripped command= (unforced-session), a tunnel (no-session) and an unknown key
+    #     (unknown-key). Each alert must name its own connection's address, port and key.
+    g = Gen()
+    conns = [
+        ("push", [("forced", PUSH)], 1, "normal", False),
+        ("pull", [("forced", PULL)], 2, "normal", False),
+        ("push", [("command", None)], 1, "normal", False),
+        ("push", [], 1, "closed", True),
+        ("intruder", [("pty-shell", None)], 5, "normal", False),
+        ("pull", [("forced", PULL)], 2, "normal", False),
+    ]
+    for i, (key, sessions, line, end, fwd) in enumerate(conns):
+        g.login(S(0) + 3000 * i, 9500 + 10 * i, 9503 + 10 * i, "mirror", key, "203.0.113.%d" % (60 + i),
+                54000 + i, sessions, loc="/home/mirror/.ssh/authorized_keys:%d" % line, end=end,
+                forward_refused=fwd, ms=7000 + 1300 * i)
+    g.write("interleaved")
+
+    # 23. wrappers refusing long client-chosen commands (PCRE2's JIT stack: issue 9): sshdo with
+    #     1,500 and 8,000 bytes, only with 8,000. Each is a command-rejected with the whole request.
+    g = Gen()
+    g.login(S(0), 9600, 9603, "mirror", "sshdo", "198.51.100.24", 54100,
+            [("forced", "/usr/bin/sshdo backup")], loc="/home/mirror/.ssh/authorized_keys:6")
+    g.add(S(0) + 9500, 9604, 1001, 'type="disallowed" user="mirror" remoteip="198.51.100.24" label="backup" command="%s"'
+          % ("rsync --server x " + "a\\\"b " * 300)[:1500], ident="sshdo", exe_path="/usr/bin/python3.11", comm="sshdo")
+    g.login(S(10), 9610, 9613, "mirror", "sshdo", "198.51.100.24", 54101,
+            [("forced", "/usr/bin/sshdo backup")], loc="/home/mirror/.ssh/authorized_keys:6")
+    g.add(S(10) + 9500, 9614, 1001, 'type="disallowed" user="mirror" remoteip="198.51.100.24" label="backup" command="%s"'
+          % ("cat " + "/etc/x " * 1400)[:8000], ident="sshdo", exe_path="/usr/bin/python3.11", comm="sshdo")
+    g.login(S(20), 9620, 9623, "mirror", "only", "198.51.100.26", 54102,
+            [("forced", "/usr/local/bin/only rsync")], loc="/home/mirror/.ssh/authorized_keys:8")
+    g.add(S(20) + 9500, 9624, 1001, "denied mirror: %s" % ("tar cf - /home " * 600)[:8000], ident="mirror",
+          exe_path="/usr/bin/logger", comm="logger", prio="4")
+    g.write("long-refused")
+
+
 if __name__ == "__main__":
     main()
     gated_scenarios()
     certificate_scenarios()
     logger_priority_scenario()
+    interleaved_scenarios()
