@@ -14,6 +14,17 @@ char *strview_dup(struct strview v) {
 
         if (!v.ptr)
                 return NULL;
+        if (!memchr(v.ptr, 0, v.len)) {
+                /* the common case, copied at memcpy's speed (the correlator's strings) */
+                if (v.len > SIZE_MAX - 1)
+                        return NULL;
+                out = malloc(v.len + 1);
+                if (!out)
+                        return NULL;
+                memcpy(out, v.ptr, v.len);
+                out[v.len] = 0;
+                return out;
+        }
         for (size_t i = 0; i < v.len; i++)
                 n_nul += v.ptr[i] == '\0';
         if (v.len > SIZE_MAX - 1 - n_nul)
