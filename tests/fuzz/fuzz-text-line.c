@@ -2,7 +2,6 @@
 /* Text logs (--input): the line parser, text_line_parse(), on the input as one line, and the
  * source (line splitting, gzip through zlib, merging, FILE:LINE cursors) on the input as a file. */
 
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
