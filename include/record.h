@@ -50,6 +50,7 @@ struct record_buf {
 
 struct log_record {
         uint64_t realtime_usec;
+        uint64_t monotonic_usec;                /* __MONOTONIC_TIMESTAMP (of _BOOT_ID); 0: none */
         uint32_t present;                       /* bit per enum record_field */
         uint32_t truncated;                     /* bit per field cut at RECORD_FIELD_MAX_BYTES */
         struct record_buf field[_RECORD_FIELD_MAX];

@@ -509,6 +509,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
 /* ---- reading -------------------------------------------------------------------------------- */
 
 static int read_entry(struct source *s, struct log_record *rec) {
+        sd_id128_t boot;
         const void *data;
         size_t len;
         int r;
@@ -517,6 +518,10 @@ static int read_entry(struct source *s, struct log_record *rec) {
         r = sd_journal_get_realtime_usec(s->j, &rec->realtime_usec);
         if (r < 0)
                 return r;
+        /* Orders the entries of one boot whatever the wall clock did. (Without a place for the
+         * boot id, sd-journal refuses entries of other boots than the running one.) */
+        if (sd_journal_get_monotonic_usec(s->j, &rec->monotonic_usec, &boot) < 0)
+                rec->monotonic_usec = 0;
 
         sd_journal_restart_data(s->j);
         for (;;) {
