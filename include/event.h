@@ -8,6 +8,9 @@
  */
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "strview.h"
 
@@ -64,11 +67,44 @@ enum event_field {
         _EVENT_FIELD_INVALID = -EINVAL,
 };
 
+/*
+ * Who wrote a line and when, as the log source attests it. For journal entries, pid and uid are
+ * journald's _PID and _UID: the kernel's credentials of the sending socket, which no unprivileged
+ * process can choose (see docs/security.md). Everything else a line says about itself (its text,
+ * SYSLOG_IDENTIFIER, SYSLOG_PID, _COMM) is the writer's claim. All views are borrowed from the
+ * record and die with it.
+ */
+struct event_origin {
+        pid_t pid;                 /* _PID; else SYSLOG_PID (then attested is false); 0: none */
+        uid_t uid;                 /* _UID, when has_uid */
+        bool has_uid;
+        bool attested;             /* pid and uid come from the kernel (journald's _PID, _UID) */
+        uint64_t realtime_usec;    /* __REALTIME_TIMESTAMP: wall clock, may step */
+        uint64_t monotonic_usec;   /* __MONOTONIC_TIMESTAMP of boot_id; 0: the source has none */
+        struct strview machine_id, boot_id, hostname;
+        struct strview message;    /* the whole MESSAGE */
+        int (*get_cursor)(void *userdata, char **ret); /* the entry's cursor; NULL: none */
+        void *cursor_userdata;
+};
+
+/* The clock that orders one boot's entries: the monotonic one when the source has it. */
+static inline uint64_t event_origin_clock(const struct event_origin *o) {
+        return o->monotonic_usec > 0 ? o->monotonic_usec : o->realtime_usec;
+}
+
+/* The entry's cursor, newly allocated; -ENOENT when the source has none. */
+static inline int event_origin_cursor(const struct event_origin *o, char **ret) {
+        if (!o || !o->get_cursor)
+                return -ENOENT;
+        return o->get_cursor(o->cursor_userdata, ret);
+}
+
 struct event {
         enum event_kind kind;
         const char *rule_id;                       /* borrowed from the rule set, lives as long as it */
         struct strview field[_EVENT_FIELD_MAX];    /* borrowed views into the matched message; absent
                                                       captures have ptr == NULL */
+        struct event_origin origin;                /* set by the pipeline after the match */
 };
 
 const char *event_kind_to_string(enum event_kind k);

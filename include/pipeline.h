@@ -38,6 +38,7 @@ struct pipeline_config {
 
 struct pipeline_stats {
         uint64_t records, matched, unmatched, spoofed, match_errors, gate, wrapper;
+        uint64_t duplicates; /* entries stored twice (same boot, timestamps, _PID, message): skipped */
 };
 
 /* The SYSLOG_IDENTIFIERs of the forced-command wrappers keytrail reads, NULL-terminated. */

@@ -59,10 +59,11 @@ struct rejection {
 
 /*
  * A wrapper refused a command: raise command-rejected, once per session. c is the sshd connection
- * the refusal belongs to, or NULL when keytrail has not seen it; rec is the wrapper's entry.
+ * the refusal belongs to, or NULL when keytrail has not seen it; s its session (NULL: unknown);
+ * rec is the wrapper's entry.
  */
 _warn_unused_ int policy_command_rejected(struct policy *p, struct conn *c,
-                                          const struct log_record *rec,
+                                          struct conn_session *s, const struct log_record *rec,
                                           const struct rejection *rj);
 
 /* Alerts raised so far. */

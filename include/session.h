@@ -4,18 +4,28 @@
 /*
  * The correlator: joins the lines of one sshd connection, written by the monitor and by the user
  * child under another PID, into a struct conn, and tells its caller at each point where a decision
- * can be made (key accepted, session started, connection ended or timed out, from= refusal).
+ * can be made (key accepted, session started, connection ended or timed out, from= refusal,
+ * evicted before its verdict).
  *
- * A connection is keyed by host (_MACHINE_ID), boot (_BOOT_ID) and the monitor's PID; "User child
- * is on pid N" links the child's PID; a "Starting session ... for USER from IP port N" that no PID
- * link explains is matched by user, address and port. Time is log time (the entries' realtime),
- * through a watermark that never goes backwards, so a live run and a scan of the same entries
- * decide the same way.
+ * Attestation (docs/security.md): a connection is keyed by host (_MACHINE_ID), boot (_BOOT_ID) and
+ * the monitor's PID. A line belongs to a connection only when the kernel's credentials of its
+ * writer (journald's _PID, _UID) tie it there: the monitor's lines come from the monitor's PID with
+ * _UID 0; the user child's from the PID the monitor named ("User child is on pid N") with the
+ * account's _UID. Where sshd names no child (root before 9.8), only the monitor's PID counts. The
+ * user, address and port in a line's text never join it: a line they would join to an open
+ * connection that its credentials do not tie it to is reported as forged (correlator_observe's
+ * verdict), and changes nothing.
+ *
+ * Time: each boot has its own clock, the entries' monotonic time (realtime when the source has
+ * none), and a watermark that never goes backwards; timeouts of a connection are decided by its own
+ * boot's clock only, so a wall-clock step or another host's clock decides nothing.
  *
  * Ownership: the correlator owns every struct conn and everything in it. The conn and session
  * pointers passed to the decide callback are borrowed for the duration of the call. The table is
- * bounded (max_connections); when full, the least recently active connection is evicted (and
- * counted), and connections are freed at disconnect.
+ * bounded (max_connections): when full, the least recently active connection that has not
+ * authenticated is evicted; only when every open connection has authenticated is the least
+ * recently active of those evicted, and then DECISION_EVICTED is decided for it first. Hosts are
+ * freed with their last connection, so they are bounded by the connections too.
  */
 
 #include <stdbool.h>
@@ -24,11 +34,10 @@
 
 #include "event.h"
 #include "macro.h"
-#include "record.h"
+#include "trust.h"
 
 #define CONN_SESSIONS_MAX 16          /* sessions remembered per connection (multiplexing) */
 #define CORRELATOR_CONNECTIONS_DEFAULT 16384
-#define CORRELATOR_HOSTS_MAX 4096     /* (machine, boot) pairs */
 #define FORCED_COMMAND_LOG_MAX 900    /* sshd logs at most this much of a forced command (%.900s) */
 
 struct conn_session {
@@ -41,6 +50,7 @@ struct conn_session {
         uint64_t usec;
         char *cursor;      /* owned */
         char *requested;   /* owned: what the client asked for, when a gate (keytrail-gate) said */
+        bool gate_logged;  /* a keytrail-gate record of this connection's account arrived for it */
         unsigned alerted;  /* bit per enum alert_type already raised for this session */
 };
 
@@ -55,11 +65,13 @@ struct conn {
         char *user, *method, *fingerprint, *key_type, *key_location;
         char *ca_fingerprint;         /* a certificate login: the CA that signed it */
         char *accept_cursor;
-        uint64_t first_usec, accept_usec, last_usec;
+        uint64_t first_usec, accept_usec, last_usec; /* realtime, for alerts */
+        uint64_t accept_clock, last_clock; /* the boot's clock (monotonic), for timeouts and order */
         bool authenticated;
         bool forward_refused;         /* a port forward was refused on it */
         bool has_user_uid;
-        uid_t user_uid;               /* _UID of the session lines: the account's uid */
+        uid_t user_uid;               /* the account's uid: the password database's (local host),
+                                         else the _UID of the first line of the named child */
 
         /* The key sshd found most recently in authorized_keys for this connection. Owned. */
         char *found_fingerprint, *found_key_type, *found_location;
@@ -77,7 +89,7 @@ struct conn {
 
         /* Table links; private to the correlator. */
         struct conn *lru_prev, *lru_next, *wait_prev, *wait_next, *by_monitor, *by_child, *by_port;
-        unsigned host_idx;
+        struct host *h;
         bool waiting;
 };
 
@@ -87,6 +99,8 @@ enum decision {
         DECISION_END,             /* the connection ended (session NULL) */
         DECISION_TIMEOUT,         /* session_timeout passed since the login with no session */
         DECISION_SOURCE_REFUSED,  /* sshd refused a correct key because of from= */
+        DECISION_EVICTED,         /* an authenticated connection leaves the full table before its
+                                     end: its later lines will not be judged */
         _DECISION_MAX,
 };
 
@@ -94,8 +108,8 @@ enum decision {
 struct decision_ctx {
         uint64_t usec;            /* log time of the deciding entry (or the deadline, for timeouts) */
         const char *cursor;       /* its cursor, NULL for timeouts or when not fetched yet */
-        const struct log_record *rec; /* the deciding entry, to fetch its cursor only when an
-                                         alert needs it (NULL for timeouts) */
+        const struct event_origin *origin; /* the deciding entry, to fetch its cursor only when
+                                              an alert needs it (NULL for timeouts) */
         const char *rule_id;      /* the rule that matched it, NULL for timeouts */
         const char *fingerprint;  /* SOURCE_REFUSED: the key named by the Failed line, or NULL */
         const char *key_type;     /* SOURCE_REFUSED: its type */
@@ -105,15 +119,29 @@ struct decision_ctx {
 typedef int (*decide_fn)(void *userdata, enum decision d, struct conn *c, struct conn_session *s,
                          const struct decision_ctx *ctx);
 
+/* The uid of account user on host machine_id, when the caller can know it (the password database
+ * of this host). Returns 0 and *ret, or -ENOENT. */
+typedef int (*account_uid_fn)(void *userdata, const char *machine_id, const char *user, uid_t *ret);
+
 struct correlator_config {
         uint64_t session_timeout_usec; /* 0: never time out */
         unsigned max_connections;      /* 0: CORRELATOR_CONNECTIONS_DEFAULT */
         decide_fn decide;
         void *userdata;
+        account_uid_fn account_uid;    /* may be NULL: then the child's first line fixes the uid */
+        void *account_userdata;
 };
 
 struct correlator_stats {
-        uint64_t connections, evicted, orphan_sessions, orphan_lines, hosts_full;
+        uint64_t connections;          /* connections opened */
+        uint64_t evicted;              /* evicted, all */
+        uint64_t evicted_preauth;      /* evicted before they authenticated (counted only) */
+        uint64_t evicted_authenticated; /* evicted after: DECISION_EVICTED was decided for each */
+        uint64_t orphan_sessions;      /* session lines of a connection keytrail never saw */
+        uint64_t orphan_lines;         /* other lines that belong to no open connection */
+        uint64_t untied;               /* lines naming an open connection that their writer's
+                                          _PID/_UID do not tie to it (reported as forged) */
+        uint64_t hosts, hosts_peak;    /* (machine, boot) pairs open now, and at most */
 };
 
 struct correlator;
@@ -123,21 +151,34 @@ struct correlator *correlator_free(struct correlator *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct correlator *, correlator_free);
 
 /*
- * Feed one trusted event matched from rec (both borrowed for the call). Advances the watermark to
- * the record's time first, deciding timeouts that passed. Returns 0 or the callback's -errno.
+ * Feed one event of sshd whose provenance passed trust_check() (borrowed for the call). Advances
+ * its boot's clock first, deciding timeouts that passed. *ret_verdict is TRUST_OK when the line was
+ * taken or belongs to no open connection (counted), or the reason its writer's credentials do not
+ * tie it to the connection it names (TRUST_NOT_LINKED, TRUST_BAD_UID): then nothing changed and the
+ * caller reports it as forged. Returns 0 or the callback's -errno.
  */
-_warn_unused_ int correlator_observe(struct correlator *c, const struct log_record *rec,
-                                     const struct event *ev);
+_warn_unused_ int correlator_observe(struct correlator *c, const struct event *ev,
+                                     enum trust_verdict *ret_verdict);
 
-/* Advance log time without an event (e.g. an untrusted or unmatched line, or a live idle tick). */
-_warn_unused_ int correlator_advance(struct correlator *c, uint64_t usec);
+/* Advance the clock of o's boot without an event (an untrusted or unmatched line; a live idle
+ * tick gives the local machine and boot with CLOCK_MONOTONIC). Only that boot's timeouts. */
+_warn_unused_ int correlator_advance(struct correlator *c, const struct event_origin *o);
 
 /*
- * The open connection of a host (machine id; NULL: any) with this remote address (NULL: any),
- * port (-1: any) and user (NULL: any); the most recently active one when several match. For lines of other
- * programs (forced-command wrappers) that name the connection by SSH_CONNECTION or SSH_CLIENT.
+ * A live idle tick (keytrail follow): wall time realtime_usec has come with no entry. Each boot's
+ * clock moves on by the wall time elapsed since its last entry (never back, and not at all for a
+ * boot whose last entry is dated later), deciding the timeouts that passed. Returns 0 or the
+ * callback's -errno. Timeouts run no callback that frees a host, so iterating the hosts is safe.
  */
-struct conn *correlator_find(struct correlator *c, const char *machine_id, const char *user,
+_warn_unused_ int correlator_tick(struct correlator *c, uint64_t realtime_usec);
+
+/*
+ * The open authenticated connection of a host (o's machine and boot) with this remote address
+ * (NULL: any), port (-1: any) and user (NULL: any); the most recently active one when several
+ * match. For lines of other programs (forced-command wrappers) that name the connection by
+ * SSH_CONNECTION or SSH_CLIENT; the caller checks their writer's uid against conn->user_uid.
+ */
+struct conn *correlator_find(struct correlator *c, const struct event_origin *o, const char *user,
                              const char *addr, int port);
 
 /* The connection's most recent session, or NULL. */

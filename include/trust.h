@@ -2,11 +2,14 @@
 #pragma once
 
 /*
- * Provenance of an entry. SYSLOG_IDENTIFIER is chosen by the sender and proves nothing; journald's
- * trusted fields (_EXE, _COMM, _UID), set from the kernel's view of the sender, do. An entry counts as
- * the program's when _EXE is one of its binaries, or, when journald could not read _EXE (the process
- * was already exiting), when _COMM is one of its names; lines only the privileged monitor writes
- * must also carry _UID=0. Root can forge anything and is trusted.
+ * Provenance of an entry, first step (docs/security.md). SYSLOG_IDENTIFIER and the text are chosen
+ * by the sender and prove nothing. journald's _PID and _UID are the kernel's credentials of the
+ * sending socket; _EXE and _COMM are read from /proc at receipt, are missing when the sender has
+ * already exited, and _COMM is whatever the process named itself. This module checks what needs no
+ * connection state: _EXE (else _COMM) must be one of the program's when journald recorded them
+ * (extra evidence, never enough alone), and lines only sshd's privileged monitor writes must carry
+ * _UID 0. The second, decisive step is the correlator's: the _PID and _UID must tie the line to the
+ * connection (session.h). Root can forge anything and is trusted.
  */
 
 #include <stdbool.h>
@@ -25,9 +28,12 @@ enum trust_verdict {
         TRUST_BAD_EXE,   /* _EXE present and not a trusted binary */
         TRUST_BAD_COMM,  /* _EXE absent, _COMM present and not a trusted name */
         TRUST_NOT_ROOT,  /* a monitor-only line from a process that is not uid 0 */
-        TRUST_BAD_UID,   /* a wrapper's line written by another account than the one it names */
+        TRUST_BAD_UID,   /* written by another account (_UID) than the one the line belongs to */
         TRUST_NO_PROVENANCE, /* neither _EXE nor _COMM: nothing says who wrote it */
         TRUST_UNATTESTED, /* from a source with no trusted fields (text logs): taken as written */
+        TRUST_NOT_LINKED, /* names an open connection, but its _PID is neither that connection's
+                             monitor nor the user child the monitor named */
+        TRUST_NOT_SESSION, /* a gate record for a connection with no session that could run it */
         _TRUST_VERDICT_MAX,
 };
 

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Connection correlation. Owns the connection table: a hash by (host, monitor PID), a hash by
- * (host, child PID), a hash by (host, remote port), an LRU list for eviction and a FIFO of authenticated connections waiting for
- * their first session (for the log-time timeout).
+ * (host, child PID), a hash by (host, remote port), two activity lists for eviction (connections
+ * that have not authenticated, and those that have) and, per host, a FIFO of authenticated
+ * connections waiting for their first session (for the timeout).
  *
- * Invariants: every conn is on the LRU list and in the monitor hash; it is in the child hash iff
- * child_pid != 0; in the port hash iff port >= 0; it is on the wait list iff waiting. The wait list is in accept order, so the first
- * element has the earliest deadline (log time may step back a little between files: a deadline is
- * only ever decided late, never early).
+ * Invariants: every conn is on exactly one activity list (pre_auth iff !authenticated) and in the
+ * monitor hash; it is in the child hash iff child_pid != 0; in the port hash iff port >= 0; on its
+ * host's wait list iff waiting. A host exists iff it has a connection (refs > 0). A wait list is in
+ * accept order, which within one boot is clock order.
  */
 
 #include <errno.h>
@@ -18,27 +19,37 @@
 #include "session.h"
 
 #define HASH_BUCKETS 4096 /* power of two */
+#define HOST_BUCKETS 1024 /* power of two */
 
 struct host {
         char machine_id[33], boot_id[33];
-        char *hostname; /* owned */
+        char *hostname;         /* owned */
+        unsigned refs;          /* open connections */
+        uint32_t serial;        /* mixes the PID hashes */
+        uint64_t clock;         /* this boot's watermark (monotonic, else realtime usec) */
+        uint64_t realtime;      /* the wall time of the entry that last moved clock */
+        struct conn *wait_head, *wait_tail;
+        struct host *hash_next;
+};
+
+struct conn_list {
+        struct conn *head, *tail; /* head: least recently active */
 };
 
 struct correlator {
         struct correlator_config cfg;
         struct conn *monitor_hash[HASH_BUCKETS], *child_hash[HASH_BUCKETS], *port_hash[HASH_BUCKETS];
-        struct conn *lru_head, *lru_tail; /* head: least recently active */
-        struct conn *wait_head, *wait_tail;
+        struct host *host_hash[HOST_BUCKETS];
+        struct conn_list pre_auth, auth;
         unsigned n_conns;
-        struct host **hosts;        /* owned; each host stays put (conns borrow its strings) */
-        unsigned n_hosts, last_host;
-        uint64_t watermark;
+        uint32_t host_serial;
+        struct host *last_host;
         struct correlator_stats stats;
 };
 
-static unsigned bucket(unsigned host_idx, pid_t pid) {
-        uint32_t h = (uint32_t) pid * 2654435761u ^ host_idx * 40503u;
-        return h & (HASH_BUCKETS - 1);
+static unsigned bucket(const struct host *h, pid_t pid) {
+        uint32_t x = (uint32_t) pid * 2654435761u ^ h->serial * 40503u;
+        return x & (HASH_BUCKETS - 1);
 }
 
 int correlator_new(const struct correlator_config *cfg, struct correlator **ret) {
@@ -85,20 +96,28 @@ static void conn_free(struct conn *x) {
         free(x);
 }
 
+static void host_free(struct host *h) {
+        free(h->hostname);
+        free(h);
+}
+
 struct correlator *correlator_free(struct correlator *c) {
         if (!c)
                 return NULL;
-        while (c->lru_head) {
-                struct conn *x = c->lru_head;
+        for (struct conn_list *l = &c->pre_auth; l; l = l == &c->pre_auth ? &c->auth : NULL)
+                while (l->head) {
+                        struct conn *x = l->head;
 
-                c->lru_head = x->lru_next;
-                conn_free(x);
-        }
-        for (unsigned i = 0; i < c->n_hosts; i++) {
-                free(c->hosts[i]->hostname);
-                free(c->hosts[i]);
-        }
-        free(c->hosts);
+                        l->head = x->lru_next;
+                        conn_free(x);
+                }
+        for (unsigned i = 0; i < HOST_BUCKETS; i++)
+                while (c->host_hash[i]) {
+                        struct host *h = c->host_hash[i];
+
+                        c->host_hash[i] = h->hash_next;
+                        host_free(h);
+                }
         free(c);
         return NULL;
 }
@@ -112,113 +131,166 @@ static void copy_id(char dst[static 33], struct strview v) {
         dst[l] = 0;
 }
 
-/* Text logs carry no machine id: their hosts are told apart by the name their lines give. */
-static bool host_is(const struct host *h, const char *mid, const char *bid,
-                    const struct log_record *rec) {
-        return streq(h->machine_id, mid) && streq(h->boot_id, bid) &&
-               (mid[0] || streq(h->hostname, record_str(rec, RECORD_HOSTNAME) ?: ""));
+static unsigned host_bucket(const char *mid, const char *bid) {
+        uint32_t h = 2166136261u;
+
+        for (const char *p = mid; *p; p++)
+                h = (h ^ (unsigned char) *p) * 16777619u;
+        h = (h ^ '/') * 16777619u;
+        for (const char *p = bid; *p; p++)
+                h = (h ^ (unsigned char) *p) * 16777619u;
+        return h & (HOST_BUCKETS - 1);
 }
 
-static int host_index(struct correlator *c, const struct log_record *rec, unsigned *ret) {
-        char mid[33], bid[33];
-        struct host **a, *h;
+/* Text logs carry no machine id: their hosts are told apart by the name their lines give. */
+static bool host_is(const struct host *h, const char *mid, const char *bid,
+                    const struct event_origin *o) {
+        return streq(h->machine_id, mid) && streq(h->boot_id, bid) &&
+               (mid[0] || (o->hostname.ptr ? strview_eq_str(o->hostname, h->hostname)
+                                           : !h->hostname[0]));
+}
 
-        copy_id(mid, record_field(rec, RECORD_MACHINE_ID));
-        copy_id(bid, record_field(rec, RECORD_BOOT_ID));
-        if (c->n_hosts > 0) {
-                h = c->hosts[c->last_host];
-                if (host_is(h, mid, bid, rec)) {
-                        *ret = c->last_host;
-                        return 0;
+/* The host (machine, boot) of an entry, NULL when it has no open connection. */
+static struct host *host_find(struct correlator *c, const struct event_origin *o) {
+        char mid[33], bid[33];
+
+        copy_id(mid, o->machine_id);
+        copy_id(bid, o->boot_id);
+        if (c->last_host && host_is(c->last_host, mid, bid, o))
+                return c->last_host;
+        for (struct host *h = c->host_hash[host_bucket(mid, bid)]; h; h = h->hash_next)
+                if (host_is(h, mid, bid, o)) {
+                        c->last_host = h;
+                        return h;
                 }
+        return NULL;
+}
+
+static int host_get(struct correlator *c, const struct event_origin *o, struct host **ret) {
+        struct host *h = host_find(c, o);
+        unsigned b;
+
+        if (h) {
+                *ret = h;
+                return 0;
         }
-        for (unsigned i = 0; i < c->n_hosts; i++)
-                if (host_is(c->hosts[i], mid, bid, rec)) {
-                        c->last_host = i;
-                        *ret = i;
-                        return 0;
-                }
-        if (c->n_hosts >= CORRELATOR_HOSTS_MAX) {
-                c->stats.hosts_full++;
-                return -ENOSPC;
-        }
-        a = realloc(c->hosts, (c->n_hosts + 1) * sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        c->hosts = a;
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        memcpy(h->machine_id, mid, sizeof(mid));
-        memcpy(h->boot_id, bid, sizeof(bid));
-        h->hostname = strdup(record_str(rec, RECORD_HOSTNAME) ?: mid);
+        copy_id(h->machine_id, o->machine_id);
+        copy_id(h->boot_id, o->boot_id);
+        h->hostname = o->hostname.ptr ? strview_dup(o->hostname) : strdup(h->machine_id);
         if (!h->hostname) {
                 free(h);
                 return -ENOMEM;
         }
-        c->hosts[c->n_hosts] = h;
-        c->last_host = c->n_hosts;
-        *ret = c->n_hosts++;
+        h->serial = ++c->host_serial;
+        h->clock = event_origin_clock(o);
+        h->realtime = o->realtime_usec;
+        b = host_bucket(h->machine_id, h->boot_id);
+        h->hash_next = c->host_hash[b];
+        c->host_hash[b] = h;
+        c->last_host = h;
+        c->stats.hosts++;
+        c->stats.hosts_peak = MAX(c->stats.hosts_peak, c->stats.hosts);
+        *ret = h;
         return 0;
+}
+
+/* A host with no connection left is freed: nothing of it is pending. */
+static void host_unref(struct correlator *c, struct host *h) {
+        if (--h->refs > 0)
+                return;
+        for (struct host **p = &c->host_hash[host_bucket(h->machine_id, h->boot_id)]; *p;
+             p = &(*p)->hash_next)
+                if (*p == h) {
+                        *p = h->hash_next;
+                        break;
+                }
+        if (c->last_host == h)
+                c->last_host = NULL;
+        c->stats.hosts--;
+        host_free(h);
 }
 
 /* ---- lists and hashes ------------------------------------------------------------------------ */
 
+static struct conn_list *list_of(struct correlator *c, const struct conn *x) {
+        return x->authenticated ? &c->auth : &c->pre_auth;
+}
+
 static void lru_unlink(struct correlator *c, struct conn *x) {
+        struct conn_list *l = list_of(c, x);
+
         if (x->lru_prev)
                 x->lru_prev->lru_next = x->lru_next;
         else
-                c->lru_head = x->lru_next;
+                l->head = x->lru_next;
         if (x->lru_next)
                 x->lru_next->lru_prev = x->lru_prev;
         else
-                c->lru_tail = x->lru_prev;
+                l->tail = x->lru_prev;
         x->lru_prev = x->lru_next = NULL;
 }
 
 static void lru_append(struct correlator *c, struct conn *x) {
-        x->lru_prev = c->lru_tail;
+        struct conn_list *l = list_of(c, x);
+
+        x->lru_prev = l->tail;
         x->lru_next = NULL;
-        if (c->lru_tail)
-                c->lru_tail->lru_next = x;
+        if (l->tail)
+                l->tail->lru_next = x;
         else
-                c->lru_head = x;
-        c->lru_tail = x;
+                l->head = x;
+        l->tail = x;
 }
 
-static void touch(struct correlator *c, struct conn *x, uint64_t usec) {
-        x->last_usec = MAX(x->last_usec, usec);
-        if (c->lru_tail != x) {
+static void touch(struct correlator *c, struct conn *x, const struct event_origin *o) {
+        x->last_usec = MAX(x->last_usec, o->realtime_usec);
+        x->last_clock = MAX(x->last_clock, event_origin_clock(o));
+        if (list_of(c, x)->tail != x) {
                 lru_unlink(c, x);
                 lru_append(c, x);
         }
 }
 
-static void wait_remove(struct correlator *c, struct conn *x) {
+static void set_authenticated(struct correlator *c, struct conn *x) {
+        if (x->authenticated)
+                return;
+        lru_unlink(c, x);
+        x->authenticated = true;
+        lru_append(c, x);
+}
+
+static void wait_remove(struct conn *x) {
+        struct host *h = x->h;
+
         if (!x->waiting)
                 return;
         if (x->wait_prev)
                 x->wait_prev->wait_next = x->wait_next;
         else
-                c->wait_head = x->wait_next;
+                h->wait_head = x->wait_next;
         if (x->wait_next)
                 x->wait_next->wait_prev = x->wait_prev;
         else
-                c->wait_tail = x->wait_prev;
+                h->wait_tail = x->wait_prev;
         x->wait_prev = x->wait_next = NULL;
         x->waiting = false;
 }
 
-static void wait_append(struct correlator *c, struct conn *x) {
+static void wait_append(struct conn *x) {
+        struct host *h = x->h;
+
         if (x->waiting)
                 return;
-        x->wait_prev = c->wait_tail;
+        x->wait_prev = h->wait_tail;
         x->wait_next = NULL;
-        if (c->wait_tail)
-                c->wait_tail->wait_next = x;
+        if (h->wait_tail)
+                h->wait_tail->wait_next = x;
         else
-                c->wait_head = x;
-        c->wait_tail = x;
+                h->wait_head = x;
+        h->wait_tail = x;
         x->waiting = true;
 }
 
@@ -229,7 +301,7 @@ static struct conn **link_of(struct conn *x, enum link l) {
 }
 
 static void hash_remove(struct conn **table, struct conn *x, unsigned key, enum link l) {
-        for (struct conn **p = &table[bucket(x->host_idx, (pid_t) key)]; *p; p = link_of(*p, l))
+        for (struct conn **p = &table[bucket(x->h, (pid_t) key)]; *p; p = link_of(*p, l))
                 if (*p == x) {
                         *p = *link_of(x, l);
                         return;
@@ -237,22 +309,26 @@ static void hash_remove(struct conn **table, struct conn *x, unsigned key, enum 
 }
 
 static void hash_insert(struct conn **table, struct conn *x, unsigned key, enum link l) {
-        unsigned b = bucket(x->host_idx, (pid_t) key);
+        unsigned b = bucket(x->h, (pid_t) key);
 
         *link_of(x, l) = table[b];
         table[b] = x;
 }
 
-static struct conn *find_monitor(struct correlator *c, unsigned host_idx, pid_t pid) {
-        for (struct conn *x = c->monitor_hash[bucket(host_idx, pid)]; x; x = x->by_monitor)
-                if (x->host_idx == host_idx && x->monitor_pid == pid)
+static struct conn *find_monitor(struct correlator *c, const struct host *h, pid_t pid) {
+        if (!h || pid <= 0)
+                return NULL;
+        for (struct conn *x = c->monitor_hash[bucket(h, pid)]; x; x = x->by_monitor)
+                if (x->h == h && x->monitor_pid == pid)
                         return x;
         return NULL;
 }
 
-static struct conn *find_child(struct correlator *c, unsigned host_idx, pid_t pid) {
-        for (struct conn *x = c->child_hash[bucket(host_idx, pid)]; x; x = x->by_child)
-                if (x->host_idx == host_idx && x->child_pid == pid)
+static struct conn *find_child(struct correlator *c, const struct host *h, pid_t pid) {
+        if (!h || pid <= 0)
+                return NULL;
+        for (struct conn *x = c->child_hash[bucket(h, pid)]; x; x = x->by_child)
+                if (x->h == h && x->child_pid == pid)
                         return x;
         return NULL;
 }
@@ -262,8 +338,11 @@ static void set_child(struct correlator *c, struct conn *x, pid_t pid) {
 
         if (x->child_pid)
                 hash_remove(c->child_hash, x, (unsigned) x->child_pid, LINK_CHILD);
+        x->child_pid = 0;
+        if (pid <= 0)
+                return;
         /* A stale link from a connection whose end we never saw: the PID now belongs to x. */
-        old = find_child(c, x->host_idx, pid);
+        old = find_child(c, x->h, pid);
         if (old) {
                 hash_remove(c->child_hash, old, (unsigned) pid, LINK_CHILD);
                 old->child_pid = 0;
@@ -283,15 +362,18 @@ static void set_port(struct correlator *c, struct conn *x, int port) {
 }
 
 static void conn_remove(struct correlator *c, struct conn *x) {
+        struct host *h = x->h;
+
         hash_remove(c->monitor_hash, x, (unsigned) x->monitor_pid, LINK_MONITOR);
         if (x->child_pid)
                 hash_remove(c->child_hash, x, (unsigned) x->child_pid, LINK_CHILD);
         if (x->port >= 0)
                 hash_remove(c->port_hash, x, (unsigned) x->port, LINK_PORT);
-        wait_remove(c, x);
+        wait_remove(x);
         lru_unlink(c, x);
         c->n_conns--;
         conn_free(x);
+        host_unref(c, h);
 }
 
 /* ---- decisions ------------------------------------------------------------------------------- */
@@ -328,17 +410,17 @@ static int conn_end(struct correlator *c, struct conn *x, const struct decision_
         return r < 0 ? r : k;
 }
 
-static int run_timeouts(struct correlator *c) {
+static int run_timeouts(struct correlator *c, struct host *h) {
         uint64_t t = c->cfg.session_timeout_usec;
         int r;
 
-        if (t == 0)
+        if (t == 0 || !h)
                 return 0;
-        while (c->wait_head && c->wait_head->accept_usec + t <= c->watermark) {
-                struct conn *x = c->wait_head;
+        while (h->wait_head && h->wait_head->accept_clock + t <= h->clock) {
+                struct conn *x = h->wait_head;
                 struct decision_ctx ctx = { .usec = x->accept_usec + t };
 
-                wait_remove(c, x);
+                wait_remove(x);
                 r = decide(c, DECISION_TIMEOUT, x, NULL, &ctx);
                 if (r < 0)
                         return r;
@@ -346,10 +428,32 @@ static int run_timeouts(struct correlator *c) {
         return 0;
 }
 
-int correlator_advance(struct correlator *c, uint64_t usec) {
-        if (usec > c->watermark)
-                c->watermark = usec;
-        return run_timeouts(c);
+int correlator_advance(struct correlator *c, const struct event_origin *o) {
+        struct host *h = host_find(c, o);
+
+        if (!h)
+                return 0; /* no open connection of this boot: nothing can time out */
+        if (event_origin_clock(o) >= h->clock) {
+                h->clock = event_origin_clock(o);
+                h->realtime = o->realtime_usec;
+        }
+        return run_timeouts(c, h);
+}
+
+int correlator_tick(struct correlator *c, uint64_t realtime_usec) {
+        int r;
+
+        for (unsigned i = 0; i < HOST_BUCKETS; i++)
+                for (struct host *h = c->host_hash[i]; h; h = h->hash_next) {
+                        if (realtime_usec <= h->realtime)
+                                continue; /* never earlier than the boot's last entry */
+                        h->clock += realtime_usec - h->realtime;
+                        h->realtime = realtime_usec;
+                        r = run_timeouts(c, h);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
 }
 
 /* ---- event handling -------------------------------------------------------------------------- */
@@ -375,34 +479,62 @@ static int parse_port(struct strview v) {
         return (int) p;
 }
 
-static int conn_new(struct correlator *c, unsigned host_idx, pid_t pid,
-                    const struct log_record *rec, struct conn **ret) {
+/* Make room for one more connection: a pre-auth connection goes first (scanners and probes that
+ * never close must not push out a login); an authenticated one only when none is left, and then
+ * the policy hears of it before it is forgotten. */
+static int make_room(struct correlator *c, const struct event_origin *o) {
+        struct conn *old;
+        struct decision_ctx ctx = { .usec = o->realtime_usec };
+        int r, k = 0;
+
+        if (c->n_conns < c->cfg.max_connections)
+                return 0;
+        old = c->pre_auth.head ?: c->auth.head;
+        if (!old)
+                return 0;
+        c->stats.evicted++;
+        if (old->authenticated) {
+                c->stats.evicted_authenticated++;
+                k = decide(c, DECISION_EVICTED, old, NULL, &ctx);
+        } else
+                c->stats.evicted_preauth++;
+        /* Evicted without its end: decide only what needs no end (a pending refusal). */
+        ctx.usec = old->refused_usec;
+        ctx.cursor = old->refused_cursor;
+        r = decide_refusal(c, old, &ctx);
+        conn_remove(c, old);
+        return r < 0 ? r : k;
+}
+
+static int conn_new(struct correlator *c, const struct event_origin *o, struct conn **ret) {
         struct conn *x;
-        struct host *h = c->hosts[host_idx];
+        struct host *h;
         int r;
 
-        if (c->n_conns >= c->cfg.max_connections && c->lru_head) {
-                struct conn *old = c->lru_head;
-                struct decision_ctx ctx = { .usec = old->last_usec };
-
-                c->stats.evicted++;
-                /* Evicted without its end: decide only what needs no end (a pending refusal). */
-                r = decide_refusal(c, old, &ctx);
-                conn_remove(c, old);
-                if (r < 0)
-                        return r;
-        }
+        r = make_room(c, o);
+        if (r < 0)
+                return r;
+        r = host_get(c, o, &h);
+        if (r < 0)
+                return r;
         x = calloc(1, sizeof(*x));
-        if (!x)
+        if (!x) {
+                if (h->refs == 0) {
+                        h->refs = 1;
+                        host_unref(c, h);
+                }
                 return -ENOMEM;
-        x->host_idx = host_idx;
+        }
+        h->refs++;
+        x->h = h;
         x->machine_id = h->machine_id[0] ? h->machine_id : NULL;
         x->boot_id = h->boot_id[0] ? h->boot_id : NULL;
         x->host = h->hostname;
-        x->monitor_pid = pid;
+        x->monitor_pid = o->pid;
         x->port = -1;
-        x->first_usec = x->last_usec = rec->realtime_usec;
-        hash_insert(c->monitor_hash, x, (unsigned) pid, LINK_MONITOR);
+        x->first_usec = x->last_usec = o->realtime_usec;
+        x->last_clock = event_origin_clock(o);
+        hash_insert(c->monitor_hash, x, (unsigned) o->pid, LINK_MONITOR);
         lru_append(c, x);
         c->n_conns++;
         c->stats.connections++;
@@ -410,11 +542,11 @@ static int conn_new(struct correlator *c, unsigned host_idx, pid_t pid,
         return 0;
 }
 
-static int cursor_of(const struct log_record *rec, char **dst) {
+static int cursor_of(const struct event *ev, char **dst) {
         char *cur = NULL;
         int r;
 
-        r = record_cursor(rec, &cur);
+        r = event_origin_cursor(&ev->origin, &cur);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -426,10 +558,9 @@ static int cursor_of(const struct log_record *rec, char **dst) {
 
 /* The monitor's connection for this PID; a new one when there is none, or when the PID now
  * belongs to a new connection (fresh_start: a line that only begins a connection). */
-static int monitor_conn(struct correlator *c, unsigned host_idx, const struct log_record *rec,
-                        bool fresh_start, struct conn **ret) {
-        pid_t pid = record_pid(rec);
-        struct conn *x = find_monitor(c, host_idx, pid);
+static int monitor_conn(struct correlator *c, const struct event *ev, bool fresh_start,
+                        struct conn **ret) {
+        struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid);
         int r;
 
         if (x && fresh_start) {
@@ -442,47 +573,45 @@ static int monitor_conn(struct correlator *c, unsigned host_idx, const struct lo
                 x = NULL;
         }
         if (!x) {
-                r = conn_new(c, host_idx, pid, rec, &x);
+                r = conn_new(c, &ev->origin, &x);
                 if (r < 0)
                         return r;
         }
+        touch(c, x, &ev->origin);
         *ret = x;
         return 0;
 }
 
 /* The connection an authentication line of the monitor belongs to: after a login was accepted
  * on this PID, a new authentication means the PID was reused by a new connection. */
-static int auth_conn(struct correlator *c, unsigned host_idx, const struct log_record *rec,
-                     struct conn **ret) {
-        struct conn *x = find_monitor(c, host_idx, record_pid(rec));
-        int r;
+static int auth_conn(struct correlator *c, const struct event *ev, struct conn **ret) {
+        struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid);
 
-        r = monitor_conn(c, host_idx, rec, x && x->authenticated, &x);
-        if (r < 0)
-                return r;
-        touch(c, x, rec->realtime_usec);
-        *ret = x;
-        return 0;
+        return monitor_conn(c, ev, x && x->authenticated, ret);
 }
 
-static struct conn *find_by_tuple(struct correlator *c, unsigned host_idx, struct strview user,
+/* The open connection a line's text names by user, address and port (NULL: none). Never a join:
+ * only to tell a forged line that claims a connection from a line of one keytrail has not seen. */
+static struct conn *find_by_tuple(struct correlator *c, const struct host *h, struct strview user,
                                   struct strview addr, int port) {
-        if (port < 0)
+        if (!h || port < 0 || !addr.ptr)
                 return NULL;
-        for (struct conn *x = c->port_hash[bucket(host_idx, (pid_t) port)]; x; x = x->by_port)
-                if (x->host_idx == host_idx && x->port == port && x->addr &&
-                    strview_eq_str(addr, x->addr) &&
+        for (struct conn *x = c->port_hash[bucket(h, (pid_t) port)]; x; x = x->by_port)
+                if (x->h == h && x->port == port && x->addr && strview_eq_str(addr, x->addr) &&
                     (!user.ptr || !x->user || strview_eq_str(user, x->user)))
                         return x;
         return NULL;
 }
 
-struct conn *correlator_find(struct correlator *c, const char *machine_id, const char *user,
+struct conn *correlator_find(struct correlator *c, const struct event_origin *o, const char *user,
                              const char *addr, int port) {
-        for (struct conn *x = c->lru_tail; x; x = x->lru_prev)
-                if ((port < 0 || x->port == port) && (!addr || streq_ptr(x->addr, addr)) &&
-                    (!user || streq_ptr(x->user, user)) &&
-                    (!machine_id || streq_ptr(x->machine_id, machine_id)))
+        struct host *h = host_find(c, o);
+
+        if (!h)
+                return NULL;
+        for (struct conn *x = c->auth.tail; x; x = x->lru_prev)
+                if (x->h == h && (port < 0 || x->port == port) && (!addr || streq_ptr(x->addr, addr)) &&
+                    (!user || streq_ptr(x->user, user)))
                         return x;
         return NULL;
 }
@@ -501,37 +630,242 @@ int conn_session_set_requested(struct conn_session *s, const char *requested) {
         return 0;
 }
 
-/* The connection a user-child line belongs to. */
-static struct conn *child_conn(struct correlator *c, unsigned host_idx, const struct log_record *rec,
-                               const struct event *ev) {
-        pid_t pid = record_pid(rec);
-        struct conn *x = find_child(c, host_idx, pid);
+/*
+ * The connection whose process wrote a line that is not the monitor's alone (session, forward,
+ * disconnect lines): the user child the monitor named, with the account's uid, or the monitor
+ * itself with uid 0 (root logins before 9.8 have no child; a [preauth] line is relayed by the
+ * monitor). NULL and *ret_verdict TRUST_OK when the line belongs to no open connection; NULL and a
+ * verdict when it names one that its writer's credentials do not tie it to.
+ */
+static struct conn *tied_conn(struct correlator *c, const struct event *ev, bool monitor_only,
+                              enum trust_verdict *ret_verdict) {
+        const struct event_origin *o = &ev->origin;
+        struct host *h = host_find(c, o);
+        struct conn *x = monitor_only ? NULL : find_child(c, h, o->pid);
 
-        if (x)
-                return x;
-        /* Root logins before 9.8 have no user child: everything comes from the monitor. */
-        x = find_monitor(c, host_idx, pid);
-        if (x)
-                return x;
-        if (ev->field[EVENT_FIELD_ADDR].ptr) {
-                int port = parse_port(ev->field[EVENT_FIELD_PORT]);
-
-                x = find_by_tuple(c, host_idx, ev->field[EVENT_FIELD_USER],
-                                  ev->field[EVENT_FIELD_ADDR], port);
-                if (x && x->child_pid == 0)
-                        set_child(c, x, pid);
+        *ret_verdict = TRUST_OK;
+        if (x) {
+                if (!o->has_uid)
+                        return x; /* a source without credentials (text logs) attests nothing */
+                if (!x->has_user_uid) {
+                        /* The first line of the named child fixes the account's uid. */
+                        x->user_uid = o->uid;
+                        x->has_user_uid = true;
+                        return x;
+                }
+                if (x->user_uid == o->uid)
+                        return x;
+                c->stats.untied++;
+                *ret_verdict = TRUST_BAD_UID;
+                return NULL;
         }
-        return x;
+        x = find_monitor(c, h, o->pid);
+        if (x) {
+                if (!o->has_uid || o->uid == 0)
+                        return x;
+                c->stats.untied++;
+                *ret_verdict = TRUST_NOT_ROOT;
+                return NULL;
+        }
+        x = find_by_tuple(c, h, ev->field[EVENT_FIELD_USER], ev->field[EVENT_FIELD_ADDR],
+                          parse_port(ev->field[EVENT_FIELD_PORT]));
+        if (x) {
+                c->stats.untied++;
+                *ret_verdict = TRUST_NOT_LINKED;
+                return NULL;
+        }
+        /* It names no open connection (one that began before the scan, or none at all). Where
+         * the account it names is known, a non-root writer must be that account. */
+        if (ev->field[EVENT_FIELD_USER].ptr && o->has_uid && o->uid != 0 && c->cfg.account_uid) {
+                _cleanup_free_ char *user = strview_dup(ev->field[EVENT_FIELD_USER]);
+                _cleanup_free_ char *mid = strview_dup(o->machine_id);
+                uid_t uid;
+
+                if (user && mid &&
+                    c->cfg.account_uid(c->cfg.account_userdata, mid, user, &uid) >= 0 &&
+                    uid != o->uid) {
+                        c->stats.untied++;
+                        *ret_verdict = TRUST_BAD_UID;
+                }
+        }
+        return NULL;
 }
 
-static int on_session_start(struct correlator *c, struct conn *x, const struct log_record *rec,
-                            const struct event *ev) {
+static int on_connection(struct correlator *c, const struct event *ev) {
+        struct conn *x;
+        int r;
+
+        r = monitor_conn(c, ev, true, &x);
+        if (r < 0)
+                return r;
+        set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
+        return dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
+}
+
+static int on_key_found(struct correlator *c, const struct event *ev) {
+        struct conn *x;
+        int r;
+
+        r = auth_conn(c, ev, &x);
+        if (r < 0)
+                return r;
+        r = dup_field(&x->found_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
+        if (r >= 0)
+                r = dup_field(&x->found_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
+        if (r >= 0)
+                r = dup_field(&x->found_location, ev->field[EVENT_FIELD_LOCATION]);
+        return r;
+}
+
+static int on_auth_partial(struct correlator *c, const struct event *ev) {
+        struct conn *x;
+        int r;
+
+        r = auth_conn(c, ev, &x);
+        if (r < 0)
+                return r;
+        r = dup_field(&x->partial_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
+        if (r >= 0)
+                r = dup_field(&x->partial_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
+        return r;
+}
+
+static int copy_str(char **dst, const char *src) {
+        char *n;
+
+        if (!src)
+                return 0;
+        n = strdup(src);
+        if (!n)
+                return -ENOMEM;
+        free(*dst);
+        *dst = n;
+        return 0;
+}
+
+static int on_auth_accepted(struct correlator *c, const struct event *ev) {
+        struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id };
+        struct conn *x;
+        int r;
+
+        r = auth_conn(c, ev, &x);
+        if (r < 0)
+                return r;
+        set_authenticated(c, x);
+        x->accept_usec = ev->origin.realtime_usec;
+        x->accept_clock = event_origin_clock(&ev->origin);
+        if (ev->field[EVENT_FIELD_PORT].ptr)
+                set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
+        r = dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
+        if (r >= 0)
+                r = dup_field(&x->user, ev->field[EVENT_FIELD_USER]);
+        if (r >= 0)
+                r = dup_field(&x->method, ev->field[EVENT_FIELD_METHOD]);
+        if (r >= 0 && ev->field[EVENT_FIELD_FINGERPRINT].ptr) {
+                r = dup_field(&x->fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
+                if (r >= 0)
+                        r = dup_field(&x->key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
+        } else if (r >= 0 && x->partial_fingerprint) {
+                /* Multi-method login: the key is named only by "Partial publickey". */
+                r = copy_str(&x->fingerprint, x->partial_fingerprint);
+                if (r >= 0)
+                        r = copy_str(&x->key_type, x->partial_key_type);
+        }
+        if (r >= 0)
+                r = dup_field(&x->ca_fingerprint, ev->field[EVENT_FIELD_CA_FINGERPRINT]);
+        if (r >= 0 && x->fingerprint && streq_ptr(x->found_fingerprint, x->fingerprint))
+                r = copy_str(&x->key_location, x->found_location);
+        if (r >= 0)
+                r = cursor_of(ev, &x->accept_cursor);
+        if (r < 0)
+                return r;
+        if (x->user && c->cfg.account_uid && !x->has_user_uid &&
+            c->cfg.account_uid(c->cfg.account_userdata, x->machine_id, x->user, &x->user_uid) >= 0)
+                x->has_user_uid = true;
+        wait_append(x);
+        ctx.cursor = x->accept_cursor;
+        return decide(c, DECISION_ACCEPTED, x, NULL, &ctx);
+}
+
+static int on_source_refused(struct correlator *c, const struct event *ev) {
+        struct conn *x;
+        int r;
+
+        r = auth_conn(c, ev, &x);
+        if (r < 0)
+                return r;
+        if (x->refused_cursor || x->refused_location) {
+                struct decision_ctx pctx = { .usec = x->refused_usec, .cursor = x->refused_cursor };
+
+                r = decide_refusal(c, x, &pctx);
+                if (r < 0)
+                        return r;
+        }
+        x->refused_usec = ev->origin.realtime_usec;
+        r = dup_field(&x->refused_location, ev->field[EVENT_FIELD_LOCATION]);
+        if (r >= 0)
+                r = dup_field(&x->refused_user, ev->field[EVENT_FIELD_USER]);
+        if (r >= 0)
+                r = dup_field(&x->refused_ip, ev->field[EVENT_FIELD_ADDR]);
+        if (r >= 0)
+                r = cursor_of(ev, &x->refused_cursor);
+        if (r >= 0 && !x->refused_cursor)
+                /* keep the refusal pending even without a cursor */
+                r = copy_str(&x->refused_cursor, "");
+        return r;
+}
+
+static int on_auth_failed(struct correlator *c, const struct event *ev) {
+        struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id };
+        _cleanup_free_ char *cursor = NULL, *fp = NULL, *kt = NULL;
+        struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid);
+        int r;
+
+        if (!x)
+                return 0;
+        touch(c, x, &ev->origin);
+        if (!x->refused_cursor)
+                return 0;
+        fp = strview_dup(ev->field[EVENT_FIELD_FINGERPRINT]);
+        kt = strview_dup(ev->field[EVENT_FIELD_KEY_TYPE]);
+        r = cursor_of(ev, &cursor);
+        if (r < 0)
+                return r;
+        ctx.cursor = cursor;
+        ctx.fingerprint = fp;
+        ctx.key_type = kt;
+        return decide_refusal(c, x, &ctx);
+}
+
+static int on_user_child(struct correlator *c, const struct event *ev) {
+        struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid);
+        uint64_t pid;
+
+        if (!x) {
+                c->stats.orphan_lines++;
+                return 0;
+        }
+        touch(c, x, &ev->origin);
+        if (strview_to_u64(ev->field[EVENT_FIELD_CHILD_PID], INT32_MAX, &pid) >= 0 && pid > 0)
+                set_child(c, x, (pid_t) pid);
+        return 0;
+}
+
+static int on_session_start(struct correlator *c, const struct event *ev,
+                            enum trust_verdict *ret_verdict) {
+        struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id };
+        struct conn *x = tied_conn(c, ev, false, ret_verdict);
         struct conn_session *s;
-        struct decision_ctx ctx = { .usec = rec->realtime_usec, .rule_id = ev->rule_id };
         struct strview command;
         uint64_t id;
         int r;
 
+        if (!x) {
+                if (*ret_verdict == TRUST_OK)
+                        c->stats.orphan_sessions++;
+                return 0;
+        }
+        touch(c, x, &ev->origin);
         if (x->n_sessions == CONN_SESSIONS_MAX) {
                 /* Forget the oldest; ids are only for reporting. */
                 session_done(&x->sessions[0]);
@@ -541,225 +875,102 @@ static int on_session_start(struct correlator *c, struct conn *x, const struct l
                 x->n_sessions--;
         }
         s = &x->sessions[x->n_sessions++];
-        *s = (struct conn_session){ .id = -1, .pid = record_pid(rec), .usec = rec->realtime_usec };
+        *s = (struct conn_session){ .id = -1, .pid = ev->origin.pid, .usec = ev->origin.realtime_usec };
         if (strview_to_u64(ev->field[EVENT_FIELD_SESSION_ID], INT32_MAX, &id) >= 0)
                 s->id = (int) id;
         command = ev->field[EVENT_FIELD_COMMAND];
         s->truncated = !ev->field[EVENT_FIELD_ADDR].ptr;
-        if (!s->truncated && command.ptr && x->addr && x->port >= 0 &&
+        if (!s->truncated && command.ptr && x->addr && x->port >= 0 && ev->origin.message.ptr &&
             (!strview_eq_str(ev->field[EVENT_FIELD_ADDR], x->addr) ||
              parse_port(ev->field[EVENT_FIELD_PORT]) != x->port)) {
                 /* The PID link says which connection this is, and the tail disagrees: the
                  * command (from the user's own authorized_keys) carries a fake tail and the line
                  * was cut after it. Everything from the command's start is its prefix. */
-                struct strview msg = record_field(rec, RECORD_MESSAGE);
+                struct strview msg = ev->origin.message;
 
                 command.len = (size_t) (msg.ptr + msg.len - command.ptr);
                 s->truncated = true;
                 s->id = -1;
         }
         r = dup_field(&s->type, ev->field[EVENT_FIELD_SESSION_TYPE]);
-        if (r < 0)
-                return r;
-        r = dup_field(&s->forced_by, ev->field[EVENT_FIELD_FORCED_BY]);
-        if (r < 0)
-                return r;
-        r = dup_field(&s->command, command);
-        if (r < 0)
-                return r;
-        r = cursor_of(rec, &s->cursor);
+        if (r >= 0)
+                r = dup_field(&s->forced_by, ev->field[EVENT_FIELD_FORCED_BY]);
+        if (r >= 0)
+                r = dup_field(&s->command, command);
+        if (r >= 0)
+                r = cursor_of(ev, &s->cursor);
         if (r < 0)
                 return r;
         x->n_started++;
-        if (record_uid(rec, &x->user_uid) >= 0)
-                x->has_user_uid = true;
-        wait_remove(c, x);
+        wait_remove(x);
         ctx.cursor = s->cursor;
         return decide(c, DECISION_SESSION, x, s, &ctx);
 }
 
-int correlator_observe(struct correlator *c, const struct log_record *rec,
-                       const struct event *ev) {
-        struct decision_ctx ctx = { .usec = rec->realtime_usec, .rule_id = ev->rule_id };
-        _cleanup_free_ char *cursor = NULL;
-        unsigned host_idx;
-        struct conn *x;
-        uint64_t pid;
+static int on_forward_refused(struct correlator *c, const struct event *ev,
+                              enum trust_verdict *ret_verdict) {
+        struct conn *x = tied_conn(c, ev, false, ret_verdict);
+
+        if (x) {
+                touch(c, x, &ev->origin);
+                x->forward_refused = true;
+        }
+        return 0;
+}
+
+static int on_end(struct correlator *c, const struct event *ev, enum trust_verdict *ret_verdict) {
+        struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id,
+                                    .origin = &ev->origin };
+        /* [preauth] lines are relayed by the monitor; so is the PAM module's close. */
+        bool monitor_only = ev->field[EVENT_FIELD_PREAUTH].ptr || ev->kind == EVENT_PAM_SESSION_CLOSE;
+        struct conn *x = tied_conn(c, ev, monitor_only, ret_verdict);
+
+        if (!x)
+                return 0;
+        return conn_end(c, x, &ctx);
+}
+
+static int on_other(struct correlator *c, const struct event *ev, enum trust_verdict *ret_verdict) {
+        struct conn *x = tied_conn(c, ev, false, ret_verdict);
+
+        if (x)
+                touch(c, x, &ev->origin);
+        return 0;
+}
+
+int correlator_observe(struct correlator *c, const struct event *ev,
+                       enum trust_verdict *ret_verdict) {
         int r;
 
-        r = correlator_advance(c, rec->realtime_usec);
-        if (r < 0)
-                return r;
-        r = host_index(c, rec, &host_idx);
-        if (r == -ENOSPC)
-                return 0;
+        *ret_verdict = TRUST_OK;
+        r = correlator_advance(c, &ev->origin);
         if (r < 0)
                 return r;
 
         switch (ev->kind) {
         case EVENT_CONNECTION:
-                r = monitor_conn(c, host_idx, rec, true, &x);
-                if (r < 0)
-                        return r;
-                set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
-                return dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
-
+                return on_connection(c, ev);
         case EVENT_KEY_FOUND:
-                r = auth_conn(c, host_idx, rec, &x);
-                if (r < 0)
-                        return r;
-                r = dup_field(&x->found_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
-                if (r >= 0)
-                        r = dup_field(&x->found_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
-                if (r >= 0)
-                        r = dup_field(&x->found_location, ev->field[EVENT_FIELD_LOCATION]);
-                return r;
-
+                return on_key_found(c, ev);
         case EVENT_AUTH_PARTIAL:
-                r = auth_conn(c, host_idx, rec, &x);
-                if (r < 0)
-                        return r;
-                r = dup_field(&x->partial_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
-                if (r >= 0)
-                        r = dup_field(&x->partial_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
-                return r;
-
+                return on_auth_partial(c, ev);
         case EVENT_AUTH_ACCEPTED:
-                r = auth_conn(c, host_idx, rec, &x);
-                if (r < 0)
-                        return r;
-                x->authenticated = true;
-                x->accept_usec = rec->realtime_usec;
-                if (ev->field[EVENT_FIELD_PORT].ptr)
-                        set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
-                r = dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
-                if (r >= 0)
-                        r = dup_field(&x->user, ev->field[EVENT_FIELD_USER]);
-                if (r >= 0)
-                        r = dup_field(&x->method, ev->field[EVENT_FIELD_METHOD]);
-                if (r >= 0 && ev->field[EVENT_FIELD_FINGERPRINT].ptr) {
-                        r = dup_field(&x->fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
-                        if (r >= 0)
-                                r = dup_field(&x->key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
-                } else if (r >= 0 && x->partial_fingerprint) {
-                        /* Multi-method login: the key is named only by "Partial publickey". */
-                        x->fingerprint = strdup(x->partial_fingerprint);
-                        x->key_type = x->partial_key_type ? strdup(x->partial_key_type) : NULL;
-                        if (!x->fingerprint)
-                                r = -ENOMEM;
-                }
-                if (r >= 0)
-                        r = dup_field(&x->ca_fingerprint, ev->field[EVENT_FIELD_CA_FINGERPRINT]);
-                if (r >= 0 && x->fingerprint && streq_ptr(x->found_fingerprint, x->fingerprint) &&
-                    x->found_location) {
-                        x->key_location = strdup(x->found_location);
-                        if (!x->key_location)
-                                r = -ENOMEM;
-                }
-                if (r >= 0)
-                        r = cursor_of(rec, &x->accept_cursor);
-                if (r < 0)
-                        return r;
-                wait_append(c, x);
-                ctx.cursor = x->accept_cursor;
-                return decide(c, DECISION_ACCEPTED, x, NULL, &ctx);
-
+                return on_auth_accepted(c, ev);
         case EVENT_SOURCE_REFUSED:
-                r = auth_conn(c, host_idx, rec, &x);
-                if (r < 0)
-                        return r;
-                if (x->refused_cursor || x->refused_location) {
-                        struct decision_ctx pctx = { .usec = x->refused_usec,
-                                                     .cursor = x->refused_cursor };
-
-                        r = decide_refusal(c, x, &pctx);
-                        if (r < 0)
-                                return r;
-                }
-                x->refused_usec = rec->realtime_usec;
-                r = dup_field(&x->refused_location, ev->field[EVENT_FIELD_LOCATION]);
-                if (r >= 0)
-                        r = dup_field(&x->refused_user, ev->field[EVENT_FIELD_USER]);
-                if (r >= 0)
-                        r = dup_field(&x->refused_ip, ev->field[EVENT_FIELD_ADDR]);
-                if (r >= 0)
-                        r = cursor_of(rec, &x->refused_cursor);
-                if (r >= 0 && !x->refused_cursor) {
-                        /* keep the refusal pending even without a cursor */
-                        x->refused_cursor = strdup("");
-                        if (!x->refused_cursor)
-                                r = -ENOMEM;
-                }
-                return r;
-
+                return on_source_refused(c, ev);
         case EVENT_AUTH_FAILED:
-                x = find_monitor(c, host_idx, record_pid(rec));
-                if (!x)
-                        return 0;
-                touch(c, x, rec->realtime_usec);
-                if (x->refused_cursor) {
-                        _cleanup_free_ char *fp = strview_dup(ev->field[EVENT_FIELD_FINGERPRINT]);
-                        _cleanup_free_ char *kt = strview_dup(ev->field[EVENT_FIELD_KEY_TYPE]);
-
-                        r = cursor_of(rec, &cursor);
-                        if (r < 0)
-                                return r;
-                        ctx.cursor = cursor;
-                        ctx.fingerprint = fp;
-                        ctx.key_type = kt;
-                        return decide_refusal(c, x, &ctx);
-                }
-                return 0;
-
+                return on_auth_failed(c, ev);
         case EVENT_USER_CHILD:
-                x = find_monitor(c, host_idx, record_pid(rec));
-                if (!x) {
-                        c->stats.orphan_lines++;
-                        return 0;
-                }
-                touch(c, x, rec->realtime_usec);
-                if (strview_to_u64(ev->field[EVENT_FIELD_CHILD_PID], INT32_MAX, &pid) >= 0)
-                        set_child(c, x, (pid_t) pid);
-                return 0;
-
+                return on_user_child(c, ev);
         case EVENT_SESSION_START:
-                x = child_conn(c, host_idx, rec, ev);
-                if (!x) {
-                        c->stats.orphan_sessions++;
-                        return 0;
-                }
-                touch(c, x, rec->realtime_usec);
-                return on_session_start(c, x, rec, ev);
-
+                return on_session_start(c, ev, ret_verdict);
         case EVENT_FORWARD_REFUSED:
-                x = child_conn(c, host_idx, rec, ev);
-                if (x)
-                        x->forward_refused = true;
-                return 0;
-
+                return on_forward_refused(c, ev, ret_verdict);
         case EVENT_DISCONNECT:
         case EVENT_PAM_SESSION_CLOSE:
-                if (ev->field[EVENT_FIELD_PREAUTH].ptr || ev->kind == EVENT_PAM_SESSION_CLOSE)
-                        x = find_monitor(c, host_idx, record_pid(rec));
-                else
-                        x = child_conn(c, host_idx, rec, ev);
-                if (!x)
-                        return 0;
-                ctx.rec = rec;
-                return conn_end(c, x, &ctx);
-
-        case EVENT_SESSION_CLOSE:
-        case EVENT_AUTH_POSTPONED:
-        case EVENT_INVALID_USER:
-        case EVENT_KEYOPTS_REFUSED:
-        case EVENT_WRAPPER_REJECTED:
+                return on_end(c, ev, ret_verdict);
         default:
-                x = find_child(c, host_idx, record_pid(rec));
-                if (!x)
-                        x = find_monitor(c, host_idx, record_pid(rec));
-                if (x)
-                        touch(c, x, rec->realtime_usec);
-                return 0;
+                return on_other(c, ev, ret_verdict);
         }
 }
 
@@ -770,7 +981,10 @@ unsigned correlator_size(const struct correlator *c) {
 uint64_t correlator_oldest_usec(const struct correlator *c) {
         uint64_t oldest = 0;
 
-        for (const struct conn *x = c->lru_head; x; x = x->lru_next)
+        for (const struct conn *x = c->pre_auth.head; x; x = x->lru_next)
+                if (oldest == 0 || x->first_usec < oldest)
+                        oldest = x->first_usec;
+        for (const struct conn *x = c->auth.head; x; x = x->lru_next)
                 if (oldest == 0 || x->first_usec < oldest)
                         oldest = x->first_usec;
         return oldest;

@@ -65,10 +65,13 @@ static const char *const trust_verdict_table[_TRUST_VERDICT_MAX] = {
         [TRUST_BAD_EXE] = "journald recorded another program (_EXE) as its writer",
         [TRUST_BAD_COMM] = "journald recorded another process name (_COMM) as its writer",
         [TRUST_NOT_ROOT] = "only sshd's root monitor writes it, but its writer was not root",
-        [TRUST_BAD_UID] = "it names an account, but another account wrote it",
+        [TRUST_BAD_UID] = "its writer's account (_UID) is not the account it belongs to",
         [TRUST_NO_PROVENANCE] =
                 "journald recorded neither its program (_EXE) nor its process name (_COMM)",
         [TRUST_UNATTESTED] = "it comes from a text log, which records no writer",
+        [TRUST_NOT_LINKED] = ("it names an open connection, but its writer (_PID) is neither "
+                              "that connection's sshd monitor nor the user child it named"),
+        [TRUST_NOT_SESSION] = "it names a connection that has started no session",
 };
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(trust_verdict, enum trust_verdict, trust_verdict_table)

@@ -3,12 +3,18 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <systemd/sd-id128.h>
 
 #include "gate-log.h"
 #include "pipeline.h"
 #include "session.h"
+
+/* Entries remembered to recognise one stored twice (a file holding the same entries again). */
+#define SEEN_MAX 65536U /* power of two */
 
 /* Forced-command wrappers that log their refusals to syslog; their rules are in rules/. They run
  * as the user, through an interpreter, so only _COMM (the script's name) says who wrote a line. */
@@ -39,6 +45,11 @@ struct pipeline {
         struct correlator *correlator; /* owned */
         struct policy *policy;         /* owned */
         struct pipeline_stats stats;
+        char local_machine[33];        /* this host's machine id, "" when unknown */
+        uint64_t sip_key[2];           /* random per run: duplicates cannot be aimed */
+        uint64_t *seen[2];             /* owned: two generations of SEEN_MAX slots, open addressing;
+                                          seen[0] is filled, seen[1] holds the one before */
+        unsigned n_seen;
 };
 
 /* The correlator's decisions go to the observer (when there is one), then to the policy. */
@@ -55,6 +66,21 @@ static int pipeline_decide(void *userdata, enum decision d, struct conn *c, stru
         return policy_decide(p->policy, d, c, s, ctx);
 }
 
+/* The account's uid on this host's password database; other hosts' journals cannot be resolved
+ * here (their child's first line fixes the uid instead). */
+static int local_account_uid(void *userdata, const char *machine_id, const char *user, uid_t *ret) {
+        struct pipeline *p = userdata;
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+
+        if (!p->local_machine[0] || !machine_id || !streq(machine_id, p->local_machine) || !user)
+                return -ENOENT;
+        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || !res)
+                return -ENOENT;
+        *ret = pw.pw_uid;
+        return 0;
+}
+
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
         _cleanup_(pipeline_freep) struct pipeline *p = NULL;
         int r;
@@ -63,6 +89,18 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
         if (!p)
                 return -ENOMEM;
         p->cfg = *cfg;
+        {
+                sd_id128_t m;
+
+                if (sd_id128_get_machine(&m) >= 0)
+                        (void) sd_id128_to_string(m, p->local_machine);
+        }
+        if (getrandom(p->sip_key, sizeof(p->sip_key), 0) != (ssize_t) sizeof(p->sip_key))
+                return -EIO;
+        p->seen[0] = calloc(SEEN_MAX, sizeof(uint64_t));
+        p->seen[1] = calloc(SEEN_MAX, sizeof(uint64_t));
+        if (!p->seen[0] || !p->seen[1])
+                return -ENOMEM;
         r = policy_new(&(struct policy_config){ .baseline = cfg->baseline,
                                                 .policy_file = cfg->policy_file,
                                                 .emit = cfg->emit,
@@ -74,7 +112,9 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
                                    .session_timeout_usec = cfg->session_timeout_usec,
                                    .max_connections = cfg->max_connections,
                                    .decide = pipeline_decide,
-                                   .userdata = p },
+                                   .userdata = p,
+                                   .account_uid = local_account_uid,
+                                   .account_userdata = p },
                            &p->correlator);
         if (r < 0)
                 return r;
@@ -87,6 +127,8 @@ struct pipeline *pipeline_free(struct pipeline *p) {
                 return NULL;
         correlator_free(p->correlator);
         policy_free(p->policy);
+        free(p->seen[0]);
+        free(p->seen[1]);
         free(p);
         return NULL;
 }
@@ -115,6 +157,143 @@ static enum program classify(const struct pipeline *p, const struct log_record *
         return PROGRAM_OTHER;
 }
 
+/* What the source attests about the entry: the kernel's _PID/_UID when journald recorded them. */
+static void origin_of(const struct log_record *rec, struct event_origin *ret) {
+        struct strview pid = record_field(rec, RECORD_PID);
+        uint64_t v;
+
+        *ret = (struct event_origin){
+                .realtime_usec = rec->realtime_usec,
+                .monotonic_usec = rec->monotonic_usec,
+                .machine_id = record_field(rec, RECORD_MACHINE_ID),
+                .boot_id = record_field(rec, RECORD_BOOT_ID),
+                .hostname = record_field(rec, RECORD_HOSTNAME),
+                .message = record_field(rec, RECORD_MESSAGE),
+                .get_cursor = rec->get_cursor,
+                .cursor_userdata = rec->cursor_userdata,
+        };
+        if (pid.ptr && strview_to_u64(pid, INT32_MAX, &v) >= 0) {
+                ret->pid = (pid_t) v;
+                ret->attested = record_has(rec, RECORD_UID);
+        } else
+                ret->pid = record_pid(rec);
+        if (record_uid(rec, &ret->uid) >= 0)
+                ret->has_uid = true;
+        else
+                ret->attested = false;
+        if (rec->unattested) {
+                /* A text log: the PID is the writer's claim, and no uid is known. */
+                ret->pid = record_pid(rec);
+                ret->has_uid = ret->attested = false;
+        }
+}
+
+/* ---- entries stored twice -------------------------------------------------------------------- */
+
+static uint64_t rotl(uint64_t x, int b) {
+        return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                                                   \
+        do {                                                                                       \
+                v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);                          \
+                v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                                             \
+                v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                                             \
+                v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                          \
+        } while (0)
+
+/* SipHash-2-4 over several buffers, each preceded by its length (so fields cannot shift). */
+static uint64_t siphash(const uint64_t key[2], const struct strview *parts, size_t n) {
+        uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
+        uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
+        uint64_t m = 0, total = 0;
+        unsigned fill = 0;
+
+#define SIP_BYTE(byte)                                                                             \
+        do {                                                                                       \
+                m |= (uint64_t) (uint8_t) (byte) << (8 * fill);                                    \
+                total++;                                                                           \
+                if (++fill == 8) {                                                                 \
+                        v3 ^= m;                                                                   \
+                        SIPROUND;                                                                  \
+                        SIPROUND;                                                                  \
+                        v0 ^= m;                                                                   \
+                        m = 0;                                                                     \
+                        fill = 0;                                                                  \
+                }                                                                                  \
+        } while (0)
+        for (size_t i = 0; i < n; i++) {
+                uint64_t len = parts[i].ptr ? parts[i].len : UINT64_MAX;
+
+                for (unsigned b = 0; b < 8; b++)
+                        SIP_BYTE(len >> (8 * b));
+                for (size_t k = 0; parts[i].ptr && k < parts[i].len; k++)
+                        SIP_BYTE(parts[i].ptr[k]);
+        }
+#undef SIP_BYTE
+        m |= total << 56;
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+        v2 ^= 0xff;
+        SIPROUND;
+        SIPROUND;
+        SIPROUND;
+        SIPROUND;
+        return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static bool seen_in(const uint64_t *t, uint64_t sig, size_t *ret_slot) {
+        size_t slot;
+
+        for (slot = sig & (SEEN_MAX - 1); t[slot]; slot = (slot + 1) & (SEEN_MAX - 1))
+                if (t[slot] == sig)
+                        return true;
+        *ret_slot = slot;
+        return false;
+}
+
+/*
+ * Whether this entry was seen already among at least the last SEEN_MAX/2 (a journal file can hold
+ * the same entries twice: a copy imported again, a merge). Two entries are the same when the boot,
+ * both timestamps, the writer's PID, the identifier and the message are: journald stamps each entry
+ * on receipt, so no writer can make a new entry equal an earlier one; and the key is random per run.
+ */
+static bool seen_before(struct pipeline *p, const struct log_record *rec) {
+        char ts[2][24];
+        struct strview parts[6];
+        uint64_t sig, *t;
+        size_t slot;
+
+        (void) snprintf(ts[0], sizeof(ts[0]), "%llu", (unsigned long long) rec->realtime_usec);
+        (void) snprintf(ts[1], sizeof(ts[1]), "%llu", (unsigned long long) rec->monotonic_usec);
+        parts[0] = record_field(rec, RECORD_BOOT_ID);
+        parts[1] = strview_from(ts[0]);
+        parts[2] = strview_from(ts[1]);
+        parts[3] = record_field(rec, RECORD_PID);
+        parts[4] = record_field(rec, RECORD_SYSLOG_IDENTIFIER);
+        parts[5] = record_field(rec, RECORD_MESSAGE);
+        sig = siphash(p->sip_key, parts, ELEMENTSOF(parts)) | 1; /* 0 marks a free slot */
+
+        if (seen_in(p->seen[1], sig, &slot) || seen_in(p->seen[0], sig, &slot))
+                return true;
+        if (p->n_seen == SEEN_MAX / 2) {
+                /* The current generation is half full: it becomes the previous one. */
+                t = p->seen[1];
+                p->seen[1] = p->seen[0];
+                p->seen[0] = t;
+                memset(t, 0, SEEN_MAX * sizeof(*t));
+                p->n_seen = 0;
+                (void) seen_in(t, sig, &slot);
+        }
+        p->seen[0][slot] = sig;
+        p->n_seen++;
+        return false;
+}
+
+/* ---- keytrail-gate --------------------------------------------------------------------------- */
+
 /* "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" -> the client's address and port. */
 static int parse_ssh_connection(const char *s, char *ret_addr, size_t size, int *ret_port) {
         const char *sp;
@@ -133,53 +312,109 @@ static int parse_ssh_connection(const char *s, char *ret_addr, size_t size, int 
         return 0;
 }
 
+/* The account uid a line of a wrapper naming user (on connection c, or none) must come from:
+ * the connection's, else this host's password database's. -ENOENT when it cannot be known. */
+static int expected_uid(struct pipeline *p, const struct conn *c, const struct event_origin *o,
+                        const char *user, uid_t *ret) {
+        _cleanup_free_ char *mid = NULL;
+
+        if (c && c->has_user_uid) {
+                *ret = c->user_uid;
+                return 0;
+        }
+        mid = strview_dup(o->machine_id);
+        if (o->machine_id.ptr && !mid)
+                return -ENOMEM;
+        return local_account_uid(p, mid, c ? c->user : user, ret);
+}
+
+/* The session of c a gate record belongs to: the first forced session not yet claimed by one. */
+static struct conn_session *gate_session(struct conn *c) {
+        for (unsigned i = 0; i < c->n_sessions; i++)
+                if (!c->sessions[i].gate_logged && streq_ptr(c->sessions[i].type, "forced-command"))
+                        return &c->sessions[i];
+        return NULL;
+}
+
+static int spoofed(struct pipeline *p, const struct log_record *rec, const struct event *ev,
+                   const struct event_origin *o, enum trust_verdict v) {
+        int r;
+
+        p->stats.spoofed++;
+        r = policy_spoofed(p->policy, rec, ev, v);
+        if (r < 0)
+                return r;
+        return correlator_advance(p->correlator, o);
+}
+
+/*
+ * A keytrail-gate record. The gate runs as the account, in the session sshd started, and names the
+ * connection by SSH_CONNECTION; anyone can write a record that says so (run the gate with its own
+ * environment, or send the fields). So it counts for a connection only when its writer's _UID is
+ * that connection's account and the connection has started a forced session; a record that names
+ * an open connection and fails is spoofed-entry. A rejection naming no open connection is raised
+ * from its own fields when its _EXE is the gate and its _UID is USER's (where this host can tell).
+ */
 static int feed_gate(struct pipeline *p, const struct log_record *rec) {
         const char *verdict = record_str(rec, RECORD_KEYTRAIL_VERDICT);
         const char *msgid = record_str(rec, RECORD_MESSAGE_ID);
+        const char *user = record_str(rec, RECORD_USER);
+        bool allowed = streq_ptr(verdict, "allowed") || streq_ptr(msgid, GATE_MESSAGE_ID_ALLOWED);
+        bool rejected = streq_ptr(verdict, "rejected") || streq_ptr(msgid, GATE_MESSAGE_ID_REJECTED);
+        struct event_origin o;
         char addr[256] = "";
         int port = -1, r;
         enum trust_verdict v;
         struct conn *c = NULL;
+        struct conn_session *s = NULL;
+        uid_t uid;
 
         p->stats.gate++;
-        v = trust_check(&p->cfg.gate_trust, rec, 0);
-        if (!trust_verdict_accepted(v) &&
-            (streq_ptr(verdict, "allowed") || streq_ptr(msgid, GATE_MESSAGE_ID_ALLOWED))) {
-                /* The gate logs "allowed" and then execs rsync at once: journald may read the
-                 * process after the exec (_EXE rsync). An untrusted "allowed" record only loses the
-                 * requested command of a session; ignore it rather than cry wolf. */
-                return correlator_advance(p->correlator, rec->realtime_usec);
-        }
-        if (!trust_verdict_accepted(v)) {
-                p->stats.spoofed++;
-                r = policy_spoofed(p->policy, rec, NULL, v);
-                if (r < 0)
-                        return r;
-                return correlator_advance(p->correlator, rec->realtime_usec);
-        }
-        r = correlator_advance(p->correlator, rec->realtime_usec);
+        origin_of(rec, &o);
+        r = correlator_advance(p->correlator, &o);
         if (r < 0)
                 return r;
         if (parse_ssh_connection(record_str(rec, RECORD_SSH_CONNECTION), addr, sizeof(addr),
                                  &port) >= 0)
-                c = correlator_find(p->correlator, record_str(rec, RECORD_MACHINE_ID), NULL, addr,
-                                    port);
+                c = correlator_find(p->correlator, &o, NULL, addr, port);
+        if (c) {
+                /* It claims an open connection: the kernel's _UID decides, not _EXE (the gate execs
+                 * rsync right after logging, so journald may record rsync). */
+                r = expected_uid(p, c, &o, NULL, &uid);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || !o.has_uid || o.uid != uid)
+                        return spoofed(p, rec, NULL, &o, TRUST_BAD_UID);
+                s = gate_session(c);
+                if (!s)
+                        return spoofed(p, rec, NULL, &o, TRUST_NOT_SESSION);
+                s->gate_logged = true;
+                if (allowed) {
+                        const char *cmd = record_str(rec, RECORD_SSH_ORIGINAL_COMMAND);
 
-        if (streq_ptr(verdict, "allowed") || streq_ptr(msgid, GATE_MESSAGE_ID_ALLOWED)) {
-                struct conn_session *s = c ? conn_last_session(c) : NULL;
-                const char *cmd = record_str(rec, RECORD_SSH_ORIGINAL_COMMAND);
-
-                if (s && cmd)
-                        return conn_session_set_requested(s, cmd);
-                return 0;
+                        return cmd ? conn_session_set_requested(s, cmd) : 0;
+                }
+        } else {
+                v = trust_check(&p->cfg.gate_trust, rec, 0);
+                if (v == TRUST_OK && o.has_uid && user) {
+                        r = expected_uid(p, NULL, &o, user, &uid);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r >= 0 && o.uid != uid)
+                                v = TRUST_BAD_UID;
+                }
+                if (!trust_verdict_accepted(v) && allowed)
+                        return 0; /* an "allowed" that names nothing open changes nothing */
+                if (!trust_verdict_accepted(v))
+                        return spoofed(p, rec, NULL, &o, v);
         }
-        if (!streq_ptr(verdict, "rejected") && !streq_ptr(msgid, GATE_MESSAGE_ID_REJECTED))
+        if (!rejected)
                 return 0;
         return policy_command_rejected(
-                p->policy, c, rec,
+                p->policy, c, s, rec,
                 &(struct rejection){
                         .program = GATE_SYSLOG_IDENTIFIER,
-                        .user = record_str(rec, RECORD_USER),
+                        .user = user,
                         .addr = addr[0] ? addr : NULL,
                         .port = port,
                         .command = record_str(rec, RECORD_SSH_ORIGINAL_COMMAND),
@@ -189,48 +424,40 @@ static int feed_gate(struct pipeline *p, const struct log_record *rec) {
                 });
 }
 
-/* A line of a wrapper that logs through logger(1) under the account's name: anyone can run
- * logger, so it counts only when the identifier is the account the line names and the writer's uid
- * is that account's: the uid of its sessions (c), else the password database's. An account can
- * still forge its own refusals: noise, never a hidden alert. */
-static bool logger_line_is_users(const struct log_record *rec, const char *ident,
-                                 struct strview user, const struct conn *c) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        uid_t uid;
+/* ---- other forced-command wrappers ----------------------------------------------------------- */
 
-        if (!user.ptr || !strview_eq_str(user, ident) || record_uid(rec, &uid) < 0)
-                return false;
-        if (c && c->has_user_uid)
-                return c->user_uid == uid;
-        if (getpwnam_r(ident, &pw, buf, sizeof(buf), &res) != 0 || !res)
-                return false;
-        return pw.pw_uid == uid;
-}
-
-/* program: the wrapper's name for alerts; by_logger: it logs through logger(1) untagged. */
+/*
+ * A wrapper's refusal (sshdo; "only" through logger(1) under the account's name). Wrappers run as
+ * the account, through an interpreter, so _COMM (the script's name, or logger) is only the
+ * writer's claim; the kernel's _UID must be the account the line names: its connection's, else
+ * this host's password database's (an "only" line also needs its identifier to be that account).
+ * An account can still forge refusals of its own: noise about itself, never a hidden alert.
+ */
 static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const char *program,
                         bool by_logger) {
-        struct strview msg = record_field(rec, RECORD_MESSAGE);
         const struct trust_config t = { .comms = (char **) (by_logger ? logger_comms : wrapper_comms),
                                         .ignore_exe = true };
         _cleanup_free_ char *user = NULL, *addr = NULL, *cmd = NULL, *reason = NULL;
+        struct event_origin o;
         struct event ev;
         struct conn *c;
         enum trust_verdict v;
+        uid_t uid;
         int m, r;
 
         p->stats.wrapper++;
-        r = correlator_advance(p->correlator, rec->realtime_usec);
-        if (r < 0 || !msg.ptr)
+        origin_of(rec, &o);
+        r = correlator_advance(p->correlator, &o);
+        if (r < 0 || !o.message.ptr)
                 return r;
-        m = rule_set_match(p->cfg.rules, msg.ptr, msg.len, &ev);
+        m = rule_set_match(p->cfg.rules, o.message.ptr, o.message.len, &ev);
         if (m < 0)
                 p->stats.match_errors++;
         if (m <= 0 || ev.kind != EVENT_WRAPPER_REJECTED) {
                 p->stats.unmatched++;
                 return 0;
         }
+        ev.origin = o;
         user = strview_dup(ev.field[EVENT_FIELD_USER]);
         addr = strview_dup(ev.field[EVENT_FIELD_ADDR]);
         cmd = strview_dup(ev.field[EVENT_FIELD_COMMAND]);
@@ -240,19 +467,25 @@ static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const 
                 return -ENOMEM;
         /* Wrappers name the client's address but not its port (sshdo), or neither ("only"): the
          * user's most recent connection (from that address) on this host is the one. */
-        c = user ? correlator_find(p->correlator, record_str(rec, RECORD_MACHINE_ID), user, addr, -1)
-                 : NULL;
+        c = user ? correlator_find(p->correlator, &o, user, addr, -1) : NULL;
         v = trust_check(&t, rec, 0);
-        if (v == TRUST_OK && by_logger &&
-            !logger_line_is_users(rec, record_str(rec, RECORD_SYSLOG_IDENTIFIER),
-                                  ev.field[EVENT_FIELD_USER], c))
+        if (trust_verdict_accepted(v) && by_logger &&
+            !strview_eq_str(ev.field[EVENT_FIELD_USER], record_str(rec, RECORD_SYSLOG_IDENTIFIER) ?: ""))
                 v = TRUST_BAD_UID;
+        if (v == TRUST_OK) {
+                r = expected_uid(p, c, &o, user, &uid);
+                if (r == -ENOMEM)
+                        return r;
+                /* "only" names no address: without a known uid nothing ties it to the account. */
+                if ((r >= 0 && (!o.has_uid || o.uid != uid)) || (r < 0 && by_logger))
+                        v = TRUST_BAD_UID;
+        }
         if (!trust_verdict_accepted(v)) {
                 p->stats.spoofed++;
                 return policy_spoofed(p->policy, rec, &ev, v);
         }
         p->stats.matched++;
-        return policy_command_rejected(p->policy, c, rec,
+        return policy_command_rejected(p->policy, c, c ? conn_last_session(c) : NULL, rec,
                                        &(struct rejection){
                                                .program = program,
                                                .user = user,
@@ -264,17 +497,59 @@ static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const 
                                        });
 }
 
-int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
-        struct strview msg = record_field(rec, RECORD_MESSAGE);
-        const char *ident = record_str(rec, RECORD_SYSLOG_IDENTIFIER);
-        enum program prog = classify(p, rec, ident);
+/* ---- sshd ------------------------------------------------------------------------------------ */
+
+static int feed_sshd(struct pipeline *p, const struct log_record *rec) {
+        struct event_origin o;
         struct event ev;
         enum trust_verdict v;
         int r, m = 0;
 
+        origin_of(rec, &o);
+        if (o.message.ptr) {
+                m = rule_set_match(p->cfg.rules, o.message.ptr, o.message.len, &ev);
+                if (m < 0) {
+                        /* Hostile or pathological input: counted, never fatal. */
+                        p->stats.match_errors++;
+                        m = 0;
+                }
+        }
+        /* First step, no state needed: _EXE/_COMM when present, _UID 0 for the monitor's lines.
+         * An unmatched line changes nothing: it may lack provenance like sshd's last lines. */
+        v = trust_check(&p->cfg.trust, rec,
+                        (m > 0 && trust_kind_needs_root(ev.kind) ? TRUST_NEEDS_ROOT : 0) |
+                                (m == 0 || trust_kind_at_exit(ev.kind) ? TRUST_MAY_BE_BARE : 0));
+        if (!trust_verdict_accepted(v))
+                return spoofed(p, rec, m > 0 ? &ev : NULL, &o, v);
+        if (m == 0) {
+                p->stats.unmatched++;
+                return correlator_advance(p->correlator, &o);
+        }
+        /* Second step: the kernel's _PID/_UID must tie it to the connection it belongs to. */
+        ev.origin = o;
+        r = correlator_observe(p->correlator, &ev, &v);
+        if (r < 0)
+                return r;
+        if (v != TRUST_OK) {
+                p->stats.spoofed++;
+                return policy_spoofed(p->policy, rec, &ev, v);
+        }
+        p->stats.matched++;
+        return 0;
+}
+
+int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
+        const char *ident = record_str(rec, RECORD_SYSLOG_IDENTIFIER);
+        enum program prog = classify(p, rec, ident);
+        struct event_origin o;
+
         if (prog == PROGRAM_UNREAD)
                 return 0; /* as if sd-journal had not handed it out: no count, no time */
         p->stats.records++;
+        if (prog != PROGRAM_OTHER && seen_before(p, rec)) {
+                p->stats.duplicates++;
+                return 0;
+        }
         switch (prog) {
         case PROGRAM_GATE:
                 return feed_gate(p, rec);
@@ -282,39 +557,14 @@ int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
                 return feed_wrapper(p, rec, ident, false);
         case PROGRAM_LOGGER_WRAPPER:
                 return feed_wrapper(p, rec, "only", true);
-        case PROGRAM_OTHER:
-                /* Not ours (a --file with everything in it): time still passes. */
-                return correlator_advance(p->correlator, rec->realtime_usec);
         case PROGRAM_SSHD:
-                break;
-        case PROGRAM_UNREAD: /* handled above */
-                return 0;
+                return feed_sshd(p, rec);
+        case PROGRAM_OTHER:
+        default:
+                /* Not ours (a --file with everything in it): time still passes. */
+                origin_of(rec, &o);
+                return correlator_advance(p->correlator, &o);
         }
-        if (msg.ptr) {
-                m = rule_set_match(p->cfg.rules, msg.ptr, msg.len, &ev);
-                if (m < 0) {
-                        /* Hostile or pathological input: counted, never fatal. */
-                        p->stats.match_errors++;
-                        m = 0;
-                }
-        }
-        /* An unmatched line changes nothing: it may lack provenance like sshd's last lines. */
-        v = trust_check(&p->cfg.trust, rec,
-                        (m > 0 && trust_kind_needs_root(ev.kind) ? TRUST_NEEDS_ROOT : 0) |
-                                (m == 0 || trust_kind_at_exit(ev.kind) ? TRUST_MAY_BE_BARE : 0));
-        if (!trust_verdict_accepted(v)) {
-                p->stats.spoofed++;
-                r = policy_spoofed(p->policy, rec, m > 0 ? &ev : NULL, v);
-                if (r < 0)
-                        return r;
-                return correlator_advance(p->correlator, rec->realtime_usec);
-        }
-        if (m == 0) {
-                p->stats.unmatched++;
-                return correlator_advance(p->correlator, rec->realtime_usec);
-        }
-        p->stats.matched++;
-        return correlator_observe(p->correlator, rec, &ev);
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p) {
@@ -330,7 +580,7 @@ uint64_t pipeline_alerts(const struct pipeline *p) {
 }
 
 int pipeline_advance(struct pipeline *p, uint64_t usec) {
-        return correlator_advance(p->correlator, usec);
+        return correlator_tick(p->correlator, usec);
 }
 
 unsigned pipeline_open_connections(const struct pipeline *p) {

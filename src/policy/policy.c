@@ -312,7 +312,7 @@ static int command_agrees(const char *expected, const struct conn_session *s, bo
 
 static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                       const struct decision_ctx *ctx) {
-        const struct baseline_entry *e;
+        const struct baseline_entry *e, *other = NULL;
         const char *cmd;
         _cleanup_(alert_done) struct alert a = {};
         bool agrees;
@@ -325,7 +325,10 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                 return r;
         if (!baseline_fp(c))
                 return 0;
-        e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, NULL);
+        e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, &other);
+        /* A key the baseline binds to another account (wrong-user) keeps that line's restriction:
+         * a session it starts here is judged by it too. */
+        e = e ?: other;
         if (!e || !e->key->command)
                 return 0;
         cmd = e->key->command;
@@ -337,14 +340,26 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                 if (s->alerted & (1u << ALERT_UNFORCED_SESSION))
                         return 0;
                 s->alerted |= 1u << ALERT_UNFORCED_SESSION;
-                r = alert_set_message(&a,
-                                      "Key %s of account %s is meant to run only a forced command, "
-                                      "but started a %s session%s%s from %s: its authorized_keys "
-                                      "line has lost its command= option.",
-                                      alert_token(&a, key_name(c)), alert_quote(&a, c->user),
-                                      alert_token(&a, s->type), s->command ? " " : "",
-                                      alert_quote(&a, s->command) ?: "",
-                                      alert_token(&a, c->addr) ?: "an unknown address");
+                if (e == other)
+                        r = alert_set_message(&a,
+                                              "Key %s, which the baseline binds to account %s "
+                                              "with a forced command, started a %s session%s%s in "
+                                              "account %s from %s, where no command is forced.",
+                                              alert_token(&a, key_name(c)),
+                                              alert_quote(&a, other->user) ?: "?",
+                                              alert_token(&a, s->type), s->command ? " " : "",
+                                              alert_quote(&a, s->command) ?: "",
+                                              alert_quote(&a, c->user),
+                                              alert_token(&a, c->addr) ?: "an unknown address");
+                else
+                        r = alert_set_message(&a,
+                                              "Key %s of account %s is meant to run only a forced "
+                                              "command, but started a %s session%s%s from %s: its "
+                                              "authorized_keys line has lost its command= option.",
+                                              alert_token(&a, key_name(c)), alert_quote(&a, c->user),
+                                              alert_token(&a, s->type), s->command ? " " : "",
+                                              alert_quote(&a, s->command) ?: "",
+                                              alert_token(&a, c->addr) ?: "an unknown address");
                 if (r < 0)
                         return r;
                 return emit(p, &a);
@@ -374,11 +389,11 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
 static int deciding_cursor(const struct decision_ctx *ctx, char **owned, const char **ret) {
         int r;
 
-        if (ctx->cursor || !ctx->rec) {
+        if (ctx->cursor || !ctx->origin) {
                 *ret = ctx->cursor;
                 return 0;
         }
-        r = record_cursor(ctx->rec, owned);
+        r = event_origin_cursor(ctx->origin, owned);
         if (r < 0 && r != -ENOENT)
                 return r;
         *ret = *owned;
@@ -456,6 +471,96 @@ static int on_source_refused(struct policy *p, struct conn *c, const struct deci
         return emit_conn(p, c, &a);
 }
 
+/* An authenticated connection leaves the full table: its later sessions and its end will not be
+ * judged. Worth an alert when they could have raised one: the baseline forces a command on the key
+ * (unforced-session, command-mismatch, no-session were still possible). */
+static int on_evicted(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
+        const struct baseline_entry *e, *other = NULL;
+        _cleanup_(alert_done) struct alert a = {};
+        int r;
+
+        if (!baseline_fp(c) || !c->user)
+                return 0;
+        e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, &other);
+        e = e ?: other;
+        if (!e || !e->key->command)
+                return 0;
+        alert_from_conn(&a, ALERT_CONNECTION_EVICTED, c, ctx);
+        a.key_type = key_type_of(c, e);
+        a.expected_command = e->key->command;
+        add_evidence(&a, c->accept_cursor);
+        r = alert_set_message(&a,
+                              "Key %s of account %s, meant only for a forced command, authenticated "
+                              "from %s, and keytrail stopped following the connection before its "
+                              "end: the table of open connections was full (--max-connections); %u "
+                              "session%s seen, later ones are not judged.",
+                              alert_token(&a, key_name(c)), alert_quote(&a, c->user),
+                              alert_token(&a, c->addr) ?: "an unknown address", c->n_started,
+                              c->n_started == 1 ? "" : "s");
+        if (r < 0)
+                return r;
+        return emit_conn(p, c, &a);
+}
+
+/* Whether a forced command runs keytrail-gate: its program's base name, as sshd logged it. */
+static bool runs_gate(const char *command) {
+        size_t n = strcspn(command, " \t");
+        const char *base = command;
+
+        for (size_t i = 0; i < n; i++)
+                if (command[i] == '/')
+                        base = command + i + 1;
+        return (size_t) (command + n - base) == strlen("keytrail-gate") &&
+               strncmp(base, "keytrail-gate", strlen("keytrail-gate")) == 0;
+}
+
+/* The connection ended: a session forced to run keytrail-gate for which no record of the gate
+ * arrived never ran the gate (its request was longer than exec allows, the gate is missing, or it
+ * could not log): what the client asked for is unknown. */
+static int on_gate_silent(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
+        _cleanup_free_ char *owned = NULL;
+        const char *cursor = NULL;
+        int r;
+
+        for (unsigned i = 0; i < c->n_sessions; i++) {
+                struct conn_session *s = &c->sessions[i];
+                _cleanup_(alert_done) struct alert a = {};
+
+                if (s->gate_logged || !s->type || !streq(s->type, "forced-command") ||
+                    !s->command || !runs_gate(s->command) ||
+                    (s->alerted & (1u << ALERT_GATE_SILENT)))
+                        continue;
+                if (!cursor) {
+                        r = deciding_cursor(ctx, &owned, &cursor);
+                        if (r < 0)
+                                return r;
+                }
+                s->alerted |= 1u << ALERT_GATE_SILENT;
+                alert_from_conn(&a, ALERT_GATE_SILENT, c, ctx);
+                a.session_type = s->type;
+                a.session_id = s->id;
+                a.observed_command = s->command;
+                add_evidence(&a, c->accept_cursor);
+                add_evidence(&a, s->cursor);
+                add_evidence(&a, cursor);
+                r = alert_set_message(&a,
+                                      "Key %s of account %s from %s started a session forced to "
+                                      "run keytrail-gate, and the gate left no record of it: the "
+                                      "gate did not run (a request too long to execute, a missing "
+                                      "gate) or could not log, so what the client asked for is "
+                                      "unknown.",
+                                      alert_token(&a, key_name(c)) ?: "(unknown key)",
+                                      alert_quote(&a, c->user) ?: "?",
+                                      alert_token(&a, c->addr) ?: "an unknown address");
+                if (r < 0)
+                        return r;
+                r = emit(p, &a);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int policy_decide(void *userdata, enum decision d, struct conn *c, struct conn_session *s,
                   const struct decision_ctx *ctx) {
         struct policy *p = userdata;
@@ -465,8 +570,15 @@ int policy_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
                 return on_accepted(p, c, ctx);
         case DECISION_SESSION:
                 return on_session(p, c, s, ctx);
-        case DECISION_END:
+        case DECISION_END: {
+                int r = on_gate_silent(p, c, ctx);
+
+                if (r < 0)
+                        return r;
                 return on_no_session(p, c, ctx, false);
+        }
+        case DECISION_EVICTED:
+                return on_evicted(p, c, ctx);
         case DECISION_TIMEOUT:
                 return on_no_session(p, c, ctx, true);
         case DECISION_SOURCE_REFUSED:
@@ -476,10 +588,9 @@ int policy_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
         }
 }
 
-int policy_command_rejected(struct policy *p, struct conn *c, const struct log_record *rec,
-                            const struct rejection *rj) {
+int policy_command_rejected(struct policy *p, struct conn *c, struct conn_session *s,
+                            const struct log_record *rec, const struct rejection *rj) {
         _cleanup_free_ char *cursor = NULL;
-        struct conn_session *s = c ? conn_last_session(c) : NULL;
         const struct baseline_entry *e = NULL;
         _cleanup_(alert_done) struct alert a = {};
         int r;
@@ -586,7 +697,11 @@ int policy_spoofed(struct policy *p, const struct log_record *rec, const struct 
                 a.fingerprint = fp;
                 a.key_type = kt;
         }
-        if (asprintf(&why, "%s (%s)", trust_verdict_to_string(v), who) < 0)
+        if (!ev)
+                a.user = record_str(rec, RECORD_USER); /* a gate record names its account */
+        /* The kernel's credentials of the writer, beside what it called itself. */
+        if (asprintf(&why, "%s (%s, _PID %s, _UID %s)", trust_verdict_to_string(v), who,
+                     record_str(rec, RECORD_PID) ?: "?", record_str(rec, RECORD_UID) ?: "?") < 0)
                 return -ENOMEM;
         a.reason = why;
         add_evidence(&a, cursor);

@@ -30,6 +30,8 @@ static const char *const type_table[_ALERT_TYPE_MAX] = {
         [ALERT_COMMAND_REJECTED] = "command-rejected",
         [ALERT_UNEXPECTED_SOURCE] = "unexpected-source",
         [ALERT_BASELINE_DRIFT] = "baseline-drift",
+        [ALERT_CONNECTION_EVICTED] = "connection-evicted",
+        [ALERT_GATE_SILENT] = "gate-silent",
 };
 
 static const char *const severity_table[_ALERT_TYPE_MAX] = {
@@ -43,6 +45,8 @@ static const char *const severity_table[_ALERT_TYPE_MAX] = {
         [ALERT_COMMAND_REJECTED] = "high",
         [ALERT_UNEXPECTED_SOURCE] = "high",
         [ALERT_BASELINE_DRIFT] = "high",
+        [ALERT_CONNECTION_EVICTED] = "medium",
+        [ALERT_GATE_SILENT] = "medium",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(alert_type, enum alert_type, type_table)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The correlator on hand-built events: interleaved connections, multiplexed sessions, the
- * monitor/child PID change, the user/address/port fallback, truncated lines, root without a child,
- * timeouts in log time, PID reuse, hosts and boots, and the bound on open connections.
+ * monitor/child PID link and what the writer's _PID/_UID must be for a line to join, root without a
+ * child, timeouts by each boot's own clock, PID reuse, hosts and boots freed with their last
+ * connection, and eviction (pre-auth connections first, an authenticated one decided before).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include "tap.h"
 
 #define SEC USEC_PER_SEC
-#define MAX_DECISIONS 64
+#define MAX_DECISIONS 24000
 
 struct seen {
         enum decision d;
@@ -19,6 +20,7 @@ struct seen {
         int port;
         int session_id;
         bool truncated;
+        uint64_t usec;
         char user[32];
         char command[64];
         char boot[40];
@@ -34,7 +36,8 @@ static int record_decision(void *userdata, enum decision d, struct conn *c, stru
         if (n_seen >= MAX_DECISIONS)
                 return -ENOSPC;
         x = &seen[n_seen++];
-        *x = (struct seen){ .d = d, .monitor = c->monitor_pid, .port = c->port, .session_id = -2 };
+        *x = (struct seen){ .d = d, .monitor = c->monitor_pid, .port = c->port, .session_id = -2,
+                            .usec = ctx->usec };
         (void) snprintf(x->user, sizeof(x->user), "%s", c->user ?: "");
         (void) snprintf(x->boot, sizeof(x->boot), "%s", c->boot_id ?: "");
         if (s) {
@@ -45,19 +48,11 @@ static int record_decision(void *userdata, enum decision d, struct conn *c, stru
         return 0;
 }
 
-static struct log_record rec;
-
-static void at(uint64_t usec, pid_t pid, const char *boot) {
-        char p[16];
-        int n = snprintf(p, sizeof(p), "%d", (int) pid);
-
-        record_reset(&rec);
-        rec.realtime_usec = usec;
-        if (record_set(&rec, RECORD_PID, p, (size_t) n) < 0 ||
-            record_set(&rec, RECORD_MACHINE_ID, "m1", 2) < 0 ||
-            record_set(&rec, RECORD_BOOT_ID, boot, strlen(boot)) < 0)
-                abort();
-}
+/* Where the next event comes from. The monotonic clock equals log time unless a test steps the
+ * wall clock. */
+static const char *cur_boot = "b1";
+static int64_t wall_offset;
+static uid_t account_uid = 1000;
 
 static struct event ev(enum event_kind k) {
         return (struct event){ .kind = k, .rule_id = "test" };
@@ -67,18 +62,50 @@ static void set(struct event *e, enum event_field f, const char *v) {
         e->field[f] = strview_from(v);
 }
 
-static int feed(struct correlator *c, uint64_t usec, pid_t pid, struct event e) {
-        at(usec, pid, "b1");
-        return correlator_observe(c, &rec, &e);
+static void origin(struct event *e, uint64_t usec, pid_t pid, uid_t uid) {
+        e->origin = (struct event_origin){
+                .pid = pid,
+                .uid = uid,
+                .has_uid = true,
+                .attested = true,
+                .realtime_usec = (uint64_t) ((int64_t) usec + wall_offset),
+                .monotonic_usec = usec,
+                .machine_id = strview_from("m1"),
+                .boot_id = strview_from(cur_boot),
+        };
 }
 
-static void accept_login(struct correlator *c, uint64_t t, pid_t m, pid_t child, const char *user,
-                         const char *port) {
+static enum trust_verdict last_verdict;
+
+static int feed_uid(struct correlator *c, uint64_t usec, pid_t pid, uid_t uid, struct event e) {
+        origin(&e, usec, pid, uid);
+        return correlator_observe(c, &e, &last_verdict);
+}
+
+static int feed(struct correlator *c, uint64_t usec, pid_t pid, struct event e) {
+        return feed_uid(c, usec, pid, 0, e);
+}
+
+static int advance(struct correlator *c, uint64_t usec) {
+        struct event e = ev(EVENT_CONNECTION);
+
+        origin(&e, usec, 1, 0);
+        return correlator_advance(c, &e.origin);
+}
+
+static void connect_only(struct correlator *c, uint64_t t, pid_t m, const char *port) {
         struct event e = ev(EVENT_CONNECTION);
 
         set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
         set(&e, EVENT_FIELD_PORT, port);
         (void) feed(c, t, m, e);
+}
+
+static void accept_login(struct correlator *c, uint64_t t, pid_t m, pid_t child, const char *user,
+                         const char *port) {
+        struct event e;
+
+        connect_only(c, t, m, port);
         e = ev(EVENT_AUTH_ACCEPTED);
         set(&e, EVENT_FIELD_USER, user);
         set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
@@ -97,8 +124,8 @@ static void accept_login(struct correlator *c, uint64_t t, pid_t m, pid_t child,
         }
 }
 
-static void start(struct correlator *c, uint64_t t, pid_t pid, const char *user, const char *port,
-                  const char *id, const char *command) {
+static void start_uid(struct correlator *c, uint64_t t, pid_t pid, uid_t uid, const char *user,
+                      const char *port, const char *id, const char *command) {
         struct event e = ev(EVENT_SESSION_START);
 
         set(&e, EVENT_FIELD_SESSION_TYPE, command ? "forced-command" : "shell");
@@ -109,7 +136,12 @@ static void start(struct correlator *c, uint64_t t, pid_t pid, const char *user,
                 set(&e, EVENT_FIELD_PORT, port);
                 set(&e, EVENT_FIELD_SESSION_ID, id);
         }
-        (void) feed(c, t, pid, e);
+        (void) feed_uid(c, t, pid, uid, e);
+}
+
+static void start(struct correlator *c, uint64_t t, pid_t pid, const char *user, const char *port,
+                  const char *id, const char *command) {
+        start_uid(c, t, pid, account_uid, user, port, id, command);
 }
 
 static void disconnect(struct correlator *c, uint64_t t, pid_t pid, const char *port) {
@@ -117,7 +149,7 @@ static void disconnect(struct correlator *c, uint64_t t, pid_t pid, const char *
 
         set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
         set(&e, EVENT_FIELD_PORT, port);
-        (void) feed(c, t, pid, e);
+        (void) feed_uid(c, t, pid, account_uid, e);
 }
 
 static unsigned count(enum decision d) {
@@ -128,16 +160,30 @@ static unsigned count(enum decision d) {
         return n;
 }
 
-static struct correlator *new_correlator(unsigned max, uint64_t timeout) {
+static int uid_of_alice(void *userdata, const char *machine_id, const char *user, uid_t *ret) {
+        if (!streq(user, "alice"))
+                return -ENOENT;
+        *ret = 2000;
+        return 0;
+}
+
+static struct correlator *new_correlator_with(unsigned max, uint64_t timeout, account_uid_fn f) {
         struct correlator *c = NULL;
 
         n_seen = 0;
+        cur_boot = "b1";
+        wall_offset = 0;
         if (correlator_new(&(struct correlator_config){ .session_timeout_usec = timeout,
                                                         .max_connections = max,
-                                                        .decide = record_decision },
+                                                        .decide = record_decision,
+                                                        .account_uid = f },
                            &c) < 0)
                 abort();
         return c;
+}
+
+static struct correlator *new_correlator(unsigned max, uint64_t timeout) {
+        return new_correlator_with(max, timeout, NULL);
 }
 
 static void test_interleaved(void) {
@@ -162,53 +208,113 @@ static void test_interleaved(void) {
         TAP_IS_INT(correlator_size(c), 1, "and frees it");
         disconnect(c, 4 * SEC + 1, 103, "1001");
         TAP_IS_INT(count(DECISION_END), 1, "a second end line of a freed connection is ignored");
+        TAP_IS_INT(last_verdict, TRUST_OK, "and is no forgery: it names nothing open");
 }
 
 static void test_links(void) {
         _cleanup_(correlator_freep) struct correlator *c = new_correlator(0, 60 * SEC);
 
-        /* no "User child" line: matched by user, address and port */
+        /* no "User child" line: user, address and port in the text never join a line */
         accept_login(c, 1 * SEC, 300, 0, "carol", "3003");
         start(c, 2 * SEC, 307, "carol", "3003", "0", "x");
-        TAP_IS_INT(count(DECISION_SESSION), 1, "tuple fallback: session joined without a PID link");
-        TAP_IS_INT(seen[n_seen - 1].monitor, 300, "tuple fallback: the right connection");
-        /* and the child PID is linked from then on: a cut line (no tail) still finds it */
+        TAP_IS_INT(count(DECISION_SESSION), 0, "no PID link: the tuple does not join the session");
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "it names an open connection: forged");
+        TAP_IS_INT(correlator_stats(c)->untied, 1, "counted as untied");
         start(c, 3 * SEC, 307, NULL, NULL, NULL, "a very long command cut by sysl");
-        TAP_IS_INT(count(DECISION_SESSION), 2, "truncated line joined through the learned PID");
-        tap_ok(seen[n_seen - 1].truncated, "and marked truncated");
-
-        /* root before 9.8: no child, the session comes from the monitor's PID */
-        accept_login(c, 5 * SEC, 400, 0, "root", "4004");
-        start(c, 6 * SEC, 400, "root", "4004", "0", NULL);
-        TAP_IS_INT(seen[n_seen - 1].monitor, 400, "root: session on the monitor's PID");
-
-        /* a session nobody can place is counted, not guessed */
-        start(c, 7 * SEC, 999, "dave", "9999", "0", NULL);
+        TAP_IS_INT(count(DECISION_SESSION), 0, "a cut line of an unlinked PID joins nothing");
+        TAP_IS_INT(last_verdict, TRUST_OK, "and names nothing: an orphan");
         TAP_IS_INT(correlator_stats(c)->orphan_sessions, 1, "orphan session counted");
+
+        /* the named child: its first line fixes the account's uid; a cut line still joins */
+        accept_login(c, 4 * SEC, 310, 313, "dora", "3103");
+        start_uid(c, 5 * SEC, 313, 1313, NULL, NULL, NULL, "a very long command cut by sysl");
+        TAP_IS_INT(count(DECISION_SESSION), 1, "the named child's cut line joins by its PID");
+        tap_ok(seen[n_seen - 1].truncated, "and is marked truncated");
+        start_uid(c, 6 * SEC, 313, 1666, "dora", "3103", "1", NULL);
+        TAP_IS_INT(count(DECISION_SESSION), 1, "the child's PID with another uid joins nothing");
+        TAP_IS_INT(last_verdict, TRUST_BAD_UID, "another account's line (PID reused): forged");
+        start_uid(c, 7 * SEC, 313, 1313, "dora", "3103", "1", NULL);
+        TAP_IS_INT(count(DECISION_SESSION), 2, "the account's uid joins again");
+        /* the monitor's PID written by a non-root process */
+        start_uid(c, 7 * SEC + 1, 310, 1313, "dora", "3103", "2", NULL);
+        TAP_IS_INT(last_verdict, TRUST_NOT_ROOT, "the monitor's PID without uid 0: forged");
+        TAP_IS_INT(count(DECISION_SESSION), 2, "and joins nothing");
+        /* a forged disconnect of the open connection ends nothing */
+        disconnect(c, 7 * SEC + 2, 4444, "3103");
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "a disconnect from another PID: forged");
+        TAP_IS_INT(count(DECISION_END), 0, "and the connection stays open");
+
+        /* root before 9.8: no child, the session comes from the monitor's PID with uid 0 */
+        accept_login(c, 8 * SEC, 400, 0, "root", "4004");
+        start_uid(c, 9 * SEC, 400, 0, "root", "4004", "0", NULL);
+        TAP_IS_INT(seen[n_seen - 1].monitor, 400, "root: session on the monitor's PID");
+        TAP_IS_INT(count(DECISION_SESSION), 3, "root: decided");
+
+        /* a session line stored before the link that names its process: not attested */
+        accept_login(c, 10 * SEC, 500, 0, "erin", "5005");
+        start(c, 10 * SEC + 5, 503, "erin", "5005", "0", NULL);
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "a child's line before its link: not tied");
+        TAP_IS_INT(count(DECISION_SESSION), 3, "and not decided");
+}
+
+static void test_account_uid(void) {
+        _cleanup_(correlator_freep) struct correlator *c = new_correlator_with(0, 0, uid_of_alice);
+
+        /* the password database knows alice: her child's first line cannot fix another uid */
+        accept_login(c, 1 * SEC, 100, 103, "alice", "1001");
+        start_uid(c, 2 * SEC, 103, 1000, "alice", "1001", "0", NULL);
+        TAP_IS_INT(last_verdict, TRUST_BAD_UID, "known account uid: another uid is forged");
+        TAP_IS_INT(count(DECISION_SESSION), 0, "and decides nothing");
+        start_uid(c, 3 * SEC, 103, 2000, "alice", "1001", "0", NULL);
+        TAP_IS_INT(count(DECISION_SESSION), 1, "the account's uid is decided");
 }
 
 static void test_timeout(void) {
         _cleanup_(correlator_freep) struct correlator *c = new_correlator(0, 60 * SEC);
 
         accept_login(c, 10 * SEC, 500, 503, "erin", "5005");
-        TAP_IS_INT(correlator_advance(c, 69 * SEC), 0, "advance");
+        TAP_IS_INT(advance(c, 69 * SEC), 0, "advance");
         TAP_IS_INT(count(DECISION_TIMEOUT), 0, "no timeout before 60 s of log time");
-        TAP_IS_INT(correlator_advance(c, 71 * SEC), 0, "advance past");
+        TAP_IS_INT(advance(c, 71 * SEC), 0, "advance past");
         TAP_IS_INT(count(DECISION_TIMEOUT), 1, "timeout once 60 s of log time passed");
-        TAP_IS_INT(correlator_advance(c, 200 * SEC), 0, "advance further");
+        TAP_IS_INT(seen[n_seen - 1].usec, 70 * SEC + 1, "at the login's wall time plus the timeout");
+        TAP_IS_INT(advance(c, 200 * SEC), 0, "advance further");
         TAP_IS_INT(count(DECISION_TIMEOUT), 1, "and only once");
-        TAP_IS_INT(correlator_advance(c, 5 * SEC), 0, "log time stepping back");
+        TAP_IS_INT(advance(c, 5 * SEC), 0, "log time stepping back");
         TAP_IS_INT(count(DECISION_TIMEOUT), 1, "does not move the watermark back");
 
         accept_login(c, 300 * SEC, 600, 603, "frank", "6006");
         start(c, 301 * SEC, 603, "frank", "6006", "0", "x");
-        TAP_IS_INT(correlator_advance(c, 500 * SEC), 0, "advance");
+        TAP_IS_INT(advance(c, 500 * SEC), 0, "advance");
         TAP_IS_INT(count(DECISION_TIMEOUT), 1, "a connection with a session never times out");
 }
 
-static void test_reuse_hosts_bounds(void) {
-        _cleanup_(correlator_freep) struct correlator *c = new_correlator(2, 0);
-        struct event e = ev(EVENT_CONNECTION);
+static void test_clocks(void) {
+        _cleanup_(correlator_freep) struct correlator *c = new_correlator(0, 60 * SEC);
+
+        /* the wall clock steps a day ahead for one entry: the boot's monotonic clock decides */
+        accept_login(c, 10 * SEC, 100, 103, "alice", "1001");
+        wall_offset = 86400 * (int64_t) SEC;
+        TAP_IS_INT(advance(c, 11 * SEC), 0, "an entry dated a day ahead");
+        wall_offset = 0;
+        TAP_IS_INT(count(DECISION_TIMEOUT), 0, "a wall-clock step times nothing out");
+        start(c, 12 * SEC, 103, "alice", "1001", "0", "x");
+        TAP_IS_INT(count(DECISION_SESSION), 1, "the session is decided normally");
+
+        /* another boot's clock far ahead times out nothing of this boot */
+        accept_login(c, 20 * SEC, 200, 203, "bob", "2002");
+        cur_boot = "b2";
+        accept_login(c, 5000 * SEC, 300, 303, "carol", "3003");
+        TAP_IS_INT(count(DECISION_TIMEOUT), 0, "another boot's clock decides nothing here");
+        cur_boot = "b1";
+        TAP_IS_INT(advance(c, 81 * SEC), 0, "this boot's clock");
+        TAP_IS_INT(count(DECISION_TIMEOUT), 1, "times out bob, by his own boot's clock");
+        TAP_IS_STR(seen[n_seen - 1].user, "bob", "bob's connection");
+}
+
+static void test_reuse_hosts(void) {
+        _cleanup_(correlator_freep) struct correlator *c = new_correlator(0, 0);
+        char boot[16];
 
         accept_login(c, 1 * SEC, 700, 703, "gina", "7007");
         accept_login(c, 2 * SEC, 700, 713, "gina", "7008");
@@ -216,44 +322,62 @@ static void test_reuse_hosts_bounds(void) {
         TAP_IS_INT(correlator_size(c), 1, "one connection left");
 
         /* the same PID in another boot is another connection */
-        set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
-        set(&e, EVENT_FIELD_PORT, "8008");
-        at(3 * SEC, 700, "b2");
-        TAP_IS_INT(correlator_observe(c, &rec, &e), 0, "other boot");
+        cur_boot = "b2";
+        connect_only(c, 3 * SEC, 700, "8008");
         TAP_IS_INT(correlator_size(c), 2, "same PID, other boot: two connections");
         TAP_IS_INT(count(DECISION_END), 1, "and no end decided");
+        TAP_IS_INT(correlator_stats(c)->hosts, 2, "two boots open");
 
-        accept_login(c, 4 * SEC, 900, 903, "hank", "9009");
-        TAP_IS_INT(correlator_size(c), 2, "bounded: still two connections");
-        TAP_IS_INT(correlator_stats(c)->evicted, 1, "the oldest was evicted and counted");
-}
-
-static void test_many_boots(void) {
-        _cleanup_(correlator_freep) struct correlator *c = new_correlator(0, 0);
-        struct event e = ev(EVENT_CONNECTION);
-        char boot[16];
-
-        accept_login(c, 1 * SEC, 100, 103, "alice", "1001");
-        /* many other boots and hosts arrive while alice's connection is open */
-        set(&e, EVENT_FIELD_ADDR, "192.0.2.9");
-        set(&e, EVENT_FIELD_PORT, "9");
-        for (int i = 0; i < 100; i++) {
+        /* 10000 more boots, each with one connection that ends: no cap, freed as they close */
+        for (int i = 0; i < 10000; i++) {
                 (void) snprintf(boot, sizeof(boot), "boot%d", i);
-                at(2 * SEC + (uint64_t) i, 100, boot);
-                if (correlator_observe(c, &rec, &e) < 0)
-                        abort();
+                cur_boot = boot;
+                accept_login(c, 4 * SEC + (uint64_t) i, 100, 103, "hank", "9009");
+                disconnect(c, 4 * SEC + (uint64_t) i + 5, 103, "9009");
         }
-        start(c, 3 * SEC, 103, "alice", "1001", "0", "x");
+        TAP_IS_INT(count(DECISION_END), 10001, "every boot's connection was decided");
+        TAP_IS_INT(correlator_stats(c)->hosts, 2, "hosts with no connection are freed");
+        tap_ok(correlator_stats(c)->hosts_peak <= 3, "at most three boots were held at once");
+        cur_boot = "b1";
+        start(c, 5 * SEC, 713, "gina", "7008", "0", "x");
         TAP_IS_INT(seen[n_seen - 1].d, DECISION_SESSION, "many boots later: the session is decided");
         TAP_IS_STR(seen[n_seen - 1].boot, "b1", "on the connection of its own boot, intact");
 }
 
+static void test_eviction(void) {
+        _cleanup_(correlator_freep) struct correlator *c = new_correlator(4, 0);
+        char port[16];
+
+        /* a forced-key login, then scanners that never close */
+        accept_login(c, 1 * SEC, 100, 103, "alice", "1001");
+        for (int i = 0; i < 1000; i++) {
+                (void) snprintf(port, sizeof(port), "%d", 20000 + i);
+                connect_only(c, 2 * SEC + (uint64_t) i, 1000 + i, port);
+        }
+        TAP_IS_INT(correlator_size(c), 4, "bounded");
+        TAP_IS_INT(correlator_stats(c)->evicted_preauth, 997, "pre-auth connections evicted");
+        TAP_IS_INT(correlator_stats(c)->evicted_authenticated, 0, "the login was not");
+        start(c, 3000 * SEC, 103, "alice", "1001", "0", NULL);
+        TAP_IS_INT(count(DECISION_SESSION), 1, "its session is still decided");
+
+        /* only authenticated connections left: the least recently active goes, decided first */
+        accept_login(c, 3001 * SEC, 200, 203, "bob", "2002");
+        accept_login(c, 3002 * SEC, 300, 303, "carol", "3003");
+        accept_login(c, 3003 * SEC, 400, 403, "dora", "4004");
+        TAP_IS_INT(count(DECISION_EVICTED), 0, "the scanners went first");
+        accept_login(c, 3004 * SEC, 500, 503, "erin", "5005");
+        TAP_IS_INT(count(DECISION_EVICTED), 1, "then an authenticated connection is evicted");
+        TAP_IS_STR(seen[n_seen - 2].user, "alice", "the least recently active: alice");
+        TAP_IS_INT(correlator_stats(c)->evicted_authenticated, 1, "and counted");
+}
+
 int main(void) {
-        test_many_boots();
         test_interleaved();
         test_links();
+        test_account_uid();
         test_timeout();
-        test_reuse_hosts_bounds();
-        record_done(&rec);
+        test_clocks();
+        test_reuse_hosts();
+        test_eviction();
         return tap_done();
 }
