@@ -518,9 +518,14 @@ static bool runs_gate(const char *command) {
  * arrived never ran the gate (its request was longer than exec allows, the gate is missing, or it
  * could not log): what the client asked for is unknown. */
 static int on_gate_silent(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
+        const struct baseline_entry *e = NULL, *other = NULL;
         _cleanup_free_ char *owned = NULL;
         const char *cursor = NULL;
         int r;
+
+        if (baseline_fp(c) && c->user)
+                e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location,
+                                    &other) ?: other;
 
         for (unsigned i = 0; i < c->n_sessions; i++) {
                 struct conn_session *s = &c->sessions[i];
@@ -537,6 +542,8 @@ static int on_gate_silent(struct policy *p, struct conn *c, const struct decisio
                 }
                 s->alerted |= 1u << ALERT_GATE_SILENT;
                 alert_from_conn(&a, ALERT_GATE_SILENT, c, ctx);
+                a.key_type = key_type_of(c, e);
+                a.expected_command = e ? e->key->command : NULL;
                 a.session_type = s->type;
                 a.session_id = s->id;
                 a.observed_command = s->command;
