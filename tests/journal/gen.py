@@ -53,11 +53,12 @@ class Gen:
                 "9.2": ("sshd", "/usr/sbin/sshd", "sshd"),
                 "10.0": ("sshd-session", "/usr/lib/openssh/sshd-session", "sshd-session")}[self.version]
 
-    def add(self, t, pid, uid, msg, exe=True, ident=None, exe_path=None, comm=None, prio="6"):
+    def add(self, t, pid, uid, msg, exe=True, ident=None, exe_path=None, comm=None, prio="6",
+            transport="syslog"):
         i, e, c = self.ident()
         f = {"__REALTIME_TIMESTAMP": str(t), "__MONOTONIC_TIMESTAMP": str(t - T0 + 5000000),
              "_BOOT_ID": BOOT, "_MACHINE_ID": MACHINE, "_HOSTNAME": "mirror1",
-             "_TRANSPORT": "syslog", "PRIORITY": prio, "SYSLOG_FACILITY": "4",
+             "_TRANSPORT": transport, "PRIORITY": prio, "SYSLOG_FACILITY": "4",
              "SYSLOG_IDENTIFIER": ident or i, "SYSLOG_PID": str(pid), "_PID": str(pid),
              "_UID": str(uid), "_GID": str(uid), "_COMM": comm or c}
         if comm == "":
@@ -138,9 +139,9 @@ class Gen:
         return step[0]
 
     def gate(self, t, pid, user, verdict, reason, cmd, ip, port, key, exe="/usr/bin/keytrail-gate",
-             comm="keytrail-gate"):
+             comm="keytrail-gate", uid=None):
         """A keytrail-gate decision, with the structured fields of include/gate-log.h."""
-        uid = UIDS[user]
+        uid = UIDS[user] if uid is None else uid
         f = {"__REALTIME_TIMESTAMP": str(t), "__MONOTONIC_TIMESTAMP": str(t - T0 + 5000000),
              "_BOOT_ID": BOOT, "_MACHINE_ID": MACHINE, "_HOSTNAME": "mirror1",
              "_TRANSPORT": "journal", "PRIORITY": "4" if verdict == "rejected" else "6",
@@ -158,8 +159,9 @@ class Gen:
     def noise(self, t, msg="Server listening on 0.0.0.0 port 22.", pid=600):
         self.add(t, pid, 0, msg, ident="sshd", exe_path="/usr/sbin/sshd", comm="sshd")
 
-    def write(self, name):
-        self.entries.sort(key=lambda f: int(f["__REALTIME_TIMESTAMP"]))
+    def write(self, name, order=True):
+        if order:
+            self.entries.sort(key=lambda f: int(f["__MONOTONIC_TIMESTAMP"]))
         with open(os.path.join(HERE, name + ".export"), "w") as out:
             out.write("")
             for f in self.entries:
@@ -422,8 +424,148 @@ def interleaved_scenarios():
     g.write("long-refused")
 
 
+def forgery_scenarios():
+    # 22. a local account (uid 1000) forges sshd's lines in every way it can; journald still
+    #     records its _PID and _UID. Each forged entry is spoofed-entry and changes no real alert.
+    g = Gen()
+    ip = "203.0.113.9"
+    # A. the push key's line lost command=: a shell session (critical), its end forged early
+    end = g.login(S(0), 9500, 9503, "mirror", "push", ip, 54000, [("pty-shell", None)])
+    # a forged "Disconnected" with neither _EXE nor _COMM (a logger that exited at once) would
+    # end the connection before its session: unforced-session would become no-session
+    g.add(S(0) + 7500, 9590, 1000, "Disconnected from user mirror %s port 54000" % ip,
+          exe=False, comm="")
+    # B. an innocent forced push, and forged lines that name its connection
+    g.login(S(20), 9510, 9513, "mirror", "push", ip, 54001, [("forced", PUSH)])
+    t = S(20) + 8500
+    # _COMM=sshd (prctl(PR_SET_NAME, "sshd"), exited before journald read _EXE)
+    g.add(t, 9591, 1000, "Starting session: shell on pts/3 for mirror from %s port 54001 id 1" % ip,
+          exe=False, comm="sshd")
+    # logger --journald from a copy of logger named sshd
+    g.add(t + 10, 9592, 1000, "Starting session: command for mirror from %s port 54001 id 2" % ip,
+          exe_path="/home/mallory/sshd", comm="sshd", transport="journal")
+    # systemd-cat -t sshd-session running a script that calls itself sshd-session
+    g.add(t + 20, 9593, 1000, "Received disconnect from %s port 54001:11: disconnected by user" % ip,
+          ident="sshd-session", exe_path="/usr/bin/python3.11", comm="sshd-session",
+          transport="stdout")
+    # a process named sshd that exited: no _EXE, a disconnect line (may lack both) of the connection
+    g.add(t + 30, 9594, 1000, "Connection closed by %s port 54001" % ip, exe=False, comm="sshd")
+    # nothing recorded but _PID/_UID: a session line never lacks its provenance
+    g.add(t + 40, 9595, 1000, "Starting session: shell for mirror from %s port 54001 id 3" % ip,
+          exe=False, comm="")
+    # the user child's own PID, but written by another account (a recycled PID): _UID decides
+    g.add(t + 50, 9513, 1000, "Starting session: shell on pts/5 for mirror from %s port 54001 id 4" % ip,
+          exe=False, comm="sshd")
+    # a monitor's line from a non-root account
+    g.add(t + 60, 9596, 1000, "Accepted publickey for mirror from %s port 54002 ssh2: ED25519 %s" % (
+        ip, fp("intruder")), exe=False, comm="sshd")
+    g.write("forgery")
+
+    # 23. the gate's records and the wrappers' lines, forged by another account (uid 1000), and
+    #     a gate session that never logged (gate-silent).
+    g = Gen()
+    gate_cmd = "/usr/bin/keytrail-gate --rsync-dir /srv/mirror --write-only"
+    loc = "/home/mirror/.ssh/authorized_keys:5"
+    # a real allowed push; uid 1000 runs the gate with the connection's SSH_CONNECTION to put a
+    # refusal (and an "allowed" of its own) on it: spoofed-entry, no command-rejected
+    g.login(S(0), 9600, 9603, "mirror", "gated", "203.0.113.9", 55000, [("forced", gate_cmd)], loc=loc)
+    g.gate(S(0) + 8200, 9604, "mirror", "allowed", "rsync-dir", PUSH, "203.0.113.9", 55000, "gated")
+    g.gate(S(0) + 8300, 9690, "mirror", "rejected", "not-rsync", "cat /etc/shadow", "203.0.113.9",
+           55000, "gated", uid=1000)
+    g.gate(S(0) + 8400, 9691, "mirror", "allowed", "rsync-dir", "rsync --server --sender . /",
+           "203.0.113.9", 55000, "gated", uid=1000)
+    # a forced session whose gate never ran (a request too long to exec: E2BIG): gate-silent
+    g.login(S(20), 9610, 9613, "mirror", "gated", "198.51.100.30", 55001, [("forced", gate_cmd)], loc=loc)
+    # ... and its account cannot be impersonated: another account's "allowed" does not hide it
+    g.gate(S(20) + 8200, 9692, "mirror", "allowed", "rsync-dir", PUSH, "198.51.100.30", 55001,
+           "gated", uid=1000)
+    # an sshdo refusal written by another account, naming mirror's open connection
+    g.login(S(40), 9620, 9623, "mirror", "sshdo", "198.51.100.24", 55002,
+            [("forced", "/usr/bin/sshdo backup")], loc="/home/mirror/.ssh/authorized_keys:6", end="none")
+    g.add(S(40) + 8500, 9693, 1000, 'type="disallowed" user="mirror" remoteip="198.51.100.24" label="backup" command="rm -rf /srv/mirror"',
+          ident="sshdo", exe_path="/usr/bin/python3.11", comm="sshdo")
+    g.write("gate-forgery")
+
+
+def input_scenarios():
+    # 24. every entry stored twice, one after the other (an import repeated): judged once. A
+    #     stripped key's shell session is one unforced-session, the forced push raises nothing.
+    g = Gen()
+    g.login(S(0), 9700, 9703, "mirror", "push", "203.0.113.9", 56000, [("forced", PUSH)])
+    g.login(S(20), 9710, 9713, "mirror", "push", "203.0.113.9", 56001, [("command", None)])
+    g.entries.sort(key=lambda f: int(f["__MONOTONIC_TIMESTAMP"]))
+    g.entries = [dict(f) for f in g.entries for _ in (0, 1)]
+    g.write("duplicates", order=False)
+
+    # 25. a session start stored before the monitor names its process (out of order in the file):
+    #     not tied to the connection (the PID was not yet sshd's), spoofed-entry; the forced key's
+    #     connection is judged without it: no-session.
+    g = Gen()
+    g.login(S(0), 9720, 9723, "mirror", "push", "203.0.113.9", 56002, [("forced", PUSH)])
+    g.entries.sort(key=lambda f: int(f["__MONOTONIC_TIMESTAMP"]))
+    start = next(i for i, f in enumerate(g.entries) if f["MESSAGE"].startswith("Starting session"))
+    link = next(i for i, f in enumerate(g.entries) if f["MESSAGE"].startswith("User child"))
+    g.entries.insert(link, g.entries.pop(start))
+    g.write("out-of-order", order=False)
+
+    # 26. the wall clock steps a day ahead for one entry, then back: the boot's monotonic clock
+    #     decides the timeouts, so the next forced push is no no-session. A second host whose
+    #     clock is a day ahead times out nothing on the first.
+    g = Gen()
+    g.noise(S(0))
+    step = dict(g.entries[-1])
+    g.entries.pop()
+    g.login(S(5), 9730, 9733, "mirror", "push", "203.0.113.9", 56003, [("forced", PUSH)])
+    g.entries.sort(key=lambda f: int(f["__MONOTONIC_TIMESTAMP"]))
+    # the first entry after the login's acceptance is dated a day ahead
+    acc = next(i for i, f in enumerate(g.entries) if f["MESSAGE"].startswith("Accepted publickey"))
+    ahead = dict(g.entries[acc])
+    ahead["__REALTIME_TIMESTAMP"] = str(int(ahead["__REALTIME_TIMESTAMP"]) + 86400 * 1000000)
+    ahead["MESSAGE"] = "Server listening on 0.0.0.0 port 22."
+    ahead["_PID"] = ahead["SYSLOG_PID"] = "600"
+    g.entries.insert(acc + 1, ahead)
+    other = Gen()
+    other.login(S(3) + 86400 * 1000000, 9740, 9743, "ops", "admin", "198.51.100.4", 56004,
+                [("pty-shell", None)])
+    for f in other.entries:
+        f["_MACHINE_ID"] = "9d1c6f0b5e8f6a4c9aa1f2e3d4c5b6a7"
+        f["_BOOT_ID"] = "7a3e5ad2d3c94bd59b4f7a5e0c2b1a02"
+        f["_HOSTNAME"] = "other1"
+    g.entries[acc + 2:acc + 2] = other.entries
+    g.write("clock-step", order=False)
+
+
+def eviction(out, logins, scanners):
+    """A forced-key login with a stripped line, `scanners` pre-auth connections that never close,
+    then the login's shell session; then `logins` forced-key logins that never start a session
+    or end. Written to out (the test makes it at run time: it is large)."""
+    g = Gen()
+    g.login(S(0), 20000, 20003, "mirror", "push", "203.0.113.9", 40000, [], end="none", ms=10)
+    for i in range(scanners):
+        g.add(S(1) + i * 100, 30000 + i, 0,
+              'Connection from 192.0.2.%d port %d on 10.0.0.4 port 22 rdomain ""' % (i % 250 + 1, 1024 + i))
+        g.add(S(1) + i * 100 + 50, 30000 + i, 0,
+              "banner exchange: Connection from 192.0.2.%d port %d: invalid format" % (i % 250 + 1, 1024 + i))
+    g.add(S(2), 20003, 1001, "Starting session: command for mirror from 203.0.113.9 port 40000 id 0")
+    for i in range(logins):
+        g.login(S(3) + i * 1000, 40000 + 10 * i, 40003 + 10 * i, "mirror", "push", "203.0.113.10",
+                41000 + i, [], end="none", ms=10)
+    g.entries.sort(key=lambda f: int(f["__MONOTONIC_TIMESTAMP"]))
+    with open(out, "w") as o:
+        for f in g.entries:
+            for k, v in f.items():
+                o.write("%s=%s\n" % (k, v))
+            o.write("\n")
+
+
 if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 5 and sys.argv[1] == "eviction":
+        eviction(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        sys.exit(0)
     main()
+    forgery_scenarios()
+    input_scenarios()
     gated_scenarios()
     certificate_scenarios()
     logger_priority_scenario()
