@@ -63,7 +63,8 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 const struct correlator_stats *pipeline_correlator_stats(const struct pipeline *p);
 uint64_t pipeline_alerts(const struct pipeline *p);
 
-/* For keytrail follow. Advance log time with no entry (the clock, once live), deciding the
+/* For keytrail follow. Wall time usec has come with no entry (the clock, once live): each boot's
+ * clock moves on by the time elapsed since its last entry (correlator_tick()), deciding the
  * timeouts that passed: 0 or the sink's -errno. */
 _warn_unused_ int pipeline_advance(struct pipeline *p, uint64_t usec);
 
