@@ -669,6 +669,13 @@ static struct conn *tied_conn(struct correlator *c, const struct event *ev, bool
         }
         x = find_by_tuple(c, h, ev->field[EVENT_FIELD_USER], ev->field[EVENT_FIELD_ADDR],
                           parse_port(ev->field[EVENT_FIELD_PORT]));
+        if (x && !o->attested) {
+                /* A text log attests nothing, not even the PID: there a line is taken as written
+                 * (docs/text-logs.md), joined by what it names. */
+                if (x->child_pid == 0 && !monitor_only)
+                        set_child(c, x, o->pid);
+                return x;
+        }
         if (x) {
                 c->stats.untied++;
                 *ret_verdict = TRUST_NOT_LINKED;

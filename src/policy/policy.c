@@ -707,8 +707,13 @@ int policy_spoofed(struct policy *p, const struct log_record *rec, const struct 
         if (!ev)
                 a.user = record_str(rec, RECORD_USER); /* a gate record names its account */
         /* The kernel's credentials of the writer, beside what it called itself. */
-        if (asprintf(&why, "%s (%s, _PID %s, _UID %s)", trust_verdict_to_string(v), who,
-                     record_str(rec, RECORD_PID) ?: "?", record_str(rec, RECORD_UID) ?: "?") < 0)
+        if (rec->unattested) {
+                /* A text log: only what the line claims. */
+                if (asprintf(&why, "%s (a text log: PID %d as the line claims)",
+                             trust_verdict_to_string(v), (int) record_pid(rec)) < 0)
+                        return -ENOMEM;
+        } else if (asprintf(&why, "%s (%s, _PID %s, _UID %s)", trust_verdict_to_string(v), who,
+                            record_str(rec, RECORD_PID) ?: "?", record_str(rec, RECORD_UID) ?: "?") < 0)
                 return -ENOMEM;
         a.reason = why;
         add_evidence(&a, cursor);
