@@ -48,7 +48,7 @@ entries = open(sys.argv[1], 'rb').read().split(b'\n\n')
 head = lambda rt: (b'__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n'
                    b'_BOOT_ID=0b1e5ad2d3c94bd59b4f7a5e0c2b1a01\n'
                    b'_MACHINE_ID=4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8\n_HOSTNAME=mirror1\n'
-                   b'SYSLOG_IDENTIFIER=sshd\n_PID=31337\n_UID=1000\n_COMM=evil\n' % (rt, rt - 1764195000000000))
+                   b'SYSLOG_IDENTIFIER=sshd\n_PID=31337\n_UID=1000\n_COMM=evil\n' % (rt, rt - 1764200000000000 + 5000000))
 def binary(name, value):
     return name + b'\n' + struct.pack('<Q', len(value)) + value + b'\n'
 i = next(k for k, e in enumerate(entries) if b'Starting session' in e)
