@@ -84,7 +84,10 @@ kt_journal_setup() {
         if [ "${KT_E2E_NS:-}" = 1 ]; then
                 # /proc/net/unix belongs to the network namespace, which is shared: it still lists
                 # the host's sockets. Start ours and wait for its files.
-                mkdir -p /run/systemd/journal
+                mkdir -p /run/systemd/journal /run/systemd/journald.conf.d
+                # no rate limit: a loaded machine must not make scenario lines vanish (the
+                # runtime config folder is on our private /run, the host's journald never sees it)
+                printf '[Journal]\nRateLimitIntervalSec=0\n' >/run/systemd/journald.conf.d/kt-e2e.conf
                 setsid "$KT_JOURNALD" </dev/null >"$KT_TMP/journald.log" 2>&1 &
                 KT_JOURNALD_PID=$!
                 kt_defer "kill -TERM $KT_JOURNALD_PID; wait $KT_JOURNALD_PID"
