@@ -534,9 +534,121 @@ kt_verdict() {
         if [ -n "$want" ] && [ "$rc" != 1 ]; then kt_fail "exit status $rc, expected 1"; fi
         if [ -z "$want" ] && [ "$rc" != 0 ]; then kt_fail "exit status $rc, expected 0"; fi
         [ -s "$out.err" ] && [ "$rc" = 2 ] && sed 's/^/#   stderr: /' "$out.err" >&2
+        [ -s "$out.err" ] && [ "$rc" != 2 ] && { kt_fail "keytrail wrote on stderr"; sed 's/^/#   stderr: /' "$out.err" >&2; }
+        kt_check_fields "$out"
         # shellcheck disable=SC2034 # read by scenario_after_scan
         KT_SCAN_OUT=$out
         return $KT_BAD
+}
+
+# ---- every field of every alert ----------------------------------------------------------------
+#
+# kt_check_fields NDJSON: what the journal itself proves about each alert (its evidence cursors
+# resolve to entries of this window; time is one of theirs; host, machine_id, boot_id are theirs;
+# sshd_pid is the _PID of one of them; severity is the type's; id is 32 hex digits), then every
+# field against the scenario's golden file tests/e2e/expected/GEN/NN.expected, after the values a
+# run makes up are replaced by names: account names <user:ROLE>, homes <home:ROLE>, the temporary
+# folder <tmp>, the chroot <root>, fingerprints <fp:KEY>, host <host>, machine and boot ids,
+# numbers of ports and pids (<port>, <pid>), time and id; evidence becomes the MESSAGEs of its
+# entries, normalised the same way. spoofed-entry's reason and message name the forger's
+# _EXE/_COMM, which journald records only when it wins a race (13-spoofed.sh): they are <writer>.
+# How a connection ends (the client's "disconnected by user", or sshd seeing the socket close) is
+# the client's race too: a deciding disconnect line is <disconnect line>, its rule sshd.disconnect.*.
+# KEYTRAIL_UPDATE_GOLDEN=1 (tests/e2e/run.sh as root) writes the golden files instead; review the
+# diff. Format as tests/golden-lib.sh: sorted-key JSON lines, sorted.
+kt_subst_json() {
+        local role k pairs=()
+        for role in "${!KT_HOME[@]}"; do pairs+=("${KT_HOME[$role]}" "<home:$role>"); done
+        [ -n "$KT_ROOT" ] && pairs+=("$KT_ROOT" "<root>")
+        pairs+=("$KT_TMP" "<tmp>")
+        for role in "${!KT_USER[@]}"; do pairs+=("${KT_USER[$role]}" "<user:$role>"); done
+        pairs+=("$KT_PREFIX" "<prefix>")
+        for k in "${!KT_FP[@]}"; do pairs+=("${KT_FP[$k]}" "<fp:$k>"); done
+        pairs+=("$(cat /etc/machine-id)" "<machine>" "$(tr -d - </proc/sys/kernel/random/boot_id)" "<boot>")
+        # longest first: a home holds the account name, account names share the prefix
+        printf '%s\n' "${pairs[@]}" | jq -Rs 'split("\n")[:-1] | [range(0; length; 2) as $i
+                | [.[$i], .[$i + 1]]] | map(select(.[0] != "")) | sort_by(-(.[0] | length))'
+}
+
+KT_NORMALISE='def subst: reduce $subst[] as $p (.; split($p[0]) | join($p[1]));
+def nums: gsub("(?<w>port|pid|pid=|on pid) (?<n>[0-9]+)"; "\(.w) <n>") | gsub("pid=[0-9]+"; "pid=<n>");
+walk(if type == "string" then subst else . end)
+| .evidence = $messages
+| .time = "<time>" | .id = "<id>" | .host = "<host>"
+| (if .sshd_pid != null then .sshd_pid = "<pid>" else . end)
+| (if .source_port != null then .source_port = "<port>" else . end)
+| (if .type == "spoofed-entry" then .reason = "<writer>" | .message = "<writer>" else . end)
+| (if (.rule // "") | startswith("sshd.disconnect.") then .rule = "sshd.disconnect.*" else . end)
+| .evidence |= map(if test("^(Received disconnect|Connection closed|Disconnected from|Connection reset|Closing connection)") then "<disconnect line>" else . end)
+| .message |= (if type == "string" then nums else . end)'
+
+kt_check_fields() {
+        local out=$1 alert c entry subst msgs golden got t0 t1 sev
+        local -A severity=([unforced-session]=critical [command-mismatch]=high [unknown-key]=high
+                [no-session]=medium [source-refused]=medium [wrong-user]=high [spoofed-entry]=high
+                [command-rejected]=high)
+        subst=$(kt_subst_json)
+        t0=$(awk -v t="$KT_T0" 'BEGIN { printf "%.0f", t * 1000000 }')
+        t1=$(awk -v t="$KT_T1" 'BEGIN { printf "%.0f", t * 1000000 }')
+        got=$KT_TMP/run/$KT_GEN-$KT_SCEN.fields
+        : >"$got"
+        while IFS= read -r alert; do
+                local type times=() hosts=() pids=() mids=() bids=() m=()
+                type=$(jq -r .type <<<"$alert")
+                sev=$(jq -r .severity <<<"$alert")
+                [ "$sev" = "${severity[$type]:-?}" ] || kt_fail "$type: severity $sev, want ${severity[$type]:-?}"
+                jq -e '.id | test("^[0-9a-f]{32}$")' <<<"$alert" >/dev/null || kt_fail "$type: id is not 32 hex digits"
+                jq -e '.evidence | length > 0' <<<"$alert" >/dev/null || kt_fail "$type: no evidence"
+                while IFS= read -r c; do
+                        entry=$(kt_journal_entry "$c")
+                        if [ "$(jq -r '.__CURSOR // empty' <<<"$entry" 2>/dev/null)" != "$c" ]; then
+                                kt_fail "$type: evidence cursor does not resolve: $c"
+                                m+=('"(unresolved)"')
+                                continue
+                        fi
+                        local rt
+                        rt=$(jq -r .__REALTIME_TIMESTAMP <<<"$entry")
+                        [ "$rt" -ge "$((t0 - 1000000))" ] && [ "$rt" -le "$((t1 + 1000000))" ] ||
+                                kt_fail "$type: evidence entry outside the scenario's window: $c"
+                        times+=("$(jq -r '.__REALTIME_TIMESTAMP | tonumber | (. / 1000000 | floor | strftime("%Y-%m-%dT%H:%M:%S")) + "." + (. % 1000000 | tostring | ("000000" + .)[-6:]) + "Z"' <<<"$entry")")
+                        hosts+=("$(jq -r ._HOSTNAME <<<"$entry")")
+                        mids+=("$(jq -r ._MACHINE_ID <<<"$entry")")
+                        bids+=("$(jq -r ._BOOT_ID <<<"$entry")")
+                        pids+=("$(jq -r '._PID // .SYSLOG_PID' <<<"$entry")")
+                        m+=("$(jq -c 'if (.MESSAGE | type) == "string" then .MESSAGE else "(binary)" end' <<<"$entry")")
+                done < <(jq -r '.evidence[]' <<<"$alert")
+                kt_in "$(jq -r .time <<<"$alert")" "${times[@]}" || kt_fail "$type: time is none of its evidence's times"
+                kt_in "$(jq -r .host <<<"$alert")" "${hosts[@]}" || kt_fail "$type: host is not its entries' _HOSTNAME"
+                kt_in "$(jq -r .machine_id <<<"$alert")" "${mids[@]}" || kt_fail "$type: machine_id is not its entries'"
+                kt_in "$(jq -r .boot_id <<<"$alert")" "${bids[@]}" || kt_fail "$type: boot_id is not its entries'"
+                if [ "$(jq -r .sshd_pid <<<"$alert")" != null ]; then
+                        kt_in "$(jq -r .sshd_pid <<<"$alert")" "${pids[@]}" || kt_fail "$type: sshd_pid is none of its entries' _PID"
+                fi
+                msgs=$(printf '%s\n' "${m[@]}" | jq -s --argjson subst "$subst" \
+                        'def subst: reduce $subst[] as $p (.; split($p[0]) | join($p[1]));
+                         map(subst | gsub("(?<w>port|pid) [0-9]+"; "\(.w) <n>"))')
+                jq -S -c --argjson subst "$subst" --argjson messages "$msgs" "$KT_NORMALISE" <<<"$alert" >>"$got"
+        done <"$out"
+        LC_ALL=C sort -o "$got" "$got"
+        golden=$KT_E2E_DIR/expected/$KT_GEN/$KT_SCEN.expected
+        if [ -n "${KEYTRAIL_UPDATE_GOLDEN:-}" ]; then
+                mkdir -p "$(dirname "$golden")"
+                cp "$got" "$golden"
+                kt_diag "wrote $golden"
+        elif [ ! -f "$golden" ]; then
+                kt_fail "no golden file $golden (KEYTRAIL_UPDATE_GOLDEN=1 writes it)"
+        elif ! diff -u "$golden" "$got" >"$got.diff"; then
+                kt_fail "alert fields differ from $golden (- expected, + got)"
+                sed 's/^/#   /' "$got.diff" >&2
+        fi
+}
+
+# kt_in VALUE LIST...: VALUE is one of LIST
+kt_in() {
+        local v=$1 x
+        shift
+        for x in "$@"; do [ "$x" = "$v" ] && return 0; done
+        return 1
 }
 
 # kt_journal_entry CURSOR: the entry as one JSON object
