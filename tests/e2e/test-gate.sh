@@ -222,7 +222,9 @@ s_e2big() {
         kt_log_has "Connection from 127\.0\.0\.1 port $p " 1
         kt_log_has "Accepted publickey for ${KT_USER[push]} from 127\.0\.0\.1 port $p " 1
         kt_log_has "Starting session: forced-command \(key-option\) '$KT_TMP/bin/keytrail-gate --rsync-dir $GATE_DIR --write-only' for ${KT_USER[push]} from 127\.0\.0\.1 port $p id 0" 1
-        kt_log_has "Disconnected from user ${KT_USER[push]} 127\.0\.0\.1 port $p" 1
+        # its end, in either of sshd's words: the client's disconnect ("Disconnected from user"),
+        # or the connection closed before the client said so ("Closing connection to")
+        kt_log_has "(Disconnected from user ${KT_USER[push]}|Closing connection to) 127\.0\.0\.1 port $p( |$)" 1
         kt_diag "E2BIG: the client's stderr: ${err:0:200}"
         kt_diag "E2BIG: what sshd logged for the connection from port $p (PID SYSLOG_IDENTIFIER: MESSAGE):"
         sed 's/^/#     /' <<<"$lines" >&2
