@@ -586,7 +586,8 @@ kt_check_fields() {
         local out=$1 alert c entry subst msgs golden got t0 t1 sev
         local -A severity=([unforced-session]=critical [command-mismatch]=high [unknown-key]=high
                 [no-session]=medium [source-refused]=medium [wrong-user]=high [spoofed-entry]=high
-                [command-rejected]=high)
+                [command-rejected]=high [gate-silent]=medium [connection-evicted]=medium
+                [unexpected-source]=high [baseline-drift]=high)
         subst=$(kt_subst_json)
         t0=$(awk -v t="$KT_T0" 'BEGIN { printf "%.0f", t * 1000000 }')
         t1=$(awk -v t="$KT_T1" 'BEGIN { printf "%.0f", t * 1000000 }')
