@@ -20,6 +20,20 @@
 
 #define HASH_BUCKETS 4096 /* power of two */
 #define HOST_BUCKETS 1024 /* power of two */
+#define TOMBS 256         /* ended connections whose late lines are still expected */
+
+/*
+ * The processes of a connection that ended. sshd's exit path logs after the line that ends the
+ * connection here ("Received disconnect" then "Disconnected from user", pam_unix's close); those
+ * late lines must not be judged against another open connection that happens to show the same
+ * address and port. Only journal entries use this (the machine id is set): their _PID and _UID are
+ * the kernel's word.
+ */
+struct tomb {
+        char machine_id[33], boot_id[33];
+        pid_t pid;
+        uid_t uid;
+};
 
 struct host {
         char machine_id[33], boot_id[33];
@@ -44,6 +58,8 @@ struct correlator {
         unsigned n_conns;
         uint32_t host_serial;
         struct host *last_host;
+        struct tomb tombs[TOMBS];
+        unsigned n_tombs;             /* written so far; the ring holds the last TOMBS */
         struct correlator_stats stats;
 };
 
@@ -361,8 +377,42 @@ static void set_port(struct correlator *c, struct conn *x, int port) {
                 hash_insert(c->port_hash, x, (unsigned) port, LINK_PORT);
 }
 
+static void tomb_add(struct correlator *c, const struct host *h, pid_t pid, uid_t uid) {
+        struct tomb *t = &c->tombs[c->n_tombs++ % TOMBS];
+
+        memcpy(t->machine_id, h->machine_id, sizeof(t->machine_id));
+        memcpy(t->boot_id, h->boot_id, sizeof(t->boot_id));
+        t->pid = pid;
+        t->uid = uid;
+}
+
+/* Whether the writer of an entry is a process of a connection that ended lately. */
+static bool tomb_find(const struct correlator *c, const struct event_origin *o) {
+        unsigned n = MIN(c->n_tombs, (unsigned) TOMBS);
+        char mid[33], bid[33];
+
+        if (!o->attested || !o->has_uid)
+                return false;
+        copy_id(mid, o->machine_id);
+        copy_id(bid, o->boot_id);
+        for (unsigned i = 1; i <= n; i++) {
+                const struct tomb *t = &c->tombs[(c->n_tombs - i) % TOMBS];
+
+                if (t->pid == o->pid && t->uid == o->uid && streq(t->machine_id, mid) &&
+                    streq(t->boot_id, bid))
+                        return true;
+        }
+        return false;
+}
+
 static void conn_remove(struct correlator *c, struct conn *x) {
         struct host *h = x->h;
+
+        if (h->machine_id[0]) {
+                tomb_add(c, h, x->monitor_pid, 0);
+                if (x->child_pid && x->has_user_uid)
+                        tomb_add(c, h, x->child_pid, x->user_uid);
+        }
 
         hash_remove(c->monitor_hash, x, (unsigned) x->monitor_pid, LINK_MONITOR);
         if (x->child_pid)
@@ -572,6 +622,13 @@ static int monitor_conn(struct correlator *c, const struct event *ev, bool fresh
                         return r;
                 x = NULL;
         }
+        if (fresh_start) {
+                /* Likewise a user child that had this PID: it is gone. */
+                struct conn *old = find_child(c, host_find(c, &ev->origin), ev->origin.pid);
+
+                if (old)
+                        set_child(c, old, 0);
+        }
         if (!x) {
                 r = conn_new(c, &ev->origin, &x);
                 if (r < 0)
@@ -676,6 +733,8 @@ static struct conn *tied_conn(struct correlator *c, const struct event *ev, bool
                         set_child(c, x, o->pid);
                 return x;
         }
+        if (x && tomb_find(c, o))
+                return NULL; /* a late line of an ended connection, not of x */
         if (x) {
                 c->stats.untied++;
                 *ret_verdict = TRUST_NOT_LINKED;
@@ -845,7 +904,7 @@ static int on_auth_failed(struct correlator *c, const struct event *ev) {
 }
 
 static int on_user_child(struct correlator *c, const struct event *ev) {
-        struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid);
+        struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid), *old;
         uint64_t pid;
 
         if (!x) {
@@ -853,8 +912,19 @@ static int on_user_child(struct correlator *c, const struct event *ev) {
                 return 0;
         }
         touch(c, x, &ev->origin);
-        if (strview_to_u64(ev->field[EVENT_FIELD_CHILD_PID], INT32_MAX, &pid) >= 0 && pid > 0)
-                set_child(c, x, (pid_t) pid);
+        if (strview_to_u64(ev->field[EVENT_FIELD_CHILD_PID], INT32_MAX, &pid) < 0 || pid == 0)
+                return 0;
+        /* The kernel gave the child a PID that an open connection's monitor had: that monitor
+         * is gone, and its connection ended without a line we know (PID reuse). */
+        old = find_monitor(c, x->h, (pid_t) pid);
+        if (old && old != x) {
+                struct decision_ctx ctx = { .usec = old->last_usec };
+                int r = conn_end(c, old, &ctx);
+
+                if (r < 0)
+                        return r;
+        }
+        set_child(c, x, (pid_t) pid);
         return 0;
 }
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Eviction with a small table (--max-connections 100), on a journal made at run time (it is large):
 #   1. a forced-key login whose line lost command=, then 500 pre-auth connections that never close
-#      (scanners: "banner exchange: ... invalid format"), then the login's command session: the
+#      (a "Connection from" line and nothing else), then the login's command session: the
 #      pre-auth connections are evicted first, the session still raises its unforced-session;
 #   2. then 150 forced-key logins that never start a session nor end: once only authenticated
 #      connections are left, each one evicted raises connection-evicted (the oldest first).

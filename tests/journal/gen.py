@@ -544,8 +544,6 @@ def eviction(out, logins, scanners):
     for i in range(scanners):
         g.add(S(1) + i * 100, 30000 + i, 0,
               'Connection from 192.0.2.%d port %d on 10.0.0.4 port 22 rdomain ""' % (i % 250 + 1, 1024 + i))
-        g.add(S(1) + i * 100 + 50, 30000 + i, 0,
-              "banner exchange: Connection from 192.0.2.%d port %d: invalid format" % (i % 250 + 1, 1024 + i))
     g.add(S(2), 20003, 1001, "Starting session: command for mirror from 203.0.113.9 port 40000 id 0")
     for i in range(logins):
         g.login(S(3) + i * 1000, 40000 + 10 * i, 40003 + 10 * i, "mirror", "push", "203.0.113.10",

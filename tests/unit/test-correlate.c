@@ -380,6 +380,58 @@ static void test_eviction(void) {
         TAP_IS_INT(correlator_stats(c)->evicted_authenticated, 1, "and counted");
 }
 
+/* Late lines and reused PIDs: what an ended or silently gone process leaves behind. */
+static void test_stale_pids(void) {
+        _cleanup_(correlator_freep) struct correlator *c = new_correlator(0, 0);
+        struct event e;
+        unsigned ends;
+
+        /* two connections that show the same address and port: the first one's late lines,
+         * after the line that ended it, are not the second one's, and not forgeries */
+        accept_login(c, 1 * SEC, 100, 103, "alice", "1001");
+        start(c, 1 * SEC + 5, 103, "alice", "1001", "0", "x");
+        accept_login(c, 2 * SEC, 200, 203, "alice", "1001");
+        start(c, 2 * SEC + 5, 203, "alice", "1001", "0", "x");
+        disconnect(c, 3 * SEC, 103, "1001");
+        TAP_IS_INT(count(DECISION_END), 1, "the first connection ends");
+        TAP_IS_INT(seen[n_seen - 1].monitor, 100, "the first one, by its child's PID");
+        disconnect(c, 3 * SEC + 1, 103, "1001");
+        TAP_IS_INT(last_verdict, TRUST_OK, "its child's late line is not a forgery");
+        TAP_IS_INT(count(DECISION_END), 1, "and ends nothing else");
+        e = ev(EVENT_DISCONNECT);
+        set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
+        set(&e, EVENT_FIELD_PORT, "1001");
+        (void) feed_uid(c, 3 * SEC + 2, 103, 1999, e);
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "the same PID with another uid is");
+        disconnect(c, 3 * SEC + 3, 4444, "1001");
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "and so is another PID");
+        TAP_IS_INT(correlator_size(c), 1, "the second connection is still open");
+
+        /* a monitor whose end was never logged; the kernel gives its PID to a user child */
+        connect_only(c, 4 * SEC, 300, "3003");
+        accept_login(c, 5 * SEC, 400, 300, "bob", "4004");
+        TAP_IS_INT(count(DECISION_END), 2, "a child on the stale monitor's PID ends that one");
+        TAP_IS_INT(seen[n_seen - 1].monitor, 300, "the stale one");
+        start(c, 5 * SEC + 5, 300, "bob", "4004", "0", "x");
+        disconnect(c, 6 * SEC, 300, "4004");
+        TAP_IS_INT(count(DECISION_END), 3, "the child's connection ends");
+        disconnect(c, 6 * SEC + 1, 300, "4004");
+        TAP_IS_INT(last_verdict, TRUST_OK, "and its late line is not taken for the old monitor's");
+
+        /* a user child whose end was never logged; the kernel gives its PID to a new monitor */
+        accept_login(c, 7 * SEC, 500, 503, "carol", "5005");
+        start(c, 7 * SEC + 5, 503, "carol", "5005", "0", "x");
+        ends = count(DECISION_END);
+        connect_only(c, 8 * SEC, 503, "6006");
+        e = ev(EVENT_DISCONNECT);
+        set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
+        set(&e, EVENT_FIELD_PORT, "6006");
+        (void) feed(c, 8 * SEC + 1, 503, e);
+        TAP_IS_INT(last_verdict, TRUST_OK, "the new monitor's line is its own, not the old child's");
+        TAP_IS_INT(count(DECISION_END), ends + 1, "and ends its connection");
+        TAP_IS_INT(seen[n_seen - 1].port, 6006, "the new one");
+}
+
 int main(void) {
         test_interleaved();
         test_links();
@@ -388,5 +440,6 @@ int main(void) {
         test_clocks();
         test_reuse_hosts();
         test_eviction();
+        test_stale_pids();
         return tap_done();
 }
