@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "sink-internal.h"
 #include "strview.h"
 
@@ -45,7 +46,7 @@ int sink_file_write(struct sink *k, const char *line, size_t len) {
         int r;
 
         before = lseek(k->fd, 0, SEEK_END);
-        r = sink_write_all(k->fd, line, len);
+        r = loop_write(k->fd, line, len);
         if (r < 0 && before >= 0 && fstat(k->fd, &st) >= 0 && st.st_size > before)
                 /* A short write (disk full): take the cut line back, the retry writes it whole. */
                 (void) ftruncate(k->fd, before);

@@ -42,8 +42,6 @@ struct sink {
         struct socket_reader readers[SINK_SOCKET_READERS_MAX];
 };
 
-int sink_write_all(int fd, const char *p, size_t n);
-
 int sink_file_open(struct sink *k);
 int sink_file_write(struct sink *k, const char *line, size_t len);
 int sink_file_mark(struct sink *k, char **ret);

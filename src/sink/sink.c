@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "sink-internal.h"
 #include "timeutil.h"
 
@@ -143,22 +144,6 @@ bool sinks_has(const struct sinks *s, enum sink_kind k) {
         return k >= 0 && k < _SINK_KIND_MAX && s->sink[k];
 }
 
-int sink_write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        return -EIO;
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 static int sink_write(struct sink *k, const char *line, size_t len) {
         switch (k->kind) {
         case SINK_FILE:
@@ -253,8 +238,8 @@ int sinks_emit(struct sinks *s, const struct alert *a) {
                         if (asprintf(&text_line, "%s\n", text) < 0)
                                 return -ENOMEM;
                 }
-                r = text_line ? sink_write_all(STDOUT_FILENO, text_line, strlen(text_line))
-                              : sink_write_all(STDOUT_FILENO, line, len);
+                r = text_line ? loop_write(STDOUT_FILENO, text_line, strlen(text_line))
+                              : loop_write(STDOUT_FILENO, line, len);
                 if (r < 0)
                         return r;
                 s->stats.written++;
