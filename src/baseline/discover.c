@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "discover.h"
+#include "io-util.h"
 
 #define FUSE_MAGIC 0x65735546 /* linux/magic.h FUSE_SUPER_MAGIC */
 
@@ -93,43 +94,6 @@ struct found {
         char *data;             /* DISCOVER_READ: owned */
         size_t len;
 };
-
-/* Read at most DISCOVER_FILE_MAX bytes of fd. -EFBIG when there is more. */
-static int read_capped(int fd, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, alloc = 0;
-
-        for (;;) {
-                ssize_t n;
-
-                if (len == alloc) {
-                        size_t a = alloc == 0 ? 4096 : MIN(alloc * 2, (size_t) DISCOVER_FILE_MAX + 1);
-                        char *p;
-
-                        if (a == alloc)
-                                return -EFBIG;
-                        p = realloc(buf, a);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                        alloc = a;
-                }
-                n = read(fd, buf + len, alloc - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > DISCOVER_FILE_MAX)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
 
 /* Whether something is at path (not following a final link). A home or .ssh that sshd would
  * refuse matters only when there is a file behind it: /bin (a link on merged-/usr systems) as the
@@ -221,7 +185,7 @@ static int find(const char *home, const char *name, const char *path, uid_t uid,
                         f->verdict = DISCOVER_TOO_BIG;
         }
         if (f->verdict == DISCOVER_READ) {
-                r = read_capped(fd, &f->data, &f->len);
+                r = read_full_fd(fd, DISCOVER_FILE_MAX, &f->data, &f->len);
                 if (r == -EFBIG)
                         f->verdict = DISCOVER_TOO_BIG;
                 else if (r < 0 && r != -ENOMEM) {

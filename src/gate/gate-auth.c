@@ -12,6 +12,7 @@
 
 #include "authkeys.h"
 #include "gate-auth.h"
+#include "io-util.h"
 
 #define PUBLICKEY_PREFIX "publickey "
 
@@ -65,28 +66,17 @@ int gate_auth_read_file(const char *path, char **ret_fingerprint, char **ret_key
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
+        int r;
 
         assert(path);
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        buf = malloc(GATE_AUTH_FILE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, GATE_AUTH_FILE_MAX + 1 - len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > GATE_AUTH_FILE_MAX)
-                        return -E2BIG;
-        }
+        r = read_full_fd(fd, GATE_AUTH_FILE_MAX, &buf, &len);
+        if (r == -EFBIG)
+                return -E2BIG; /* this module's word for "over the cap" (gate-auth.h) */
+        if (r < 0)
+                return r;
         return gate_auth_parse(buf, len, ret_fingerprint, ret_key_type);
 }
