@@ -45,6 +45,13 @@ struct text_clock {
         int ref_year;               /* local year of ref_usec; set by text_clock_init() */
         int cache_key[4];           /* year, month, day, hour of cache_usec; year 0: empty */
         int64_t cache_usec;
+        /* The date and time to the second of the last line parsed, as written ("Nov 27 02:52:52",
+         * "2026-11-27T02:52:52"; stamp_len bytes, 0: none) and what they gave: seconds since the
+         * epoch for a classic line, seconds before the zone offset for RFC 3339. A log has several
+         * lines a second: the next line with the same bytes skips the parse. */
+        char stamp[19];
+        uint8_t stamp_len;
+        int64_t stamp_sec;
 };
 
 void text_clock_init(struct text_clock *c, uint64_t ref_usec);

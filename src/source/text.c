@@ -84,8 +84,7 @@ void text_clock_init(struct text_clock *c, uint64_t ref_usec) {
 
 /* The start of a local hour, in seconds since the epoch; mktime() once per hour of log. */
 static int local_hour(struct text_clock *c, int y, int mon, int d, int h, int64_t *ret) {
-        struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
-                         .tm_isdst = -1 };
+        struct tm tm;
         time_t t;
 
         if (c->cache_key[0] == y && c->cache_key[1] == mon && c->cache_key[2] == d &&
@@ -93,6 +92,8 @@ static int local_hour(struct text_clock *c, int y, int mon, int d, int h, int64_
                 *ret = c->cache_usec;
                 return 0;
         }
+        tm = (struct tm){ .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
+                          .tm_isdst = -1 };
         t = mktime(&tm);
         if (t == (time_t) -1)
                 return -EBADMSG;
@@ -121,22 +122,61 @@ static size_t parse_fraction(const char *p, size_t len, uint64_t *ret_usec) {
         return i;
 }
 
-/* "Nov 27 02:52:52[.123456] " (day space-padded or not). Returns the bytes used, 0 when not. */
-static size_t parse_classic_time(const char *p, size_t len, struct text_clock *clock,
-                                 uint64_t *ret_usec, bool *ret_precise) {
-        static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-        int mon = 0, day, hh, mm, ss, year;
-        uint64_t frac = 0;
-        int64_t hour, t;
-        size_t i = 4, f;
+#define M3(a, b, c) ((uint32_t) (a) << 16 | (uint32_t) (b) << 8 | (uint32_t) (c))
 
-        if (len < 16 || p[3] != ' ')
-                return 0;
-        for (int m = 0; m < 12; m++)
-                if (memcmp(p, months + 3 * m, 3) == 0) {
-                        mon = m + 1;
-                        break;
-                }
+/* The month "Jan".."Dec" at p (3 bytes), 1-12; 0 when it is none. */
+static int month_of(const char *p) {
+        switch (M3((unsigned char) p[0], (unsigned char) p[1], (unsigned char) p[2])) {
+        case M3('J', 'a', 'n'): return 1;
+        case M3('F', 'e', 'b'): return 2;
+        case M3('M', 'a', 'r'): return 3;
+        case M3('A', 'p', 'r'): return 4;
+        case M3('M', 'a', 'y'): return 5;
+        case M3('J', 'u', 'n'): return 6;
+        case M3('J', 'u', 'l'): return 7;
+        case M3('A', 'u', 'g'): return 8;
+        case M3('S', 'e', 'p'): return 9;
+        case M3('O', 'c', 't'): return 10;
+        case M3('N', 'o', 'v'): return 11;
+        case M3('D', 'e', 'c'): return 12;
+        default: return 0;
+        }
+}
+
+/* Whether p starts with the date-time of the clock's last line, n bytes of it (15 classic, 19
+ * RFC 3339; p has at least n). Those bytes passed every check then and give the same second now. */
+static bool stamp_cached(const struct text_clock *c, const char *p, size_t n) {
+        uint64_t a[3], b[3];
+
+        if (c->stamp_len != n)
+                return false;
+        /* Two or three overlapping 8-byte loads instead of a call to memcmp(). */
+        memcpy(&a[0], p, 8);
+        memcpy(&b[0], c->stamp, 8);
+        memcpy(&a[1], p + n - 8, 8);
+        memcpy(&b[1], c->stamp + n - 8, 8);
+        if (n <= 16)
+                return a[0] == b[0] && a[1] == b[1];
+        memcpy(&a[2], p + 8, 8);
+        memcpy(&b[2], c->stamp + 8, 8);
+        return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
+}
+
+static void stamp_remember(struct text_clock *c, const char *p, size_t n, int64_t sec) {
+        memcpy(c->stamp, p, n);
+        c->stamp_len = (uint8_t) n;
+        c->stamp_sec = sec;
+}
+
+/* "Nov 27 02:52:52" (day space-padded or not), at least 16 bytes of line: the seconds since the
+ * epoch in *ret_sec. Returns the bytes used (14-16), 0 when not. */
+static size_t parse_classic_seconds(const char *p, size_t len, struct text_clock *clock,
+                                    int64_t *ret_sec) {
+        int mon, day, hh, mm, ss, year;
+        int64_t hour, t;
+        size_t i = 4;
+
+        mon = month_of(p);
         if (mon == 0)
                 return 0;
         if (p[i] == ' ')
@@ -154,8 +194,6 @@ static size_t parse_classic_time(const char *p, size_t len, struct text_clock *c
         if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
                 return 0;
         i += 9;
-        f = parse_fraction(p + i, len - i, &frac);
-        i += f;
 
         /* The year: the ref's, or the one before when that puts the line over a day later. */
         year = clock->ref_year;
@@ -169,32 +207,66 @@ static size_t parse_classic_time(const char *p, size_t len, struct text_clock *c
                         continue;
                 if (t < 0)
                         return 0;
-                *ret_usec = (uint64_t) t * USEC_PER_SEC + frac;
-                *ret_precise = f > 0;
+                *ret_sec = t;
                 return i;
         }
         return 0;
 }
 
-/* "2026-11-27T02:52:52[.frac](Z|+HH:MM|+HHMM)". Returns the bytes used, 0 when not. */
-static size_t parse_rfc3339(const char *p, size_t len, uint64_t *ret_usec) {
-        int y, mon, d, hh, mm, ss, oh = 0, om = 0, sign = 0;
+/* "Nov 27 02:52:52[.123456] " (day space-padded or not). Returns the bytes used, 0 when not. */
+static size_t parse_classic_time(const char *p, size_t len, struct text_clock *clock,
+                                 uint64_t *ret_usec, bool *ret_precise) {
         uint64_t frac = 0;
         int64_t t;
+        size_t i, f;
+
+        if (len < 16 || p[3] != ' ')
+                return 0;
+        if (stamp_cached(clock, p, 15)) {
+                i = 15;
+                t = clock->stamp_sec;
+        } else {
+                i = parse_classic_seconds(p, len, clock, &t);
+                if (i == 0)
+                        return 0;
+                if (i == 15) /* the usual "Nov 27 02:52:52" or "Nov  7 02:52:52" */
+                        stamp_remember(clock, p, 15, t);
+        }
+        f = parse_fraction(p + i, len - i, &frac);
+        *ret_usec = (uint64_t) t * USEC_PER_SEC + frac;
+        *ret_precise = f > 0;
+        return i + f;
+}
+
+/* "2026-11-27T02:52:52[.frac](Z|+HH:MM|+HHMM)". Returns the bytes used, 0 when not. */
+static size_t parse_rfc3339(const char *p, size_t len, struct text_clock *clock,
+                            uint64_t *ret_usec) {
+        int y, mon, d, hh, mm, ss, oh = 0, om = 0, sign = 0;
+        uint64_t frac = 0;
+        int64_t t, local;
         size_t i = 19;
 
-        if (len < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') ||
-            p[13] != ':' || p[16] != ':')
+        if (len < 20)
                 return 0;
-        y = digits(p, 4);
-        mon = digits(p + 5, 2);
-        d = digits(p + 8, 2);
-        hh = digits(p + 11, 2);
-        mm = digits(p + 14, 2);
-        ss = digits(p + 17, 2);
-        if (y < 1970 || mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon) || hh < 0 ||
-            hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
-                return 0;
+        if (stamp_cached(clock, p, 19))
+                local = clock->stamp_sec;
+        else {
+                if (p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') ||
+                    p[13] != ':' || p[16] != ':')
+                        return 0;
+                y = digits(p, 4);
+                mon = digits(p + 5, 2);
+                d = digits(p + 8, 2);
+                hh = digits(p + 11, 2);
+                mm = digits(p + 14, 2);
+                ss = digits(p + 17, 2);
+                if (y < 1970 || mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon) ||
+                    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+                        return 0;
+                local = days_from_civil(y, (unsigned) mon, (unsigned) d) * 86400 + hh * 3600 +
+                        mm * 60 + ss;
+                stamp_remember(clock, p, 19, local);
+        }
         i += parse_fraction(p + i, len - i, &frac);
         if (i < len && p[i] == 'Z')
                 i++;
@@ -214,8 +286,7 @@ static size_t parse_rfc3339(const char *p, size_t len, uint64_t *ret_usec) {
                         return 0;
         } else
                 return 0;
-        t = days_from_civil(y, (unsigned) mon, (unsigned) d) * 86400 + hh * 3600 + mm * 60 + ss -
-            sign * (oh * 3600 + om * 60);
+        t = local - sign * (oh * 3600 + om * 60);
         if (t < 0)
                 return 0;
         *ret_usec = (uint64_t) t * USEC_PER_SEC + frac;
@@ -236,9 +307,13 @@ static bool parse_boot_marker(const char *p, size_t len, struct strview *ret) {
         return true;
 }
 
+/* The bytes that end a tag. */
+static const bool tag_end[256] = { ['['] = true, [':'] = true, [' '] = true };
+
 int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct text_line *ret) {
         struct text_line l = {};
         bool precise = false;
+        const char *sp;
         size_t i, h, t;
 
         if (len == 0 || p[0] == ' ' || p[0] == '\t')
@@ -251,7 +326,7 @@ int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct 
                 return TEXT_LINE_NOTHING; /* "-- No entries --", "-- Logs begin at ..." */
         }
         if (is_digit(p[0])) {
-                i = parse_rfc3339(p, len, &l.usec);
+                i = parse_rfc3339(p, len, clock, &l.usec);
                 l.format = TEXT_FORMAT_RFC3339;
         } else {
                 i = parse_classic_time(p, len, clock, &l.usec, &precise);
@@ -263,17 +338,17 @@ int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct 
 
         /* The host: one word. */
         h = i;
-        while (i < len && p[i] != ' ')
-                i++;
-        if (i == h || i >= len)
+        sp = memchr(p + i, ' ', len - i);
+        if (!sp || sp == p + h)
                 return -EBADMSG;
+        i = (size_t) (sp - p);
         l.host = (struct strview){ p + h, i - h };
         i++;
 
         /* "TAG[PID]: " or "TAG: ". A tag is a word ending at '[' or ':'; anything else is part of
          * the message (sysklogd's "last message repeated N times"). */
         t = i;
-        while (i < len && p[i] != '[' && p[i] != ':' && p[i] != ' ')
+        while (i < len && !tag_end[(unsigned char) p[i]])
                 i++;
         if (i > t && i < len && p[i] == '[') {
                 size_t ps = ++i;
@@ -302,6 +377,7 @@ int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct 
 
 struct text_input {
         const char *name;           /* borrowed from the options, "-" shown as "(stdin)" */
+        size_t name_len;            /* of input_name() */
         int fd;                     /* owned; -1 when read through gz */
         gzFile gz;                  /* owned, or NULL */
         char *buf;                  /* owned, TEXT_BUF_SIZE */
@@ -321,7 +397,9 @@ struct text_source {
         const struct source_ops *ops; /* first: see source.h */
         struct text_input *inputs;    /* owned */
         size_t n_inputs;
-        char **identifiers;
+        struct strview *identifiers;  /* owned array of views borrowed from the options; NULL:
+                                         every line */
+        size_t n_identifiers;
         uint64_t since_usec, until_usec;
         bool since_set, until_set;
         struct text_input *last;      /* the input of the entry returned last */
@@ -338,13 +416,28 @@ static const char *input_name(const struct text_input *in) {
         return streq(in->name, "-") ? "(stdin)" : in->name;
 }
 
+/* FILE:LINE, newly allocated: the evidence of every login and session, so no printf. */
 static int text_get_cursor(void *userdata, char **ret) {
         struct text_source *s = userdata;
+        char digits_buf[20], *c;
+        size_t nd = 0;
+        uint64_t v;
 
         if (!s->last)
                 return -ENOENT;
-        if (asprintf(ret, "%s:%" PRIu64, input_name(s->last), s->last_line) < 0)
+        v = s->last_line;
+        do {
+                digits_buf[sizeof(digits_buf) - ++nd] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        c = malloc(s->last->name_len + 1 + nd + 1);
+        if (!c)
                 return -ENOMEM;
+        memcpy(c, input_name(s->last), s->last->name_len);
+        c[s->last->name_len] = ':';
+        memcpy(c + s->last->name_len + 1, digits_buf + sizeof(digits_buf) - nd, nd);
+        c[s->last->name_len + 1 + nd] = 0;
+        *ret = c;
         return 0;
 }
 
@@ -446,8 +539,8 @@ static int input_line(struct text_input *in, const char **ret_p, size_t *ret_len
 static bool wanted(const struct text_source *s, struct strview ident) {
         if (!s->identifiers)
                 return true;
-        for (char **i = s->identifiers; *i; i++)
-                if (strview_eq_str(ident, *i))
+        for (size_t i = 0; i < s->n_identifiers; i++)
+                if (strview_eq(ident, s->identifiers[i]))
                         return true;
         return false;
 }
@@ -522,6 +615,7 @@ static int open_input(struct text_input *in, const char *path, uint64_t now_usec
         bool gz;
 
         in->name = path;
+        in->name_len = strlen(input_name(in));
         in->fd = -1;
         in->format = _TEXT_FORMAT_INVALID;
         if (streq(path, "-")) {
@@ -573,6 +667,7 @@ static void text_free(struct source *src) {
                 free(in->buf);
         }
         free(s->inputs);
+        free(s->identifiers);
         free(s->first_skipped);
         free(s);
 }
@@ -599,7 +694,17 @@ int text_source_open(const struct text_source_options *o, struct source **ret,
         if (!s)
                 return -ENOMEM;
         s->ops = &text_ops;
-        s->identifiers = o->identifiers;
+        if (o->identifiers) {
+                while (o->identifiers[s->n_identifiers])
+                        s->n_identifiers++;
+                s->identifiers = calloc(MAX(s->n_identifiers, (size_t) 1), sizeof(struct strview));
+                if (!s->identifiers) {
+                        free(s);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < s->n_identifiers; i++)
+                        s->identifiers[i] = strview_from(o->identifiers[i]);
+        }
         s->since_usec = o->since_usec;
         s->until_usec = o->until_usec;
         s->since_set = o->since_set || o->since_usec > 0;

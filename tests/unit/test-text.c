@@ -2,6 +2,7 @@
 /* Text logs: the line parser (every format, years, zones, hostile lines) and the source (plain and
  * gzip files, merging, FILE:LINE cursors, skipped lines, cut lines). */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -152,6 +153,53 @@ static void test_years(void) {
         TAP_IS_INT(parse("Feb 29 10:00:00 h sshd[1]: m", utc(2029, 1, 1, 0, 0, 0), &l),
                    TEXT_LINE_ENTRY, "Feb 29 of the year before");
         TAP_IS_INT(l.usec, utc(2028, 2, 29, 10, 0, 0), "2028");
+}
+
+/* One clock across many lines, as a file is read: a line with the date and time of the line before
+ * reuses its second (text.c's stamp cache), and must come out as a fresh parse would. */
+static void test_clock_cache(void) {
+        static const char *const lines[] = {
+                "Nov 27 02:52:52 h sshd[1]: a",
+                "Nov 27 02:52:52 h sshd[1]: same second",
+                "Nov 27 02:52:52.250000 h sshd[1]: same second, precise",
+                "Nov 27 02:52:52x h sshd[1]: same bytes, then junk",
+                "Nov 27 02:52:5",
+                "Nov 27 02:52:53 h sshd[1]: the next second",
+                "Nov  7 02:52:53 h sshd[1]: padded day",
+                "Nov 7 02:52:53 h sshd[1]: unpadded day",
+                "Nov 7 02:52:53 h sshd[1]: unpadded day again",
+                "2026-11-27T02:52:52+01:00 h sshd[1]: RFC 3339",
+                "2026-11-27T02:52:52Z h sshd[1]: same stamp, another zone",
+                "2026-11-27T02:52:52.5-0030 h sshd[1]: and a fraction",
+                "2026-11-27T02:52:52 h sshd[1]: no zone",
+                "Nov 27 02:52:52 h sshd[1]: classic after RFC 3339",
+                "Dec 31 23:59:59 h sshd[1]: the year before",
+                "Dec 31 23:59:59 h sshd[1]: the year before, cached",
+                "Feb 29 10:00:00 h sshd[1]: no leap year in reach",
+                "Feb 29 10:00:00 h sshd[1]: still none",
+        };
+        uint64_t refs[] = { utc(2026, 12, 3, 0, 0, 0), utc(2027, 1, 2, 10, 0, 0) };
+        unsigned n_entries = 0;
+
+        for (size_t k = 0; k < ELEMENTSOF(refs); k++) {
+                struct text_clock shared;
+
+                text_clock_init(&shared, refs[k]);
+                for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
+                        struct text_line a = {}, b = {};
+                        int ra, rb;
+
+                        ra = text_line_parse(lines[i], strlen(lines[i]), &shared, &a);
+                        rb = parse(lines[i], refs[k], &b);
+                        tap_ok(ra == rb && a.usec == b.usec && a.format == b.format &&
+                                       a.message.len == b.message.len,
+                               "ref %zu, '%s': %d %" PRIu64 " as a fresh clock's %d %" PRIu64, k,
+                               lines[i], ra, a.usec, rb, b.usec);
+                        if (ra == TEXT_LINE_ENTRY)
+                                n_entries++;
+                }
+        }
+        TAP_IS_INT(n_entries, 2 * 13, "13 of the lines are entries, with either ref");
 }
 
 static char *write_file(const char *name, const char *content, bool gz, time_t mtime) {
@@ -354,6 +402,7 @@ int main(void) {
         test_formats();
         test_bad();
         test_years();
+        test_clock_cache();
         test_source();
         rmdir(tmpdir);
         return tap_done();
