@@ -56,6 +56,7 @@ struct rule {
         pcre2_code *code;                /* owned */
         bool jit;                        /* code was JIT-compiled */
         uint32_t n_captures;
+        uint32_t min_length;             /* PCRE2's lower bound on a matching subject's length */
         char prefix[RULE_PREFIX_MAX];    /* the pattern's leading literal bytes, no NUL */
         size_t prefix_len;
         bool prefix_caseless;            /* prefix is PCRE2's first code unit, a letter that
@@ -505,6 +506,13 @@ static int rule_set_add_line(struct rule_set *s, const char *path, unsigned line
                 rule_done(&rule);
                 return set_error(reterr, path, lineno, -EIO, "cannot query the pattern");
         }
+        /* Anchored at both ends, a match is the whole message: a shorter one cannot match. This
+         * is what keeps a rule without a literal prefix (sshd.keyopts.cert-source-refused, tried on
+         * every line after the rules before it) from running on most lines. */
+        if (pcre2_pattern_info(rule.code, PCRE2_INFO_MINLENGTH, &rule.min_length) != 0) {
+                rule_done(&rule);
+                return set_error(reterr, path, lineno, -EIO, "cannot query the pattern");
+        }
         if (rule.n_captures > RULE_CAPTURES_MAX) {
                 r = set_error(reterr, path, lineno, -E2BIG, "too many capture groups (%u, max %u)",
                               rule.n_captures, RULE_CAPTURES_MAX);
@@ -764,9 +772,11 @@ int rule_set_load_dir(struct rule_set *s, const char *dir, struct rule_load_erro
  * with "WORD:WORD():": the first space or ':' rules them out within a few bytes.
  */
 static size_t logverbose_tag_len(const char *m, size_t n) {
-        size_t i = 0, j;
+        static const bool word_end[256] = { [':'] = true, [' '] = true };
+        size_t i = 0, j, lim = MIN(n, (size_t) 48);
 
-        while (i < n && i < 48 && m[i] != ':' && m[i] != ' ')
+        /* Every message goes through this loop: one table look-up a byte. */
+        while (i < lim && !word_end[(unsigned char) m[i]])
                 i++;
         if (i == 0 || i >= n || m[i] != ':')
                 return 0;
@@ -885,7 +895,7 @@ int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event
                 const struct rule *rule = &s->rules[*cand];
                 PCRE2_SIZE *ov;
 
-                if (rule->prefix_len > len)
+                if (rule->prefix_len > len || rule->min_length > len)
                         continue;
                 if (rule->prefix_caseless
                             ? !first_byte_agrees((unsigned char) msg[0],

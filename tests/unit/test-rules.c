@@ -417,6 +417,21 @@ static void test_dispatch(void) {
         }
         r = rule_set_match(s, "", 0, &ev);
         TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.empty", "empty message tries empty-prefix rules");
+        {
+                uint64_t before;
+
+                rule_set_get_stats(s, &st);
+                before = st.attempts;
+                r = rule_set_match(s, "x special", 9, &ev);
+                TAP_IS_STR(r == 1 ? ev.rule_id : NULL, "t.any", "the shortest line t.any takes");
+                r = rule_set_match(s, "special", 7, &ev);
+                TAP_IS_INT(r, 0, "'special' is shorter than t.any's ' special': no match");
+                rule_set_get_stats(s, &st);
+                /* t.any for "x special"; for "special" only t.empty (and fails): t.any needs 8
+                 * bytes */
+                TAP_IS_INT(st.attempts - before, 2, "a line shorter than a pattern's minimum "
+                                                    "length does not run it");
+        }
 
         r = load_text(s2, "order2.rules",
                       "t.acc disconnect Accepted special$\n"
