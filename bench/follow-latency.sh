@@ -1,25 +1,39 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# bench/follow-latency.sh BUILD_DIR [RATE] [SECONDS]
+# bench/follow-latency.sh BUILD_DIR [RATE] [SECONDS] [OTHER_BUILD_DIR...]
 #
 # Detection latency of keytrail follow: from the deciding sshd line's _SOURCE_REALTIME_TIMESTAMP
 # (when journald received it) to the alert's arrival on follow's stdout, under a steady stream of
 # RATE logins a second (default 200) for SECONDS (default 30), one in 20 with a key the baseline
 # does not know (unknown-key, decided by its Accepted line). The logins come from
 # bench/sshd-load.pl through the host's journald (a private identifier, so other traffic on the
-# machine is not counted). Prints the number of logins and alerts, and the latency's median, p90,
-# p99 and maximum. A benchmark, not a test: it does not fail on the figures. Needs root and journald.
+# machine is not counted). Prints the number of logins and alerts, the latency's median, p90, p99
+# and maximum, and follow's own CPU time: under the load, in the 10 s after it (the fast polling
+# window) and in the 10 s after that (a quiet journal).
+#
+# With OTHER_BUILD_DIRs, their keytrail follow runs at the same time on the same entries, each
+# with its own state and its own stdout reader, one result line each: a side-by-side comparison
+# that the load of a shared machine affects alike (each follower also competes with the others).
+# KT_BENCH_KEEP=DIR keeps the work files there. A benchmark, not a test: it does not fail on the
+# figures. Needs root and journald.
 set -eu
-BUILD=$(cd "${1:?usage: follow-latency.sh BUILD_DIR [RATE] [SECONDS]}" && pwd)
+usage="usage: follow-latency.sh BUILD_DIR [RATE] [SECONDS] [OTHER_BUILD_DIR...]"
+BUILDS=("$(cd "${1:?$usage}" && pwd)")
 RATE=${2:-200}
 SECS=${3:-30}
+shift $(($# < 3 ? $# : 3))
+for b in "$@"; do BUILDS+=("$(cd "$b" && pwd)"); done
 BENCH=$(cd "$(dirname "$0")" && pwd)
 SRC=$(dirname "$BENCH")
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 2; }
 [ -S /dev/log ] || { echo "no /dev/log (start journald)" >&2; exit 2; }
 W=$(mktemp -d /tmp/kt-latency.XXXXXX)
-trap 'kill "$FOLLOW" 2>/dev/null; rm -rf "$W"' EXIT
+FOLLOW=()
+# KT_BENCH_KEEP=DIR keeps the work files (sources, arrivals, follow's stderr) in DIR
+trap 'for p in "${FOLLOW[@]}"; do kill "$p" 2>/dev/null || :; done
+        [ -z "${KT_BENCH_KEEP:-}" ] || cp -a "$W/." "$KT_BENCH_KEEP/" || :
+        rm -rf "$W"' EXIT
 ident=kt-bench-$$-$RANDOM
 user=ktbench
 for k in known unknown; do ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$W/$k"; done
@@ -27,43 +41,60 @@ fp() { ssh-keygen -lf "$W/$1.pub" | awk '{print $2}'; }
 echo "command=\"rsync --server -logDtpre.iLsfxCIvu . /srv/backup\",restrict $(cat "$W/known.pub")" >"$W/ak"
 perl=$(command -v perl)
 T0=$(date +%s.%6N)
-mkfifo "$W/out"
-perl -MTime::HiRes=time -ne '$| = 1; printf "%.6f %s", time(), $_' <"$W/out" >"$W/arrivals" &
-STAMPER=$!
-"$BUILD/keytrail" follow --identifier "$ident" --trusted-exe "$perl" \
-        --trusted-exe "$(readlink -f "$perl")" --authorized-keys "$user:$W/ak" \
-        --rules "$SRC/rules" --since "@$T0" --state-dir "$W/state" --format json --stdout \
-        --stats >"$W/out" 2>"$W/follow.err" &
-FOLLOW=$!
+STAMPER=()
+for i in "${!BUILDS[@]}"; do
+        mkfifo "$W/out$i"
+        perl -MTime::HiRes=time -ne '$| = 1; printf "%.6f %s", time(), $_' <"$W/out$i" >"$W/arrivals$i" &
+        STAMPER+=($!)
+        "${BUILDS[i]}/keytrail" follow --identifier "$ident" --trusted-exe "$perl" \
+                --trusted-exe "$(readlink -f "$perl")" --authorized-keys "$user:$W/ak" \
+                --rules "$SRC/rules" --since "@$T0" --state-dir "$W/state$i" --format json --stdout \
+                --stats >"$W/out$i" 2>"$W/follow$i.err" &
+        FOLLOW+=($!)
+done
+# cpu PID: user + system time of a process so far, in clock ticks
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 sleep 1
+declare -a C0 C1 C2 C3
+for i in "${!FOLLOW[@]}"; do C0[i]=$(cpu "${FOLLOW[i]}"); done
 sent=$(perl "$BENCH/sshd-load.pl" "$ident" "$RATE" "$SECS" "$user" "$(fp known)" "$(fp unknown)" 20)
 sleep 3
-kill -TERM "$FOLLOW"
-wait "$FOLLOW" || true
-wait "$STAMPER" || true
+for i in "${!FOLLOW[@]}"; do C1[i]=$(cpu "${FOLLOW[i]}"); done
+sleep 10
+for i in "${!FOLLOW[@]}"; do C2[i]=$(cpu "${FOLLOW[i]}"); done
+sleep 10
+for i in "${!FOLLOW[@]}"; do C3[i]=$(cpu "${FOLLOW[i]}"); done
+for p in "${FOLLOW[@]}"; do kill -TERM "$p"; wait "$p" || true; done
+for p in "${STAMPER[@]}"; do wait "$p" || true; done
 journalctl -q -o json "SYSLOG_IDENTIFIER=$ident" --since "@$T0" |
         jq -r '[.__CURSOR, ._SOURCE_REALTIME_TIMESTAMP] | @tsv' >"$W/sources"
 expected=$(( (sent + 19) / 20 ))
-perl -e '
-        my ($sources, $arrivals) = @ARGV;
-        my %src;
-        open(my $s, "<", $sources) or die;
-        while (<$s>) { chomp; my ($c, $t) = split /\t/; $src{$c} = $t; }
-        my @lat;
-        open(my $in, "<", $arrivals) or die;
-        while (<$in>) {
-                my ($t, $json) = split / /, $_, 2;
-                next unless $json =~ /"type":"unknown-key"/;
-                my ($c) = $json =~ /"evidence":\["([^"]+)"/ or next;
-                next unless defined $src{$c};
-                push @lat, $t * 1e6 - $src{$c};
-        }
-        @lat = sort { $a <=> $b } @lat;
-        my $n = @lat or die "no alert matched its source entry\n";
-        my $q = sub { $lat[int(($n - 1) * $_[0] + 0.5)] / 1000 };
-        printf "alerts timed %d: median %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-                $n, $q->(0.5), $q->(0.9), $q->(0.99), $lat[-1] / 1000;
-' "$W/sources" "$W/arrivals" >"$W/result"
-echo "logins sent: $sent at $RATE/s for $SECS s; unknown-key alerts expected $expected, received $(grep -c '"type":"unknown-key"' "$W/arrivals"), other alerts $(grep -vc '"type":"unknown-key"' "$W/arrivals")"
-cat "$W/result"
-grep -h "stats" "$W/follow.err" || true
+hz=$(getconf CLK_TCK)
+echo "logins sent: $sent at $RATE/s for $SECS s; unknown-key alerts expected $expected"
+for i in "${!BUILDS[@]}"; do
+        echo "${BUILDS[i]}/keytrail: unknown-key alerts received $(grep -c '"type":"unknown-key"' "$W/arrivals$i"), other alerts $(grep -vc '"type":"unknown-key"' "$W/arrivals$i")"
+        perl -e '
+                my ($sources, $arrivals) = @ARGV;
+                my %src;
+                open(my $s, "<", $sources) or die;
+                while (<$s>) { chomp; my ($c, $t) = split /\t/; $src{$c} = $t; }
+                my @lat;
+                open(my $in, "<", $arrivals) or die;
+                while (<$in>) {
+                        my ($t, $json) = split / /, $_, 2;
+                        next unless $json =~ /"type":"unknown-key"/;
+                        my ($c) = $json =~ /"evidence":\["([^"]+)"/ or next;
+                        next unless defined $src{$c};
+                        push @lat, $t * 1e6 - $src{$c};
+                }
+                @lat = sort { $a <=> $b } @lat;
+                my $n = @lat or die "no alert matched its source entry\n";
+                my $q = sub { $lat[int(($n - 1) * $_[0] + 0.5)] / 1000 };
+                printf "  alerts timed %d: median %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                        $n, $q->(0.5), $q->(0.9), $q->(0.99), $lat[-1] / 1000;
+        ' "$W/sources" "$W/arrivals$i"
+        awk -v hz="$hz" -v secs="$SECS" -v a="${C0[i]}" -v b="${C1[i]}" -v c="${C2[i]}" -v d="${C3[i]}" 'BEGIN {
+                printf "  follow CPU: %.2f s under load (%.1f %% of a core over %d s), %.2f s in the 10 s after, %.2f s in the next 10 s (quiet)\n",
+                        (b - a) / hz, 100 * (b - a) / hz / (secs + 3), secs + 3, (c - b) / hz, (d - c) / hz }'
+        grep -h "follow:" "$W/follow$i.err" | sed 's/^/  /' || true
+done

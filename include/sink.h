@@ -76,9 +76,12 @@ size_t sinks_pending(const struct sinks *s);
  * that still fails and in *ret_sink its name (borrowed, static). */
 _warn_unused_ int sinks_retry(struct sinks *s, const char **ret_sink);
 
-/* Make what was written durable (fsync of the file) and record each exactly-once sink's mark in
- * st. Call only when sinks_pending() is 0. Returns 0 or -errno. */
-_warn_unused_ int sinks_save_marks(struct sinks *s, struct state *st);
+/* Record each exactly-once sink's mark in st. Call only when sinks_pending() is 0. With
+ * ret_sync_fd NULL, what was written is made durable first (fsync of the file); otherwise that is
+ * left to the caller, who gets in *ret_sync_fd a descriptor of the output file to fsync (owned by
+ * the caller) or -1 when there is none, and must fsync it before the state that holds these marks
+ * is written. Returns 0 or -errno (then *ret_sync_fd is untouched). */
+_warn_unused_ int sinks_save_marks(struct sinks *s, struct state *st, int *ret_sync_fd);
 
 /*
  * After a restart: read what the exactly-once sinks hold beyond the marks in st (the file from its

@@ -22,6 +22,8 @@
  * The struct owns everything in it.
  */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "idset.h"
@@ -61,6 +63,36 @@ _warn_unused_ int state_load(const char *dir, struct state **ret, unsigned *rete
 /* Write s to dir/follow.state atomically and durably (temporary file, fsync, rename, fsync of the
  * directory). Returns 0 or -errno; on failure the previous file is untouched. */
 _warn_unused_ int state_save(const char *dir, const struct state *s);
+
+/* The text state_save() writes, in *ret (owned by the caller) of *ret_len bytes. 0 or -ENOMEM. */
+_warn_unused_ int state_format(const struct state *s, char **ret, size_t *ret_len);
+
+/* Write text (from state_format()) as state_save() does; when sync_fd >= 0, fsync it first (the
+ * output file whose marks the text holds). Returns 0 or -errno; the previous file is untouched on
+ * failure. */
+_warn_unused_ int state_write(const char *dir, const char *text, size_t len, int sync_fd);
+
+/*
+ * A background writer: one thread that runs state_write(), so that a follower never waits for the
+ * disk (an fsync takes from a millisecond to hundreds of them on a busy disk) between reading an
+ * entry and writing its alert. At most one state is in flight; commits are written in the order
+ * submitted, each whole. The thread touches nothing but its own job.
+ */
+struct state_writer;
+
+/* Start the thread for dir (copied). 0 and *ret, -ENOMEM, or -errno of pthread_create. */
+_warn_unused_ int state_writer_new(const char *dir, struct state_writer **ret);
+/* Finish the state in flight (it is written), stop the thread, free. NULL-safe; returns NULL. */
+struct state_writer *state_writer_free(struct state_writer *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct state_writer *, state_writer_free);
+/* Hand over text (taken: freed by the writer) and sync_fd (taken: closed by the writer, -1 for
+ * none) to be written. 0, or -EBUSY when a state is still in flight (then nothing is taken). */
+_warn_unused_ int state_writer_submit(struct state_writer *w, char *text, size_t len, int sync_fd);
+/* Whether a state is in flight. */
+bool state_writer_busy(struct state_writer *w);
+/* The outcome of the state written since the last call, waiting for the one in flight when wait:
+ * 1 written, 0 none finished since the last call, -errno of state_write(). */
+int state_writer_collect(struct state_writer *w, bool wait);
 
 /* The mark of sink name, or NULL (borrowed from s). */
 const char *state_sink_mark(const struct state *s, const char *name);

@@ -51,10 +51,14 @@
 #define IDLE_TICK_USEC (500 * USEC_PER_MSEC)
 /* journald wakes inotify readers at most every 250 ms (its post-change timer), but a reader sees
  * each new entry in the shared mapping at once: after an entry, look again after POLL_MIN_USEC,
- * then twice as long each time nothing came, up to POLL_FAST_MAX_USEC while entries came in the
- * last POLL_FAST_WINDOW_USEC (sshd writes a login's lines within a second or so), else up to
- * IDLE_TICK_USEC, where journald's own wake-ups take over. */
+ * then twice as long each time nothing came, up to POLL_BUSY_MAX_USEC while entries came in the
+ * last POLL_BUSY_WINDOW_USEC (a stream of logins: an entry waits at most that long to be read),
+ * up to POLL_FAST_MAX_USEC while they came in the last POLL_FAST_WINDOW_USEC (sshd writes a
+ * login's lines within a second or so), else up to IDLE_TICK_USEC, where journald's own wake-ups
+ * take over. Each empty look costs some tens of microseconds (bench/README.md). */
 #define POLL_MIN_USEC (1 * USEC_PER_MSEC)
+#define POLL_BUSY_MAX_USEC (2 * USEC_PER_MSEC)
+#define POLL_BUSY_WINDOW_USEC (1 * USEC_PER_SEC)
 #define POLL_FAST_MAX_USEC (8 * USEC_PER_MSEC)
 #define POLL_FAST_WINDOW_USEC (10 * USEC_PER_SEC)
 #define REPLAY_MARGIN_USEC (10 * USEC_PER_SEC)
@@ -150,6 +154,7 @@ struct follower {
         struct sinks *sinks;       /* owned */
         struct state *state;       /* owned */
         struct drift *drift;       /* owned; with --baseline: authorized_keys against it */
+        struct state_writer *writer; /* owned: writes the states committed live (commit_async) */
         int sigfd;
 
         /* Replaying up to the committed cursor: nothing is emitted. */
@@ -207,13 +212,40 @@ static int on_alert(void *userdata, const struct alert *a) {
 
 /* ---- state ----------------------------------------------------------------------------------- */
 
-static int commit(struct follower *f) {
-        _cleanup_free_ char *cursor = NULL;
+/* Collect the outcome of the state the writer finished, if any. */
+static void commit_collect(struct follower *f, bool wait) {
+        int r;
+
+        if (!f->writer)
+                return;
+        r = state_writer_collect(f->writer, wait);
+        if (r > 0)
+                f->commits++;
+        else if (r < 0)
+                log_error("%s: cannot commit the state: %s", arg_state_dir, strerror(-r));
+}
+
+/*
+ * Commit: the cursor of the last entry processed, once every alert decided up to it has been
+ * taken by every exactly-once sink. With async, the slow part (fsync of the output file, then the
+ * state's write, fsync, rename and the folder's fsync) is left to the writer thread, so reading
+ * and alerting never wait for the disk; a commit still in flight makes this one wait for the next
+ * turn (the state stays dirty). Without, it is done here (start, reload, stop).
+ */
+static int commit_how(struct follower *f, bool async) {
+        _cleanup_free_ char *cursor = NULL, *text = NULL;
+        _cleanup_close_ int sync_fd = -1;
         uint64_t replay, floor;
+        size_t len = 0;
         int r;
 
         if (f->replaying || sinks_pending(f->sinks) > 0)
                 return 0;
+        if (f->writer) {
+                if (async && state_writer_busy(f->writer))
+                        return 0;
+                commit_collect(f, true); /* commits land in order */
+        }
         /* Before the first entry only the instance and the sinks' marks are written: a crash
          * then still finds what the sinks hold. */
         if (f->have_position) {
@@ -234,16 +266,35 @@ static int commit(struct follower *f) {
         r = sinks_keep_recovered(f->sinks, f->state->ids, f->last_usec);
         if (r < 0)
                 return r;
-        r = sinks_save_marks(f->sinks, f->state);
+        r = sinks_save_marks(f->sinks, f->state, &sync_fd);
         if (r < 0)
                 return r;
-        r = state_save(arg_state_dir, f->state);
+        r = state_format(f->state, &text, &len);
         if (r < 0)
                 return r;
-        f->commits++;
+        if (async && f->writer) {
+                r = state_writer_submit(f->writer, text, len, sync_fd);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(text);
+                TAKE_FD(sync_fd);
+        } else {
+                r = state_write(arg_state_dir, text, len, sync_fd);
+                if (r < 0)
+                        return r;
+                f->commits++;
+        }
         f->dirty = false;
         f->last_commit = now_mono();
         return 0;
+}
+
+static int commit(struct follower *f) {
+        return commit_how(f, false);
+}
+
+static int commit_async(struct follower *f) {
+        return commit_how(f, true);
 }
 
 /* Load the state, or say once why there is none usable and start afresh. */
@@ -594,7 +645,7 @@ static int run(struct follower *f) {
                                 continue;
                         since_service = 0;
                         if (now_mono() - f->last_commit >= COMMIT_INTERVAL_USEC) {
-                                r = commit(f);
+                                r = commit_async(f);
                                 if (r < 0)
                                         log_error("%s: cannot commit the state: %s",
                                                   arg_state_dir, strerror(-r));
@@ -626,8 +677,9 @@ static int run(struct follower *f) {
                                 break;
                         }
                 }
+                commit_collect(f, false);
                 if (f->dirty && now_mono() - f->last_commit >= COMMIT_IDLE_INTERVAL_USEC) {
-                        r = commit(f);
+                        r = commit_async(f);
                         if (r < 0)
                                 log_error("%s: cannot commit the state: %s", arg_state_dir,
                                           strerror(-r));
@@ -643,10 +695,14 @@ static int run(struct follower *f) {
                                                              : IDLE_TICK_USEC));
                 if (r != 0)
                         break;
-                f->poll_usec = MIN(f->poll_usec * 2,
-                                   now_mono() - f->last_read < POLL_FAST_WINDOW_USEC
-                                           ? POLL_FAST_MAX_USEC
-                                           : IDLE_TICK_USEC);
+                {
+                        uint64_t quiet = now_mono() - f->last_read;
+
+                        f->poll_usec = MIN(f->poll_usec * 2,
+                                           quiet < POLL_BUSY_WINDOW_USEC  ? POLL_BUSY_MAX_USEC
+                                           : quiet < POLL_FAST_WINDOW_USEC ? POLL_FAST_MAX_USEC
+                                                                           : IDLE_TICK_USEC);
+                }
         }
         record_done(&rec);
         return r < 0 ? r : 0;
@@ -660,6 +716,8 @@ static void follower_done(struct follower *f) {
         sinks_free(f->sinks);
         state_free(f->state);
         drift_free(f->drift);
+        commit_collect(f, true);
+        state_writer_free(f->writer);
         free(f->replay_cursor);
         for (size_t i = 0; i < f->n_unreadable; i++)
                 free(f->unreadable[i]);
@@ -796,6 +854,11 @@ static int follow(void) {
         r = position(&f, have_state);
         if (r < 0) {
                 log_error("cannot position in the journal: %s", strerror(-r));
+                goto out;
+        }
+        r = state_writer_new(arg_state_dir, &f.writer);
+        if (r < 0) {
+                log_error("cannot start the state writer: %s", strerror(-r));
                 goto out;
         }
         if (sd_watchdog_enabled(0, &wd) > 0)

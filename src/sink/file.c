@@ -53,10 +53,10 @@ int sink_file_write(struct sink *k, const char *line, size_t len) {
         return r;
 }
 
-int sink_file_mark(struct sink *k, char **ret) {
+int sink_file_mark(struct sink *k, bool sync, char **ret) {
         struct stat st;
 
-        if (fsync(k->fd) < 0 && errno != EINVAL)
+        if (sync && fsync(k->fd) < 0 && errno != EINVAL)
                 return -errno;
         if (fstat(k->fd, &st) < 0)
                 return -errno;

@@ -44,7 +44,7 @@ struct sink {
 
 int sink_file_open(struct sink *k);
 int sink_file_write(struct sink *k, const char *line, size_t len);
-int sink_file_mark(struct sink *k, char **ret);
+int sink_file_mark(struct sink *k, bool sync, char **ret);
 int sink_file_recover(struct sink *k, const char *mark, const char **ret_note);
 
 int sink_journal_write(struct sink *k, const char *line, size_t len);

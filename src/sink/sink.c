@@ -277,15 +277,21 @@ int sinks_retry(struct sinks *s, const char **ret_sink) {
         return 0;
 }
 
-int sinks_save_marks(struct sinks *s, struct state *st) {
+int sinks_save_marks(struct sinks *s, struct state *st, int *ret_sync_fd) {
+        _cleanup_close_ int sync_fd = -1;
         int r;
 
         if (s->sink[SINK_FILE]) {
                 _cleanup_free_ char *mark = NULL;
 
-                r = sink_file_mark(s->sink[SINK_FILE], &mark);
+                r = sink_file_mark(s->sink[SINK_FILE], !ret_sync_fd, &mark);
                 if (r < 0)
                         return r;
+                if (ret_sync_fd) {
+                        sync_fd = fcntl(s->sink[SINK_FILE]->fd, F_DUPFD_CLOEXEC, 3);
+                        if (sync_fd < 0)
+                                return -errno;
+                }
                 r = state_set_sink_mark(st, "file", mark);
                 if (r < 0)
                         return r;
@@ -299,6 +305,8 @@ int sinks_save_marks(struct sinks *s, struct state *st) {
                 if (r < 0)
                         return r;
         }
+        if (ret_sync_fd)
+                *ret_sync_fd = TAKE_FD(sync_fd);
         return 0;
 }
 

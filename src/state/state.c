@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The state file: a strict line parser (every line known, every number checked, the "end" count
- * agreeing), and an atomic writer. See state.h for the format.
+ * agreeing), an atomic writer, and a background thread that runs that writer so the follower never
+ * waits for the disk. See state.h for the format.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +265,7 @@ int state_load(const char *dir, struct state **ret, unsigned *reterr_line) {
         return 0;
 }
 
-static int format_state(const struct state *s, char **ret, size_t *ret_len) {
+int state_format(const struct state *s, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, pos = 0;
         const char *id;
@@ -297,22 +299,21 @@ static int format_state(const struct state *s, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int state_save(const char *dir, const struct state *s) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL, *buf = NULL;
+int state_write(const char *dir, const char *text, size_t len, int sync_fd) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -1, dfd = -1;
-        size_t len = 0;
         int r;
 
+        /* What the state is about to say the output file holds must be on disk first. */
+        if (sync_fd >= 0 && fsync(sync_fd) < 0 && errno != EINVAL)
+                return -errno;
         if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0 ||
             asprintf(&tmp, "%s/.%s.tmp", dir, STATE_FILE_NAME) < 0)
                 return -ENOMEM;
-        r = format_state(s, &buf, &len);
-        if (r < 0)
-                return r;
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        r = loop_write(fd, buf, len);
+        r = loop_write(fd, text, len);
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && rename(tmp, path) < 0)
@@ -327,6 +328,153 @@ int state_save(const char *dir, const struct state *s) {
         if (fsync(dfd) < 0)
                 return -errno;
         return 0;
+}
+
+int state_save(const char *dir, const struct state *s) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        r = state_format(s, &buf, &len);
+        if (r < 0)
+                return r;
+        return state_write(dir, buf, len, -1);
+}
+
+/* ---- the background writer ------------------------------------------------------------------ */
+
+struct state_writer {
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        char *dir; /* owned */
+        /* Under lock. A job: text (owned) and sync_fd (owned), handed over by submit. */
+        char *text;
+        size_t len;
+        int sync_fd;
+        bool busy;  /* a job is waiting or being written */
+        bool done;  /* a job finished since the last collect; result in result */
+        bool quit;
+        int result;
+};
+
+static void *writer_main(void *userdata) {
+        struct state_writer *w = userdata;
+
+        pthread_mutex_lock(&w->lock);
+        for (;;) {
+                char *text;
+                size_t len;
+                int fd, r;
+
+                while (!w->quit && !(w->busy && w->text))
+                        pthread_cond_wait(&w->cond, &w->lock);
+                if (!w->text)
+                        break; /* quit with nothing left to write */
+                text = w->text;
+                len = w->len;
+                fd = w->sync_fd;
+                pthread_mutex_unlock(&w->lock);
+
+                r = state_write(w->dir, text, len, fd);
+                free(text);
+                if (fd >= 0)
+                        (void) close(fd);
+
+                pthread_mutex_lock(&w->lock);
+                w->text = NULL;
+                w->sync_fd = -1;
+                w->busy = false;
+                w->done = true;
+                w->result = r;
+                pthread_cond_broadcast(&w->cond);
+        }
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+}
+
+int state_writer_new(const char *dir, struct state_writer **ret) {
+        struct state_writer *w = calloc(1, sizeof(*w));
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        w->sync_fd = -1;
+        w->dir = strdup(dir);
+        if (!w->dir) {
+                free(w);
+                return -ENOMEM;
+        }
+        (void) pthread_mutex_init(&w->lock, NULL);
+        (void) pthread_cond_init(&w->cond, NULL);
+        r = -pthread_create(&w->thread, NULL, writer_main, w);
+        if (r < 0) {
+                pthread_cond_destroy(&w->cond);
+                pthread_mutex_destroy(&w->lock);
+                free(w->dir);
+                free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+struct state_writer *state_writer_free(struct state_writer *w) {
+        if (!w)
+                return NULL;
+        pthread_mutex_lock(&w->lock);
+        w->quit = true;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        (void) pthread_join(w->thread, NULL);
+        pthread_cond_destroy(&w->cond);
+        pthread_mutex_destroy(&w->lock);
+        free(w->text);
+        if (w->sync_fd >= 0)
+                (void) close(w->sync_fd);
+        free(w->dir);
+        free(w);
+        return NULL;
+}
+
+int state_writer_submit(struct state_writer *w, char *text, size_t len, int sync_fd) {
+        int r = 0;
+
+        pthread_mutex_lock(&w->lock);
+        if (w->busy)
+                r = -EBUSY;
+        else {
+                w->text = text;
+                w->len = len;
+                w->sync_fd = sync_fd;
+                w->busy = true;
+                pthread_cond_broadcast(&w->cond);
+        }
+        pthread_mutex_unlock(&w->lock);
+        return r;
+}
+
+bool state_writer_busy(struct state_writer *w) {
+        bool busy;
+
+        pthread_mutex_lock(&w->lock);
+        busy = w->busy;
+        pthread_mutex_unlock(&w->lock);
+        return busy;
+}
+
+int state_writer_collect(struct state_writer *w, bool wait) {
+        int r = 0;
+
+        pthread_mutex_lock(&w->lock);
+        while (wait && w->busy)
+                pthread_cond_wait(&w->cond, &w->lock);
+        if (w->done) {
+                r = w->result < 0 ? w->result : 1;
+                w->done = false;
+        }
+        pthread_mutex_unlock(&w->lock);
+        return r;
 }
 
 int state_lock(const char *dir) {

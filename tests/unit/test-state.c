@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The id set and the follow state file: round trip, bounds, corruption, the lock. */
+/* The id set and the follow state file: round trip, bounds, corruption, the lock, the background
+ * writer. */
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -155,6 +156,55 @@ static void test_corrupt(void) {
         corrupt_one(HEAD "cursor s=1\nend 0\n", 0, 0, "a minimal valid file is accepted");
 }
 
+/* The background writer: states written whole and in order, the output file's descriptor fsync'ed
+ * and closed, a second state refused while one is in flight, errors reported. */
+static void test_writer(void) {
+        _cleanup_(state_writer_freep) struct state_writer *w = NULL, *bad = NULL;
+        _cleanup_(state_freep) struct state *s = NULL, *t = NULL;
+        char out[512], *text = NULL;
+        size_t len = 0;
+        unsigned line = 0;
+        int fd, r;
+
+        TAP_IS_INT(state_new(&s), 0, "writer: a state");
+        TAP_IS_INT(state_writer_new(tmpdir, &w), 0, "writer: started");
+        if (!s || !w)
+                return;
+        TAP_IS_INT(state_writer_collect(w, false), 0, "writer: nothing finished yet");
+        (void) snprintf(out, sizeof(out), "%s/out", tmpdir);
+        for (unsigned i = 1; i <= 50; i++) {
+                char cursor[32];
+
+                (void) snprintf(cursor, sizeof(cursor), "c=%u", i);
+                TAP_IS_INT(state_set_cursor(s, cursor), 0, "writer: cursor %u", i);
+                TAP_IS_INT(state_format(s, &text, &len), 0, "writer: format %u", i);
+                fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                r = state_writer_submit(w, text, len, fd);
+                if (r == -EBUSY) {
+                        /* One in flight: nothing was taken; wait for it, then hand this over. */
+                        TAP_IS_INT(state_writer_collect(w, true), 1, "writer: %u waits", i);
+                        r = state_writer_submit(w, text, len, fd);
+                }
+                TAP_IS_INT(r, 0, "writer: state %u handed over", i);
+                if (r < 0) {
+                        free(text);
+                        close(fd);
+                }
+        }
+        TAP_IS_INT(state_writer_collect(w, true), 1, "writer: the last one written");
+        TAP_IS_INT(state_writer_collect(w, false), 0, "writer: and nothing since");
+        TAP_IS_INT(state_load(tmpdir, &t, &line), 0, "writer: the file loads");
+        TAP_IS_STR(t ? t->cursor : NULL, "c=50", "writer: the last state submitted is the file");
+        (void) unlink(out);
+
+        /* A folder it cannot write to: the error comes back from collect. */
+        TAP_IS_INT(state_writer_new("/nonexistent/keytrail-test", &bad), 0, "writer: started on a bad folder");
+        TAP_IS_INT(state_format(s, &text, &len), 0, "writer: format");
+        TAP_IS_INT(state_writer_submit(bad, text, len, -1), 0, "writer: handed over");
+        TAP_IS_INT(state_writer_collect(bad, true), -ENOENT, "writer: -ENOENT comes back");
+        TAP_IS_INT(state_writer_collect(bad, false), 0, "writer: once");
+}
+
 static void test_lock(void) {
         int a, b;
 
@@ -180,6 +230,7 @@ int main(void) {
         test_round_trip();
         test_corrupt();
         test_lock();
+        test_writer();
         {
                 char p[512];
 
