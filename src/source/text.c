@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "string-table.h"
 #include "text-log.h"
 #include "timeutil.h"
 
@@ -23,16 +24,13 @@
 
 /* ---- the line parser ------------------------------------------------------------------------- */
 
-const char *text_format_to_string(enum text_format f) {
-        static const char *const table[_TEXT_FORMAT_MAX] = {
-                [TEXT_FORMAT_SYSLOG] = "syslog",
-                [TEXT_FORMAT_SYSLOG_PRECISE] = "short-precise",
-                [TEXT_FORMAT_RFC3339] = "rfc3339",
-        };
-        if (f < 0 || f >= _TEXT_FORMAT_MAX)
-                return NULL;
-        return table[f];
-}
+static const char *const text_format_table[_TEXT_FORMAT_MAX] = {
+        [TEXT_FORMAT_SYSLOG] = "syslog",
+        [TEXT_FORMAT_SYSLOG_PRECISE] = "short-precise",
+        [TEXT_FORMAT_RFC3339] = "rfc3339",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(text_format, enum text_format, text_format_table)
 
 static bool is_digit(char c) {
         return c >= '0' && c <= '9';
