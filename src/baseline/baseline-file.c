@@ -18,6 +18,7 @@
 
 #include "baseline-file.h"
 #include "macro.h"
+#include "string-table.h"
 #include "strview.h"
 
 #define MAGIC "keytrail-baseline"
@@ -28,18 +29,7 @@ static const char *const path_state_table[_BASELINE_PATH_STATE_MAX] = {
         [BASELINE_PATH_REFUSED] = "refused",
 };
 
-const char *baseline_path_state_to_string(enum baseline_path_state s) {
-        if (s < 0 || s >= _BASELINE_PATH_STATE_MAX)
-                return NULL;
-        return path_state_table[s];
-}
-
-enum baseline_path_state baseline_path_state_from_string(const char *s) {
-        for (size_t i = 0; s && i < ELEMENTSOF(path_state_table); i++)
-                if (streq(path_state_table[i], s))
-                        return (enum baseline_path_state) i;
-        return _BASELINE_PATH_STATE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(baseline_path_state, enum baseline_path_state, path_state_table)
 
 static const char *const change_table[_BASELINE_CHANGE_MAX] = {
         [BASELINE_KEY_ADDED] = "added",
@@ -48,11 +38,7 @@ static const char *const change_table[_BASELINE_CHANGE_MAX] = {
         [BASELINE_KEY_MOVED] = "moved",
 };
 
-const char *baseline_change_to_string(enum baseline_change c) {
-        if (c < 0 || c >= _BASELINE_CHANGE_MAX)
-                return NULL;
-        return change_table[c];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(baseline_change, enum baseline_change, change_table)
 
 struct baseline_file *baseline_file_new(void) {
         return calloc(1, sizeof(struct baseline_file));

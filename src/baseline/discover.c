@@ -21,28 +21,26 @@
 
 #include "discover.h"
 #include "io-util.h"
+#include "string-table.h"
 
 #define FUSE_MAGIC 0x65735546 /* linux/magic.h FUSE_SUPER_MAGIC */
 
 static const char *const default_names[] = { ".ssh/authorized_keys", ".ssh/authorized_keys2", NULL };
 
-const char *discover_verdict_to_string(enum discover_verdict v) {
-        static const char *const table[_DISCOVER_VERDICT_MAX] = {
-                [DISCOVER_READ] = "read",
-                [DISCOVER_SYMLINK] = "a symbolic link",
-                [DISCOVER_NOT_REGULAR] = "not a regular file or directory",
-                [DISCOVER_HARD_LINK] = "a hard link (more than one name)",
-                [DISCOVER_OWNER] = "owned by neither the account nor root",
-                [DISCOVER_WRITABLE] = "writable by group or others",
-                [DISCOVER_TOO_BIG] = "longer than 8 MiB",
-                [DISCOVER_FUSE] = "on a FUSE file system",
-                [DISCOVER_DENIED] = "permission denied",
-                [DISCOVER_ERROR] = "cannot be read",
-        };
-        if (v < 0 || v >= _DISCOVER_VERDICT_MAX)
-                return NULL;
-        return table[v];
-}
+static const char *const verdict_table[_DISCOVER_VERDICT_MAX] = {
+        [DISCOVER_READ] = "read",
+        [DISCOVER_SYMLINK] = "a symbolic link",
+        [DISCOVER_NOT_REGULAR] = "not a regular file or directory",
+        [DISCOVER_HARD_LINK] = "a hard link (more than one name)",
+        [DISCOVER_OWNER] = "owned by neither the account nor root",
+        [DISCOVER_WRITABLE] = "writable by group or others",
+        [DISCOVER_TOO_BIG] = "longer than 8 MiB",
+        [DISCOVER_FUSE] = "on a FUSE file system",
+        [DISCOVER_DENIED] = "permission denied",
+        [DISCOVER_ERROR] = "cannot be read",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(discover_verdict, enum discover_verdict, verdict_table)
 
 void discover_result_done(struct discover_result *r) {
         for (size_t i = 0; i < r->n; i++) {

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "escape.h"
 #include "report-internal.h"
+#include "string-table.h"
 #include "timeutil.h"
 
 static const char *const format_table[_REPORT_FORMAT_MAX] = {
@@ -22,18 +23,7 @@ static const char *const format_table[_REPORT_FORMAT_MAX] = {
         [REPORT_FORMAT_HTML] = "html",
 };
 
-const char *report_format_to_string(enum report_format f) {
-        if (f < 0 || f >= _REPORT_FORMAT_MAX)
-                return NULL;
-        return format_table[f];
-}
-
-enum report_format report_format_from_string(const char *s) {
-        for (int i = 0; s && i < _REPORT_FORMAT_MAX; i++)
-                if (streq(format_table[i], s))
-                        return (enum report_format) i;
-        return _REPORT_FORMAT_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(report_format, enum report_format, format_table)
 
 /* A name and how often it was seen (an account, an address). */
 struct counted {

@@ -416,5 +416,15 @@ int main(void) {
         test_default_and_apply();
         test_errors();
         test_diff();
+        for (int s = 0; s < _BASELINE_PATH_STATE_MAX; s++)
+                TAP_IS_INT(baseline_path_state_from_string(baseline_path_state_to_string(s)), s,
+                           "path state %d has a name that reads back", s);
+        TAP_IS_INT(baseline_path_state_from_string("gone"), _BASELINE_PATH_STATE_INVALID,
+                   "unknown path state");
+        TAP_IS_INT(baseline_path_state_from_string(NULL), _BASELINE_PATH_STATE_INVALID,
+                   "no path state for NULL");
+        for (int c = 0; c < _BASELINE_CHANGE_MAX; c++)
+                tap_ok(baseline_change_to_string(c) != NULL, "change %d has a name", c);
+        tap_ok(!baseline_change_to_string(_BASELINE_CHANGE_MAX), "no change name out of range");
         return tap_done();
 }

@@ -253,5 +253,11 @@ int main(void) {
         /* the tree is ours: remove it without following its links */
         (void) chmod(at("home/ivan"), 0755);
         (void) nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+
+        for (int v = 0; v < _DISCOVER_VERDICT_MAX; v++)
+                tap_ok(discover_verdict_to_string(v) != NULL, "verdict %d has a reason", v);
+        tap_ok(!discover_verdict_to_string(_DISCOVER_VERDICT_MAX) &&
+                       !discover_verdict_to_string(_DISCOVER_VERDICT_INVALID),
+               "no reason out of range");
         return tap_done();
 }

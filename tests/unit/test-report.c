@@ -251,5 +251,12 @@ int main(void) {
                    "format names round-trip");
         TAP_IS_STR(report_format_to_string(REPORT_FORMAT_JSON), "json", "format table");
         TAP_IS_INT(report_format_from_string("pdf"), _REPORT_FORMAT_INVALID, "unknown format");
+        for (int f = 0; f < _REPORT_FORMAT_MAX; f++)
+                TAP_IS_INT(report_format_from_string(report_format_to_string(f)), f,
+                           "format %d has a name that reads back", f);
+        tap_ok(!report_format_to_string(_REPORT_FORMAT_MAX) &&
+                       !report_format_to_string(_REPORT_FORMAT_INVALID),
+               "no name out of range");
+        TAP_IS_INT(report_format_from_string(NULL), _REPORT_FORMAT_INVALID, "no format for NULL");
         return tap_done();
 }
