@@ -10,7 +10,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +17,6 @@
 
 #include "report-internal.h"
 #include "timeutil.h"
-
-struct out {
-        FILE *f;
-        int err;
-};
-
-static void put(struct out *o, const char *fmt, ...) _printf_(2, 3);
-static void put(struct out *o, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vfprintf(o->f, fmt, ap) < 0)
-                o->err = -EIO;
-        va_end(ap);
-}
 
 /* Text content or attribute value: escaped for HTML after control and bidi characters were made
  * visible. NULL writes def. */
@@ -157,7 +141,7 @@ static const char *const css =
 
 /* "1 host", "2 hosts". */
 static void put_count(struct out *o, long long n, const char *one, const char *many) {
-        put(o, "%lld %s", n, n == 1 ? one : many);
+        put(o, "%lld %s", n, plural(n, one, many));
 }
 
 static const char *severity_of(const char *type) {
@@ -191,14 +175,6 @@ static void badges(struct out *o, json_t *by_type) {
 #define SVG_BAND 22
 #define SVG_AXIS 34
 #define SVG_PAD 10         /* room at both ends of the plot, so marks are never cut */
-
-static char *lane_key(const char *machine_id, const char *fingerprint) {
-        char *s = NULL;
-
-        if (asprintf(&s, "%s\n%s", machine_id ?: "", fingerprint ?: "") < 0)
-                return NULL;
-        return s;
-}
 
 /* Log time as seconds since the epoch, from the document's RFC 3339 text. */
 static double doc_time(const char *s) {
@@ -292,7 +268,7 @@ static void timeline_svg(struct out *o, json_t *doc) {
                 put(o, "</text></g>\n");
                 height += SVG_BAND;
                 json_array_foreach(json_object_get(h, "keys"), j, k) {
-                        _cleanup_free_ char *lk = lane_key(mid, doc_str(k, "fingerprint"));
+                        _cleanup_free_ char *lk = report_key_label(mid, doc_str(k, "fingerprint"));
                         json_t *acc = json_array_get(json_object_get(k, "accounts"), 0);
                         const char *fp = doc_str(k, "fingerprint") ?: "";
 
@@ -345,8 +321,8 @@ static void timeline_svg(struct out *o, json_t *doc) {
         for (int pass = 0; pass < 2; pass++)
                 json_array_foreach(timeline, i, e) {
                         const char *ev = doc_str(e, "event") ?: "";
-                        _cleanup_free_ char *lk = lane_key(doc_str(e, "machine_id"),
-                                                           doc_str(e, "fingerprint"));
+                        _cleanup_free_ char *lk = report_key_label(doc_str(e, "machine_id"),
+                                                                   doc_str(e, "fingerprint"));
                         json_t *y = NULL;
                         double x = SVG_LABEL + SVG_PAD +
                                    plot * (doc_time(doc_str(e, "time")) - t0) / (t1 - t0);
@@ -599,7 +575,11 @@ static void events_html(struct out *o, json_t *doc) {
 int report_render_html(json_t *doc, FILE *f) {
         struct out o = { .f = f };
         json_t *totals = json_object_get(doc, "totals"), *h, *k, *v;
+        _cleanup_free_ char *tot = report_totals_line(totals);
         size_t i, j;
+
+        if (!tot)
+                return -ENOMEM;
 
         put(&o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -629,17 +609,7 @@ int report_render_html(json_t *doc, FILE *f) {
         esc(&o, doc_str(doc, "first_entry"), "-");
         put(&o, " to ");
         esc(&o, doc_str(doc, "last_entry"), "-");
-        put(&o, "</dd><dt>Totals</dt><dd>");
-        put_count(&o, doc_int(totals, "hosts"), "host", "hosts");
-        put(&o, ", ");
-        put_count(&o, doc_int(totals, "keys"), "key", "keys");
-        put(&o, ", ");
-        put_count(&o, doc_int(totals, "logins"), "login", "logins");
-        put(&o, ", ");
-        put_count(&o, doc_int(totals, "sessions"), "session", "sessions");
-        put(&o, ", ");
-        put_count(&o, doc_int(totals, "alerts"), "alert", "alerts");
-        put(&o, "</dd><dt>Alerts</dt><dd>");
+        put(&o, "</dd><dt>Totals</dt><dd>%s</dd><dt>Alerts</dt><dd>", tot);
         badges(&o, json_object_get(totals, "alerts_by_type"));
         put(&o, "</dd></dl>\n");
         if (!json_is_true(json_object_get(doc, "trusted_fields")))

@@ -8,7 +8,9 @@
  * text); the renderers escape them for their medium.
  */
 
+#include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "report.h"
@@ -35,4 +37,35 @@ static inline const char *doc_str(json_t *o, const char *k) {
 
 static inline long long doc_int(json_t *o, const char *k) {
         return json_integer_value(json_object_get(o, k));
+}
+
+/* "MACHINE_ID\nFINGERPRINT": how the renderers tell keys apart (the same key on two hosts is two
+ * keys, as in the document). Either may be NULL (as ""). malloc'ed; NULL on OOM. */
+char *report_key_label(const char *machine_id, const char *fingerprint);
+
+/* The document's totals as "1 host, 2 keys, 5 logins, 4 sessions, 1 alert" (plain ASCII, the same
+ * words in every format). malloc'ed; NULL on OOM. */
+char *report_totals_line(json_t *totals);
+
+/* one when n is 1, else many: "1 host", "2 hosts". Both borrowed, returned as given. */
+static inline const char *plural(long long n, const char *one, const char *many) {
+        return n == 1 ? one : many;
+}
+
+/* Where a renderer writes: the stream (borrowed) and the first error met (-EIO, -ENOMEM). The
+ * renderers write on after an error and return err at the end. */
+struct out {
+        FILE *f;
+        int err;
+};
+
+/* printf to o->f; a failed write sets o->err to -EIO. */
+static inline void put(struct out *o, const char *fmt, ...) _printf_(2, 3);
+static inline void put(struct out *o, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vfprintf(o->f, fmt, ap) < 0)
+                o->err = -EIO;
+        va_end(ap);
 }

@@ -53,21 +53,6 @@ static size_t bytes_for(const char *s, size_t cols) {
         return i;
 }
 
-struct out {
-        FILE *f;
-        int err;
-};
-
-static void put(struct out *o, const char *fmt, ...) _printf_(2, 3);
-static void put(struct out *o, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vfprintf(o->f, fmt, ap) < 0)
-                o->err = -EIO;
-        va_end(ap);
-}
-
 /*
  * Write text (already terminal-safe) from column col, wrapping at spaces so that no line passes
  * WIDTH; continuation lines start with indent spaces. A word longer than a line is cut hard.
@@ -139,10 +124,6 @@ static char *cell(const char *s, size_t cols) {
         return r;
 }
 
-static const char *plural(long long n, const char *one, const char *many) {
-        return n == 1 ? one : many;
-}
-
 /* "4 unforced-session, 1 command-mismatch" from an {type: count} object; "none" when empty. */
 static char *by_type(json_t *o) {
         char *s = NULL;
@@ -172,15 +153,6 @@ static void more(struct out *o, json_t *obj, const char *k, const char *what) {
 
         if (n > 0)
                 put(o, "%*s... and %lld more %s\n", LABEL, "", n, what);
-}
-
-/* Keys are numbered per host (k1, k2, ...) so that the timeline can name them in a few columns. */
-static char *label_key(const char *machine_id, const char *fingerprint) {
-        char *s = NULL;
-
-        if (asprintf(&s, "%s\n%s", machine_id ?: "", fingerprint ?: "") < 0)
-                return NULL;
-        return s;
 }
 
 static void key_section(struct out *o, json_t *k, size_t n) {
@@ -310,7 +282,8 @@ static void timeline_entry(struct out *o, json_t *e, json_t *labels, char day[st
         const char *t = doc_str(e, "time") ?: "", *ev = doc_str(e, "event") ?: "?";
         _cleanup_free_ char *host = cell(doc_str(e, "host"), 10);
         _cleanup_free_ char *user = cell(doc_str(e, "user"), 12);
-        _cleanup_free_ char *lk = label_key(doc_str(e, "machine_id"), doc_str(e, "fingerprint"));
+        _cleanup_free_ char *lk = report_key_label(doc_str(e, "machine_id"),
+                                                   doc_str(e, "fingerprint"));
         _cleanup_free_ char *what = NULL, *rest = NULL;
         char key[16] = "-";
 
@@ -356,18 +329,21 @@ int report_render_text(json_t *doc, FILE *f) {
         struct out o = { .f = f };
         json_t *totals = json_object_get(doc, "totals"), *v;
         _cleanup_free_ char *types = by_type(json_object_get(totals, "alerts_by_type"));
+        _cleanup_free_ char *tot = report_totals_line(totals);
         const char *label = "sources";
         json_auto_t *labels = json_object();
         char day[11] = "";
         json_t *k;
         size_t i, j;
 
-        if (!types || !labels)
+        if (!types || !tot || !labels)
                 return -ENOMEM;
+        /* Keys are numbered per host (k1, k2, ...) so that the timeline can name them in a few
+         * columns. */
         json_array_foreach(json_object_get(doc, "hosts"), i, v)
                 json_array_foreach(json_object_get(v, "keys"), j, k) {
-                        _cleanup_free_ char *lk = label_key(doc_str(v, "machine_id"),
-                                                            doc_str(k, "fingerprint"));
+                        _cleanup_free_ char *lk = report_key_label(doc_str(v, "machine_id"),
+                                                                   doc_str(k, "fingerprint"));
 
                         if (!lk ||
                             json_object_set_new(labels, lk, json_integer((json_int_t) j + 1)) < 0)
@@ -388,13 +364,7 @@ int report_render_text(json_t *doc, FILE *f) {
         if (!json_is_true(json_object_get(doc, "trusted_fields")))
                 field(&o, "trust", "text logs carry no trusted fields: which program wrote a line "
                                    "is not known, and forged lines cannot be told apart");
-        fieldf(&o, "totals", "%lld %s, %lld %s, %lld %s, %lld %s, %lld %s",
-               doc_int(totals, "hosts"), plural(doc_int(totals, "hosts"), "host", "hosts"),
-               doc_int(totals, "keys"), plural(doc_int(totals, "keys"), "key", "keys"),
-               doc_int(totals, "logins"), plural(doc_int(totals, "logins"), "login", "logins"),
-               doc_int(totals, "sessions"),
-               plural(doc_int(totals, "sessions"), "session", "sessions"),
-               doc_int(totals, "alerts"), plural(doc_int(totals, "alerts"), "alert", "alerts"));
+        field(&o, "totals", tot);
         field(&o, "alerts", types);
 
         json_array_foreach(json_object_get(doc, "hosts"), i, v)

@@ -662,6 +662,29 @@ void report_time_covered(const struct report *r, uint64_t *ret_first, uint64_t *
 
 /* ---- the document --------------------------------------------------------------------------- */
 
+char *report_key_label(const char *machine_id, const char *fingerprint) {
+        char *s = NULL;
+
+        if (asprintf(&s, "%s\n%s", machine_id ?: "", fingerprint ?: "") < 0)
+                return NULL;
+        return s;
+}
+
+char *report_totals_line(json_t *totals) {
+        char *s = NULL;
+
+        if (asprintf(&s, "%lld %s, %lld %s, %lld %s, %lld %s, %lld %s", doc_int(totals, "hosts"),
+                     plural(doc_int(totals, "hosts"), "host", "hosts"), doc_int(totals, "keys"),
+                     plural(doc_int(totals, "keys"), "key", "keys"), doc_int(totals, "logins"),
+                     plural(doc_int(totals, "logins"), "login", "logins"),
+                     doc_int(totals, "sessions"),
+                     plural(doc_int(totals, "sessions"), "session", "sessions"),
+                     doc_int(totals, "alerts"),
+                     plural(doc_int(totals, "alerts"), "alert", "alerts")) < 0)
+                return NULL;
+        return s;
+}
+
 json_t *report_json_string(const char *s) {
         _cleanup_free_ char *u = NULL;
         bool changed;

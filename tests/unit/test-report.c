@@ -183,6 +183,28 @@ static void escape_one(const char *in, const char *want, const char *what) {
         free(got);
 }
 
+/* The pieces both renderers share: the key label and the totals line. */
+static void test_shared(void) {
+        json_auto_t *one = json_pack("{s:i, s:i, s:i, s:i, s:i}", "hosts", 1, "keys", 1, "logins",
+                                     1, "sessions", 1, "alerts", 1);
+        json_auto_t *many = json_pack("{s:i, s:i, s:i, s:i, s:i}", "hosts", 2, "keys", 0, "logins",
+                                      12, "sessions", 3, "alerts", 40);
+        _cleanup_free_ char *a = report_key_label("m1", "SHA256:x");
+        _cleanup_free_ char *b = report_key_label(NULL, NULL), *c = report_key_label("m1", NULL);
+        _cleanup_free_ char *t1 = NULL, *t2 = NULL;
+
+        TAP_IS_STR(a, "m1\nSHA256:x", "key label: machine id, newline, fingerprint");
+        TAP_IS_STR(b, "\n", "key label: NULLs as empty");
+        TAP_IS_STR(c, "m1\n", "key label: no fingerprint (keyless lane)");
+        t1 = report_totals_line(one);
+        t2 = report_totals_line(many);
+        TAP_IS_STR(t1, "1 host, 1 key, 1 login, 1 session, 1 alert", "totals: singular at 1");
+        TAP_IS_STR(t2, "2 hosts, 0 keys, 12 logins, 3 sessions, 40 alerts",
+                   "totals: plural otherwise, 0 included");
+        TAP_IS_STR(plural(1, "x", "xs"), "x", "plural: 1");
+        TAP_IS_STR(plural(-1, "x", "xs"), "xs", "plural: -1");
+}
+
 static void test_escapes(void) {
         json_t *j;
 
@@ -246,6 +268,7 @@ static void test_hostile_render(void) {
 int main(void) {
         test_bounds();
         test_escapes();
+        test_shared();
         test_hostile_render();
         TAP_IS_INT(report_format_from_string("html"), REPORT_FORMAT_HTML,
                    "format names round-trip");
