@@ -36,6 +36,10 @@ size_t utf8_char(const char *s, size_t n, uint32_t *ret_cp);
 /* Whether a code point is a control, or changes how the text around it is shown. */
 bool unicode_is_unsafe(uint32_t cp);
 
+/* The value (0-15) of the hex digit c, either case; -EINVAL when c is not one. For reading back
+ * "\xNN" escapes. */
+int unhexchar(char c);
+
 _warn_unused_ int escape_quote(const char *s, size_t n, char **ret);
 _warn_unused_ int escape_terminal(const char *s, size_t n, char **ret);
 _warn_unused_ int escape_utf8(const char *s, size_t n, char **ret, size_t *ret_len,

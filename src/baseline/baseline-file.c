@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "baseline-file.h"
+#include "escape.h"
 #include "macro.h"
 #include "string-table.h"
 #include "strview.h"
@@ -290,16 +291,6 @@ int baseline_file_write(const struct baseline_file *bf, const char *comment, FIL
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Decode one escaped token of n bytes. -EBADMSG for a bad escape, a raw byte that should have
  * been escaped, or a decoded NUL. */
 static int unescape(const char *s, size_t n, char **ret) {
@@ -321,8 +312,8 @@ static int unescape(const char *s, size_t n, char **ret) {
                         return -EBADMSG;
                 if (s[i + 1] != 'x')
                         return -EBADMSG;
-                hi = hexval(s[i + 2]);
-                lo = hexval(s[i + 3]);
+                hi = unhexchar(s[i + 2]);
+                lo = unhexchar(s[i + 3]);
                 if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                         return -EBADMSG;
                 out[o++] = (char) (hi * 16 + lo);

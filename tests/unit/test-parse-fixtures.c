@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "event.h"
 #include "macro.h"
 #include "rules.h"
@@ -47,16 +48,6 @@ struct covered {
         char **ids;
         size_t n;
 };
-
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 /* Parse one value at *p into buf; advances *p past it. Returns length or -EBADMSG. */
 static ssize_t parse_value(const char **p, char *buf, size_t size) {
@@ -94,7 +85,7 @@ static ssize_t parse_value(const char **p, char *buf, size_t size) {
                                 c = '\r';
                                 break;
                         case 'x': {
-                                int h = hexval(s[0]), l = h >= 0 ? hexval(s[1]) : -1;
+                                int h = unhexchar(s[0]), l = h >= 0 ? unhexchar(s[1]) : -1;
 
                                 if (l < 0)
                                         return -EBADMSG;
