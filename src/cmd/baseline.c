@@ -21,6 +21,7 @@
 #include "cmd-common.h"
 #include "commands.h"
 #include "config.h"
+#include "io-util.h"
 #include "discover.h"
 #include "baseline-live.h"
 #include "sshd-config.h"
@@ -211,20 +212,14 @@ static int look_at(struct baseline_file *bf, const struct passwd *pw, const char
                 return refuse(bf, pw, path, "not a regular file", t);
         if (st.st_size > DISCOVER_FILE_MAX)
                 return refuse(bf, pw, path, "longer than 8 MiB", t);
-        data = malloc((size_t) st.st_size + 1);
-        if (!data)
-                return -ENOMEM;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, data + len, (size_t) st.st_size - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return refuse(bf, pw, path, strerror(errno), t);
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
+        /* read to the end, not to the size fstat saw: a file growing meanwhile is not cut */
+        r = read_full_fd(fd, DISCOVER_FILE_MAX, &data, &len);
+        if (r == -EFBIG)
+                return refuse(bf, pw, path, "longer than 8 MiB", t);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(bf, pw, path, strerror(-r), t);
         r = baseline_add_buffer(b, pw->pw_name, path, data, len, false, &keys, &skipped, &line,
                                 &what);
         if (r == -ENOMEM)

@@ -18,6 +18,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "io-util.h"
 #include "policy-file.h"
 #include "vis.h"
 
@@ -732,8 +733,9 @@ err:
 int policy_file_load(const char *path, struct policy_file **ret, struct policy_file_error *reterr) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *data = NULL;
-        size_t len = 0, alloc = 0;
+        size_t len = 0;
         struct stat st;
+        int r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 || fstat(fd, &st) < 0) {
@@ -744,33 +746,14 @@ int policy_file_load(const char *path, struct policy_file **ret, struct policy_f
                 *reterr = (struct policy_file_error){};
                 return -EISDIR;
         }
-        for (;;) {
-                ssize_t n;
-
-                if (len == alloc) {
-                        char *p;
-
-                        if (alloc >= POLICY_FILE_MAX) {
-                                *reterr = (struct policy_file_error){
-                                        .message = "the file is too large" };
-                                return -E2BIG;
-                        }
-                        alloc = alloc ? alloc * 2 : 64 * 1024;
-                        p = realloc(data, alloc + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        data = p;
-                }
-                n = read(fd, data + len, alloc - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        *reterr = (struct policy_file_error){};
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
+        r = read_full_fd(fd, POLICY_FILE_MAX, &data, &len);
+        if (r == -EFBIG) {
+                *reterr = (struct policy_file_error){ .message = "the file is too large" };
+                return -E2BIG;
+        }
+        if (r < 0) {
+                *reterr = (struct policy_file_error){};
+                return r;
         }
         return policy_file_parse(data ?: "", len, ret, reterr);
 }

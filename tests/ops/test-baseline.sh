@@ -237,6 +237,16 @@ if [ $rc = 0 ] && grep -qx "authorized-keys-file sshd $tmp/etc-keys/%u %h/.ssh/n
         ok "AuthorizedKeysFile %u %h %U expanded (a FIFO refused, %h/NAME read as discovery reads it), AuthorizedKeysCommand said to be out of reach"
 else not_ok "AuthorizedKeysFile patterns ($rc)" "$tmp/err" "$tmp/bl3"; fi
 
+# a file over discovery's cap (8 MiB) is refused whole, never read in part
+head -c $((8 * 1024 * 1024 + 1)) /dev/zero | tr '\0' '#' >"$tmp/etc-keys/$user"
+in_ns bash -c 'mount --bind "$1" /etc/ssh/sshd_config && exec "$2" baseline' _ "$tmp/sshd_config" "$kt" \
+        >"$tmp/bl4" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && grep -qx "file $user $tmp/etc-keys/$user refused longer than 8 MiB" "$tmp/bl4" &&
+        ! grep -q "^key $user $tmp/etc-keys/$user:" "$tmp/bl4"; then
+        ok "an authorized_keys file one byte over 8 MiB: refused, no key taken from it"
+else not_ok "a file over 8 MiB ($rc)" "$tmp/err" "$tmp/bl4"; fi
+
 # ---- usage errors --------------------------------------------------------------------------------
 "$kt" baseline --output /nonexistent/dir/bl >"$tmp/out" 2>"$tmp/err"
 rc=$?

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "policy-file.h"
 #include "tap.h"
@@ -202,8 +204,45 @@ static void test_unvis(void) {
         TAP_IS_INT(sshd_unvis("end\\", &s), -EINVAL, "a lone backslash at the end");
 }
 
+/* A file on disk at the size cap and one byte over it. */
+static void test_load_cap(void) {
+        char path[] = "/tmp/kt-policy-XXXXXX";
+        struct policy_file *f = NULL;
+        struct policy_file_error e = {};
+        size_t line = 64, n = POLICY_FILE_MAX;
+        char *buf = malloc(n + 1);
+        FILE *o;
+        int fd, r;
+
+        if (!tap_ok(buf != NULL, "a buffer for the cap"))
+                return;
+        for (size_t i = 0; i < n; i += line) {
+                memset(buf + i, ' ', line - 1);
+                buf[i] = '#';
+                buf[i + line - 1] = '\n';
+        }
+        memcpy(buf, "[account a]\n", 12);
+        fd = mkstemp(path);
+        o = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!tap_ok(o && fwrite(buf, 1, n, o) == n && fflush(o) == 0, "a file at the cap")) {
+                free(buf);
+                return;
+        }
+        r = policy_file_load(path, &f, &e);
+        TAP_IS_INT(r, 0, "a policy file of exactly POLICY_FILE_MAX bytes loads");
+        f = policy_file_free(f);
+        tap_ok(fputc('#', o) != EOF && fflush(o) == 0, "one byte added");
+        r = policy_file_load(path, &f, &e);
+        TAP_IS_INT(r, -E2BIG, "one byte more is refused");
+        TAP_IS_STR(e.message, "the file is too large", "and says why");
+        fclose(o);
+        unlink(path);
+        free(buf);
+}
+
 int main(void) {
         test_parse();
+        test_load_cap();
         test_errors();
         test_rsync_canonical();
         test_unvis();
