@@ -13,7 +13,13 @@ Trusted fields are set as journald sets them (see the appendix of openssh-log-fo
 Deterministic for a given --seed and --entries. Standard library only.
 
 Usage:
-  gen-export.py [--entries N] [--seed S] [--keys-dir DIR] [--output FILE|-]
+  gen-export.py [--entries N] [--seed S] [--shape full|lean] [--keys-dir DIR] [--output FILE|-]
+
+--shape lean writes the same entries (same seed, same connections, same anomalies) with fewer
+fields each: the ones a minimal journald, or a journal-remote upload from a host without systemd's
+cgroup and audit bookkeeping, records (no _CMDLINE, _CAP_EFFECTIVE, _SYSTEMD_*, _AUDIT_*,
+SYSLOG_TIMESTAMP, CODE_*, ...). sshd's entries keep 14 fields instead of 21 to 25: the ones keytrail
+reads. --shape full (the default) is unchanged.
 
 --keys-dir DIR receives:
   DIR/USER.authorized_keys   the baseline authorized_keys file of each account
@@ -40,6 +46,13 @@ HOST = "bastion"
 SERVER_IP = "10.0.0.4"
 START_REALTIME = 1795996800 * 1000000    # 2026-11-30 00:00:00 UTC, in microseconds
 SSHD_EXE = "/usr/sbin/sshd"
+# --shape lean drops these fields from every entry (see the usage above)
+LEAN_DROP = frozenset((
+        "SYSLOG_TIMESTAMP", "_CMDLINE", "_CAP_EFFECTIVE", "_SYSTEMD_CGROUP", "_SYSTEMD_UNIT",
+        "_SYSTEMD_SLICE", "_SYSTEMD_INVOCATION_ID", "_SYSTEMD_OWNER_UID", "_SYSTEMD_SESSION",
+        "_SYSTEMD_USER_SLICE", "_AUDIT_SESSION", "_AUDIT_LOGINUID", "_STREAM_ID", "CODE_FILE",
+        "CODE_LINE", "CODE_FUNC", "JOB_TYPE", "JOB_RESULT", "JOB_ID", "INVOCATION_ID", "UNIT",
+        "_SOURCE_MONOTONIC_TIMESTAMP"))
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Accounts: name -> (uid, gid, home)
@@ -235,8 +248,15 @@ class Gen:
         return "%s %2d %02d:%02d:%02d" % (MONTHS[tm.tm_mon - 1], tm.tm_mday, tm.tm_hour,
                                           tm.tm_min, tm.tm_sec)
 
+    @staticmethod
+    def lean(text):
+        return "".join(f + "\n" for f in text.split("\n")
+                       if f and f.partition("=")[0] not in LEAN_DROP)
+
     def emit(self, t, text):
         mono = t - self.boot_realtime + self.boot_mono0
+        if self.args.shape == "lean":
+            text = self.lean(text)
         s = "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n%s\n" % (
                 t, mono, self.boot_id, text)
         self.out.append(s)
@@ -897,6 +917,9 @@ def main():
     ap.add_argument("--ssh-interval", type=float, default=4.0,
                     help="mean seconds between sshd connections (4)")
     ap.add_argument("--pid-max", type=int, default=32768, help="PID wrap-around (32768)")
+    ap.add_argument("--shape", choices=("full", "lean"), default="full",
+                    help="fields per entry: full (journald on systemd, the default) or lean "
+                    "(a minimal journald: the same entries with fewer fields)")
     ap.add_argument("--keys-dir", help="write the baseline and the anomaly list here")
     ap.add_argument("--output", "-o", action="append",
                     help="export file or FIFO, - for stdout (default); repeat to spread the "
