@@ -21,11 +21,13 @@
  * boot's clock only, so a wall-clock step or another host's clock decides nothing.
  *
  * Ownership: the correlator owns every struct conn and everything in it. The conn and session
- * pointers passed to the decide callback are borrowed for the duration of the call. The table is
- * bounded (max_connections): when full, the least recently active connection that has not
- * authenticated is evicted; only when every open connection has authenticated is the least
- * recently active of those evicted, and then DECISION_EVICTED is decided for it first. Hosts are
- * freed with their last connection, so they are bounded by the connections too.
+ * pointers passed to the decide callback, and their strings, are borrowed for the duration of the
+ * call. The table is bounded (max_connections): when full, the least recently active connection
+ * that has not authenticated is evicted; only when every open connection has authenticated is the
+ * least recently active of those evicted, and then DECISION_EVICTED is decided for it first. Hosts
+ * are let go with their last connection, so they are bounded by the connections too. Ended
+ * connections and hosts are kept for reuse (with their storage): the heap is bounded by the most
+ * connections open at once, never by the entries read.
  */
 
 #include <stdbool.h>
@@ -40,16 +42,18 @@
 #define CORRELATOR_CONNECTIONS_DEFAULT 16384
 #define FORCED_COMMAND_LOG_MAX 900    /* sshd logs at most this much of a forced command (%.900s) */
 
+/* Every string of a connection and of its sessions points into the connection's own storage (see
+ * struct conn), or is NULL when sshd has not said it (yet). */
 struct conn_session {
         int id;            /* sshd's "id N"; -1 when the line was cut before it */
-        char *type;        /* owned: forced-command, command, shell, subsystem */
-        char *forced_by;   /* owned: key-option, config, or NULL */
-        char *command;     /* owned: the forced command or subsystem name as logged (vis-escaped) */
+        char *type;        /* forced-command, command, shell, subsystem */
+        char *forced_by;   /* key-option, config, or NULL */
+        char *command;     /* the forced command or subsystem name as logged (vis-escaped) */
         bool truncated;    /* the line was cut by syslog: command is a prefix */
         pid_t pid;         /* the PID that logged it */
         uint64_t usec;
-        char *cursor;      /* owned */
-        char *requested;   /* owned: what the client asked for, when a gate (keytrail-gate) said */
+        char *cursor;
+        char *requested;   /* what the client asked for, when a gate (keytrail-gate) said */
         bool gate_logged;  /* a keytrail-gate record of this connection's account arrived for it */
         unsigned alerted;  /* bit per enum alert_type already raised for this session */
 };
@@ -59,7 +63,7 @@ struct conn {
         const char *machine_id, *boot_id, *host;
         pid_t monitor_pid, child_pid; /* child_pid 0 until "User child is on pid" */
 
-        /* What sshd said about it. All owned, NULL when not (yet) logged. */
+        /* What sshd said about it. NULL when not (yet) logged. */
         char *addr;
         int port;                     /* -1 unknown */
         char *user, *method, *fingerprint, *key_type, *key_location;
@@ -73,12 +77,12 @@ struct conn {
         uid_t user_uid;               /* the account's uid: the password database's (local host),
                                          else the _UID of the first line of the named child */
 
-        /* The key sshd found most recently in authorized_keys for this connection. Owned. */
+        /* The key sshd found most recently in authorized_keys for this connection. */
         char *found_fingerprint, *found_key_type, *found_location;
-        /* "Partial publickey": the key of a multi-method login. Owned. */
+        /* "Partial publickey": the key of a multi-method login. */
         char *partial_fingerprint, *partial_key_type;
 
-        /* A from= refusal waiting for the "Failed publickey" line that names the key. Owned. */
+        /* A from= refusal waiting for the "Failed publickey" line that names the key. */
         char *refused_location, *refused_user, *refused_ip, *refused_cursor;
         uint64_t refused_usec;
 
@@ -91,6 +95,14 @@ struct conn {
         struct conn *lru_prev, *lru_next, *wait_prev, *wait_next, *by_monitor, *by_child, *by_port;
         struct host *h;
         bool waiting;
+
+        /* Private to the correlator: the storage every string above (and of the sessions) points
+         * into, owned. Values are appended; one replaced or forgotten stays until the storage is
+         * full, then the live ones are packed (in place; it grows only when they fill it). When
+         * the connection ends its struct and storage are kept for the next connection, so the
+         * steady state allocates nothing per connection. */
+        char *strings;
+        size_t strings_used, strings_size;
 };
 
 enum decision {
@@ -184,8 +196,10 @@ struct conn *correlator_find(struct correlator *c, const struct event_origin *o,
 /* The connection's most recent session, or NULL. */
 struct conn_session *conn_last_session(struct conn *x);
 
-/* Record what a wrapper said the client requested on session s. Returns 0, -ENOMEM. */
-_warn_unused_ int conn_session_set_requested(struct conn_session *s, const char *requested);
+/* Record what a wrapper said the client requested on session s of connection c (kept in c's
+ * storage). Returns 0, -ENOMEM. */
+_warn_unused_ int conn_session_set_requested(struct conn *c, struct conn_session *s,
+                                             const char *requested);
 
 /* Open connections now. */
 unsigned correlator_size(const struct correlator *c);

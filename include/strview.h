@@ -47,6 +47,13 @@ static inline bool strview_startswith(struct strview v, struct strview prefix) {
  */
 char *strview_dup(struct strview v);
 
+/* The bytes strview_dup() would allocate for v, its NUL included: 0 for an absent view, SIZE_MAX
+ * when it cannot be represented. */
+size_t strview_dup_size(struct strview v);
+
+/* What strview_dup() does, into dst (at least strview_dup_size(v) bytes; v present). Returns dst. */
+char *strview_copy(char *dst, struct strview v);
+
 /*
  * Parse a decimal unsigned integer that fills the whole view, without strtol (house style O5).
  * Returns 0 and writes *ret, or -EBADMSG (empty, non-digit) or -ERANGE (above max).

@@ -8,31 +8,28 @@
 
 #include "strview.h"
 
-char *strview_dup(struct strview v) {
+size_t strview_dup_size(struct strview v) {
         size_t n_nul = 0;
-        char *out, *o;
 
         if (!v.ptr)
-                return NULL;
+                return 0;
+        if (memchr(v.ptr, 0, v.len))
+                for (size_t i = 0; i < v.len; i++)
+                        n_nul += v.ptr[i] == '\0';
+        if (v.len > SIZE_MAX - 1 - n_nul)
+                return SIZE_MAX;
+        return v.len + n_nul + 1;
+}
+
+char *strview_copy(char *dst, struct strview v) {
+        char *o = dst;
+
         if (!memchr(v.ptr, 0, v.len)) {
                 /* the common case, copied at memcpy's speed (the correlator's strings) */
-                if (v.len > SIZE_MAX - 1)
-                        return NULL;
-                out = malloc(v.len + 1);
-                if (!out)
-                        return NULL;
-                memcpy(out, v.ptr, v.len);
-                out[v.len] = 0;
-                return out;
+                memcpy(dst, v.ptr, v.len);
+                dst[v.len] = 0;
+                return dst;
         }
-        for (size_t i = 0; i < v.len; i++)
-                n_nul += v.ptr[i] == '\0';
-        if (v.len > SIZE_MAX - 1 - n_nul)
-                return NULL;
-        out = malloc(v.len + n_nul + 1);
-        if (!out)
-                return NULL;
-        o = out;
         for (size_t i = 0; i < v.len; i++)
                 if (v.ptr[i] == '\0') {
                         *o++ = (char) 0xc0;
@@ -40,7 +37,19 @@ char *strview_dup(struct strview v) {
                 } else
                         *o++ = v.ptr[i];
         *o = 0;
-        return out;
+        return dst;
+}
+
+char *strview_dup(struct strview v) {
+        size_t n = strview_dup_size(v);
+        char *out;
+
+        if (!v.ptr || n == SIZE_MAX)
+                return NULL;
+        out = malloc(n);
+        if (!out)
+                return NULL;
+        return strview_copy(out, v);
 }
 
 int strview_to_u64(struct strview v, uint64_t max, uint64_t *ret) {

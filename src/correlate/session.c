@@ -12,6 +12,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #define HASH_BUCKETS 4096 /* power of two */
 #define HOST_BUCKETS 1024 /* power of two */
 #define TOMBS 256         /* ended connections whose late lines are still expected */
+#define CONN_STRINGS_MIN 1024 /* first storage of a connection: what a login usually needs */
+#define LOGIN_NAME_BYTES 256  /* LOGIN_NAME_MAX: no account name is longer */
 
 /*
  * The processes of a connection that ended. sshd's exit path logs after the line that ends the
@@ -37,7 +40,8 @@ struct tomb {
 
 struct host {
         char machine_id[33], boot_id[33];
-        char *hostname;         /* owned */
+        char *hostname;         /* owned, hostname_size bytes (kept when the host is reused) */
+        size_t hostname_size;
         unsigned refs;          /* open connections */
         uint32_t serial;        /* mixes the PID hashes */
         uint64_t clock;         /* this boot's watermark (monotonic, else realtime usec) */
@@ -60,6 +64,8 @@ struct correlator {
         struct host *last_host;
         struct tomb tombs[TOMBS];
         unsigned n_tombs;             /* written so far; the ring holds the last TOMBS */
+        struct conn *free_conns;      /* ended connections kept for reuse, linked by lru_next */
+        struct host *free_hosts;      /* the same for hosts, linked by hash_next */
         struct correlator_stats stats;
 };
 
@@ -80,35 +86,21 @@ int correlator_new(const struct correlator_config *cfg, struct correlator **ret)
         return 0;
 }
 
-static void session_done(struct conn_session *s) {
-        free(s->type);
-        free(s->forced_by);
-        free(s->command);
-        free(s->cursor);
-        free(s->requested);
-        *s = (struct conn_session){};
+/* An ended connection: kept, with its storage, for the next one. */
+static void conn_recycle(struct correlator *c, struct conn *x) {
+        *x = (struct conn){ .strings = x->strings, .strings_size = x->strings_size,
+                            .lru_next = c->free_conns };
+        c->free_conns = x;
+}
+
+static void host_recycle(struct correlator *c, struct host *h) {
+        *h = (struct host){ .hostname = h->hostname, .hostname_size = h->hostname_size,
+                            .hash_next = c->free_hosts };
+        c->free_hosts = h;
 }
 
 static void conn_free(struct conn *x) {
-        for (unsigned i = 0; i < x->n_sessions; i++)
-                session_done(&x->sessions[i]);
-        free(x->addr);
-        free(x->user);
-        free(x->method);
-        free(x->fingerprint);
-        free(x->key_type);
-        free(x->key_location);
-        free(x->ca_fingerprint);
-        free(x->accept_cursor);
-        free(x->found_fingerprint);
-        free(x->found_key_type);
-        free(x->found_location);
-        free(x->partial_fingerprint);
-        free(x->partial_key_type);
-        free(x->refused_location);
-        free(x->refused_user);
-        free(x->refused_ip);
-        free(x->refused_cursor);
+        free(x->strings);
         free(x);
 }
 
@@ -127,6 +119,12 @@ struct correlator *correlator_free(struct correlator *c) {
                         l->head = x->lru_next;
                         conn_free(x);
                 }
+        while (c->free_conns) {
+                struct conn *x = c->free_conns;
+
+                c->free_conns = x->lru_next;
+                conn_free(x);
+        }
         for (unsigned i = 0; i < HOST_BUCKETS; i++)
                 while (c->host_hash[i]) {
                         struct host *h = c->host_hash[i];
@@ -134,8 +132,130 @@ struct correlator *correlator_free(struct correlator *c) {
                         c->host_hash[i] = h->hash_next;
                         host_free(h);
                 }
+        while (c->free_hosts) {
+                struct host *h = c->free_hosts;
+
+                c->free_hosts = h->hash_next;
+                host_free(h);
+        }
         free(c);
         return NULL;
+}
+
+/* ---- a connection's strings ------------------------------------------------------------------ */
+
+/* Every string pointer of a connection and of a session; all point into the connection's storage. */
+static const size_t conn_string_fields[] = {
+        offsetof(struct conn, addr),
+        offsetof(struct conn, user),
+        offsetof(struct conn, method),
+        offsetof(struct conn, fingerprint),
+        offsetof(struct conn, key_type),
+        offsetof(struct conn, key_location),
+        offsetof(struct conn, ca_fingerprint),
+        offsetof(struct conn, accept_cursor),
+        offsetof(struct conn, found_fingerprint),
+        offsetof(struct conn, found_key_type),
+        offsetof(struct conn, found_location),
+        offsetof(struct conn, partial_fingerprint),
+        offsetof(struct conn, partial_key_type),
+        offsetof(struct conn, refused_location),
+        offsetof(struct conn, refused_user),
+        offsetof(struct conn, refused_ip),
+        offsetof(struct conn, refused_cursor),
+};
+static const size_t session_string_fields[] = {
+        offsetof(struct conn_session, type),
+        offsetof(struct conn_session, forced_by),
+        offsetof(struct conn_session, command),
+        offsetof(struct conn_session, cursor),
+        offsetof(struct conn_session, requested),
+};
+#define CONN_STRING_REFS \
+        (ELEMENTSOF(conn_string_fields) + CONN_SESSIONS_MAX * ELEMENTSOF(session_string_fields))
+
+static int by_address(const void *a, const void *b) {
+        uintptr_t x = (uintptr_t) **(char *const *const *) a, y = (uintptr_t) **(char *const *const *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/*
+ * Make room for n more bytes in x's storage. Packs the live strings to its start first (in
+ * address order, so memmove only moves them down; several pointers may share one string), and
+ * grows the storage only when the live ones leave no room. Pointers into the storage move.
+ */
+static int strings_reserve(struct conn *x, size_t n) {
+        char **refs[CONN_STRING_REFS];
+        size_t offsets[CONN_STRING_REFS], n_refs = 0, used = 0, size;
+        const char *prev = NULL;
+        char *prev_new = NULL, *base = x->strings, *nb;
+
+        if (x->strings_size - x->strings_used >= n)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(conn_string_fields); i++) {
+                char **f = (char **) ((char *) x + conn_string_fields[i]);
+
+                if (*f)
+                        refs[n_refs++] = f;
+        }
+        for (unsigned k = 0; k < x->n_sessions; k++)
+                for (size_t i = 0; i < ELEMENTSOF(session_string_fields); i++) {
+                        char **f = (char **) ((char *) &x->sessions[k] + session_string_fields[i]);
+
+                        if (*f)
+                                refs[n_refs++] = f;
+                }
+        qsort(refs, n_refs, sizeof(refs[0]), by_address);
+        for (size_t i = 0; i < n_refs; i++) {
+                char *p = *refs[i];
+                size_t l;
+
+                if (p == prev) {
+                        *refs[i] = prev_new;
+                        continue;
+                }
+                l = strlen(p) + 1;
+                prev = p;
+                prev_new = memmove(base + used, p, l);
+                *refs[i] = prev_new;
+                used += l;
+        }
+        x->strings_used = used;
+        if (x->strings_size - used >= n)
+                return 0;
+
+        if (n > SIZE_MAX / 2 - used)
+                return -ENOMEM;
+        size = MAX(MAX(x->strings_size * 2, (size_t) CONN_STRINGS_MIN), used + n);
+        for (size_t i = 0; i < n_refs; i++)
+                offsets[i] = (size_t) (*refs[i] - base);
+        nb = realloc(base, size);
+        if (!nb)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_refs; i++)
+                *refs[i] = nb + offsets[i];
+        x->strings = nb;
+        x->strings_size = size;
+        return 0;
+}
+
+/* *dst = a copy of v (strview_dup()'s form) in x's storage; nothing when v is absent. v must not
+ * point into the storage. */
+static int set_str(struct conn *x, char **dst, struct strview v) {
+        size_t n = strview_dup_size(v);
+        int r;
+
+        if (!v.ptr)
+                return 0;
+        if (n == SIZE_MAX)
+                return -ENOMEM;
+        r = strings_reserve(x, n);
+        if (r < 0)
+                return r;
+        *dst = strview_copy(x->strings + x->strings_used, v);
+        x->strings_used += n;
+        return 0;
 }
 
 /* ---- host table ------------------------------------------------------------------------------ */
@@ -190,15 +310,32 @@ static int host_get(struct correlator *c, const struct event_origin *o, struct h
                 *ret = h;
                 return 0;
         }
-        h = calloc(1, sizeof(*h));
-        if (!h)
-                return -ENOMEM;
+        if (c->free_hosts) {
+                h = c->free_hosts;
+                c->free_hosts = h->hash_next;
+                h->hash_next = NULL;
+        } else {
+                h = calloc(1, sizeof(*h));
+                if (!h)
+                        return -ENOMEM;
+        }
         copy_id(h->machine_id, o->machine_id);
         copy_id(h->boot_id, o->boot_id);
-        h->hostname = o->hostname.ptr ? strview_dup(o->hostname) : strdup(h->machine_id);
-        if (!h->hostname) {
-                free(h);
-                return -ENOMEM;
+        {
+                struct strview name = o->hostname.ptr ? o->hostname : strview_from(h->machine_id);
+                size_t n = strview_dup_size(name);
+
+                if (n > h->hostname_size) {
+                        char *nb = n == SIZE_MAX ? NULL : realloc(h->hostname, n);
+
+                        if (!nb) {
+                                host_recycle(c, h);
+                                return -ENOMEM;
+                        }
+                        h->hostname = nb;
+                        h->hostname_size = n;
+                }
+                (void) strview_copy(h->hostname, name);
         }
         h->serial = ++c->host_serial;
         h->clock = event_origin_clock(o);
@@ -226,7 +363,7 @@ static void host_unref(struct correlator *c, struct host *h) {
         if (c->last_host == h)
                 c->last_host = NULL;
         c->stats.hosts--;
-        host_free(h);
+        host_recycle(c, h);
 }
 
 /* ---- lists and hashes ------------------------------------------------------------------------ */
@@ -422,7 +559,7 @@ static void conn_remove(struct correlator *c, struct conn *x) {
         wait_remove(x);
         lru_unlink(c, x);
         c->n_conns--;
-        conn_free(x);
+        conn_recycle(c, x);
         host_unref(c, h);
 }
 
@@ -441,10 +578,6 @@ static int decide_refusal(struct correlator *c, struct conn *x, const struct dec
         if (!x->refused_location && !x->refused_cursor)
                 return 0;
         r = decide(c, DECISION_SOURCE_REFUSED, x, NULL, ctx);
-        free(x->refused_location);
-        free(x->refused_user);
-        free(x->refused_ip);
-        free(x->refused_cursor);
         x->refused_location = x->refused_user = x->refused_ip = x->refused_cursor = NULL;
         return r;
 }
@@ -508,18 +641,6 @@ int correlator_tick(struct correlator *c, uint64_t realtime_usec) {
 
 /* ---- event handling -------------------------------------------------------------------------- */
 
-static int dup_field(char **dst, struct strview v) {
-        char *n;
-
-        if (!v.ptr)
-                return 0;
-        n = strview_dup(v);
-        if (!n)
-                return -ENOMEM;
-        free(*dst);
-        *dst = n;
-        return 0;
-}
 
 static int parse_port(struct strview v) {
         uint64_t p;
@@ -567,13 +688,19 @@ static int conn_new(struct correlator *c, const struct event_origin *o, struct c
         r = host_get(c, o, &h);
         if (r < 0)
                 return r;
-        x = calloc(1, sizeof(*x));
-        if (!x) {
-                if (h->refs == 0) {
-                        h->refs = 1;
-                        host_unref(c, h);
+        if (c->free_conns) {
+                x = c->free_conns;
+                c->free_conns = x->lru_next;
+                x->lru_next = NULL;
+        } else {
+                x = calloc(1, sizeof(*x));
+                if (!x) {
+                        if (h->refs == 0) {
+                                h->refs = 1;
+                                host_unref(c, h);
+                        }
+                        return -ENOMEM;
                 }
-                return -ENOMEM;
         }
         h->refs++;
         x->h = h;
@@ -592,8 +719,10 @@ static int conn_new(struct correlator *c, const struct event_origin *o, struct c
         return 0;
 }
 
-static int cursor_of(const struct event *ev, char **dst) {
-        char *cur = NULL;
+/* The only place that fetches an entry's cursor: *dst = ev's cursor, in x's storage (unchanged
+ * when the source has none). */
+static int cursor_of(struct conn *x, const struct event *ev, char **dst) {
+        _cleanup_free_ char *cur = NULL;
         int r;
 
         r = event_origin_cursor(&ev->origin, &cur);
@@ -601,9 +730,7 @@ static int cursor_of(const struct event *ev, char **dst) {
                 return 0;
         if (r < 0)
                 return r;
-        free(*dst);
-        *dst = cur;
-        return 0;
+        return set_str(x, dst, strview_from(cur));
 }
 
 /* The monitor's connection for this PID; a new one when there is none, or when the PID now
@@ -677,14 +804,8 @@ struct conn_session *conn_last_session(struct conn *x) {
         return x->n_sessions > 0 ? &x->sessions[x->n_sessions - 1] : NULL;
 }
 
-int conn_session_set_requested(struct conn_session *s, const char *requested) {
-        char *n = strdup(requested);
-
-        if (!n)
-                return -ENOMEM;
-        free(s->requested);
-        s->requested = n;
-        return 0;
+int conn_session_set_requested(struct conn *c, struct conn_session *s, const char *requested) {
+        return set_str(c, &s->requested, strview_from(requested));
 }
 
 /*
@@ -743,15 +864,23 @@ static struct conn *tied_conn(struct correlator *c, const struct event *ev, bool
         /* It names no open connection (one that began before the scan, or none at all). Where
          * the account it names is known, a non-root writer must be that account. */
         if (ev->field[EVENT_FIELD_USER].ptr && o->has_uid && o->uid != 0 && c->cfg.account_uid) {
-                _cleanup_free_ char *user = strview_dup(ev->field[EVENT_FIELD_USER]);
-                _cleanup_free_ char *mid = strview_dup(o->machine_id);
+                /* On the stack: a name no account can have (longer than login names go, or with
+                 * a NUL byte) and a machine id that is not one are known to no password
+                 * database. */
+                struct strview u = ev->field[EVENT_FIELD_USER], m = o->machine_id;
+                char user[LOGIN_NAME_BYTES], mid[33];
                 uid_t uid;
 
-                if (user && mid &&
-                    c->cfg.account_uid(c->cfg.account_userdata, mid, user, &uid) >= 0 &&
-                    uid != o->uid) {
-                        c->stats.untied++;
-                        *ret_verdict = TRUST_BAD_UID;
+                if (u.len < sizeof(user) && !memchr(u.ptr, 0, u.len) && m.ptr &&
+                    m.len < sizeof(mid) && !memchr(m.ptr, 0, m.len)) {
+                        memcpy(user, u.ptr, u.len);
+                        user[u.len] = 0;
+                        copy_id(mid, m);
+                        if (c->cfg.account_uid(c->cfg.account_userdata, mid, user, &uid) >= 0 &&
+                            uid != o->uid) {
+                                c->stats.untied++;
+                                *ret_verdict = TRUST_BAD_UID;
+                        }
                 }
         }
         return NULL;
@@ -765,7 +894,7 @@ static int on_connection(struct correlator *c, const struct event *ev) {
         if (r < 0)
                 return r;
         set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
-        return dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
+        return set_str(x, &x->addr, ev->field[EVENT_FIELD_ADDR]);
 }
 
 static int on_key_found(struct correlator *c, const struct event *ev) {
@@ -775,11 +904,11 @@ static int on_key_found(struct correlator *c, const struct event *ev) {
         r = auth_conn(c, ev, &x);
         if (r < 0)
                 return r;
-        r = dup_field(&x->found_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
+        r = set_str(x, &x->found_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
         if (r >= 0)
-                r = dup_field(&x->found_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
+                r = set_str(x, &x->found_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
         if (r >= 0)
-                r = dup_field(&x->found_location, ev->field[EVENT_FIELD_LOCATION]);
+                r = set_str(x, &x->found_location, ev->field[EVENT_FIELD_LOCATION]);
         return r;
 }
 
@@ -790,23 +919,17 @@ static int on_auth_partial(struct correlator *c, const struct event *ev) {
         r = auth_conn(c, ev, &x);
         if (r < 0)
                 return r;
-        r = dup_field(&x->partial_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
+        r = set_str(x, &x->partial_fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
         if (r >= 0)
-                r = dup_field(&x->partial_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
+                r = set_str(x, &x->partial_key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
         return r;
 }
 
-static int copy_str(char **dst, const char *src) {
-        char *n;
-
-        if (!src)
-                return 0;
-        n = strdup(src);
-        if (!n)
-                return -ENOMEM;
-        free(*dst);
-        *dst = n;
-        return 0;
+/* *dst = src, a string of the same connection (strings are never changed in place: sharing one is
+ * safe, and the storage packs shared ones once). */
+static void share_str(char **dst, char *src) {
+        if (src)
+                *dst = src;
 }
 
 static int on_auth_accepted(struct correlator *c, const struct event *ev) {
@@ -822,27 +945,26 @@ static int on_auth_accepted(struct correlator *c, const struct event *ev) {
         x->accept_clock = event_origin_clock(&ev->origin);
         if (ev->field[EVENT_FIELD_PORT].ptr)
                 set_port(c, x, parse_port(ev->field[EVENT_FIELD_PORT]));
-        r = dup_field(&x->addr, ev->field[EVENT_FIELD_ADDR]);
+        r = set_str(x, &x->addr, ev->field[EVENT_FIELD_ADDR]);
         if (r >= 0)
-                r = dup_field(&x->user, ev->field[EVENT_FIELD_USER]);
+                r = set_str(x, &x->user, ev->field[EVENT_FIELD_USER]);
         if (r >= 0)
-                r = dup_field(&x->method, ev->field[EVENT_FIELD_METHOD]);
+                r = set_str(x, &x->method, ev->field[EVENT_FIELD_METHOD]);
         if (r >= 0 && ev->field[EVENT_FIELD_FINGERPRINT].ptr) {
-                r = dup_field(&x->fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
+                r = set_str(x, &x->fingerprint, ev->field[EVENT_FIELD_FINGERPRINT]);
                 if (r >= 0)
-                        r = dup_field(&x->key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
+                        r = set_str(x, &x->key_type, ev->field[EVENT_FIELD_KEY_TYPE]);
         } else if (r >= 0 && x->partial_fingerprint) {
                 /* Multi-method login: the key is named only by "Partial publickey". */
-                r = copy_str(&x->fingerprint, x->partial_fingerprint);
-                if (r >= 0)
-                        r = copy_str(&x->key_type, x->partial_key_type);
+                share_str(&x->fingerprint, x->partial_fingerprint);
+                share_str(&x->key_type, x->partial_key_type);
         }
         if (r >= 0)
-                r = dup_field(&x->ca_fingerprint, ev->field[EVENT_FIELD_CA_FINGERPRINT]);
+                r = set_str(x, &x->ca_fingerprint, ev->field[EVENT_FIELD_CA_FINGERPRINT]);
         if (r >= 0 && x->fingerprint && streq_ptr(x->found_fingerprint, x->fingerprint))
-                r = copy_str(&x->key_location, x->found_location);
+                share_str(&x->key_location, x->found_location);
         if (r >= 0)
-                r = cursor_of(ev, &x->accept_cursor);
+                r = cursor_of(x, ev, &x->accept_cursor);
         if (r < 0)
                 return r;
         if (x->user && c->cfg.account_uid && !x->has_user_uid &&
@@ -868,23 +990,25 @@ static int on_source_refused(struct correlator *c, const struct event *ev) {
                         return r;
         }
         x->refused_usec = ev->origin.realtime_usec;
-        r = dup_field(&x->refused_location, ev->field[EVENT_FIELD_LOCATION]);
+        r = set_str(x, &x->refused_location, ev->field[EVENT_FIELD_LOCATION]);
         if (r >= 0)
-                r = dup_field(&x->refused_user, ev->field[EVENT_FIELD_USER]);
+                r = set_str(x, &x->refused_user, ev->field[EVENT_FIELD_USER]);
         if (r >= 0)
-                r = dup_field(&x->refused_ip, ev->field[EVENT_FIELD_ADDR]);
+                r = set_str(x, &x->refused_ip, ev->field[EVENT_FIELD_ADDR]);
         if (r >= 0)
-                r = cursor_of(ev, &x->refused_cursor);
+                r = cursor_of(x, ev, &x->refused_cursor);
         if (r >= 0 && !x->refused_cursor)
                 /* keep the refusal pending even without a cursor */
-                r = copy_str(&x->refused_cursor, "");
+                r = set_str(x, &x->refused_cursor, strview_from(""));
         return r;
 }
 
 static int on_auth_failed(struct correlator *c, const struct event *ev) {
         struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id };
-        _cleanup_free_ char *cursor = NULL, *fp = NULL, *kt = NULL;
+        _cleanup_free_ char *cursor = NULL;
         struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid);
+        struct strview fp = ev->field[EVENT_FIELD_FINGERPRINT], kt = ev->field[EVENT_FIELD_KEY_TYPE];
+        size_t n_fp, n_kt, n_cur;
         int r;
 
         if (!x)
@@ -892,14 +1016,31 @@ static int on_auth_failed(struct correlator *c, const struct event *ev) {
         touch(c, x, &ev->origin);
         if (!x->refused_cursor)
                 return 0;
-        fp = strview_dup(ev->field[EVENT_FIELD_FINGERPRINT]);
-        kt = strview_dup(ev->field[EVENT_FIELD_KEY_TYPE]);
-        r = cursor_of(ev, &cursor);
+        r = event_origin_cursor(&ev->origin, &cursor);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        /* Copies for the decision only, in x's storage: room for all three at once, so that
+         * none moves the others. */
+        n_fp = strview_dup_size(fp);
+        n_kt = strview_dup_size(kt);
+        n_cur = cursor ? strlen(cursor) + 1 : 0;
+        if (n_fp == SIZE_MAX || n_kt == SIZE_MAX)
+                return -ENOMEM;
+        r = strings_reserve(x, n_fp + n_kt + n_cur);
         if (r < 0)
                 return r;
-        ctx.cursor = cursor;
-        ctx.fingerprint = fp;
-        ctx.key_type = kt;
+        if (fp.ptr) {
+                ctx.fingerprint = strview_copy(x->strings + x->strings_used, fp);
+                x->strings_used += n_fp;
+        }
+        if (kt.ptr) {
+                ctx.key_type = strview_copy(x->strings + x->strings_used, kt);
+                x->strings_used += n_kt;
+        }
+        if (cursor) {
+                ctx.cursor = memcpy(x->strings + x->strings_used, cursor, n_cur);
+                x->strings_used += n_cur;
+        }
         return decide_refusal(c, x, &ctx);
 }
 
@@ -944,8 +1085,8 @@ static int on_session_start(struct correlator *c, const struct event *ev,
         }
         touch(c, x, &ev->origin);
         if (x->n_sessions == CONN_SESSIONS_MAX) {
-                /* Forget the oldest; ids are only for reporting. */
-                session_done(&x->sessions[0]);
+                /* Forget the oldest (its strings stay until the storage is packed); ids are
+                 * only for reporting. */
                 memmove(&x->sessions[0], &x->sessions[1],
                         (CONN_SESSIONS_MAX - 1) * sizeof(x->sessions[0]));
                 x->sessions[CONN_SESSIONS_MAX - 1] = (struct conn_session){};
@@ -969,13 +1110,13 @@ static int on_session_start(struct correlator *c, const struct event *ev,
                 s->truncated = true;
                 s->id = -1;
         }
-        r = dup_field(&s->type, ev->field[EVENT_FIELD_SESSION_TYPE]);
+        r = set_str(x, &s->type, ev->field[EVENT_FIELD_SESSION_TYPE]);
         if (r >= 0)
-                r = dup_field(&s->forced_by, ev->field[EVENT_FIELD_FORCED_BY]);
+                r = set_str(x, &s->forced_by, ev->field[EVENT_FIELD_FORCED_BY]);
         if (r >= 0)
-                r = dup_field(&s->command, command);
+                r = set_str(x, &s->command, command);
         if (r >= 0)
-                r = cursor_of(ev, &s->cursor);
+                r = cursor_of(x, ev, &s->cursor);
         if (r < 0)
                 return r;
         x->n_started++;

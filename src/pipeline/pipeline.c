@@ -392,7 +392,7 @@ static int feed_gate(struct pipeline *p, const struct log_record *rec) {
                 if (allowed) {
                         const char *cmd = record_str(rec, RECORD_SSH_ORIGINAL_COMMAND);
 
-                        return cmd ? conn_session_set_requested(s, cmd) : 0;
+                        return cmd ? conn_session_set_requested(c, s, cmd) : 0;
                 }
         } else {
                 v = trust_check(&p->cfg.gate_trust, rec, 0);
