@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One record through every stage; see pipeline.h. */
 
+#include <endian.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -15,6 +16,10 @@
 
 /* Entries remembered to recognise one stored twice (a file holding the same entries again). */
 #define SEEN_MAX 65536U /* power of two */
+
+struct seen_slot {
+        uint64_t sig[2]; /* per generation; 0: free */
+};
 
 /* Forced-command wrappers that log their refusals to syslog; their rules are in rules/. They run
  * as the user, through an interpreter, so only _COMM (the script's name) says who wrote a line. */
@@ -47,8 +52,9 @@ struct pipeline {
         struct pipeline_stats stats;
         char local_machine[33];        /* this host's machine id, "" when unknown */
         uint64_t sip_key[2];           /* random per run: duplicates cannot be aimed */
-        uint64_t *seen[2];             /* owned: two generations of SEEN_MAX slots, open addressing;
-                                          seen[0] is filled, seen[1] holds the one before */
+        struct seen_slot *seen;        /* owned: SEEN_MAX slots, open addressing, each with a place
+                                          for both generations (one cache line answers for both) */
+        unsigned cur;                  /* the generation being filled; 1 - cur holds the one before */
         unsigned n_seen;
 };
 
@@ -97,9 +103,8 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
         }
         if (getrandom(p->sip_key, sizeof(p->sip_key), 0) != (ssize_t) sizeof(p->sip_key))
                 return -EIO;
-        p->seen[0] = calloc(SEEN_MAX, sizeof(uint64_t));
-        p->seen[1] = calloc(SEEN_MAX, sizeof(uint64_t));
-        if (!p->seen[0] || !p->seen[1])
+        p->seen = calloc(SEEN_MAX, sizeof(p->seen[0]));
+        if (!p->seen)
                 return -ENOMEM;
         r = policy_new(&(struct policy_config){ .baseline = cfg->baseline,
                                                 .policy_file = cfg->policy_file,
@@ -127,8 +132,7 @@ struct pipeline *pipeline_free(struct pipeline *p) {
                 return NULL;
         correlator_free(p->correlator);
         policy_free(p->policy);
-        free(p->seen[0]);
-        free(p->seen[1]);
+        free(p->seen);
         free(p);
         return NULL;
 }
@@ -202,41 +206,70 @@ static uint64_t rotl(uint64_t x, int b) {
                 v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                          \
         } while (0)
 
-/* SipHash-2-4 over several buffers, each preceded by its length (so fields cannot shift). */
-static uint64_t siphash(const uint64_t key[2], const struct strview *parts, size_t n) {
-        uint64_t v0 = 0x736f6d6570736575ULL ^ key[0], v1 = 0x646f72616e646f6dULL ^ key[1];
-        uint64_t v2 = 0x6c7967656e657261ULL ^ key[0], v3 = 0x7465646279746573ULL ^ key[1];
-        uint64_t m = 0, total = 0;
-        unsigned fill = 0;
+/* SipHash-2-4, fed in pieces: 8 bytes at a time where it can. */
+struct sip {
+        uint64_t v0, v1, v2, v3, m, total;
+        unsigned fill;
+};
 
-#define SIP_BYTE(byte)                                                                             \
-        do {                                                                                       \
-                m |= (uint64_t) (uint8_t) (byte) << (8 * fill);                                    \
-                total++;                                                                           \
-                if (++fill == 8) {                                                                 \
-                        v3 ^= m;                                                                   \
-                        SIPROUND;                                                                  \
-                        SIPROUND;                                                                  \
-                        v0 ^= m;                                                                   \
-                        m = 0;                                                                     \
-                        fill = 0;                                                                  \
-                }                                                                                  \
-        } while (0)
-        for (size_t i = 0; i < n; i++) {
-                uint64_t len = parts[i].ptr ? parts[i].len : UINT64_MAX;
+static void sip_block(struct sip *s, uint64_t m) {
+        uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3 ^ m;
 
-                for (unsigned b = 0; b < 8; b++)
-                        SIP_BYTE(len >> (8 * b));
-                for (size_t k = 0; parts[i].ptr && k < parts[i].len; k++)
-                        SIP_BYTE(parts[i].ptr[k]);
+        SIPROUND;
+        SIPROUND;
+        s->v0 = v0 ^ m;
+        s->v1 = v1;
+        s->v2 = v2;
+        s->v3 = v3;
+}
+
+static void sip_byte(struct sip *s, uint8_t b) {
+        s->m |= (uint64_t) b << (8 * s->fill);
+        if (++s->fill == 8) {
+                sip_block(s, s->m);
+                s->m = 0;
+                s->fill = 0;
         }
-#undef SIP_BYTE
-        m |= total << 56;
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
-        v2 ^= 0xff;
+}
+
+static void sip_bytes(struct sip *s, const void *data, size_t n) {
+        const uint8_t *p = data;
+
+        s->total += n;
+        for (; n > 0 && s->fill > 0; n--)
+                sip_byte(s, *p++);
+        for (; n >= 8; p += 8, n -= 8) {
+                uint64_t m;
+
+                memcpy(&m, p, sizeof(m));
+                sip_block(s, le64toh(m));
+        }
+        for (; n > 0; n--)
+                sip_byte(s, *p++);
+}
+
+/* A 64-bit value, as 8 bytes little-endian. */
+static void sip_u64(struct sip *s, uint64_t x) {
+        uint64_t le = htole64(x);
+
+        sip_bytes(s, &le, sizeof(le));
+}
+
+/* A field: its length first (UINT64_MAX when absent), so that fields cannot shift. */
+static void sip_view(struct sip *s, struct strview v) {
+        sip_u64(s, v.ptr ? v.len : UINT64_MAX);
+        if (v.ptr)
+                sip_bytes(s, v.ptr, v.len);
+}
+
+static uint64_t sip_end(struct sip *s) {
+        uint64_t v0, v1, v2, v3;
+
+        sip_block(s, s->m | s->total << 56);
+        v0 = s->v0;
+        v1 = s->v1;
+        v2 = s->v2 ^ 0xff;
+        v3 = s->v3;
         SIPROUND;
         SIPROUND;
         SIPROUND;
@@ -244,12 +277,26 @@ static uint64_t siphash(const uint64_t key[2], const struct strview *parts, size
         return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static bool seen_in(const uint64_t *t, uint64_t sig, size_t *ret_slot) {
-        size_t slot;
+/* Whether sig is in either generation; else *ret_slot is the current one's free slot for it. Both
+ * probe the same slots; each generation is at most half full, so each meets a free slot. */
+static bool seen_in(const struct pipeline *p, uint64_t sig, size_t *ret_slot) {
+        bool probing[2] = { true, true };
+        size_t slot = SIZE_MAX;
 
-        for (slot = sig & (SEEN_MAX - 1); t[slot]; slot = (slot + 1) & (SEEN_MAX - 1))
-                if (t[slot] == sig)
-                        return true;
+        for (size_t i = sig & (SEEN_MAX - 1); probing[0] || probing[1]; i = (i + 1) & (SEEN_MAX - 1))
+                for (unsigned g = 0; g < 2; g++) {
+                        uint64_t v = p->seen[i].sig[g];
+
+                        if (!probing[g])
+                                continue;
+                        if (v == sig)
+                                return true;
+                        if (v == 0) {
+                                probing[g] = false;
+                                if (g == p->cur)
+                                        slot = i;
+                        }
+                }
         *ret_slot = slot;
         return false;
 }
@@ -261,33 +308,32 @@ static bool seen_in(const uint64_t *t, uint64_t sig, size_t *ret_slot) {
  * on receipt, so no writer can make a new entry equal an earlier one; and the key is random per run.
  */
 static bool seen_before(struct pipeline *p, const struct log_record *rec) {
-        char ts[2][24];
-        struct strview parts[6];
-        uint64_t sig, *t;
+        struct sip st = { .v0 = 0x736f6d6570736575ULL ^ p->sip_key[0],
+                          .v1 = 0x646f72616e646f6dULL ^ p->sip_key[1],
+                          .v2 = 0x6c7967656e657261ULL ^ p->sip_key[0],
+                          .v3 = 0x7465646279746573ULL ^ p->sip_key[1] };
+        uint64_t sig;
         size_t slot;
 
-        (void) snprintf(ts[0], sizeof(ts[0]), "%llu", (unsigned long long) rec->realtime_usec);
-        (void) snprintf(ts[1], sizeof(ts[1]), "%llu", (unsigned long long) rec->monotonic_usec);
-        parts[0] = record_field(rec, RECORD_BOOT_ID);
-        parts[1] = strview_from(ts[0]);
-        parts[2] = strview_from(ts[1]);
-        parts[3] = record_field(rec, RECORD_PID);
-        parts[4] = record_field(rec, RECORD_SYSLOG_IDENTIFIER);
-        parts[5] = record_field(rec, RECORD_MESSAGE);
-        sig = siphash(p->sip_key, parts, ELEMENTSOF(parts)) | 1; /* 0 marks a free slot */
+        sip_view(&st, record_field(rec, RECORD_BOOT_ID));
+        sip_u64(&st, rec->realtime_usec);
+        sip_u64(&st, rec->monotonic_usec);
+        sip_view(&st, record_field(rec, RECORD_PID));
+        sip_view(&st, record_field(rec, RECORD_SYSLOG_IDENTIFIER));
+        sip_view(&st, record_field(rec, RECORD_MESSAGE));
+        sig = sip_end(&st) | 1; /* 0 marks a free slot */
 
-        if (seen_in(p->seen[1], sig, &slot) || seen_in(p->seen[0], sig, &slot))
+        if (seen_in(p, sig, &slot))
                 return true;
         if (p->n_seen == SEEN_MAX / 2) {
                 /* The current generation is half full: it becomes the previous one. */
-                t = p->seen[1];
-                p->seen[1] = p->seen[0];
-                p->seen[0] = t;
-                memset(t, 0, SEEN_MAX * sizeof(*t));
+                p->cur = 1 - p->cur;
+                for (size_t i = 0; i < SEEN_MAX; i++)
+                        p->seen[i].sig[p->cur] = 0;
                 p->n_seen = 0;
-                (void) seen_in(t, sig, &slot);
+                slot = sig & (SEEN_MAX - 1);
         }
-        p->seen[0][slot] = sig;
+        p->seen[slot].sig[p->cur] = sig;
         p->n_seen++;
         return false;
 }
