@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "session.h"
 #include "tap.h"
@@ -432,6 +433,94 @@ static void test_stale_pids(void) {
         TAP_IS_INT(seen[n_seen - 1].port, 6006, "the new one");
 }
 
+
+/* What the storage of a connection's strings gives back, at the last decision. */
+static char *got_user, *got_fp, *got_loc, *got_ca, *got_cmd, *got_first_cmd;
+static size_t got_user_len;
+
+static int record_strings(void *userdata, enum decision d, struct conn *c, struct conn_session *s,
+                          const struct decision_ctx *ctx) {
+        free(got_user);
+        free(got_fp);
+        free(got_loc);
+        free(got_ca);
+        free(got_cmd);
+        free(got_first_cmd);
+        got_user_len = c->user ? strlen(c->user) : 0;
+        got_user = c->user ? strdup(c->user) : NULL;
+        got_fp = c->fingerprint ? strdup(c->fingerprint) : NULL;
+        got_loc = c->key_location ? strdup(c->key_location) : NULL;
+        got_ca = c->ca_fingerprint ? strdup(c->ca_fingerprint) : NULL;
+        got_cmd = s && s->command ? strdup(s->command) : NULL;
+        got_first_cmd = c->n_sessions > 0 && c->sessions[0].command ? strdup(c->sessions[0].command)
+                                                                    : NULL;
+        return 0;
+}
+
+/* Hostile and long values, many replacements (the storage packs and grows), more sessions than
+ * are remembered, then a connection that reuses the storage of the ended one. */
+static void test_storage(void) {
+        _cleanup_(correlator_freep) struct correlator *c = NULL;
+        static char user[40000], fp[300], loc[300], cmd[2000], want[2000];
+        struct event e;
+
+        if (correlator_new(&(struct correlator_config){ .decide = record_strings }, &c) < 0)
+                abort();
+        connect_only(c, 1 * SEC, 700, "7000");
+        for (unsigned i = 0; i < 500; i++) {
+                e = ev(EVENT_KEY_FOUND);
+                (void) snprintf(fp, sizeof(fp), "SHA256:%0*u", 200 + (int) (i % 50), i);
+                (void) snprintf(loc, sizeof(loc), "/home/u/.ssh/authorized_keys%0*u:%u",
+                                (int) (i % 80), 0, i + 1);
+                set(&e, EVENT_FIELD_FINGERPRINT, fp);
+                set(&e, EVENT_FIELD_KEY_TYPE, "ED25519");
+                set(&e, EVENT_FIELD_LOCATION, loc);
+                (void) feed(c, 1 * SEC + i, 700, e);
+        }
+        memset(user, 'u', sizeof(user) - 1);
+        e = ev(EVENT_AUTH_ACCEPTED);
+        e.field[EVENT_FIELD_USER] = (struct strview){ user, sizeof(user) - 1 };
+        user[10] = 0; /* a NUL byte inside: kept as C0 80, the rest not cut */
+        set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
+        set(&e, EVENT_FIELD_PORT, "7000");
+        set(&e, EVENT_FIELD_METHOD, "publickey");
+        set(&e, EVENT_FIELD_KEY_TYPE, "ED25519");
+        set(&e, EVENT_FIELD_FINGERPRINT, fp);
+        TAP_IS_INT(feed(c, 2 * SEC, 700, e), 0, "a 40 KB user name is taken");
+        TAP_IS_INT(got_user_len, sizeof(user) - 1 + 1, "kept whole, its NUL as two bytes");
+        TAP_IS_INT(got_user && (unsigned char) got_user[10] == 0xc0 &&
+                           (unsigned char) got_user[11] == 0x80 && got_user[12] == 'u' &&
+                           got_user[sizeof(user) - 1] == 'u',
+                   1, "byte for byte");
+        TAP_IS_STR(got_fp, fp, "the fingerprint of the last of 500 key lines");
+        TAP_IS_STR(got_loc, loc, "and its location, shared with the found key");
+        e = ev(EVENT_USER_CHILD);
+        set(&e, EVENT_FIELD_CHILD_PID, "701");
+        (void) feed(c, 3 * SEC, 700, e);
+        for (unsigned i = 0; i < 40; i++) {
+                char id[16];
+
+                (void) snprintf(id, sizeof(id), "%u", i);
+                (void) snprintf(cmd, sizeof(cmd), "rsync --server %0*u", 100 + (int) (i * 40), i);
+                if (i == 40 - CONN_SESSIONS_MAX)
+                        (void) snprintf(want, sizeof(want), "%s", cmd);
+                start(c, 4 * SEC + i, 701, user, NULL, id, cmd);
+                TAP_IS_STR(got_cmd, cmd, "session %u: its command, %zu bytes", i, strlen(cmd));
+        }
+        TAP_IS_STR(got_first_cmd, want, "the oldest of the sessions remembered");
+        TAP_IS_STR(got_user ? got_user + 12 : NULL, user + 11, "the user unchanged by it all");
+        disconnect(c, 5 * SEC, 701, "7000");
+
+        /* The next connection gets the ended one's struct and storage: nothing of it shows. */
+        accept_login(c, 6 * SEC, 800, 801, "bob", "8000");
+        TAP_IS_STR(got_user, "bob", "a reused connection: its own user");
+        TAP_IS_STR(got_loc, NULL, "no key location left over");
+        TAP_IS_STR(got_ca, NULL, "no CA");
+        TAP_IS_STR(got_first_cmd, NULL, "no session");
+        TAP_IS_STR(got_fp, "SHA256:x", "its own key");
+        (void) record_strings(NULL, DECISION_END, &(struct conn){}, NULL, NULL); /* frees them */
+}
+
 int main(void) {
         test_interleaved();
         test_links();
@@ -441,5 +530,6 @@ int main(void) {
         test_reuse_hosts();
         test_eviction();
         test_stale_pids();
+        test_storage();
         return tap_done();
 }
