@@ -212,7 +212,7 @@ struct sip {
         unsigned fill;
 };
 
-static void sip_block(struct sip *s, uint64_t m) {
+static inline __attribute__((always_inline)) void sip_block(struct sip *s, uint64_t m) {
         uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3 ^ m;
 
         SIPROUND;
@@ -223,7 +223,7 @@ static void sip_block(struct sip *s, uint64_t m) {
         s->v3 = v3;
 }
 
-static void sip_byte(struct sip *s, uint8_t b) {
+static inline __attribute__((always_inline)) void sip_byte(struct sip *s, uint8_t b) {
         s->m |= (uint64_t) b << (8 * s->fill);
         if (++s->fill == 8) {
                 sip_block(s, s->m);
@@ -277,13 +277,14 @@ static uint64_t sip_end(struct sip *s) {
         return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* Whether sig is in either generation; else *ret_slot is the current one's free slot for it. Both
- * probe the same slots; each generation is at most half full, so each meets a free slot. */
-static bool seen_in(const struct pipeline *p, uint64_t sig, size_t *ret_slot) {
+/* Whether sig is in either generation, probing from slot first; else *ret_slot is the current
+ * one's free slot for it. Both probe the same slots; each generation is at most half full, so each
+ * meets a free slot. */
+static bool seen_in(const struct pipeline *p, size_t first, uint64_t sig, size_t *ret_slot) {
         bool probing[2] = { true, true };
         size_t slot = SIZE_MAX;
 
-        for (size_t i = sig & (SEEN_MAX - 1); probing[0] || probing[1]; i = (i + 1) & (SEEN_MAX - 1))
+        for (size_t i = first; probing[0] || probing[1]; i = (i + 1) & (SEEN_MAX - 1))
                 for (unsigned g = 0; g < 2; g++) {
                         uint64_t v = p->seen[i].sig[g];
 
@@ -308,13 +309,22 @@ static bool seen_in(const struct pipeline *p, uint64_t sig, size_t *ret_slot) {
  * on receipt, so no writer can make a new entry equal an earlier one; and the key is random per run.
  */
 static bool seen_before(struct pipeline *p, const struct log_record *rec) {
-        struct sip st = { .v0 = 0x736f6d6570736575ULL ^ p->sip_key[0],
-                          .v1 = 0x646f72616e646f6dULL ^ p->sip_key[1],
-                          .v2 = 0x6c7967656e657261ULL ^ p->sip_key[0],
-                          .v3 = 0x7465646279746573ULL ^ p->sip_key[1] };
+        const struct sip init = { .v0 = 0x736f6d6570736575ULL ^ p->sip_key[0],
+                                  .v1 = 0x646f72616e646f6dULL ^ p->sip_key[1],
+                                  .v2 = 0x6c7967656e657261ULL ^ p->sip_key[0],
+                                  .v3 = 0x7465646279746573ULL ^ p->sip_key[1] };
+        struct sip st = init;
         uint64_t sig;
-        size_t slot;
+        size_t first, slot;
 
+        /* The slot to probe first comes from the timestamps alone (the same entry has the same
+         * ones), so that its cache line is on its way while the whole entry is hashed. */
+        sip_u64(&st, rec->realtime_usec);
+        sip_u64(&st, rec->monotonic_usec);
+        first = sip_end(&st) & (SEEN_MAX - 1);
+        __builtin_prefetch(&p->seen[first]);
+
+        st = init;
         sip_view(&st, record_field(rec, RECORD_BOOT_ID));
         sip_u64(&st, rec->realtime_usec);
         sip_u64(&st, rec->monotonic_usec);
@@ -323,7 +333,7 @@ static bool seen_before(struct pipeline *p, const struct log_record *rec) {
         sip_view(&st, record_field(rec, RECORD_MESSAGE));
         sig = sip_end(&st) | 1; /* 0 marks a free slot */
 
-        if (seen_in(p, sig, &slot))
+        if (seen_in(p, first, sig, &slot))
                 return true;
         if (p->n_seen == SEEN_MAX / 2) {
                 /* The current generation is half full: it becomes the previous one. */
@@ -331,7 +341,7 @@ static bool seen_before(struct pipeline *p, const struct log_record *rec) {
                 for (size_t i = 0; i < SEEN_MAX; i++)
                         p->seen[i].sig[p->cur] = 0;
                 p->n_seen = 0;
-                slot = sig & (SEEN_MAX - 1);
+                slot = first;
         }
         p->seen[slot].sig[p->cur] = sig;
         p->n_seen++;
