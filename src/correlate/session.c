@@ -267,31 +267,43 @@ static void copy_id(char dst[static 33], struct strview v) {
         dst[l] = 0;
 }
 
-static unsigned host_bucket(const char *mid, const char *bid) {
+/* An id as the host table keeps it (copy_id()): at most 32 bytes, up to a NUL byte. */
+static struct strview id_of(struct strview v) {
+        const char *p = v.ptr ?: "", *nul;
+        size_t l = v.ptr ? MIN(v.len, (size_t) 32) : 0;
+
+        nul = memchr(p, 0, l);
+        return (struct strview){ p, nul ? (size_t) (nul - p) : l };
+}
+
+static bool id_is(const char id[static 33], struct strview v) {
+        return id[v.len] == 0 && memcmp(id, v.ptr, v.len) == 0;
+}
+
+static unsigned host_bucket(struct strview mid, struct strview bid) {
         uint32_t h = 2166136261u;
 
-        for (const char *p = mid; *p; p++)
-                h = (h ^ (unsigned char) *p) * 16777619u;
+        for (size_t i = 0; i < mid.len; i++)
+                h = (h ^ (unsigned char) mid.ptr[i]) * 16777619u;
         h = (h ^ '/') * 16777619u;
-        for (const char *p = bid; *p; p++)
-                h = (h ^ (unsigned char) *p) * 16777619u;
+        for (size_t i = 0; i < bid.len; i++)
+                h = (h ^ (unsigned char) bid.ptr[i]) * 16777619u;
         return h & (HOST_BUCKETS - 1);
 }
 
 /* Text logs carry no machine id: their hosts are told apart by the name their lines give. */
-static bool host_is(const struct host *h, const char *mid, const char *bid,
+static bool host_is(const struct host *h, struct strview mid, struct strview bid,
                     const struct event_origin *o) {
-        return streq(h->machine_id, mid) && streq(h->boot_id, bid) &&
-               (mid[0] || (o->hostname.ptr ? strview_eq_str(o->hostname, h->hostname)
-                                           : !h->hostname[0]));
+        return id_is(h->machine_id, mid) && id_is(h->boot_id, bid) &&
+               (mid.len > 0 || (o->hostname.ptr ? strview_eq_str(o->hostname, h->hostname)
+                                                : !h->hostname[0]));
 }
 
-/* The host (machine, boot) of an entry, NULL when it has no open connection. */
+/* The host (machine, boot) of an entry, NULL when it has no open connection. Called for every
+ * entry: compares the entry's views without copying them. */
 static struct host *host_find(struct correlator *c, const struct event_origin *o) {
-        char mid[33], bid[33];
+        struct strview mid = id_of(o->machine_id), bid = id_of(o->boot_id);
 
-        copy_id(mid, o->machine_id);
-        copy_id(bid, o->boot_id);
         if (c->last_host && host_is(c->last_host, mid, bid, o))
                 return c->last_host;
         for (struct host *h = c->host_hash[host_bucket(mid, bid)]; h; h = h->hash_next)
@@ -340,7 +352,7 @@ static int host_get(struct correlator *c, const struct event_origin *o, struct h
         h->serial = ++c->host_serial;
         h->clock = event_origin_clock(o);
         h->realtime = o->realtime_usec;
-        b = host_bucket(h->machine_id, h->boot_id);
+        b = host_bucket(strview_from(h->machine_id), strview_from(h->boot_id));
         h->hash_next = c->host_hash[b];
         c->host_hash[b] = h;
         c->last_host = h;
@@ -352,10 +364,12 @@ static int host_get(struct correlator *c, const struct event_origin *o, struct h
 
 /* A host with no connection left is freed: nothing of it is pending. */
 static void host_unref(struct correlator *c, struct host *h) {
+        unsigned b;
+
         if (--h->refs > 0)
                 return;
-        for (struct host **p = &c->host_hash[host_bucket(h->machine_id, h->boot_id)]; *p;
-             p = &(*p)->hash_next)
+        b = host_bucket(strview_from(h->machine_id), strview_from(h->boot_id));
+        for (struct host **p = &c->host_hash[b]; *p; p = &(*p)->hash_next)
                 if (*p == h) {
                         *p = h->hash_next;
                         break;
