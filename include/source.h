@@ -68,6 +68,10 @@ struct journal_source_options {
         uint64_t since_usec;        /* 0: from the head, unless since_set */
         uint64_t until_usec;        /* 0: to the tail, unless until_set */
         bool since_set, until_set;  /* the bound was given: then 0 is a time too (--until @0) */
+        unsigned jobs;              /* threads reading files in parallel: 0 or 1 reads them all
+                                       through one sd_journal in this thread; more reads each file
+                                       through its own (at most one thread per file), and the
+                                       records come in the same order (journal-parallel.c) */
 };
 
 /*

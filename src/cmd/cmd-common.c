@@ -43,6 +43,7 @@ uint64_t arg_session_timeout = 60 * USEC_PER_SEC;
 unsigned arg_max_connections;
 enum output_format arg_format = FORMAT_AUTO;
 bool arg_stats;
+unsigned arg_jobs;
 
 static const char *const default_identifiers[] = { "sshd", "sshd-session", "sshd-auth", NULL };
 
@@ -114,6 +115,7 @@ enum {
         ARG_STATS,
         ARG_VERSION,
         ARG_BASELINE,
+        ARG_JOBS,
 };
 
 struct group_option {
@@ -130,6 +132,7 @@ static const struct group_option group_options[] = {
         { OPT_SOURCE, { "until", required_argument, NULL, 'U' }, "U:" },
         { OPT_SOURCE, { "identifier", required_argument, NULL, ARG_IDENTIFIER }, NULL },
         { OPT_SOURCE, { "trusted-exe", required_argument, NULL, ARG_TRUSTED_EXE }, NULL },
+        { OPT_JOBS, { "jobs", required_argument, NULL, 'j' }, "j:" },
         { OPT_BASELINE, { "authorized-keys", required_argument, NULL, 'k' }, "k:" },
         { OPT_BASELINE, { "baseline", required_argument, NULL, ARG_BASELINE }, NULL },
         { OPT_POLICY, { "policy", required_argument, NULL, ARG_POLICY }, NULL },
@@ -156,6 +159,10 @@ void cmd_help_groups(unsigned groups) {
                        "      --identifier NAME     SYSLOG_IDENTIFIER to read (repeatable; default sshd,\n"
                        "                            sshd-session, sshd-auth)\n"
                        "      --trusted-exe PATH    also trust entries written by this binary (repeatable)\n");
+        if (groups & OPT_JOBS)
+                printf("  -j, --jobs N              read the journal files with N threads, merged in\n"
+                       "                            journal order (default: the online CPUs, at most\n"
+                       "                            one per file; 1: one thread)\n");
         if (groups & OPT_BASELINE)
                 printf("Baseline:\n"
                        "  -k, --authorized-keys [USER:]PATH\n"
@@ -273,6 +280,13 @@ static int parse_group_option(int c, char *value, uint64_t now) {
         case ARG_STATS:
                 arg_stats = true;
                 return 0;
+        case 'j':
+                if (strview_to_u64(strview_from(value), JOBS_MAX, &v) < 0 || v == 0) {
+                        log_error("--jobs: '%s' is not a number from 1 to %d", value, JOBS_MAX);
+                        return -EINVAL;
+                }
+                arg_jobs = (unsigned) v;
+                return 0;
         default:
                 return -ENOENT; /* not a group option */
         }
@@ -344,6 +358,11 @@ int cmd_parse_argv(const struct cmd_spec *spec, int argc, char *argv[], int *ret
                         if (r < 0)
                                 return r;
                 }
+        }
+        if ((spec->groups & OPT_JOBS) && arg_jobs == 0) {
+                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+                arg_jobs = (unsigned) MIN(MAX(cpus, 1L), (long) JOBS_MAX);
         }
         if (arg_directory && arg_n_files > 0) {
                 log_error("--directory and --file cannot be combined");
@@ -569,6 +588,7 @@ int cmd_open_journal(struct source **ret) {
                         .until_usec = arg_until,
                         .since_set = arg_since_set,
                         .until_set = arg_until_set,
+                        .jobs = arg_jobs,
                 },
                 &src, &path);
         if (r < 0) {
@@ -708,7 +728,8 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
         return 0;
 }
 
-int cmd_feed_all(struct source *src, struct pipeline *p) {
+int cmd_feed_all(struct source *src, struct pipeline *p,
+                 int (*hook)(void *userdata, const struct log_record *rec), void *userdata) {
         struct log_record rec = {};
         int r;
 
@@ -721,7 +742,9 @@ int cmd_feed_all(struct source *src, struct pipeline *p) {
                 }
                 if (r == 0)
                         break;
-                r = pipeline_feed(p, &rec);
+                r = hook ? hook(userdata, &rec) : 0;
+                if (r >= 0)
+                        r = pipeline_feed(p, &rec);
                 if (r < 0) {
                         log_error("processing an entry: %s", strerror(-r));
                         break;

@@ -35,7 +35,11 @@ enum {
         OPT_TEXT = 1 << 4,     /* --input: the command reads text logs (cmd_open_source()) */
         OPT_POLICY = 1 << 5,   /* --policy: the command loads it (cmd_load_policy()) and sets
                                   pipeline_config.policy_file */
+        OPT_JOBS = 1 << 6,     /* --jobs: journal files read by that many threads (default: the
+                                  online CPUs); without it, one thread */
 };
+
+#define JOBS_MAX 256
 
 extern const char *arg_directory;
 extern char *arg_files[ARGS_MAX + 1];
@@ -57,6 +61,7 @@ extern uint64_t arg_session_timeout;
 extern unsigned arg_max_connections;
 extern enum output_format arg_format;
 extern bool arg_stats;
+extern unsigned arg_jobs; /* 0: read the journal in this thread */
 
 void log_error(const char *fmt, ...) _printf_(1, 2);
 void log_info(const char *fmt, ...) _printf_(1, 2);
@@ -127,9 +132,11 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
 void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, alert_fn emit,
                          void *userdata, struct pipeline_config *ret);
 
-/* Every record of src through p, to the end. Returns 0, or -errno after logging (reading, or a
- * stage or the sink failing). */
-int cmd_feed_all(struct source *src, struct pipeline *p);
+/* Every record of src through p, to the end; each record first to hook when not NULL (with
+ * userdata; a negative return stops the read as a stage's failure would). Returns 0, or -errno
+ * after logging (reading, or a stage or the sink failing). */
+int cmd_feed_all(struct source *src, struct pipeline *p,
+                 int (*hook)(void *userdata, const struct log_record *rec), void *userdata);
 
 /* The --stats line on stderr. src may be NULL. */
 void cmd_print_stats(const struct pipeline *p, const struct source *src);

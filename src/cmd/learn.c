@@ -60,7 +60,7 @@ static int learn(void) {
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
 
-        r = cmd_feed_all(src, p);
+        r = cmd_feed_all(src, p, NULL, NULL);
         if (r < 0)
                 return r;
         /* What was read goes into the file: its reader must know what history it describes. */

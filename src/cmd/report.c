@@ -27,7 +27,8 @@ static void help(void) {
                "accounts, sessions, sources, commands and alerts per key, then every alert,\n"
                "then a timeline.\n"
                "\n");
-        cmd_help_groups(OPT_SOURCE | OPT_TEXT | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS);
+        cmd_help_groups(OPT_SOURCE | OPT_TEXT | OPT_JOBS | OPT_BASELINE | OPT_POLICY |
+                        OPT_ANALYSIS);
         printf("Output:\n"
                "  -o, --format text|json|html\n"
                "                            a report for the terminal (default on a terminal),\n"
@@ -64,7 +65,7 @@ static int parse_extra(int c, const char *value) {
 
 static const struct cmd_spec spec = {
         .name = "report",
-        .groups = OPT_SOURCE | OPT_TEXT | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS,
+        .groups = OPT_SOURCE | OPT_TEXT | OPT_JOBS | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS,
         .extra = options,
         .extra_short = "o:",
         .parse_extra = parse_extra,
@@ -125,6 +126,23 @@ static int report_alert_of_source(void *userdata, const struct alert *a) {
         return report_alert(userdata, a);
 }
 
+/* Every record goes to the report (its tables, the time covered) before the pipeline. */
+struct report_feed {
+        struct report *rep;
+        struct progress pr;
+};
+
+static int report_hook(void *userdata, const struct log_record *rec) {
+        struct report_feed *rf = userdata;
+        int r;
+
+        r = report_record(rf->rep, rec);
+        if (r < 0)
+                return r;
+        progress_show(&rf->pr, rf->rep, false);
+        return 0;
+}
+
 static int report(void) {
         _cleanup_(rule_set_freep) struct rule_set *rules = NULL;
         _cleanup_(baseline_freep) struct baseline *baseline = NULL;
@@ -133,8 +151,7 @@ static int report(void) {
         _cleanup_(pipeline_freep) struct pipeline *p = NULL;
         _cleanup_(report_freep) struct report *rep = NULL;
         struct pipeline_config cfg;
-        struct log_record rec = {};
-        struct progress pr = { .on = isatty(STDERR_FILENO) };
+        struct report_feed rf = { .pr = { .on = isatty(STDERR_FILENO) } };
         char *sources[ARGS_MAX + 2] = {};
         enum report_format fmt = arg_report_format;
         int r;
@@ -176,28 +193,11 @@ static int report(void) {
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
 
-        pr.start = pr.last = now_mono_usec();
-        for (;;) {
-                r = source_next(src, &rec);
-                if (r < 0) {
-                        log_error("reading the %s: %s", arg_n_inputs > 0 ? "text logs" : "journal",
-                                  strerror(-r));
-                        break;
-                }
-                if (r == 0)
-                        break;
-                r = report_record(rep, &rec);
-                if (r >= 0)
-                        r = pipeline_feed(p, &rec);
-                if (r < 0) {
-                        log_error("processing an entry: %s", strerror(-r));
-                        break;
-                }
-                progress_show(&pr, rep, false);
-        }
-        progress_show(&pr, rep, true);
-        progress_end(&pr);
-        record_done(&rec);
+        rf.rep = rep;
+        rf.pr.start = rf.pr.last = now_mono_usec();
+        r = cmd_feed_all(src, p, report_hook, &rf);
+        progress_show(&rf.pr, rep, true);
+        progress_end(&rf.pr);
         if (arg_stats)
                 cmd_print_stats(p, src);
         /* Report what could be read, then fail: the unreadable part is an error. */

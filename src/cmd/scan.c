@@ -18,14 +18,15 @@ static void help(void) {
                "Read sshd's journal entries once, join every public-key login to the sessions it\n"
                "started and alert when a key does what its authorized_keys line never meant it to.\n"
                "\n");
-        cmd_help_groups(OPT_SOURCE | OPT_TEXT | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS |
-                        OPT_OUTPUT);
+        cmd_help_groups(OPT_SOURCE | OPT_TEXT | OPT_JOBS | OPT_BASELINE | OPT_POLICY |
+                        OPT_ANALYSIS | OPT_OUTPUT);
         printf("\nExit status: 0 no alert, 1 alerts raised, 2 an error.\n");
 }
 
 static const struct cmd_spec spec = {
         .name = "scan",
-        .groups = OPT_SOURCE | OPT_TEXT | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS | OPT_OUTPUT,
+        .groups = OPT_SOURCE | OPT_TEXT | OPT_JOBS | OPT_BASELINE | OPT_POLICY | OPT_ANALYSIS |
+                  OPT_OUTPUT,
         .help = help,
 };
 
@@ -58,7 +59,7 @@ static int scan(void) {
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
 
-        r = cmd_feed_all(src, p);
+        r = cmd_feed_all(src, p, NULL, NULL);
         if (fflush(stdout) != 0 && r >= 0) {
                 log_error("writing alerts: %m");
                 r = -EIO;

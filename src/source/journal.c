@@ -27,6 +27,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "journal-internal.h"
 #include "source.h"
 
 #define JOURNAL_FILES_MAX 65536 /* journal files listed per source */
@@ -38,13 +39,19 @@ const char *const journal_local_dirs[] = { "/run/log/journal", "/var/log/journal
 struct tail {
         uint64_t realtime_usec;
         char *cursor;                 /* owned */
+        struct journal_pos pos;       /* the cursor's parts, when has_pos (the parallel read) */
+        bool has_pos;
         size_t file;                  /* index into files */
         bool seen;
 };
 
 struct source {
         const struct source_ops *ops; /* first: see source.h */
-        sd_journal *j;                /* owned */
+        sd_journal *j;                /* owned; NULL when par reads */
+        struct journal_par *par;      /* owned: the parallel reader, or NULL */
+        const struct journal_par_entry *par_entry; /* par's current entry (valid until the next
+                                                      journal_par_next()), or NULL */
+        const char *par_data;
         uint64_t until_usec;
         bool until_set;               /* --until given (then 0 is a time too) */
         struct source_stats stats;
@@ -69,6 +76,18 @@ static int journal_get_cursor(void *userdata, char **ret) {
         struct source *s = userdata;
         char *c = NULL;
         int r;
+
+        if (s->par) {
+                const struct journal_par_entry *e = s->par_entry;
+
+                if (!e || e->cursor_len == 0)
+                        return -EADDRNOTAVAIL;
+                c = strndup(s->par_data + e->cursor_off, e->cursor_len);
+                if (!c)
+                        return -ENOMEM;
+                *ret = c;
+                return 0;
+        }
 
         r = sd_journal_get_cursor(s->j, &c);
         if (r < 0)
@@ -263,7 +282,7 @@ static int list_dir(struct source *s, const char *dir, const char *machine_id, b
 
 /* ---- opening -------------------------------------------------------------------------------- */
 
-static int add_matches(sd_journal *j, const struct journal_source_options *o) {
+int journal_add_matches(sd_journal *j, const struct journal_source_options *o) {
         int r;
 
         for (char **i = o->identifiers; i && *i; i++) {
@@ -293,9 +312,11 @@ static int add_tail(struct source *s, uint64_t realtime_usec, char *cursor) {
                 return -ENOMEM;
         }
         s->tails = t;
-        s->tails[s->n_tails++] = (struct tail){
+        s->tails[s->n_tails] = (struct tail){
                 .realtime_usec = realtime_usec, .cursor = cursor, .file = s->n_files,
         };
+        s->tails[s->n_tails].has_pos = journal_pos_from_cursor(cursor, &s->tails[s->n_tails].pos) >= 0;
+        s->n_tails++;
         return 0;
 }
 
@@ -331,7 +352,7 @@ static int probe_file(struct source *s, const char *path, const struct journal_s
                 sd_journal_close(j);
                 return 0;
         }
-        r = add_matches(j, o);
+        r = journal_add_matches(j, o);
         if (r >= 0)
                 r = sd_journal_seek_tail(j);
         if (r >= 0)
@@ -410,9 +431,65 @@ static const char *local_machine_id(char buf[static 33]) {
         return sd_id128_to_string(id, buf);
 }
 
+/*
+ * The files that opened (s->files), in the order of paths (the order sd-journal iterates them:
+ * as given, or as the folders list them), each once: *ret (owned array of pointers borrowed from
+ * s->files) and *ret_n.
+ */
+static int iteration_order(struct source *s, char *const *paths, size_t n, char ***ret,
+                           size_t *ret_n) {
+        _cleanup_free_ char **sorted = NULL, **order = NULL;
+        _cleanup_free_ bool *taken = NULL;
+        size_t k = 0;
+
+        sorted = malloc(MAX(s->n_files, (size_t) 1) * sizeof(char *));
+        order = malloc(MAX(s->n_files, (size_t) 1) * sizeof(char *));
+        taken = calloc(MAX(s->n_files, (size_t) 1), sizeof(bool));
+        if (!sorted || !order || !taken)
+                return -ENOMEM;
+        memcpy(sorted, s->files, s->n_files * sizeof(char *));
+        qsort(sorted, s->n_files, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < n && k < s->n_files; i++) {
+                char **hit = bsearch(&paths[i], sorted, s->n_files, sizeof(char *), cmp_str);
+
+                if (!hit || taken[hit - sorted])
+                        continue;
+                taken[hit - sorted] = true;
+                order[k++] = *hit;
+        }
+        *ret = TAKE_PTR(order);
+        *ret_n = k;
+        return 0;
+}
+
+/* Files read by threads (o->jobs > 1): one sd_journal per file, merged in journal-parallel.c. */
+static bool parallel_wanted(const struct source *s, const struct journal_source_options *o) {
+        return o->jobs > 1 && s->n_files > 0 && s->n_files <= JOURNAL_PAR_FILES_MAX;
+}
+
+static int open_parallel(struct source *s, const struct journal_source_options *o, char **order,
+                         size_t n, const char **reterr_path) {
+        size_t failed = 0;
+        int r;
+
+        r = journal_par_new(order, n,
+                            &(struct journal_par_options){ .source = o,
+                                                           .jobs = (unsigned) MIN((size_t) o->jobs, n) },
+                            &s->par, &failed);
+        if (r < 0 && r != -ENOMEM && reterr_path && o->files && o->files[0]) {
+                /* the path as given */
+                for (char **f = o->files; *f; f++)
+                        if (streq(*f, order[failed]))
+                                *reterr_path = *f;
+        }
+        return r;
+}
+
 int journal_source_open(const struct journal_source_options *o, struct source **ret,
                         const char **reterr_path) {
         _cleanup_(source_freep) struct source *s = NULL;
+        _cleanup_free_ char **listed = NULL, **order = NULL;
+        size_t n_order = 0;
         struct file_list l = {};
         sd_journal *j = NULL;
         int r;
@@ -442,57 +519,82 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                                 *reterr_path = o->files[failed];
                         return r;
                 }
-                r = sd_journal_open_files(&j, (const char **) o->files, 0);
-                if (r < 0) {
-                        if (reterr_path)
-                                *reterr_path = o->files[0];
-                        return r;
+                if (parallel_wanted(s, o)) {
+                        size_t n = 0;
+
+                        while (o->files[n])
+                                n++;
+                        r = iteration_order(s, o->files, n, &order, &n_order);
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = sd_journal_open_files(&j, (const char **) o->files, 0);
+                        if (r < 0) {
+                                if (reterr_path)
+                                        *reterr_path = o->files[0];
+                                return r;
+                        }
                 }
-        } else if (o->directory) {
-                r = list_dir(s, o->directory, NULL, true, false, &l);
+        } else {
+                /* A folder, or the local journal: every file of this machine, the system's and
+                 * the users' (journalctl's default; SD_JOURNAL_SYSTEM would leave out
+                 * user-UID.journal). sd-journal iterates them in the order the folders list
+                 * them: kept for the parallel read. */
+                char id[33];
+                const char *mid = o->directory ? NULL : local_machine_id(id);
+
+                if (o->directory)
+                        r = list_dir(s, o->directory, NULL, true, false, &l);
+                else {
+                        r = 0;
+                        for (const char *const *d = journal_local_dirs; r >= 0 && *d; d++)
+                                r = list_dir(s, *d, mid ?: "-", true, true, &l);
+                }
+                if (r >= 0 && l.n > 0) {
+                        listed = malloc(l.n * sizeof(char *));
+                        if (!listed)
+                                r = -ENOMEM;
+                        else
+                                memcpy(listed, l.paths, l.n * sizeof(char *));
+                }
                 if (r >= 0) {
                         if (l.n > 1)
                                 qsort(l.paths, l.n, sizeof(char *), cmp_str);
                         r = probe_files(s, &l, o, false, NULL);
                 }
+                /* listed[] points into l and s->files: compared while both live */
+                if (r >= 0 && parallel_wanted(s, o))
+                        r = iteration_order(s, listed, l.n, &order, &n_order);
                 file_list_done(&l);
                 if (r < 0) {
-                        if (reterr_path)
+                        if (reterr_path && o->directory)
                                 *reterr_path = o->directory;
                         return r;
                 }
-                r = sd_journal_open_directory(&j, o->directory, 0);
-                if (r < 0) {
-                        if (reterr_path)
-                                *reterr_path = o->directory;
-                        return r;
-                }
-        } else {
-                /* The local journal: every file of this machine, the system's and the users'
-                 * (journalctl's default; SD_JOURNAL_SYSTEM would leave out user-UID.journal). */
-                char id[33];
-                const char *mid = local_machine_id(id);
-
-                for (const char *const *d = journal_local_dirs; *d; d++) {
-                        r = list_dir(s, *d, mid ?: "-", true, true, &l);
+                if (!order && o->directory) {
+                        r = sd_journal_open_directory(&j, o->directory, 0);
                         if (r < 0) {
-                                file_list_done(&l);
+                                if (reterr_path)
+                                        *reterr_path = o->directory;
                                 return r;
                         }
+                } else if (!order) {
+                        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+                        if (r < 0)
+                                return r;
                 }
-                if (l.n > 1)
-                        qsort(l.paths, l.n, sizeof(char *), cmp_str);
-                r = probe_files(s, &l, o, false, NULL);
-                file_list_done(&l);
-                if (r < 0)
-                        return r;
-                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
-                if (r < 0)
-                        return r;
         }
-        s->j = j;
 
-        r = add_matches(j, o);
+        if (order) {
+                r = open_parallel(s, o, order, n_order, reterr_path);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(s);
+                return 0;
+        }
+
+        s->j = j;
+        r = journal_add_matches(j, o);
         if (r < 0)
                 return r;
         if (o->since_set || o->since_usec > 0)
@@ -572,7 +674,7 @@ static int note_corrupt(struct source *s, int error) {
         if (s->stats.corrupt++ > 0)
                 return 0;
         s->first_skipped_why = error == -EBADMSG ? "corrupt entry" : "unreadable fields";
-        if (sd_journal_get_cursor(s->j, &s->first_skipped) < 0)
+        if (journal_get_cursor(s, &s->first_skipped) < 0)
                 s->first_skipped = NULL;
         if (!s->first_skipped || s->located)
                 return 0;
@@ -593,9 +695,23 @@ static void check_tails(struct source *s, uint64_t realtime_usec) {
                 else
                         hi = mid;
         }
-        for (; lo < s->n_tails && s->tails[lo].realtime_usec == realtime_usec; lo++)
-                if (!s->tails[lo].seen && sd_journal_test_cursor(s->j, s->tails[lo].cursor) > 0)
-                        s->tails[lo].seen = true;
+        for (; lo < s->n_tails && s->tails[lo].realtime_usec == realtime_usec; lo++) {
+                struct tail *t = &s->tails[lo];
+
+                if (t->seen)
+                        continue;
+                if (s->par) {
+                        /* sd_journal_test_cursor() on the entry: every part of the cursor */
+                        const struct journal_pos *a = &t->pos, *b = &s->par_entry->pos;
+
+                        t->seen = t->has_pos && s->par_entry->has_pos &&
+                                  sd_id128_equal(a->seqnum_id, b->seqnum_id) &&
+                                  a->seqnum == b->seqnum && sd_id128_equal(a->boot_id, b->boot_id) &&
+                                  a->monotonic == b->monotonic && a->realtime == b->realtime &&
+                                  a->xor_hash == b->xor_hash;
+                } else if (sd_journal_test_cursor(s->j, t->cursor) > 0)
+                        t->seen = true;
+        }
 }
 
 static int reached_end(struct source *s) {
@@ -615,18 +731,71 @@ static int reached_end(struct source *s) {
         return 0;
 }
 
+/* The parallel reader's next entry into rec: as read_entry() after sd_journal_next(). 1, 0 at
+ * the end, or -errno; with *ret_error the entry's own error (it could not be read). */
+static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
+        const struct journal_par_entry *e;
+        const char *data;
+        size_t file;
+        int r;
+
+        s->par_entry = NULL;
+        r = journal_par_next(s->par, &e, &data, &file);
+        if (r <= 0)
+                return r;
+        s->par_entry = e;
+        s->par_data = data;
+        *ret_error = e->error;
+        if (e->error < 0)
+                return 1;
+        record_reset(rec);
+        rec->realtime_usec = e->realtime_usec;
+        rec->monotonic_usec = e->monotonic_usec;
+        rec->get_cursor = journal_get_cursor;
+        rec->cursor_userdata = s;
+        /* Fields of entries journal_next() skips were not kept: only their bits count. */
+        if (!(e->present & UINT32_C(1) << RECORD_MESSAGE) ||
+            (e->truncated & UINT32_C(1) << RECORD_MESSAGE)) {
+                rec->present = e->present & UINT32_C(1) << RECORD_MESSAGE;
+                rec->truncated = e->truncated & UINT32_C(1) << RECORD_MESSAGE;
+                return 1;
+        }
+        for (enum record_field f = 0; f < _RECORD_FIELD_MAX; f++) {
+                if (!(e->present & UINT32_C(1) << f))
+                        continue;
+                r = record_set(rec, f, data + e->off[f], e->len[f]);
+                if (r < 0)
+                        return r;
+        }
+        rec->truncated = e->truncated;
+        return 1;
+}
+
 static int journal_next(struct source *s, struct log_record *rec) {
         int r;
 
         for (;;) {
-                r = sd_journal_next(s->j);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        r = reached_end(s);
-                        return r < 0 ? r : 0;
+                if (s->par) {
+                        int error = 0;
+
+                        r = par_next(s, rec, &error);
+                        if (r < 0)
+                                return r;
+                        if (r == 0) {
+                                r = reached_end(s);
+                                return r < 0 ? r : 0;
+                        }
+                        r = error;
+                } else {
+                        r = sd_journal_next(s->j);
+                        if (r < 0)
+                                return r;
+                        if (r == 0) {
+                                r = reached_end(s);
+                                return r < 0 ? r : 0;
+                        }
+                        r = read_entry(s, rec);
                 }
-                r = read_entry(s, rec);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
@@ -677,6 +846,7 @@ static const struct source_problem *journal_problems(const struct source *s, siz
 }
 
 static void journal_free(struct source *s) {
+        journal_par_free(s->par);
         sd_journal_close(s->j);
         free(s->first_skipped);
         for (size_t i = 0; i < s->n_files; i++)

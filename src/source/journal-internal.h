@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Private to src/source/: the parallel reader of the journal source (journal-parallel.c). Each
+ * journal file gets its own sd_journal; reader threads read the files' matched entries ahead,
+ * copying what keytrail uses into preallocated batches; the calling thread merges the files'
+ * entries in exactly the order one sd_journal over all of them hands them out (systemd 252's
+ * real_journal_next()), entries stored in two files included. journal.c turns them into records.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-id128.h>
+
+#include "macro.h"
+#include "record.h"
+#include "source.h"
+
+struct sd_journal;
+
+/* The source's matches (journal.c): o's identifiers, OR'ed, then o->also. 0 or -errno. */
+_warn_unused_ int journal_add_matches(struct sd_journal *j, const struct journal_source_options *o);
+
+/* An entry's place among the journal's entries: the parts of its cursor. */
+struct journal_pos {
+        sd_id128_t seqnum_id, boot_id;
+        uint64_t seqnum, monotonic, realtime, xor_hash;
+};
+
+/* "s=...;i=...;b=...;m=...;t=...;x=..." -> *ret. 0, or -EBADMSG. */
+_warn_unused_ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret);
+
+/* One entry as a reader thread read it. Views are into the batch's data (journal_par_next()). */
+struct journal_par_entry {
+        struct journal_pos pos;
+        uint64_t realtime_usec;
+        uint64_t monotonic_usec;       /* 0: sd_journal_get_monotonic_usec() failed */
+        int error;                     /* < 0: the entry could not be read (no fields) */
+        bool has_pos;                  /* pos is known (its cursor was read) */
+        uint32_t present, truncated;   /* bits per enum record_field, as struct log_record's */
+        uint32_t off[_RECORD_FIELD_MAX], len[_RECORD_FIELD_MAX];
+        uint32_t cursor_off, cursor_len; /* cursor_len 0: no cursor */
+};
+
+struct journal_par_options {
+        const struct journal_source_options *source; /* borrowed: matches and --since */
+        unsigned jobs;                               /* reader threads, >= 1 */
+};
+
+struct journal_par;
+
+/*
+ * Open each of files (borrowed, n of them, in the order sd-journal would iterate them) alone and
+ * start o->jobs reader threads. Returns 0, or -errno with *reterr_index the file that did not
+ * open (none for -ENOMEM).
+ */
+_warn_unused_ int journal_par_new(char *const *files, size_t n, const struct journal_par_options *o,
+                                  struct journal_par **ret, size_t *reterr_index);
+
+/*
+ * The next entry in sd-journal's order: 1 with *ret (valid until the next call) and *ret_data
+ * (the bytes its offsets point into), and *ret_file the index of its file; 0 at the end; -errno
+ * when a file could not be read on (as sd_journal_next() would fail).
+ */
+_warn_unused_ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret,
+                                   const char **ret_data, size_t *ret_file);
+
+/* More files than this are read by one sd_journal (their batches would take too much memory). */
+#define JOURNAL_PAR_FILES_MAX 1024
+
+/* Stop the threads and free everything. */
+struct journal_par *journal_par_free(struct journal_par *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct journal_par *, journal_par_free);

@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The parallel reader of the journal source (journal-internal.h). Owns one sd_journal per file,
+ * the reader threads and the batches they fill.
+ *
+ * Threads: a reader takes a file that needs entries (the one the merge waits for first, else the
+ * one with the fewest batches ready), reads one batch of its matched entries through the file's
+ * own sd_journal (one reader at a time per file: the file's busy flag), and queues it. Each file
+ * has BATCHES_PER_FILE batches, allocated once and reused: one the merge reads, the others ready
+ * or being filled; a file whose batches are all full waits for the merge (back-pressure), so the
+ * memory is bounded by the number of files, never by the input. One mutex guards the queues and
+ * flags; batch contents pass between threads only through it (a reader fills a batch it took
+ * from the free list under the lock, and queues it under the lock; the merge returns it under the
+ * lock). Nothing else is shared: the merge state is the calling thread's.
+ *
+ * The merge hands the entries out in exactly the order one sd_journal over all the files does
+ * (systemd 252, sd-journal.c: real_journal_next(), next_beyond_location(), compare_with_location();
+ * journal-file.c: journal_file_compare_locations()): each step looks at every file's next entry,
+ * in the order sd-journal iterates its files, drops those that do not come after the entry handed
+ * out last (an entry stored in two files is handed out once: from the first file in that order),
+ * and hands out the first smallest. The comparison is not a total order across seqnum ids, boots
+ * and clocks (which is why this is a scan over the files, not a heap): it is copied, not improved.
+ */
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-journal.h>
+
+#include "journal-internal.h"
+
+#define BATCHES_PER_FILE 3                 /* the merge's, one ready, one being filled */
+#define BATCH_BYTES_BUDGET (4U << 20)      /* field bytes per batch: this, spread over the files */
+#define BATCH_BYTES_MIN (8U << 10)
+#define BATCH_BYTES_MAX (128U << 10)
+#define BATCH_ENTRIES_MAX 256U
+#define BATCH_ENTRIES_MIN 16U
+
+struct batch {
+        struct journal_par_entry *e;   /* owned, batch_entries of them (allocated on first use) */
+        size_t n;                      /* entries filled */
+        size_t next;                   /* the merge's: the next entry to look at */
+        char *data;                    /* owned: the entries' cursors and fields */
+        size_t used, alloc;
+        int end;                       /* 0: more may follow; 1: the file ends after these;
+                                          < 0: reading failed after these */
+};
+
+struct pfile {
+        sd_journal *j;                 /* owned; used by one reader at a time (busy) */
+        struct batch batches[BATCHES_PER_FILE];
+        /* Under the lock: */
+        struct batch *free_b[BATCHES_PER_FILE];
+        size_t n_free;
+        struct batch *ready[BATCHES_PER_FILE]; /* a ring, oldest at ready_head */
+        size_t ready_head, n_ready;
+        bool busy;                     /* a reader is filling one of its batches */
+        bool read_done;                /* the batch with end != 0 was queued */
+        /* The merge's (calling thread only): */
+        struct batch *cur;             /* taken from ready, read up to cur->next */
+        bool ended;
+        int error;
+};
+
+struct journal_par {
+        pthread_mutex_t lock;
+        pthread_cond_t work;           /* readers: a file may be read */
+        pthread_cond_t ready;          /* the merge: a batch was queued */
+        bool stop;                     /* under the lock */
+        size_t wanted;                 /* under the lock: the file the merge waits for, or
+                                          SIZE_MAX */
+        struct pfile *files;           /* owned, n_files, in sd-journal's order */
+        size_t n_files;
+        pthread_t *threads;            /* owned, n_threads started */
+        size_t n_threads;
+        size_t batch_bytes, batch_entries;
+        bool lock_init, work_init, ready_init;
+
+        /* The merge (calling thread only): the entry handed out last. */
+        struct journal_pos loc;
+        size_t loc_file;
+        bool has_loc;
+        size_t last;                   /* its file, SIZE_MAX before the first and after the end */
+};
+
+/* ---- cursors ---------------------------------------------------------------------------------- */
+
+static int hex_u64(const char *s, size_t n, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (n == 0 || n > 16)
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                unsigned d;
+
+                if (c >= '0' && c <= '9')
+                        d = (unsigned) (c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        d = (unsigned) (c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        d = (unsigned) (c - 'A' + 10);
+                else
+                        return -EBADMSG;
+                v = v << 4 | d;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int id128(const char *s, size_t n, sd_id128_t *ret) {
+        char buf[33];
+
+        if (n != 32)
+                return -EBADMSG;
+        memcpy(buf, s, 32);
+        buf[32] = 0;
+        return sd_id128_from_string(buf, ret) < 0 ? -EBADMSG : 0;
+}
+
+int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
+        struct journal_pos p = {};
+        unsigned seen = 0;
+        const char *c = cursor;
+        int r;
+
+        for (;;) {
+                size_t n = strcspn(c, ";");
+                const char *v = c + 2;
+
+                if (n < 2 || c[1] != '=')
+                        return -EBADMSG;
+                switch (c[0]) {
+                case 's':
+                        r = id128(v, n - 2, &p.seqnum_id);
+                        seen |= 1;
+                        break;
+                case 'i':
+                        r = hex_u64(v, n - 2, &p.seqnum);
+                        seen |= 2;
+                        break;
+                case 'b':
+                        r = id128(v, n - 2, &p.boot_id);
+                        seen |= 4;
+                        break;
+                case 'm':
+                        r = hex_u64(v, n - 2, &p.monotonic);
+                        seen |= 8;
+                        break;
+                case 't':
+                        r = hex_u64(v, n - 2, &p.realtime);
+                        seen |= 16;
+                        break;
+                case 'x':
+                        r = hex_u64(v, n - 2, &p.xor_hash);
+                        seen |= 32;
+                        break;
+                default:
+                        r = -EBADMSG;
+                }
+                if (r < 0)
+                        return r;
+                if (c[n] == 0)
+                        break;
+                c += n + 1;
+        }
+        if (seen != 63)
+                return -EBADMSG;
+        *ret = p;
+        return 0;
+}
+
+/* ---- sd-journal's order (systemd 252) --------------------------------------------------------- */
+
+static int cmp_u64(uint64_t a, uint64_t b) {
+        return a < b ? -1 : a > b;
+}
+
+/* journal_file_compare_locations(): a before b < 0, the same entry 0. */
+static int compare_locations(const struct journal_pos *a, const struct journal_pos *b) {
+        int r;
+
+        if (sd_id128_equal(a->seqnum_id, b->seqnum_id)) {
+                r = cmp_u64(a->seqnum, b->seqnum);
+                if (r != 0)
+                        return r;
+        }
+        if (sd_id128_equal(a->boot_id, b->boot_id)) {
+                r = cmp_u64(a->monotonic, b->monotonic);
+                if (r != 0)
+                        return r;
+        }
+        r = cmp_u64(a->realtime, b->realtime);
+        if (r != 0)
+                return r;
+        return cmp_u64(a->xor_hash, b->xor_hash);
+}
+
+/* compare_with_location(): f, of another file than the entry at l when other_file. An entry
+ * whose boot, realtime, xor hash, seqnum id and seqnum equal l's is l's, stored again. */
+static int compare_with_location(const struct journal_pos *f, const struct journal_pos *l,
+                                 bool other_file) {
+        if (other_file && sd_id128_equal(f->boot_id, l->boot_id) && f->realtime == l->realtime &&
+            f->xor_hash == l->xor_hash && sd_id128_equal(f->seqnum_id, l->seqnum_id) &&
+            f->seqnum == l->seqnum)
+                return 0;
+        return compare_locations(f, l);
+}
+
+/* ---- reader threads --------------------------------------------------------------------------- */
+
+static int batch_append(struct journal_par *p, struct batch *b, const void *d, size_t len,
+                        uint32_t *ret_off) {
+        if (b->used + len > b->alloc) {
+                size_t n = MAX(MAX(b->alloc * 2, b->used + len), p->batch_bytes + 4096);
+                char *a = realloc(b->data, n);
+
+                if (!a)
+                        return -ENOMEM;
+                b->data = a;
+                b->alloc = n;
+        }
+        memcpy(b->data + b->used, d, len);
+        *ret_off = (uint32_t) b->used;
+        b->used += len;
+        return 0;
+}
+
+/* The entry sd_journal_next() just moved to, as journal.c's read_entry() reads it. 0, -ENOMEM. */
+static int read_one(struct journal_par *p, struct pfile *f, struct batch *b) {
+        struct journal_par_entry *e = &b->e[b->n];
+        _cleanup_free_ char *cursor = NULL;
+        const uint32_t message = UINT32_C(1) << RECORD_MESSAGE;
+        sd_id128_t boot;
+        const void *data;
+        size_t len, mark;
+        int r;
+
+        *e = (struct journal_par_entry){};
+        r = sd_journal_get_cursor(f->j, &cursor);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && journal_pos_from_cursor(cursor, &e->pos) >= 0)
+                e->has_pos = true;
+        if (r >= 0) {
+                r = batch_append(p, b, cursor, strlen(cursor), &e->cursor_off);
+                if (r < 0)
+                        return r;
+                e->cursor_len = (uint32_t) strlen(cursor);
+        }
+        mark = b->used;
+
+        r = sd_journal_get_realtime_usec(f->j, &e->realtime_usec);
+        if (r < 0) {
+                e->error = r;
+                goto done;
+        }
+        if (sd_journal_get_monotonic_usec(f->j, &e->monotonic_usec, &boot) < 0)
+                e->monotonic_usec = 0;
+
+        sd_journal_restart_data(f->j);
+        for (;;) {
+                enum record_field fl;
+                size_t off = 0;
+                uint32_t bit;
+
+                r = sd_journal_enumerate_data(f->j, &data, &len);
+                if (r < 0) {
+                        e->error = r;
+                        e->present = e->truncated = 0;
+                        b->used = mark;
+                        goto done;
+                }
+                if (r == 0)
+                        break;
+                fl = record_field_match(data, len, &off);
+                if (fl < 0)
+                        continue;
+                bit = UINT32_C(1) << fl;
+                len -= off;
+                if (len > RECORD_FIELD_MAX_BYTES) {
+                        len = RECORD_FIELD_MAX_BYTES;
+                        e->truncated |= bit;
+                } else
+                        e->truncated &= ~bit;
+                r = batch_append(p, b, (const char *) data + off, len, &e->off[fl]);
+                if (r < 0)
+                        return r;
+                e->len[fl] = (uint32_t) len;
+                e->present |= bit;
+        }
+        /* journal.c counts these and reads nothing of them but the two bits: keep no bytes. */
+        if (!(e->present & message) || (e->truncated & message))
+                b->used = mark;
+done:
+        b->n++;
+        return 0;
+}
+
+static void fill(struct journal_par *p, struct pfile *f, struct batch *b) {
+        int r;
+
+        b->n = b->next = b->used = 0;
+        b->end = 0;
+        if (!b->e) {
+                b->e = malloc(p->batch_entries * sizeof(struct journal_par_entry));
+                if (!b->e) {
+                        b->end = -ENOMEM;
+                        return;
+                }
+        }
+        while (b->n < p->batch_entries && b->used < p->batch_bytes) {
+                r = sd_journal_next(f->j);
+                if (r < 0) {
+                        b->end = r;
+                        return;
+                }
+                if (r == 0) {
+                        b->end = 1;
+                        return;
+                }
+                r = read_one(p, f, b);
+                if (r < 0) {
+                        b->end = r;
+                        return;
+                }
+        }
+}
+
+static bool readable(const struct pfile *f) {
+        return !f->busy && !f->read_done && f->n_free > 0;
+}
+
+/* Under the lock: the file to read next, or NULL. */
+static struct pfile *pick(struct journal_par *p) {
+        struct pfile *best = NULL;
+
+        if (p->wanted != SIZE_MAX && readable(&p->files[p->wanted]))
+                return &p->files[p->wanted];
+        for (size_t i = 0; i < p->n_files; i++) {
+                struct pfile *f = &p->files[i];
+
+                if (readable(f) && (!best || f->n_ready < best->n_ready))
+                        best = f;
+        }
+        return best;
+}
+
+static void *reader(void *userdata) {
+        struct journal_par *p = userdata;
+
+        for (;;) {
+                struct pfile *f;
+                struct batch *b;
+
+                pthread_mutex_lock(&p->lock);
+                for (;;) {
+                        if (p->stop) {
+                                pthread_mutex_unlock(&p->lock);
+                                return NULL;
+                        }
+                        f = pick(p);
+                        if (f)
+                                break;
+                        pthread_cond_wait(&p->work, &p->lock);
+                }
+                f->busy = true;
+                b = f->free_b[--f->n_free];
+                pthread_mutex_unlock(&p->lock);
+
+                fill(p, f, b);
+
+                pthread_mutex_lock(&p->lock);
+                f->ready[(f->ready_head + f->n_ready) % BATCHES_PER_FILE] = b;
+                f->n_ready++;
+                f->busy = false;
+                if (b->end != 0)
+                        f->read_done = true;
+                pthread_cond_signal(&p->ready);
+                pthread_mutex_unlock(&p->lock);
+        }
+}
+
+/* ---- the merge -------------------------------------------------------------------------------- */
+
+/* Give the merge's batch of f back to the readers. */
+static void give_back(struct journal_par *p, struct pfile *f) {
+        struct batch *b = f->cur;
+
+        f->cur = NULL;
+        if (b->alloc > 4 * (p->batch_bytes + 4096)) {
+                /* one huge entry made it grow: do not keep that much per file */
+                free(b->data);
+                b->data = NULL;
+                b->alloc = 0;
+        }
+        pthread_mutex_lock(&p->lock);
+        f->free_b[f->n_free++] = b;
+        pthread_cond_signal(&p->work);
+        pthread_mutex_unlock(&p->lock);
+}
+
+/* File i's next entry: 1 and *ret, 0 when it has no more, -errno when reading it failed. */
+static int file_head(struct journal_par *p, size_t i, const struct journal_par_entry **ret) {
+        struct pfile *f = &p->files[i];
+
+        for (;;) {
+                if (f->cur) {
+                        int end = f->cur->end;
+
+                        if (f->cur->next < f->cur->n) {
+                                *ret = &f->cur->e[f->cur->next];
+                                return 1;
+                        }
+                        give_back(p, f);
+                        if (end != 0) {
+                                f->ended = true;
+                                f->error = MIN(end, 0);
+                        }
+                }
+                if (f->ended)
+                        return f->error;
+
+                pthread_mutex_lock(&p->lock);
+                while (f->n_ready == 0) {
+                        if (p->wanted != i) {
+                                p->wanted = i;
+                                pthread_cond_broadcast(&p->work);
+                        }
+                        pthread_cond_wait(&p->ready, &p->lock);
+                }
+                p->wanted = SIZE_MAX;
+                f->cur = f->ready[f->ready_head];
+                f->ready_head = (f->ready_head + 1) % BATCHES_PER_FILE;
+                f->n_ready--;
+                pthread_mutex_unlock(&p->lock);
+        }
+}
+
+int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret,
+                     const char **ret_data, size_t *ret_file) {
+        const struct journal_par_entry *best = NULL, *h;
+        size_t best_i = SIZE_MAX;
+        int r;
+
+        if (p->last != SIZE_MAX) {
+                p->files[p->last].cur->next++;
+                p->last = SIZE_MAX;
+        }
+        for (size_t i = 0; i < p->n_files; i++) {
+                r = file_head(p, i, &h);
+                /* next_beyond_location(): past the entry handed out last */
+                while (r > 0 && h->has_pos && p->has_loc &&
+                       compare_with_location(&h->pos, &p->loc, i != p->loc_file) <= 0) {
+                        p->files[i].cur->next++;
+                        r = file_head(p, i, &h);
+                }
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                if (!h->has_pos) {
+                        /* Its cursor could not be read, so it has no place: handed out now, as
+                         * the unreadable entry it is (journal.c counts it), the order unchanged. */
+                        best = h;
+                        best_i = i;
+                        goto out;
+                }
+                if (!best || compare_locations(&h->pos, &best->pos) < 0) {
+                        best = h;
+                        best_i = i;
+                }
+        }
+        if (!best)
+                return 0;
+        p->loc = best->pos;
+        p->loc_file = best_i;
+        p->has_loc = true;
+out:
+        p->last = best_i;
+        *ret = best;
+        *ret_data = p->files[best_i].cur->data;
+        *ret_file = best_i;
+        return 1;
+}
+
+/* ---- setup ------------------------------------------------------------------------------------ */
+
+struct journal_par *journal_par_free(struct journal_par *p) {
+        if (!p)
+                return NULL;
+        if (p->n_threads > 0) {
+                pthread_mutex_lock(&p->lock);
+                p->stop = true;
+                pthread_cond_broadcast(&p->work);
+                pthread_mutex_unlock(&p->lock);
+                for (size_t i = 0; i < p->n_threads; i++)
+                        (void) pthread_join(p->threads[i], NULL);
+        }
+        free(p->threads);
+        for (size_t i = 0; p->files && i < p->n_files; i++) {
+                sd_journal_close(p->files[i].j);
+                for (size_t k = 0; k < BATCHES_PER_FILE; k++) {
+                        free(p->files[i].batches[k].e);
+                        free(p->files[i].batches[k].data);
+                }
+        }
+        free(p->files);
+        if (p->ready_init)
+                pthread_cond_destroy(&p->ready);
+        if (p->work_init)
+                pthread_cond_destroy(&p->work);
+        if (p->lock_init)
+                pthread_mutex_destroy(&p->lock);
+        free(p);
+        return NULL;
+}
+
+static int open_file(const char *path, const struct journal_source_options *o, sd_journal **ret) {
+        const char *paths[] = { path, NULL };
+        sd_journal *j = NULL;
+        int r;
+
+        r = sd_journal_open_files(&j, paths, 0);
+        if (r < 0)
+                return r;
+        r = journal_add_matches(j, o);
+        if (r >= 0) {
+                if (o->since_set || o->since_usec > 0)
+                        r = sd_journal_seek_realtime_usec(j, o->since_usec);
+                else
+                        r = sd_journal_seek_head(j);
+        }
+        if (r < 0) {
+                sd_journal_close(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+int journal_par_new(char *const *files, size_t n, const struct journal_par_options *o,
+                    struct journal_par **ret, size_t *reterr_index) {
+        _cleanup_(journal_par_freep) struct journal_par *p = NULL;
+        int r;
+
+        assert(n > 0 && o->jobs > 0);
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->wanted = p->last = SIZE_MAX;
+        r = -pthread_mutex_init(&p->lock, NULL);
+        if (r < 0)
+                return r;
+        p->lock_init = true;
+        r = -pthread_cond_init(&p->work, NULL);
+        if (r < 0)
+                return r;
+        p->work_init = true;
+        r = -pthread_cond_init(&p->ready, NULL);
+        if (r < 0)
+                return r;
+        p->ready_init = true;
+
+        p->batch_bytes = MIN(MAX(BATCH_BYTES_BUDGET / n, (size_t) BATCH_BYTES_MIN),
+                             (size_t) BATCH_BYTES_MAX);
+        p->batch_entries = MIN(MAX(p->batch_bytes / 512, (size_t) BATCH_ENTRIES_MIN),
+                               (size_t) BATCH_ENTRIES_MAX);
+        p->files = calloc(n, sizeof(struct pfile));
+        if (!p->files)
+                return -ENOMEM;
+        p->n_files = n;
+        for (size_t i = 0; i < n; i++) {
+                struct pfile *f = &p->files[i];
+
+                r = open_file(files[i], o->source, &f->j);
+                if (r < 0) {
+                        if (r != -ENOMEM && reterr_index)
+                                *reterr_index = i;
+                        return r;
+                }
+                for (size_t k = 0; k < BATCHES_PER_FILE; k++)
+                        f->free_b[f->n_free++] = &f->batches[k];
+        }
+
+        p->threads = calloc(o->jobs, sizeof(pthread_t));
+        if (!p->threads)
+                return -ENOMEM;
+        for (unsigned i = 0; i < o->jobs; i++) {
+                r = -pthread_create(&p->threads[i], NULL, reader, p);
+                if (r < 0)
+                        return r;
+                p->n_threads++;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
