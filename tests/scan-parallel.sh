@@ -91,6 +91,36 @@ for e in "$dir"/*.export "$src"/tests/data/*.export; do
         same "$name" "$tmp/fleet/$name.journal"
 done
 
+# ---- huge entries: fields too big for a reader's batch are read again by the merge's thread ------
+# (two hosts' files: a 20 KB and a 70 KB (over the 64 KiB cut) MESSAGE, a 30 KB command, an entry
+# without MESSAGE, between ordinary ones)
+huge() { # HOST BOOT T0
+        local i big
+        big=$(head -c "$4" /dev/zero | tr '\0' x)
+        for i in 1 2 3 4 5 6; do
+                printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=%s\n' \
+                        $(($3 + i * 1000)) $((5000000 + i * 1000)) "$2"
+                printf '_MACHINE_ID=%s\n_HOSTNAME=%s\n_PID=%s\n_UID=0\n_COMM=sshd\n' \
+                        4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8 "$1" $((700 + i))
+                printf 'SYSLOG_IDENTIFIER=sshd\n_EXE=/usr/sbin/sshd\n'
+                case $i in
+                2) printf 'MESSAGE=Connection closed by %s port 22 [preauth]\n' "$big" ;;
+                3) printf 'MESSAGE=Invalid user %s%s from 192.0.2.1 port 22\n' "$big" "$big$big$big" ;;
+                4) printf 'SSH_ORIGINAL_COMMAND=%s\n' "$big$big" ;;
+                *) printf 'MESSAGE=Connection from 192.0.2.%s port 22 on 10.0.0.1 port 22\n' $i ;;
+                esac
+                echo
+        done
+}
+huge hosta 1a3e5ad2d3c94bd59b4f7a5e0c2b1a03 1764300000000000 20000 >"$tmp/huge-a.export"
+huge hostb 2a3e5ad2d3c94bd59b4f7a5e0c2b1a04 1764300000000500 20000 >"$tmp/huge-b.export"
+mkdir -p "$tmp/huge"
+journal_from_export "$tmp/huge-a.export" "$tmp/huge/a.journal" &&
+        journal_from_export "$tmp/huge-b.export" "$tmp/huge/b.journal" || not_ok "huge: journals"
+same "huge entries" --directory "$tmp/huge"
+check "huge entries: 8 records, 2 oversized, 2 malformed (of 12)" \
+        '[ "$(grep -c "^s=" "$tmp/order.1")" = 8 ] && grep -q "malformed=2 oversized=2" "$tmp/order.1"'
+
 # ---- one seqnum id over several files -------------------------------------------------------------
 sample=$src/tests/data/e2e-openssh-9.2.export
 other=$src/tests/data/e2e-openssh-10.0.export

@@ -38,6 +38,8 @@ struct journal_par_entry {
         uint64_t monotonic_usec;       /* 0: sd_journal_get_monotonic_usec() failed */
         int error;                     /* < 0: the entry could not be read (no fields) */
         bool has_pos;                  /* pos is known (its cursor was read) */
+        bool side;                     /* its fields were too big to keep: read them again with
+                                          journal_par_side() */
         uint32_t present, truncated;   /* bits per enum record_field, as struct log_record's */
         uint32_t off[_RECORD_FIELD_MAX], len[_RECORD_FIELD_MAX];
         uint32_t cursor_off, cursor_len; /* cursor_len 0: no cursor */
@@ -65,6 +67,13 @@ _warn_unused_ int journal_par_new(char *const *files, size_t n, const struct jou
  */
 _warn_unused_ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret,
                                    const char **ret_data, size_t *ret_file);
+
+/*
+ * For an entry marked side: file's sd_journal of the calling thread (opened on first use, owned by
+ * p), positioned on the entry at cursor. 0 and *ret, or -errno (-ESTALE: the entry is not there).
+ */
+_warn_unused_ int journal_par_side(struct journal_par *p, size_t file, const char *cursor,
+                                   struct sd_journal **ret);
 
 /* More files than this are read by one sd_journal (their batches would take too much memory). */
 #define JOURNAL_PAR_FILES_MAX 1024

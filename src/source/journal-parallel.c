@@ -38,6 +38,9 @@
 #define BATCH_BYTES_MAX (128U << 10)
 #define BATCH_ENTRIES_MAX 256U
 #define BATCH_ENTRIES_MIN 16U
+#define ENTRY_KEPT_MAX (8U << 10)           /* field bytes kept per entry; more: read again by
+                                              the merge's thread (side), so that a flood of huge
+                                              entries cannot fill every file's batches */
 
 struct batch {
         struct journal_par_entry *e;   /* owned, batch_entries of them (allocated on first use) */
@@ -51,6 +54,8 @@ struct batch {
 
 struct pfile {
         sd_journal *j;                 /* owned; used by one reader at a time (busy) */
+        const char *path;              /* borrowed from journal_par_new()'s caller */
+        sd_journal *side;              /* owned, the merge's: for side entries, or NULL */
         struct batch batches[BATCHES_PER_FILE];
         /* Under the lock: */
         struct batch *free_b[BATCHES_PER_FILE];
@@ -88,37 +93,43 @@ struct journal_par {
 
 /* ---- cursors ---------------------------------------------------------------------------------- */
 
-static int hex_u64(const char *s, size_t n, uint64_t *ret) {
+/* Hex digits up to ';' or the end: *ret, and *pp moved past them. 1 to 16 digits. */
+static int hex_u64(const char **pp, uint64_t *ret) {
+        const char *s = *pp;
         uint64_t v = 0;
+        size_t n = 0;
 
-        if (n == 0 || n > 16)
-                return -EBADMSG;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                unsigned d;
+        for (; *s && *s != ';'; s++, n++) {
+                int d = unhexchar(*s);
 
-                if (c >= '0' && c <= '9')
-                        d = (unsigned) (c - '0');
-                else if (c >= 'a' && c <= 'f')
-                        d = (unsigned) (c - 'a' + 10);
-                else if (c >= 'A' && c <= 'F')
-                        d = (unsigned) (c - 'A' + 10);
-                else
+                if (d < 0 || n >= 16)
                         return -EBADMSG;
-                v = v << 4 | d;
+                v = v << 4 | (unsigned) d;
         }
+        if (n == 0)
+                return -EBADMSG;
         *ret = v;
+        *pp = s;
         return 0;
 }
 
-static int id128(const char *s, size_t n, sd_id128_t *ret) {
-        char buf[33];
+/* 32 hex digits (sd_id128_to_string()'s form), then ';' or the end. */
+static int id128(const char **pp, sd_id128_t *ret) {
+        const char *s = *pp;
+        sd_id128_t id;
 
-        if (n != 32)
+        for (size_t i = 0; i < 16; i++) {
+                int a = unhexchar(s[2 * i]), b = a < 0 ? -1 : unhexchar(s[2 * i + 1]);
+
+                if (b < 0)
+                        return -EBADMSG;
+                id.bytes[i] = (uint8_t) (a << 4 | b);
+        }
+        if (s[32] && s[32] != ';')
                 return -EBADMSG;
-        memcpy(buf, s, 32);
-        buf[32] = 0;
-        return sd_id128_from_string(buf, ret) < 0 ? -EBADMSG : 0;
+        *ret = id;
+        *pp = s + 32;
+        return 0;
 }
 
 int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
@@ -127,35 +138,36 @@ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
         const char *c = cursor;
         int r;
 
+        /* Read once per entry by the parallel reader: no strcspn(), no copies. */
         for (;;) {
-                size_t n = strcspn(c, ";");
-                const char *v = c + 2;
+                char key = c[0];
 
-                if (n < 2 || c[1] != '=')
+                if (!key || c[1] != '=')
                         return -EBADMSG;
-                switch (c[0]) {
+                c += 2;
+                switch (key) {
                 case 's':
-                        r = id128(v, n - 2, &p.seqnum_id);
+                        r = id128(&c, &p.seqnum_id);
                         seen |= 1;
                         break;
                 case 'i':
-                        r = hex_u64(v, n - 2, &p.seqnum);
+                        r = hex_u64(&c, &p.seqnum);
                         seen |= 2;
                         break;
                 case 'b':
-                        r = id128(v, n - 2, &p.boot_id);
+                        r = id128(&c, &p.boot_id);
                         seen |= 4;
                         break;
                 case 'm':
-                        r = hex_u64(v, n - 2, &p.monotonic);
+                        r = hex_u64(&c, &p.monotonic);
                         seen |= 8;
                         break;
                 case 't':
-                        r = hex_u64(v, n - 2, &p.realtime);
+                        r = hex_u64(&c, &p.realtime);
                         seen |= 16;
                         break;
                 case 'x':
-                        r = hex_u64(v, n - 2, &p.xor_hash);
+                        r = hex_u64(&c, &p.xor_hash);
                         seen |= 32;
                         break;
                 default:
@@ -163,9 +175,9 @@ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
                 }
                 if (r < 0)
                         return r;
-                if (c[n] == 0)
+                if (*c == 0)
                         break;
-                c += n + 1;
+                c++; /* ';' */
         }
         if (seen != 63)
                 return -EBADMSG;
@@ -295,6 +307,10 @@ static int read_one(struct journal_par *p, struct pfile *f, struct batch *b) {
         /* journal.c counts these and reads nothing of them but the two bits: keep no bytes. */
         if (!(e->present & message) || (e->truncated & message))
                 b->used = mark;
+        else if (b->used - mark > ENTRY_KEPT_MAX) {
+                b->used = mark;
+                e->side = true;
+        }
 done:
         b->n++;
         return 0;
@@ -487,6 +503,34 @@ out:
         return 1;
 }
 
+int journal_par_side(struct journal_par *p, size_t file, const char *cursor, sd_journal **ret) {
+        struct pfile *f = &p->files[file];
+        int r;
+
+        if (!f->side) {
+                const char *paths[] = { f->path, NULL };
+
+                r = sd_journal_open_files(&f->side, paths, 0);
+                if (r < 0) {
+                        f->side = NULL;
+                        return r;
+                }
+        }
+        r = sd_journal_seek_cursor(f->side, cursor);
+        if (r >= 0)
+                r = sd_journal_next(f->side);
+        if (r == 0)
+                return -ESTALE;
+        if (r > 0)
+                r = sd_journal_test_cursor(f->side, cursor);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ESTALE;
+        *ret = f->side;
+        return 0;
+}
+
 /* ---- setup ------------------------------------------------------------------------------------ */
 
 struct journal_par *journal_par_free(struct journal_par *p) {
@@ -503,6 +547,7 @@ struct journal_par *journal_par_free(struct journal_par *p) {
         free(p->threads);
         for (size_t i = 0; p->files && i < p->n_files; i++) {
                 sd_journal_close(p->files[i].j);
+                sd_journal_close(p->files[i].side);
                 for (size_t k = 0; k < BATCHES_PER_FILE; k++) {
                         free(p->files[i].batches[k].e);
                         free(p->files[i].batches[k].data);
@@ -576,6 +621,7 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
         for (size_t i = 0; i < n; i++) {
                 struct pfile *f = &p->files[i];
 
+                f->path = files[i];
                 r = open_file(files[i], o->source, &f->j);
                 if (r < 0) {
                         if (r != -ENOMEM && reterr_index)

@@ -610,27 +610,28 @@ int journal_source_open(const struct journal_source_options *o, struct source **
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
-static int read_entry(struct source *s, struct log_record *rec) {
+/* The entry j is on, into rec. */
+static int read_entry(struct source *s, sd_journal *j, struct log_record *rec) {
         sd_id128_t boot;
         const void *data;
         size_t len;
         int r;
 
         record_reset(rec);
-        r = sd_journal_get_realtime_usec(s->j, &rec->realtime_usec);
+        r = sd_journal_get_realtime_usec(j, &rec->realtime_usec);
         if (r < 0)
                 return r;
         /* Orders the entries of one boot whatever the wall clock did. (Without a place for the
          * boot id, sd-journal refuses entries of other boots than the running one.) */
-        if (sd_journal_get_monotonic_usec(s->j, &rec->monotonic_usec, &boot) < 0)
+        if (sd_journal_get_monotonic_usec(j, &rec->monotonic_usec, &boot) < 0)
                 rec->monotonic_usec = 0;
 
-        sd_journal_restart_data(s->j);
+        sd_journal_restart_data(j);
         for (;;) {
                 enum record_field f;
                 size_t off = 0;
 
-                r = sd_journal_enumerate_data(s->j, &data, &len);
+                r = sd_journal_enumerate_data(j, &data, &len);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -748,6 +749,21 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
         *ret_error = e->error;
         if (e->error < 0)
                 return 1;
+        if (e->side) {
+                /* Too big to be kept by the reader: read here, from the file's other handle. */
+                _cleanup_free_ char *cursor = strndup(data + e->cursor_off, e->cursor_len);
+                sd_journal *j;
+
+                if (!cursor)
+                        return -ENOMEM;
+                r = journal_par_side(s->par, file, cursor, &j);
+                if (r >= 0)
+                        r = read_entry(s, j, rec);
+                if (r == -ENOMEM)
+                        return r;
+                *ret_error = MIN(r, 0);
+                return 1;
+        }
         record_reset(rec);
         rec->realtime_usec = e->realtime_usec;
         rec->monotonic_usec = e->monotonic_usec;
@@ -794,7 +810,7 @@ static int journal_next(struct source *s, struct log_record *rec) {
                                 r = reached_end(s);
                                 return r < 0 ? r : 0;
                         }
-                        r = read_entry(s, rec);
+                        r = read_entry(s, s->j, rec);
                 }
                 if (r == -ENOMEM)
                         return r;
