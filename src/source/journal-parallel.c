@@ -93,6 +93,18 @@ struct journal_par {
 
 /* ---- cursors ---------------------------------------------------------------------------------- */
 
+/* A hex digit's value plus one (0: not a digit): read for every digit of every cursor, so a
+ * table rather than escape.h's hex_digit() call. */
+static const uint8_t hex1[256] = {
+        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+        ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+        ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+static int hex_digit(char c) {
+        return (int) hex1[(uint8_t) c] - 1;
+}
+
 /* Hex digits up to ';' or the end: *ret, and *pp moved past them. 1 to 16 digits. */
 static int hex_u64(const char **pp, uint64_t *ret) {
         const char *s = *pp;
@@ -100,7 +112,7 @@ static int hex_u64(const char **pp, uint64_t *ret) {
         size_t n = 0;
 
         for (; *s && *s != ';'; s++, n++) {
-                int d = unhexchar(*s);
+                int d = hex_digit(*s);
 
                 if (d < 0 || n >= 16)
                         return -EBADMSG;
@@ -119,7 +131,7 @@ static int id128(const char **pp, sd_id128_t *ret) {
         sd_id128_t id;
 
         for (size_t i = 0; i < 16; i++) {
-                int a = unhexchar(s[2 * i]), b = a < 0 ? -1 : unhexchar(s[2 * i + 1]);
+                int a = hex_digit(s[2 * i]), b = a < 0 ? -1 : hex_digit(s[2 * i + 1]);
 
                 if (b < 0)
                         return -EBADMSG;
