@@ -177,6 +177,14 @@ _warn_unused_ int correlator_observe(struct correlator *c, const struct event *e
 _warn_unused_ int correlator_advance(struct correlator *c, const struct event_origin *o);
 
 /*
+ * Whether o's kernel credentials alone tie its line to an open connection of its boot: _PID is that
+ * connection's monitor and _UID 0, or _PID is the user child the monitor named and _UID the
+ * account's uid as already known (the password database's, or an earlier line of that child).
+ * For lines journald recorded without _EXE and _COMM (docs/security.md). Changes nothing.
+ */
+bool correlator_ties(struct correlator *c, const struct event_origin *o);
+
+/*
  * A live idle tick (keytrail follow): wall time realtime_usec has come with no entry. Each boot's
  * clock moves on by the wall time elapsed since its last entry (never back, and not at all for a
  * boot whose last entry is dated later), deciding the timeouts that passed. Returns 0 or the

@@ -637,6 +637,19 @@ int correlator_advance(struct correlator *c, const struct event_origin *o) {
         return run_timeouts(c, h);
 }
 
+bool correlator_ties(struct correlator *c, const struct event_origin *o) {
+        struct host *h;
+        struct conn *x;
+
+        if (!o->attested || !o->has_uid)
+                return false;
+        h = host_find(c, o);
+        if (o->uid == 0 && find_monitor(c, h, o->pid))
+                return true;
+        x = find_child(c, h, o->pid);
+        return x && x->has_user_uid && x->user_uid == o->uid;
+}
+
 int correlator_tick(struct correlator *c, uint64_t realtime_usec) {
         int r;
 

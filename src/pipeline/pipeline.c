@@ -575,6 +575,18 @@ static int feed_sshd(struct pipeline *p, const struct log_record *rec) {
         v = trust_check(&p->cfg.trust, rec,
                         (m > 0 && trust_kind_needs_root(ev.kind) ? TRUST_NEEDS_ROOT : 0) |
                                 (m == 0 || trust_kind_at_exit(ev.kind) ? TRUST_MAY_BE_BARE : 0));
+        if (v == TRUST_NO_PROVENANCE && o.attested && o.has_uid &&
+            (o.uid == 0 || !trust_kind_needs_root(ev.kind))) {
+                /* Neither _EXE nor _COMM (its writer was gone when journald looked: lines queued
+                 * while journald restarted): the kernel's _PID/_UID must tie it to an open
+                 * connection, or it is root's "Connection from", which opens one.
+                 * docs/security.md. */
+                r = correlator_advance(p->correlator, &o);
+                if (r < 0)
+                        return r;
+                if (ev.kind == EVENT_CONNECTION || correlator_ties(p->correlator, &o))
+                        v = TRUST_OK;
+        }
         if (!trust_verdict_accepted(v))
                 return spoofed(p, rec, m > 0 ? &ev : NULL, &o, v);
         if (m == 0) {
