@@ -24,6 +24,8 @@
 
 struct drift {
         char *baseline_path; /* owned */
+        char *live_path;     /* owned: the snapshot of the live files, or NULL (read them) */
+        int live_error;      /* the last error reading live_path, said once */
         char *sshd;          /* owned */
         struct baseline_file *recorded; /* owned */
         int inotify_fd;      /* -1: none (then the periodic rescan only) */
@@ -39,6 +41,7 @@ struct drift *drift_free(struct drift *d) {
         if (!d)
                 return NULL;
         free(d->baseline_path);
+        free(d->live_path);
         free(d->sshd);
         baseline_file_free(d->recorded);
         if (d->inotify_fd >= 0)
@@ -89,7 +92,8 @@ static void watch_folder_of(struct drift *d, const char *path, unsigned *n) {
         }
 }
 
-int drift_new(const char *baseline_path, const char *sshd, struct drift **ret) {
+int drift_new(const char *baseline_path, const char *live_path, const char *sshd,
+              struct drift **ret) {
         struct drift *d = calloc(1, sizeof(*d));
         const char *what = NULL;
         unsigned line = 0, watches = 0;
@@ -99,8 +103,9 @@ int drift_new(const char *baseline_path, const char *sshd, struct drift **ret) {
                 return log_error("out of memory"), -ENOMEM;
         d->inotify_fd = -1;
         d->baseline_path = strdup(baseline_path);
+        d->live_path = live_path ? strdup(live_path) : NULL;
         d->sshd = strdup(sshd);
-        if (!d->baseline_path || !d->sshd) {
+        if (!d->baseline_path || !d->sshd || (live_path && !d->live_path)) {
                 drift_free(d);
                 return log_error("out of memory"), -ENOMEM;
         }
@@ -114,9 +119,12 @@ int drift_new(const char *baseline_path, const char *sshd, struct drift **ret) {
                 return r;
         }
         d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        for (size_t i = 0; i < d->recorded->n_paths; i++)
+        if (d->live_path)
+                /* The snapshot is replaced by a rename: watch its folder. */
+                watch_folder_of(d, d->live_path, &watches);
+        for (size_t i = 0; i < d->recorded->n_paths && !d->live_path; i++)
                 watch_folder_of(d, d->recorded->paths[i].path, &watches);
-        for (size_t i = 0; i < d->recorded->n_keys; i++)
+        for (size_t i = 0; i < d->recorded->n_keys && !d->live_path; i++)
                 watch_folder_of(d, d->recorded->keys[i].key->file, &watches);
         (void) gethostname(d->host, sizeof(d->host) - 1);
         read_id("/etc/machine-id", d->machine_id, sizeof(d->machine_id));
@@ -148,11 +156,13 @@ struct scan {
         alert_fn emit;
         void *userdata;
         unsigned unjudged; /* removals not said: their file could not be read */
+        bool snapshot;     /* live comes from a snapshot taken by root: an absent file is absent */
 };
 
 /* Whether the live scan could see path of user: read, or absent while the home folder is there
  * (not hidden from this process, as ProtectHome= hides it). */
-static bool seen(const struct baseline_file *live, const char *user, const char *path) {
+static bool seen(const struct baseline_file *live, bool snapshot, const char *user,
+                 const char *path) {
         for (size_t i = 0; i < live->n_paths; i++) {
                 const struct baseline_path *p = &live->paths[i];
                 struct passwd *pw;
@@ -164,6 +174,8 @@ static bool seen(const struct baseline_file *live, const char *user, const char 
                         return true;
                 if (p->state != BASELINE_PATH_ABSENT)
                         return false;
+                if (snapshot)
+                        return true; /* root looked, with the homes in view */
                 pw = getpwnam(user);
                 return pw && pw->pw_dir && stat(pw->pw_dir, &st) >= 0 && S_ISDIR(st.st_mode);
         }
@@ -231,7 +243,7 @@ static int on_change(void *userdata, enum baseline_change change, const struct b
 
         if (change == BASELINE_KEY_MOVED)
                 return 0; /* the same key, options and account: a line number or comment */
-        if (change == BASELINE_KEY_REMOVED && !seen(s->live, o->user, o->key->file)) {
+        if (change == BASELINE_KEY_REMOVED && !seen(s->live, s->snapshot, o->user, o->key->file)) {
                 s->unjudged++;
                 return 0;
         }
@@ -310,9 +322,34 @@ int drift_tick(struct drift *d, uint64_t now, alert_fn emit, void *userdata) {
         d->pending = false;
         d->last_scan = now;
 
-        r = baseline_collect(d->sshd, &live, &t);
-        if (r < 0)
-                return r == -ENOMEM ? r : 0; /* said by baseline_collect; tried again later */
+        if (d->live_path) {
+                unsigned line = 0;
+                const char *what = NULL;
+
+                r = baseline_file_load(d->live_path, &live, &line, &what);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        /* Not written yet, or broken: said once, tried again later. */
+                        if (r != d->live_error) {
+                                if (line > 0)
+                                        log_error("drift: %s:%u: %s", d->live_path, line,
+                                                  what ?: "malformed line");
+                                else
+                                        log_error("drift: cannot read the snapshot of the "
+                                                  "authorized_keys files '%s': %s",
+                                                  d->live_path, strerror(-r));
+                        }
+                        d->live_error = r;
+                        return 0;
+                }
+                d->live_error = 0;
+                s.snapshot = true;
+        } else {
+                r = baseline_collect(d->sshd, &live, &t);
+                if (r < 0)
+                        return r == -ENOMEM ? r : 0; /* said by baseline_collect; tried again later */
+        }
         s.live = live;
         r = baseline_file_diff(d->recorded, live, on_change, &s);
         if (r < 0)

@@ -8,7 +8,8 @@
  * (command=, from=, restrict, ...) changed. inotify on the files' folders wakes a rescan; a
  * periodic rescan covers what inotify cannot see. Files keytrail cannot read are not judged (a key
  * is never said removed because its file could not be read); how many is said once. Each change
- * is alerted once per process. Private to src/cmd/; logs through cmd-common.
+ * is alerted once per process. The live files can also come as a snapshot file (drift_new()).
+ * Private to src/cmd/; logs through cmd-common.
  */
 
 #include <stdint.h>
@@ -22,8 +23,14 @@
 
 struct drift;
 
-/* Load baseline_path (strict; errors logged) and watch its files. 0 and *ret, or -errno. */
-int drift_new(const char *baseline_path, const char *sshd, struct drift **ret);
+/*
+ * Load baseline_path (strict; errors logged) and watch its files. With live_path (may be NULL),
+ * the live keys are not read from the homes but from that file, a snapshot `keytrail baseline`
+ * writes as root (contrib/keytrail-keys.service), which is watched instead: the service then needs
+ * no access to any home. 0 and *ret, or -errno.
+ */
+int drift_new(const char *baseline_path, const char *live_path, const char *sshd,
+              struct drift **ret);
 struct drift *drift_free(struct drift *d);
 
 /*

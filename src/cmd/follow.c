@@ -70,6 +70,7 @@
 static const char *arg_state_dir = DEFAULT_STATE_DIR;
 static const char *arg_output;
 static const char *arg_socket;
+static const char *arg_live_keys;
 static bool arg_journal;
 static bool arg_stdout;
 
@@ -79,6 +80,7 @@ enum {
         ARG_JOURNAL,
         ARG_SOCKET,
         ARG_STDOUT,
+        ARG_LIVE_KEYS,
 };
 
 static const struct option follow_options[] = {
@@ -87,6 +89,7 @@ static const struct option follow_options[] = {
         { "journal", no_argument, NULL, ARG_JOURNAL },
         { "socket", required_argument, NULL, ARG_SOCKET },
         { "stdout", no_argument, NULL, ARG_STDOUT },
+        { "live-keys", required_argument, NULL, ARG_LIVE_KEYS },
         {}
 };
 
@@ -104,12 +107,15 @@ static void help(void) {
                "      --socket PATH         serve NDJSON alerts to local readers (a live feed)\n"
                "      --stdout              alerts on stdout too (the default when no other sink\n"
                "                            is given)\n"
+               "      --live-keys FILE      with --baseline: the live authorized_keys from FILE, a\n"
+               "                            snapshot keytrail baseline writes as root, not from\n"
+               "                            the homes\n"
                "\n"
                "--since applies to the first start only; afterwards the state says where to go on.\n"
                "--until is not accepted. SIGHUP reloads the rules and the baseline and reopens\n"
                "--output; SIGTERM and SIGINT stop after committing the state.\n"
                "With --baseline, a key added to, removed from or changed in the authorized_keys\n"
-               "files follow can read raises baseline-drift before the key is used.\n"
+               "files follow can read (or in the --live-keys snapshot) raises baseline-drift.\n"
                "\n"
                "Exit status: 0 stopped by a signal, 2 an error.\n",
                DEFAULT_STATE_DIR, SINK_JOURNAL_MESSAGE_ID);
@@ -131,6 +137,9 @@ static int parse_extra(int c, const char *value) {
                 return 0;
         case ARG_STDOUT:
                 arg_stdout = true;
+                return 0;
+        case ARG_LIVE_KEYS:
+                arg_live_keys = value;
                 return 0;
         default:
                 return -ENOENT;
@@ -202,7 +211,11 @@ static int on_alert(void *userdata, const struct alert *a) {
         r = sinks_emit(f->sinks, a);
         if (r < 0)
                 return r;
-        r = idset_add(f->state->ids, id, a->time_usec);
+        /* A baseline-drift is about the authorized_keys files, not about entries: after a
+         * restart the drift watch finds the same change again, whatever the journal did since, so
+         * its id is kept for good (dropped last when the set is full), not with the replay
+         * window. */
+        r = idset_add(f->state->ids, id, a->type == ALERT_BASELINE_DRIFT ? UINT64_MAX : a->time_usec);
         if (r < 0)
                 return r;
         f->alerts++;
@@ -492,7 +505,7 @@ static void reload(struct follower *f) {
         if (r >= 0)
                 r = cmd_load_baseline(&baseline);
         if (r >= 0 && arg_baseline)
-                r = drift_new(arg_baseline, SSHD_DEFAULT_PATH, &drift);
+                r = drift_new(arg_baseline, arg_live_keys, SSHD_DEFAULT_PATH, &drift);
         if (r < 0)
                 log_error("reload failed (the line above says why): the previous rules and "
                           "baseline stay in use");
@@ -776,6 +789,10 @@ static int follow(void) {
                 log_error("--until: follow has no end (use keytrail scan)");
                 return -EINVAL;
         }
+        if (arg_live_keys && !arg_baseline) {
+                log_error("--live-keys: only with --baseline (the keys are compared with it)");
+                return -EINVAL;
+        }
         {
                 ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 
@@ -834,7 +851,7 @@ static int follow(void) {
         if (r < 0)
                 goto out;
         if (arg_baseline) {
-                r = drift_new(arg_baseline, SSHD_DEFAULT_PATH, &f.drift);
+                r = drift_new(arg_baseline, arg_live_keys, SSHD_DEFAULT_PATH, &f.drift);
                 if (r < 0)
                         goto out;
         }

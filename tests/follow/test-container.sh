@@ -13,7 +13,11 @@
 #      nothing lost, nothing repeated;
 #   4. systemctl reload with a broken rule file (kept running on the old rules, one line why) and a
 #      good one; logrotate-style rename + reload;
-#   5. systemctl stop: a clean exit with the state committed.
+#   5. systemctl stop: a clean exit with the state committed;
+#   and baseline-drift raised by the installed units as they are (the root snapshot job
+#   keytrail-keys.service, the unprivileged service reading its snapshot), exactly once across the
+#   SIGKILLs; and lines that reach journald after their writer exited (journald stopped during
+#   whole logins) tied to their connection by _PID/_UID: no spoofed-entry, no no-session.
 #   test-container.sh BUILD_DIR [KILLS]
 set -u
 BUILD_DIR=$(cd "${1:?usage: test-container.sh BUILD_DIR [KILLS]}" && pwd)
@@ -91,16 +95,26 @@ session() {
         esac
 }
 LINE='[.type, .user, .fingerprint, (.source_port | tostring)] | join(" ")'
-file_alerts() { cat "$CT_ROOT"/var/log/keytrail/alerts.ndjson* 2>/dev/null; }
-journal_alerts() {
-        ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd |
+# The sshd alerts (baseline-drift apart: drift_alerts), from the file and from the journal
+# (journal_alerts [journalctl options]).
+all_alerts() { cat "$CT_ROOT"/var/log/keytrail/alerts.ndjson* 2>/dev/null; }
+file_alerts() { all_alerts | jq -c 'select(.type != "baseline-drift")'; }
+journal_all() {
+        ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd "$@" |
                 jq -c '.KEYTRAIL_JSON | fromjson'
 }
-# From the journald restart on: entries sshd sent while journald was down reach it when their
-# writer may be gone, with no _EXE or _COMM to say who wrote them; keytrail's trust model then
-# raises spoofed-entry for those that claim a root-only line (a true statement: nothing attests
-# them). They are counted apart; every other alert must be there exactly once.
-file_alerts_sshd() { file_alerts | jq -c 'select(.type != "spoofed-entry")'; }
+journal_alerts() { journal_all "$@" | jq -c 'select(.type != "baseline-drift")'; }
+DRIFT='[.type, .reason, .user, .fingerprint, .key_location] | join(" ")'
+drift_alerts() { all_alerts | jq -r 'select(.type == "baseline-drift") | '"$DRIFT" | LC_ALL=C sort; }
+DRIFT_WANT=$(printf '%s\n' \
+        "baseline-drift added push ${FP[unknown]} /home/push/.ssh/authorized_keys:3" \
+        "baseline-drift added push ${FP[others]} /home/push/.ssh/authorized_keys:4" \
+        "baseline-drift options-changed push ${FP[strip]} /home/push/.ssh/authorized_keys:2" |
+        LC_ALL=C sort)
+# Every alert, spoofed-entry and no-session included: entries sshd sent while journald was away
+# reach it after their writer is gone, with no _EXE or _COMM, and must still be tied to their
+# connection by the kernel's _PID/_UID (docs/security.md), never raise spoofed-entry.
+file_alerts_sshd() { file_alerts; }
 # wait_for N: until the file holds N alerts (30 s at most), then a little longer
 wait_for() {
         local i
@@ -153,6 +167,35 @@ fl_diag "systemd-analyze security keytrail.service: $score"
 awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 1.5) }'
 fl_ok $? "systemd-analyze security: exposure $score, at most 1.5"
 
+# baseline-drift under the hardening: the service sees no home (ProtectHome=yes); the snapshot
+# keytrail-keys.service took as root before the start shows the three changes made to push's
+# authorized_keys since the baseline.
+for ((i = 0; i < 100; i++)); do
+        [ "$(drift_alerts | grep -c .)" -ge 3 ] && break
+        sleep 0.1
+done
+fl_is "$(drift_alerts)" "$DRIFT_WANT" "baseline-drift from the installed units: a key's command= stripped, two keys added"
+fl_is "$(journal_all | jq -r 'select(.type == "baseline-drift") | '"$DRIFT" | LC_ALL=C sort)" "$DRIFT_WANT" \
+        "  and in the journal"
+fl_is "$(ct_exec stat -c '%U:%G %a' /var/lib/keytrail-keys /var/lib/keytrail-keys/live | paste -sd' ')" \
+        "root:keytrail 750 root:keytrail 644" "the snapshot: root's, in a folder only the keytrail group may enter"
+ct_exec nsenter -t "$(main_pid)" -m ls /home/push >/dev/null 2>&1
+fl_is "$?" 2 "the service still sees no home (ProtectHome=yes)"
+ct_exec nsenter -t "$(main_pid)" -m sh -c 'echo x >>/var/lib/keytrail-keys/live' 2>/dev/null
+fl_ok "$([ $? != 0 ]; echo $?)" "  and cannot change the snapshot (read-only in its mount namespace)"
+ct_exec systemd-analyze security keytrail-keys.service >"$tmp/security-keys.txt" 2>&1
+fl_diag "systemd-analyze security keytrail-keys.service: $(sed -n 's/.*Overall exposure level for keytrail-keys.service: \([0-9.]*\).*/\1/p' "$tmp/security-keys.txt")"
+fl_is "$(ct_exec systemctl is-active keytrail-keys.timer)" active "keytrail-keys.timer is active (wanted by keytrail.service)"
+# A change while running (other's key loses its command=, in place): the timer's next snapshot
+# shows it, within about 10 s.
+echo "restrict $(pub others)" >"$CT_ROOT/home/other/.ssh/authorized_keys"
+for ((i = 0; i < 250; i++)); do
+        [ "$(drift_alerts | grep -c .)" -ge 4 ] && break
+        sleep 0.1
+done
+DRIFT_WANT=$(printf '%s\n' "$DRIFT_WANT" "baseline-drift options-changed other ${FP[others]} /home/other/.ssh/authorized_keys:1" | LC_ALL=C sort)
+fl_is "$(drift_alerts)" "$DRIFT_WANT" "baseline-drift: a command= stripped while the service runs, seen in the timer's next snapshot"
+
 # ---- 2. crash soak: SIGKILL at random instants, systemd restarts it ----------------------------
 restarts0=$(ct_exec systemctl show -p NRestarts --value keytrail)
 (
@@ -179,6 +222,9 @@ want=$(LC_ALL=C sort "$EXPECTED")
 fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" \
         "soak: every alert exactly once in the file ($(grep -c . "$EXPECTED") alerts)"
 fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" "soak: every alert exactly once in the journal"
+fl_is "$(drift_alerts)" "$DRIFT_WANT" "soak: every baseline-drift exactly once in the file, after $k restarts"
+fl_is "$(journal_all | jq -r 'select(.type == "baseline-drift") | '"$DRIFT" | LC_ALL=C sort)" "$DRIFT_WANT" \
+        "soak: every baseline-drift exactly once in the journal"
 
 # ---- 3. rotation, vacuuming and a journald restart during a stream ------------------------------
 (
@@ -195,32 +241,40 @@ ct_exec systemctl restart systemd-journald
 wait "$STREAM"
 session strip
 wait_for "$(grep -c . "$EXPECTED")"
-# Every expected alert exactly once; where one is missing, the connection's lines reached journald
-# without their writer (spoofed-entry on its port), and that connection may then show as
-# no-session instead: nothing silently lost.
-file_alerts | jq -r '[.type, (.user // "-"), (.fingerprint // "-"), ((.source_port // "-") | tostring)] | join(" ")' |
-        LC_ALL=C sort >"$tmp/got"
-LC_ALL=C sort "$EXPECTED" >"$tmp/want"
-unexplained=$(
-        spoofed_ports=$(awk '$1 == "spoofed-entry" { print $4 }' "$tmp/got" | sort -u)
-        explained() { printf '%s\n' "$spoofed_ports" | grep -qx "$1"; }
-        comm -23 "$tmp/want" "$tmp/got" | while read -r t u f p; do
-                explained "$p" || echo "missing: $t $u $f $p"
-        done
-        comm -13 "$tmp/want" "$tmp/got" | while read -r t u f p; do
-                case $t in
-                spoofed-entry) ;;
-                no-session) explained "$p" || echo "extra: $t $u $f $p" ;;
-                *) echo "extra: $t $u $f $p" ;;
-                esac
-        done)
-fl_is "$unexplained" "" \
-        "journald rotated, vacuumed and restarted during a stream: every alert once in the file, or its loss of provenance alerted"
-fl_is "$(journal_alerts | jq -r .id | LC_ALL=C sort | uniq -d)" "" "  and none twice in the journal"
-fl_is "$(file_alerts | jq -r .id | LC_ALL=C sort | uniq -d)" "" "  and none twice in the file (spoofed-entry included)"
-fl_diag "spoofed-entry alerts for lines that lost their writer in journald's restart: $(file_alerts | grep -c '"type":"spoofed-entry"')"
+want=$(LC_ALL=C sort "$EXPECTED")
+fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" \
+        "journald rotated, vacuumed and restarted during a stream: every alert exactly once in the file, nothing else"
+fl_is "$(journal_all | jq -r .id | LC_ALL=C sort | uniq -d)" "" "  and none twice in the journal (what the vacuum left)"
 fl_is "$(ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd -n 1 | jq -r '.KEYTRAIL_JSON | fromjson | '"$LINE")" \
         "$(tail -n1 "$EXPECTED")" "  and the journal sink works after journald's restart"
+
+# ---- 3b. sshd's lines reach journald after their writer is gone ----------------------------------
+# journald stopped (SIGSTOP) while whole logins happen: their lines wait in /dev/log's queue, and
+# when journald reads them, monitor and user child have exited: no _EXE, no _COMM, only the
+# kernel's _PID and _UID. Each must still count, tied by _PID/_UID to its connection: the alerts
+# are exactly those of the logins, no spoofed-entry, no no-session.
+T_B=$(date +%s)
+n_b=$(grep -c . "$EXPECTED")
+PORT=$((PORT + 5000)) # past the ports the background streams above took from the same start
+sleep 1
+ct_exec systemctl kill -s SIGSTOP systemd-journald
+for k in strip unknown others fenced; do session "$k"; done
+ct_exec systemctl kill -s SIGCONT systemd-journald
+wait_for "$(grep -c . "$EXPECTED")"
+bare=$(ct_exec journalctl -q -o json --since "@$T_B" SYSLOG_IDENTIFIER=sshd |
+        jq -r 'select(._EXE == null and ._COMM == null) | .MESSAGE' | sed 's/ for .*//; s/ from .*//; s/ on pid.*//' | sort -u | paste -sd'|')
+fl_diag "lines journald recorded with neither _EXE nor _COMM: $bare"
+case "|$bare|" in
+*"|Accepted publickey|"*"|Starting session: command|"* | *"|Starting session: command|"*"|Accepted publickey|"*) fl_ok 0 "journald stopped: the monitor's and the user child's lines reached it without _EXE/_COMM" ;;
+*) fl_ok 1 "journald stopped: the monitor's and the user child's lines reached it without _EXE/_COMM" ;;
+esac
+want=$(LC_ALL=C sort "$EXPECTED")
+fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$want" \
+        "journald stopped during whole logins: their alerts exactly once in the file, no spoofed-entry, no no-session"
+fl_is "$(journal_alerts --since "@$T_B" | jq -r "$LINE" | LC_ALL=C sort)" \
+        "$(tail -n +$((n_b + 1)) "$EXPECTED" | LC_ALL=C sort)" "  and in the journal"
+fl_is "$(journal_all | jq -r .id | LC_ALL=C sort | uniq -d)" "" "  and none twice in the journal"
+fl_is "$(all_alerts | jq -r .id | LC_ALL=C sort | uniq -d)" "" "  and none twice in the file"
 
 # ---- 4. reload: broken rules, good rules, logrotate ---------------------------------------------
 cp "$CT_ROOT$rules/sshd.rules" "$tmp/sshd.rules"
@@ -248,7 +302,7 @@ session unknown
 wait_for $((n + 2))
 fl_is "$(jq -r "$LINE" "$CT_ROOT/var/log/keytrail/alerts.ndjson")" "$(tail -n1 "$EXPECTED")" \
         "logrotate (rename, reload): the next alert is in the new file"
-fl_is "$(file_alerts | jq -r .id | LC_ALL=C sort | uniq -d)" "" \
+fl_is "$(all_alerts | jq -r .id | LC_ALL=C sort | uniq -d)" "" \
         "logrotate: no alert in both the old and the new file"
 
 # The service cannot change its baseline.
@@ -263,5 +317,5 @@ ct_exec systemctl stop keytrail
 fl_is "$(ct_exec systemctl show -p ExecMainStatus --value keytrail)" 0 "systemctl stop: exit status 0"
 grep -q '^cursor ' "$CT_ROOT/var/lib/keytrail/follow.state"
 fl_ok $? "systemctl stop: the state is committed"
-[ -n "${FL_KEEP:-}" ] && { mkdir -p "$FL_KEEP"; cp "$EXPECTED" "$tmp"/*.* "$FL_KEEP/" 2>/dev/null; file_alerts >"$FL_KEEP/alerts.all"; ct_exec journalctl -q -u keytrail -o short-precise >"$FL_KEEP/unit.log"; }
+[ -n "${FL_KEEP:-}" ] && { mkdir -p "$FL_KEEP"; cp "$EXPECTED" "$tmp"/*.* "$FL_KEEP/" 2>/dev/null; all_alerts >"$FL_KEEP/alerts.all"; ct_exec journalctl -q -u keytrail -o short-precise >"$FL_KEEP/unit.log"; }
 fl_done
