@@ -97,6 +97,51 @@ struct rule_set_stats {
 void rule_set_get_stats(const struct rule_set *s, struct rule_set_stats *ret);
 
 /*
+ * Matching ahead, in another thread: a source that reads in a thread of its own can match each
+ * message there with a matcher, and the pipeline replays the outcome with rule_set_match_ahead()
+ * instead of matching again. The outcome, the event and the counters are exactly those of
+ * rule_set_match() on the same message.
+ *
+ * A matcher holds its own match data, JIT stacks and counters, and shares the set's compiled
+ * patterns (PCRE2 allows several threads to match with one compiled pattern). The set must outlive
+ * its matchers and load no rule while one exists; rule_set_match() may run meanwhile in another
+ * thread. rule_matcher_new() returns 0 and *ret, or -ENOMEM.
+ */
+struct rule_matcher;
+
+_warn_unused_ int rule_matcher_new(struct rule_set *s, struct rule_matcher **ret);
+struct rule_matcher *rule_matcher_free(struct rule_matcher *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rule_matcher *, rule_matcher_free);
+
+/* The outcome of matching one message ahead: plain data, copied freely. */
+struct rule_match {
+        const struct rule_set *set;     /* the set whose matcher computed it (not owned) */
+        size_t len;                     /* of the message */
+        int result;                     /* rule_set_match()'s return value */
+        uint16_t rule;                  /* result 1: the rule's index in the set */
+        uint16_t skip;                  /* result 1: the LogVerbose tag's length */
+        uint8_t n_fields;               /* result 1: the captures set, in the order to apply */
+        struct {
+                uint8_t field;          /* enum event_field */
+                uint32_t start;         /* offset after the tag */
+                uint32_t len;
+        } field[_EVENT_FIELD_MAX];
+        struct rule_set_stats stats;    /* what the match added to the counters */
+};
+
+/* Match len bytes of msg with m, as rule_set_match() on m's set would; never fails (errors are
+ * the outcome's result). */
+void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret);
+
+/*
+ * rule_set_match() on msg, using ahead (may be NULL) when it was computed by a matcher of s on a
+ * message of this length (the caller guarantees it was this message): then no pattern runs, and
+ * the counters ahead carries are added to s's. Returns and fills *ret as rule_set_match().
+ */
+_warn_unused_ int rule_set_match_ahead(struct rule_set *s, const struct rule_match *ahead,
+                                       const char *msg, size_t len, struct event *ret);
+
+/*
  * The literal prefix computed for the rule with this id (for tests and diagnostics). Returns 0 and
  * a view borrowed from the rule set, or -ENOENT when no rule has that id.
  */

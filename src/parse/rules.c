@@ -71,6 +71,27 @@ struct rule {
 };
 
 /*
+ * What running patterns needs besides the compiled rules: match data sized for the largest capture
+ * count, the match contexts and their JIT stacks, the counters. A rule set has one; a matcher (for
+ * another thread) has its own, and shares the set's compiled patterns, which PCRE2 allows.
+ */
+struct match_state {
+        pcre2_match_context *mctx;       /* owned; JIT stack jit_stack */
+        pcre2_match_context *mctx_big;   /* owned, made on first need; JIT stack jit_stack_big,
+                                            the interpreter's retry limits */
+        pcre2_jit_stack *jit_stack;      /* owned */
+        pcre2_jit_stack *jit_stack_big;  /* owned, made on first need */
+        pcre2_match_data *match_data;    /* owned, room for max_captures + 1 pairs */
+        uint32_t max_captures;
+        struct rule_set_stats stats;
+};
+
+struct rule_matcher {
+        const struct rule_set *set;      /* borrowed: outlives the matcher, unchanged meanwhile */
+        struct match_state st;
+};
+
+/*
  * Invariants: rules[0..n_rules) are in load order (file order, files in name order). When
  * dispatch_valid, for every byte b, dispatch[dispatch_start[b] .. dispatch_start[b + 1]) lists, in
  * ascending order, the indices of the rules whose prefix is empty or starts with b;
@@ -80,18 +101,11 @@ struct rule {
 struct rule_set {
         struct rule *rules;              /* owned, n_rules used of n_allocated */
         size_t n_rules, n_allocated;
-        uint32_t max_captures;
-        pcre2_match_context *mctx;       /* owned; JIT stack jit_stack */
-        pcre2_match_context *mctx_big;   /* owned, made on first need; JIT stack jit_stack_big,
-                                            the interpreter's retry limits */
-        pcre2_jit_stack *jit_stack;      /* owned */
-        pcre2_jit_stack *jit_stack_big;  /* owned, made on first need */
-        pcre2_match_data *match_data;    /* owned */
         uint16_t *dispatch;              /* owned */
         size_t n_dispatch;
         size_t dispatch_start[257 + 1];
         bool dispatch_valid;
-        struct rule_set_stats stats;
+        struct match_state st;           /* rule_set_match()'s */
 };
 
 void rule_load_error_done(struct rule_load_error *e) {
@@ -108,24 +122,54 @@ static void rule_done(struct rule *r) {
         *r = (struct rule){};
 }
 
+static void match_state_done(struct match_state *st) {
+        pcre2_match_data_free(st->match_data);
+        pcre2_match_context_free(st->mctx);
+        pcre2_match_context_free(st->mctx_big);
+        pcre2_jit_stack_free(st->jit_stack);
+        pcre2_jit_stack_free(st->jit_stack_big);
+        *st = (struct match_state){};
+}
+
+/* A match context with the match limit, these interpreter limits and a JIT stack of up to
+ * stack_max bytes (both returned owned). -ENOMEM leaves nothing behind. */
+static int match_context_new(uint32_t depth_limit, uint32_t heap_limit_kib, size_t stack_max,
+                             pcre2_match_context **ret, pcre2_jit_stack **ret_stack) {
+        pcre2_match_context *c;
+        pcre2_jit_stack *j;
+
+        j = pcre2_jit_stack_create(JIT_STACK_START, stack_max, NULL);
+        if (!j)
+                return -ENOMEM;
+        c = pcre2_match_context_create(NULL);
+        if (!c) {
+                pcre2_jit_stack_free(j);
+                return -ENOMEM;
+        }
+        (void) pcre2_set_match_limit(c, MATCH_LIMIT);
+        (void) pcre2_set_depth_limit(c, depth_limit);
+        (void) pcre2_set_heap_limit(c, heap_limit_kib);
+        pcre2_jit_stack_assign(c, NULL, j);
+        *ret = c;
+        *ret_stack = j;
+        return 0;
+}
+
+/* The contexts and the JIT stack; the match data comes with the first rule (ensure_match_data). */
+static int match_state_init(struct match_state *st) {
+        *st = (struct match_state){};
+        return match_context_new(DEPTH_LIMIT, HEAP_LIMIT_KIB, JIT_STACK_MAX, &st->mctx,
+                                 &st->jit_stack);
+}
+
 struct rule_set *rule_set_new(void) {
         struct rule_set *s;
 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
-
-        s->mctx = pcre2_match_context_create(NULL);
-        if (!s->mctx)
+        if (match_state_init(&s->st) < 0)
                 return rule_set_free(s);
-        (void) pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
-        (void) pcre2_set_depth_limit(s->mctx, DEPTH_LIMIT);
-        (void) pcre2_set_heap_limit(s->mctx, HEAP_LIMIT_KIB);
-        s->jit_stack = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, NULL);
-        if (!s->jit_stack)
-                return rule_set_free(s);
-        pcre2_jit_stack_assign(s->mctx, NULL, s->jit_stack);
-
         return s;
 }
 
@@ -136,11 +180,7 @@ struct rule_set *rule_set_free(struct rule_set *s) {
                 rule_done(&s->rules[i]);
         free(s->rules);
         free(s->dispatch);
-        pcre2_match_data_free(s->match_data);
-        pcre2_match_context_free(s->mctx);
-        pcre2_match_context_free(s->mctx_big);
-        pcre2_jit_stack_free(s->jit_stack);
-        pcre2_jit_stack_free(s->jit_stack_big);
+        match_state_done(&s->st);
         free(s);
         return NULL;
 }
@@ -154,7 +194,7 @@ const char *rule_set_rule_id(const struct rule_set *s, size_t i) {
 }
 
 void rule_set_get_stats(const struct rule_set *s, struct rule_set_stats *ret) {
-        *ret = s->stats;
+        *ret = s->st.stats;
 }
 
 int rule_set_get_prefix(const struct rule_set *s, const char *rule_id, struct strview *ret) {
@@ -426,18 +466,18 @@ static int rule_check_required(const struct rule *rule, const char **ret_missing
         return 0;
 }
 
-static int rule_set_ensure_match_data(struct rule_set *s, uint32_t n_captures) {
+static int ensure_match_data(struct match_state *st, uint32_t n_captures) {
         pcre2_match_data *md;
 
-        if (s->match_data && n_captures <= s->max_captures)
+        if (st->match_data && n_captures <= st->max_captures)
                 return 0;
 
         md = pcre2_match_data_create(n_captures + 1, NULL);
         if (!md)
                 return -ENOMEM;
-        pcre2_match_data_free(s->match_data);
-        s->match_data = md;
-        s->max_captures = n_captures;
+        pcre2_match_data_free(st->match_data);
+        st->match_data = md;
+        st->max_captures = n_captures;
         return 0;
 }
 
@@ -584,7 +624,7 @@ static int rule_set_add_line(struct rule_set *s, const char *path, unsigned line
                 return -ENOMEM;
         }
 
-        r = rule_set_ensure_match_data(s, rule.n_captures);
+        r = ensure_match_data(&s->st, rule.n_captures);
         if (r < 0) {
                 rule_done(&rule);
                 return r;
@@ -804,20 +844,11 @@ static size_t logverbose_tag_len(const char *m, size_t n) {
 }
 
 /* The bigger JIT stack and the interpreter's retry limits, made on first need. */
-static int rule_set_ensure_big(struct rule_set *s) {
-        if (s->mctx_big)
+static int ensure_big(struct match_state *st) {
+        if (st->mctx_big)
                 return 0;
-        s->jit_stack_big = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_BIG, NULL);
-        if (!s->jit_stack_big)
-                return -ENOMEM;
-        s->mctx_big = pcre2_match_context_create(NULL);
-        if (!s->mctx_big)
-                return -ENOMEM;
-        (void) pcre2_set_match_limit(s->mctx_big, MATCH_LIMIT);
-        (void) pcre2_set_depth_limit(s->mctx_big, RETRY_DEPTH_LIMIT);
-        (void) pcre2_set_heap_limit(s->mctx_big, RETRY_HEAP_LIMIT_KIB);
-        pcre2_jit_stack_assign(s->mctx_big, NULL, s->jit_stack_big);
-        return 0;
+        return match_context_new(RETRY_DEPTH_LIMIT, RETRY_HEAP_LIMIT_KIB, JIT_STACK_BIG,
+                                 &st->mctx_big, &st->jit_stack_big);
 }
 
 static bool is_resource_limit(int r) {
@@ -830,53 +861,55 @@ static bool is_resource_limit(int r) {
  * stack, then the interpreter with its retry limits. Only the match limit (a pattern that
  * backtracks without end on this line) stays an error. Returns PCRE2's result.
  */
-static int rule_run(struct rule_set *s, const struct rule *rule, const char *msg, size_t len) {
+static int rule_run(struct match_state *st, const struct rule *rule, const char *msg, size_t len) {
         PCRE2_SPTR subject = (PCRE2_SPTR) (msg ?: "");
         int r;
 
         if (rule->jit) {
-                r = pcre2_jit_match(rule->code, subject, len, 0, 0, s->match_data, s->mctx);
-                if (!is_resource_limit(r))
+                r = pcre2_jit_match(rule->code, subject, len, 0, 0, st->match_data, st->mctx);
+                if (r >= 0 || r == PCRE2_ERROR_NOMATCH || !is_resource_limit(r))
                         return r;
-                if (rule_set_ensure_big(s) < 0)
+                if (ensure_big(st) < 0)
                         return PCRE2_ERROR_NOMEMORY;
-                s->stats.retried++;
-                r = pcre2_jit_match(rule->code, subject, len, 0, 0, s->match_data, s->mctx_big);
+                st->stats.retried++;
+                r = pcre2_jit_match(rule->code, subject, len, 0, 0, st->match_data, st->mctx_big);
                 if (!is_resource_limit(r))
                         return r;
         } else {
-                r = pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK, s->match_data,
-                                s->mctx);
+                r = pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK, st->match_data,
+                                st->mctx);
                 if (!is_resource_limit(r))
                         return r;
-                if (rule_set_ensure_big(s) < 0)
+                if (ensure_big(st) < 0)
                         return PCRE2_ERROR_NOMEMORY;
         }
-        s->stats.retried++;
+        st->stats.retried++;
         return pcre2_match(rule->code, subject, len, 0, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT,
-                           s->match_data, s->mctx_big);
+                           st->match_data, st->mctx_big);
 }
 
-int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event *ret) {
+/*
+ * The first rule of s (in dispatch order) that matches msg, run with st. Returns 1 with *ret_rule,
+ * *ret_skip (the LogVerbose tag's length: the captures are offsets after it) and *ret_pairs (PCRE2's
+ * count of ovector pairs set in st->match_data); 0, -ELOOP, -E2BIG, -EINVAL, -EIO as
+ * rule_set_match(). The dispatch table must be valid.
+ */
+static int match_core(const struct rule_set *s, struct match_state *st, const char *msg, size_t len,
+                      size_t *ret_rule, size_t *ret_skip, int *ret_pairs) {
         const uint16_t *cand, *cand_end;
         bool limited = false;
+        size_t tag = 0;
         int r;
 
-        s->stats.messages++;
+        st->stats.messages++;
         if (len > MESSAGE_MAX) {
-                s->stats.too_long++;
+                st->stats.too_long++;
                 return -E2BIG;
-        }
-        if (_unlikely_(!s->dispatch_valid)) {
-                r = rule_set_build_dispatch(s);
-                if (r < 0)
-                        return r;
         }
         if (len > 0 && !msg)
                 return -EINVAL;
         if (len > 0) {
-                size_t tag = logverbose_tag_len(msg, len);
-
+                tag = logverbose_tag_len(msg, len);
                 msg += tag;
                 len -= tag;
         }
@@ -893,7 +926,6 @@ int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event
 
         for (; cand < cand_end; cand++) {
                 const struct rule *rule = &s->rules[*cand];
-                PCRE2_SIZE *ov;
 
                 if (rule->prefix_len > len || rule->min_length > len)
                         continue;
@@ -903,8 +935,8 @@ int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event
                             : memcmp(msg, rule->prefix, rule->prefix_len) != 0)
                         continue;
 
-                s->stats.attempts++;
-                r = rule_run(s, rule, msg, len);
+                st->stats.attempts++;
+                r = rule_run(st, rule, msg, len);
                 if (r == PCRE2_ERROR_NOMATCH)
                         continue;
                 if (r == PCRE2_ERROR_MATCHLIMIT || is_resource_limit(r)) {
@@ -914,26 +946,160 @@ int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event
                 }
                 if (r < 0)
                         return -EIO;
-
-                ov = pcre2_get_ovector_pointer(s->match_data);
-                *ret = (struct event){ .kind = rule->kind, .rule_id = rule->id };
-                for (unsigned i = 0; i < rule->n_fields; i++) {
-                        uint16_t g = rule->field[i].group;
-
-                        if ((uint32_t) g >= (uint32_t) r || ov[2 * g] == PCRE2_UNSET)
-                                continue;
-                        ret->field[rule->field[i].field] = (struct strview){
-                                .ptr = msg + ov[2 * g],
-                                .len = ov[2 * g + 1] - ov[2 * g],
-                        };
-                }
-                s->stats.matched++;
+                st->stats.matched++;
+                *ret_rule = *cand;
+                *ret_skip = tag;
+                *ret_pairs = r;
                 return 1;
         }
 
         if (limited) {
-                s->stats.match_limit++;
+                st->stats.match_limit++;
                 return -ELOOP;
         }
         return 0;
+}
+
+int rule_set_match(struct rule_set *s, const char *msg, size_t len, struct event *ret) {
+        const struct rule *rule;
+        const PCRE2_SIZE *ov;
+        size_t i_rule, skip;
+        int r, pairs;
+
+        if (_unlikely_(!s->dispatch_valid)) {
+                r = rule_set_build_dispatch(s);
+                if (r < 0)
+                        return r;
+        }
+        r = match_core(s, &s->st, msg, len, &i_rule, &skip, &pairs);
+        if (r <= 0)
+                return r;
+
+        rule = &s->rules[i_rule];
+        if (skip > 0)
+                msg += skip;
+        ov = pcre2_get_ovector_pointer(s->st.match_data);
+        *ret = (struct event){ .kind = rule->kind, .rule_id = rule->id };
+        for (unsigned i = 0; i < rule->n_fields; i++) {
+                uint16_t g = rule->field[i].group;
+
+                if ((uint32_t) g >= (uint32_t) pairs || ov[2 * g] == PCRE2_UNSET)
+                        continue;
+                ret->field[rule->field[i].field] = (struct strview){
+                        .ptr = msg + ov[2 * g],
+                        .len = ov[2 * g + 1] - ov[2 * g],
+                };
+        }
+        return 1;
+}
+
+int rule_matcher_new(struct rule_set *s, struct rule_matcher **ret) {
+        struct rule_matcher *m;
+        int r;
+
+        if (!s->dispatch_valid) {
+                r = rule_set_build_dispatch(s);
+                if (r < 0)
+                        return r;
+        }
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->set = s;
+        r = match_state_init(&m->st);
+        if (r >= 0)
+                r = ensure_match_data(&m->st, s->st.max_captures);
+        if (r < 0) {
+                rule_matcher_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+struct rule_matcher *rule_matcher_free(struct rule_matcher *m) {
+        if (!m)
+                return NULL;
+        match_state_done(&m->st);
+        free(m);
+        return NULL;
+}
+
+static void stats_add(struct rule_set_stats *a, const struct rule_set_stats *b, int sign) {
+        a->messages += (uint64_t) sign * b->messages;
+        a->matched += (uint64_t) sign * b->matched;
+        a->attempts += (uint64_t) sign * b->attempts;
+        a->retried += (uint64_t) sign * b->retried;
+        a->match_limit += (uint64_t) sign * b->match_limit;
+        a->too_long += (uint64_t) sign * b->too_long;
+}
+
+void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret) {
+        const struct rule_set_stats before = m->st.stats;
+        size_t i_rule = 0, skip = 0;
+        int pairs = 0;
+
+        /* field[] past n_fields is left as it was: never read */
+        ret->set = m->set;
+        ret->len = len;
+        ret->rule = ret->skip = ret->n_fields = 0;
+        ret->result = match_core(m->set, &m->st, msg, len, &i_rule, &skip, &pairs);
+        if (ret->result == 1) {
+                const struct rule *rule = &m->set->rules[i_rule];
+                const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->st.match_data);
+                unsigned j;
+
+                ret->rule = (uint16_t) i_rule;
+                ret->skip = (uint16_t) skip;
+                for (unsigned i = 0; i < rule->n_fields; i++) {
+                        uint16_t g = rule->field[i].group;
+
+                        if ((uint32_t) g >= (uint32_t) pairs || ov[2 * g] == PCRE2_UNSET)
+                                continue;
+                        /* A later group of one name ((?J)) wins, as in rule_set_match(): one
+                         * entry per field, so at most _EVENT_FIELD_MAX. */
+                        for (j = 0; j < ret->n_fields; j++)
+                                if (ret->field[j].field == rule->field[i].field)
+                                        break;
+                        if (j == ret->n_fields)
+                                ret->n_fields++;
+                        ret->field[j] = (__typeof__(ret->field[0])){
+                                .field = rule->field[i].field,
+                                .start = (uint32_t) ov[2 * g],
+                                .len = (uint32_t) (ov[2 * g + 1] - ov[2 * g]),
+                        };
+                }
+        }
+        ret->stats = m->st.stats;
+        stats_add(&ret->stats, &before, -1);
+}
+
+int rule_set_match_ahead(struct rule_set *s, const struct rule_match *ahead, const char *msg,
+                         size_t len, struct event *ret) {
+        const struct rule *rule;
+
+        /* Another set, another message, or a set changed since: match here. */
+        if (!ahead || ahead->set != s || ahead->len != len || !s->dispatch_valid ||
+            (ahead->result == 1 && (ahead->rule >= s->n_rules || ahead->skip > len)))
+                return rule_set_match(s, msg, len, ret);
+
+        stats_add(&s->st.stats, &ahead->stats, 1);
+        if (ahead->result != 1)
+                return ahead->result;
+        rule = &s->rules[ahead->rule];
+        if (ahead->skip > 0) {
+                msg += ahead->skip;
+                len -= ahead->skip;
+        }
+        *ret = (struct event){ .kind = rule->kind, .rule_id = rule->id };
+        for (size_t i = 0; i < ahead->n_fields && i < _EVENT_FIELD_MAX; i++) {
+                uint32_t start = ahead->field[i].start;
+
+                if (ahead->field[i].field >= _EVENT_FIELD_MAX || start > len ||
+                    ahead->field[i].len > len - start)
+                        return -EIO; /* cannot happen: computed on this message */
+                ret->field[ahead->field[i].field] = (struct strview){ msg + start,
+                                                                     ahead->field[i].len };
+        }
+        return 1;
 }
