@@ -15,6 +15,8 @@
 #include "macro.h"
 #include "strview.h"
 
+struct rule_match;
+
 #define RECORD_FIELD_MAX_BYTES (64 * 1024) /* longer values are cut here and flagged truncated */
 
 /* The journal fields keytrail reads. Names in record_field_name(). */
@@ -63,6 +65,11 @@ struct log_record {
          * the source; valid while the source is positioned on this entry. */
         int (*get_cursor)(void *userdata, char **ret);
         void *cursor_userdata;
+
+        /* The rules' outcome on MESSAGE, when the source matched it ahead in a thread of its own
+         * (rules.h, rule_set_match_ahead()); borrowed from the source, valid as the fields are.
+         * NULL: not matched ahead. */
+        const struct rule_match *prematch;
 };
 
 const char *record_field_name(enum record_field f);

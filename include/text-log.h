@@ -20,6 +20,8 @@
 #include "source.h"
 #include "strview.h"
 
+struct rule_set;
+
 #define TEXT_LINE_MAX (64 * 1024 + 1024) /* longer lines are cut here (and counted) */
 #define TEXT_INPUTS_MAX 256
 
@@ -97,6 +99,16 @@ struct text_source_options {
  */
 _warn_unused_ int text_source_open(const struct text_source_options *o, struct source **ret,
                                    const char **reterr_path, uint64_t *reterr_line);
+
+/*
+ * From now on, read the inputs in a thread of its own, a few batches of entries ahead of
+ * source_next(), and when rules is not NULL match each entry's message there too (the record's
+ * prematch, for rule_set_match_ahead() with the same set): the caller's thread is left the rest of
+ * the pipeline. The records, their order, cursors, counters and errors are those of reading in the
+ * caller's thread. rules (borrowed) must outlive the source and load nothing meanwhile. Returns 0,
+ * or -errno (the source then reads in the caller's thread as before).
+ */
+int text_source_start_thread(struct source *s, struct rule_set *rules);
 
 /* The format of an input's first entry, or _TEXT_FORMAT_INVALID when it had none (yet). */
 enum text_format text_source_format(const struct source *s, size_t input);

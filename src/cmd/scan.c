@@ -11,6 +11,7 @@
 #include "cmd-common.h"
 #include "commands.h"
 #include "policy-file.h"
+#include "text-log.h"
 
 static void help(void) {
         printf("Usage: keytrail scan [OPTIONS]\n"
@@ -59,6 +60,8 @@ static int scan(void) {
         if (r < 0)
                 return log_error("%s", strerror(-r)), r;
 
+        if (arg_n_inputs > 0 && arg_jobs > 1)
+                (void) text_source_start_thread(src, rules); /* else: all in this thread */
         r = cmd_feed_all(src, p, NULL, NULL);
         if (fflush(stdout) != 0 && r >= 0) {
                 log_error("writing alerts: %m");

@@ -890,8 +890,8 @@ static int rule_run(struct match_state *st, const struct rule *rule, const char 
 
 /*
  * The first rule of s (in dispatch order) that matches msg, run with st. Returns 1 with *ret_rule,
- * *ret_skip (the LogVerbose tag's length: the captures are offsets after it) and *ret_pairs (PCRE2's
- * count of ovector pairs set in st->match_data); 0, -ELOOP, -E2BIG, -EINVAL, -EIO as
+ * *ret_skip (the LogVerbose tag's length: the captures are offsets after it) and *ret_pairs
+ * (PCRE2's count of ovector pairs set in st->match_data); 0, -ELOOP, -E2BIG, -EINVAL, -EIO as
  * rule_set_match(). The dispatch table must be valid.
  */
 static int match_core(const struct rule_set *s, struct match_state *st, const char *msg, size_t len,

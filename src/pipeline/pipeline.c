@@ -506,7 +506,7 @@ static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const 
         r = correlator_advance(p->correlator, &o);
         if (r < 0 || !o.message.ptr)
                 return r;
-        m = rule_set_match(p->cfg.rules, o.message.ptr, o.message.len, &ev);
+        m = rule_set_match_ahead(p->cfg.rules, rec->prematch, o.message.ptr, o.message.len, &ev);
         if (m < 0)
                 p->stats.match_errors++;
         if (m <= 0 || ev.kind != EVENT_WRAPPER_REJECTED) {
@@ -563,7 +563,8 @@ static int feed_sshd(struct pipeline *p, const struct log_record *rec) {
 
         origin_of(rec, &o);
         if (o.message.ptr) {
-                m = rule_set_match(p->cfg.rules, o.message.ptr, o.message.len, &ev);
+                m = rule_set_match_ahead(p->cfg.rules, rec->prematch, o.message.ptr,
+                                         o.message.len, &ev);
                 if (m < 0) {
                         /* Hostile or pathological input: counted, never fatal. */
                         p->stats.match_errors++;

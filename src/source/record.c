@@ -112,6 +112,7 @@ void record_reset(struct log_record *r) {
         r->realtime_usec = 0;
         r->unattested = false;
         r->monotonic_usec = 0;
+        r->prematch = NULL;
 }
 
 int record_set(struct log_record *r, enum record_field f, const char *value, size_t len) {

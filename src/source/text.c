@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "rules.h"
 #include "string-table.h"
 #include "text-log.h"
 #include "timeutil.h"
@@ -391,6 +393,59 @@ struct text_input {
         uint64_t line_no;
 };
 
+/* ---- the reader thread (text_source_start_thread()) ---------------------------------------- */
+
+#define READER_BATCHES 4U
+#define BATCH_ENTRIES 512U
+#define BATCH_BYTES (256U * 1024U)     /* full past this; it has room for one more line */
+
+/* One entry read ahead: its fields are offsets into the batch's data. */
+struct ahead_entry {
+        uint64_t usec;
+        uint64_t line_no;
+        const struct text_input *input;  /* borrowed from the source: its name for the cursor */
+        uint32_t message, message_len, host, host_len, ident, ident_len, pid, pid_len, boot_id;
+        bool has_ident, has_pid, has_boot_id, has_match; /* has_match: the batch's match[] of
+                                                            this entry holds the rules' outcome */
+};
+
+struct batch {
+        struct ahead_entry *e;           /* owned, BATCH_ENTRIES */
+        struct rule_match *match;        /* owned, BATCH_ENTRIES: match[i] goes with e[i] */
+        size_t n, next;                  /* entries filled; the consumer's next one */
+        char *data;                      /* owned, BATCH_BYTES + TEXT_LINE_MAX + 64 */
+        size_t used;
+        int end;                         /* 0: more follow; 1: the inputs end after these; < 0:
+                                            reading failed after these */
+        struct text_source_stats stats;  /* the source's counters when the batch was queued */
+        uint64_t skipped;
+};
+
+/*
+ * Batches go round a ring in order: the reader fills batch k (k % READER_BATCHES) once the consumer
+ * has released batch k - READER_BATCHES (consumed > k - READER_BATCHES), and queues it (filled =
+ * k + 1); the consumer reads batch k once filled > k, and releases it (consumed = k + 1) when it
+ * asks for the entry after its last. filled, consumed and stop are under lock; a batch's contents
+ * belong to the reader between its release and its queuing, to the consumer between its queuing
+ * and its release. Everything the reader touches in struct text_source (inputs, last, stats,
+ * skipped, first_skipped) is the reader's from the start of the thread to its end; the consumer
+ * sees the counters through the batches' copies.
+ */
+struct reader {
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t released, queued;
+        uint64_t filled, consumed;       /* under lock */
+        bool stop;                       /* under lock */
+        struct batch batches[READER_BATCHES];
+        struct rule_matcher *matcher;    /* owned, the reader's; NULL: no matching ahead */
+        /* The consumer's: */
+        struct batch *cur;
+        int ended;                       /* 0, 1: the end was handed out, < 0: that error */
+        struct text_source_stats stats;  /* of the last batch taken */
+        uint64_t skipped;
+};
+
 struct text_source {
         const struct source_ops *ops; /* first: see source.h */
         struct text_input *inputs;    /* owned */
@@ -400,15 +455,18 @@ struct text_source {
         size_t n_identifiers;
         uint64_t since_usec, until_usec;
         bool since_set, until_set;
-        struct text_input *last;      /* the input of the entry returned last */
-        uint64_t last_line;
+        struct text_input *last;      /* the input of the entry read last */
+        const struct text_input *cursor_input; /* of the record handed out last (for its cursor) */
+        uint64_t cursor_line;
         uint64_t skipped;
         char *first_skipped;          /* owned: FILE:LINE */
         const char *first_skipped_why;
         struct text_source_stats stats;
+        struct reader *reader;        /* owned; NULL: records are read in the caller's thread */
 };
 
 static const struct source_ops text_ops;
+static struct reader *reader_free(struct reader *t);
 
 static const char *input_name(const struct text_input *in) {
         return streq(in->name, "-") ? "(stdin)" : in->name;
@@ -421,20 +479,20 @@ static int text_get_cursor(void *userdata, char **ret) {
         size_t nd = 0;
         uint64_t v;
 
-        if (!s->last)
+        if (!s->cursor_input)
                 return -ENOENT;
-        v = s->last_line;
+        v = s->cursor_line;
         do {
                 digits_buf[sizeof(digits_buf) - ++nd] = (char) ('0' + v % 10);
                 v /= 10;
         } while (v > 0);
-        c = malloc(s->last->name_len + 1 + nd + 1);
+        c = malloc(s->cursor_input->name_len + 1 + nd + 1);
         if (!c)
                 return -ENOMEM;
-        memcpy(c, input_name(s->last), s->last->name_len);
-        c[s->last->name_len] = ':';
-        memcpy(c + s->last->name_len + 1, digits_buf + sizeof(digits_buf) - nd, nd);
-        c[s->last->name_len + 1 + nd] = 0;
+        memcpy(c, input_name(s->cursor_input), s->cursor_input->name_len);
+        c[s->cursor_input->name_len] = ':';
+        memcpy(c + s->cursor_input->name_len + 1, digits_buf + sizeof(digits_buf) - nd, nd);
+        c[s->cursor_input->name_len + 1 + nd] = 0;
         *ret = c;
         return 0;
 }
@@ -655,6 +713,7 @@ static int open_input(struct text_input *in, const char *path, uint64_t now_usec
 static void text_free(struct source *src) {
         struct text_source *s = (struct text_source *) src;
 
+        s->reader = reader_free(s->reader);
         for (size_t i = 0; i < s->n_inputs; i++) {
                 struct text_input *in = &s->inputs[i];
 
@@ -735,8 +794,9 @@ int text_source_open(const struct text_source_options *o, struct source **ret,
         return 0;
 }
 
-static int text_next(struct source *src, struct log_record *rec) {
-        struct text_source *s = (struct text_source *) src;
+/* The next entry in time order within --since/--until: 1 and *ret_in, whose in->line views into
+ * in->buf stay valid until the next call; 0 at the end; -errno. */
+static int next_entry(struct text_source *s, struct text_input **ret_in) {
         struct text_input *best;
         const struct text_line *l;
         int r;
@@ -758,39 +818,271 @@ static int text_next(struct source *src, struct log_record *rec) {
                 if (!best)
                         return 0;
                 s->last = best;
-                s->last_line = best->line_no;
                 l = &best->line;
                 if ((s->since_set && l->usec < s->since_usec) ||
                     (s->until_set && l->usec > s->until_usec))
                         continue;
-
-                record_reset(rec);
-                rec->realtime_usec = l->usec;
-                rec->unattested = true;
-                r = record_set(rec, RECORD_MESSAGE, l->message.ptr, l->message.len);
-                if (r >= 0)
-                        r = record_set(rec, RECORD_HOSTNAME, l->host.ptr, l->host.len);
-                if (r >= 0 && l->ident.ptr)
-                        r = record_set(rec, RECORD_SYSLOG_IDENTIFIER, l->ident.ptr, l->ident.len);
-                if (r >= 0 && l->pid.ptr)
-                        r = record_set(rec, RECORD_SYSLOG_PID, l->pid.ptr, l->pid.len);
-                if (r >= 0 && best->boot_id[0])
-                        r = record_set(rec, RECORD_BOOT_ID, best->boot_id, 32);
-                if (r < 0)
-                        return r;
-                rec->get_cursor = text_get_cursor;
-                rec->cursor_userdata = s;
+                *ret_in = best;
                 return 1;
         }
 }
 
+static int fill_record(struct text_source *s, struct log_record *rec, uint64_t usec,
+                       struct strview message, struct strview host, struct strview ident,
+                       struct strview pid, const char *boot_id) {
+        int r;
+
+        record_reset(rec);
+        rec->realtime_usec = usec;
+        rec->unattested = true;
+        r = record_set(rec, RECORD_MESSAGE, message.ptr, message.len);
+        if (r >= 0)
+                r = record_set(rec, RECORD_HOSTNAME, host.ptr, host.len);
+        if (r >= 0 && ident.ptr)
+                r = record_set(rec, RECORD_SYSLOG_IDENTIFIER, ident.ptr, ident.len);
+        if (r >= 0 && pid.ptr)
+                r = record_set(rec, RECORD_SYSLOG_PID, pid.ptr, pid.len);
+        if (r >= 0 && boot_id)
+                r = record_set(rec, RECORD_BOOT_ID, boot_id, 32);
+        if (r < 0)
+                return r;
+        rec->get_cursor = text_get_cursor;
+        rec->cursor_userdata = s;
+        return 1;
+}
+
+/* ---- the reader thread ----------------------------------------------------------------------- */
+
+static struct reader *reader_free(struct reader *t) {
+        if (!t)
+                return NULL;
+        if (t->thread) {
+                pthread_mutex_lock(&t->lock);
+                t->stop = true;
+                pthread_cond_broadcast(&t->released);
+                pthread_mutex_unlock(&t->lock);
+                (void) pthread_join(t->thread, NULL);
+        }
+        pthread_cond_destroy(&t->released);
+        pthread_cond_destroy(&t->queued);
+        pthread_mutex_destroy(&t->lock);
+        for (size_t i = 0; i < READER_BATCHES; i++) {
+                free(t->batches[i].e);
+                free(t->batches[i].match);
+                free(t->batches[i].data);
+        }
+        rule_matcher_free(t->matcher);
+        free(t);
+        return NULL;
+}
+
+static uint32_t batch_put(struct batch *b, struct strview v) {
+        uint32_t off = (uint32_t) b->used;
+
+        if (v.len > 0)
+                memcpy(b->data + b->used, v.ptr, v.len);
+        b->used += v.len;
+        return off;
+}
+
+/* Fill b with the next entries (the reader thread). */
+static void batch_fill(struct text_source *s, struct reader *t, struct batch *b) {
+        *b = (struct batch){ .e = b->e, .match = b->match, .data = b->data };
+        while (b->n < BATCH_ENTRIES && b->used < BATCH_BYTES) {
+                struct ahead_entry *e = &b->e[b->n];
+                struct text_input *in;
+                const struct text_line *l;
+                int r;
+
+                r = next_entry(s, &in);
+                if (r <= 0) {
+                        b->end = r < 0 ? r : 1;
+                        break;
+                }
+                l = &in->line;
+                /* The fields are parts of one line: together at most TEXT_LINE_MAX bytes. */
+                *e = (struct ahead_entry){
+                        .usec = l->usec,
+                        .line_no = in->line_no,
+                        .input = in,
+                        .message = batch_put(b, l->message),
+                        .message_len = (uint32_t) l->message.len,
+                        .host = batch_put(b, l->host),
+                        .host_len = (uint32_t) l->host.len,
+                        .ident = batch_put(b, l->ident),
+                        .ident_len = (uint32_t) l->ident.len,
+                        .has_ident = l->ident.ptr,
+                        .pid = batch_put(b, l->pid),
+                        .pid_len = (uint32_t) l->pid.len,
+                        .has_pid = l->pid.ptr,
+                        .has_boot_id = in->boot_id[0],
+                };
+                if (e->has_boot_id)
+                        e->boot_id = batch_put(b, (struct strview){ in->boot_id, 32 });
+                if (t->matcher && e->has_ident) {
+                        /* As the record will hold it: cut at RECORD_FIELD_MAX_BYTES. */
+                        rule_matcher_run(t->matcher, b->data + e->message,
+                                         MIN((size_t) e->message_len,
+                                             (size_t) RECORD_FIELD_MAX_BYTES),
+                                         &b->match[b->n]);
+                        e->has_match = true;
+                }
+                b->n++;
+        }
+        b->stats = s->stats;
+        b->skipped = s->skipped;
+}
+
+static void *reader_main(void *userdata) {
+        struct text_source *s = userdata;
+        struct reader *t = s->reader;
+
+        for (uint64_t k = 0;; k++) {
+                struct batch *b = &t->batches[k % READER_BATCHES];
+                bool stop;
+
+                pthread_mutex_lock(&t->lock);
+                while (!t->stop && k >= t->consumed + READER_BATCHES)
+                        pthread_cond_wait(&t->released, &t->lock);
+                stop = t->stop;
+                pthread_mutex_unlock(&t->lock);
+                if (stop)
+                        break;
+
+                batch_fill(s, t, b);
+
+                pthread_mutex_lock(&t->lock);
+                t->filled = k + 1;
+                pthread_cond_signal(&t->queued);
+                pthread_mutex_unlock(&t->lock);
+                if (b->end != 0)
+                        break;
+        }
+        return NULL;
+}
+
+int text_source_start_thread(struct source *src, struct rule_set *rules) {
+        struct text_source *s = (struct text_source *) src;
+        struct reader *t;
+        int r;
+
+        if (s->reader)
+                return -EBUSY;
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        if (pthread_mutex_init(&t->lock, NULL) != 0 || pthread_cond_init(&t->released, NULL) != 0 ||
+            pthread_cond_init(&t->queued, NULL) != 0) {
+                /* cannot fail on Linux; the destroys in reader_free() are no-ops on zeroes */
+                reader_free(t);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < READER_BATCHES; i++) {
+                t->batches[i].e = calloc(BATCH_ENTRIES, sizeof(struct ahead_entry));
+                t->batches[i].match = calloc(BATCH_ENTRIES, sizeof(struct rule_match));
+                t->batches[i].data = malloc(BATCH_BYTES + TEXT_LINE_MAX + 64);
+                if (!t->batches[i].e || !t->batches[i].match || !t->batches[i].data) {
+                        reader_free(t);
+                        return -ENOMEM;
+                }
+        }
+        if (rules) {
+                r = rule_matcher_new(rules, &t->matcher);
+                if (r < 0) {
+                        reader_free(t);
+                        return r;
+                }
+        }
+        t->stats = s->stats;
+        t->skipped = s->skipped;
+        s->reader = t;
+        r = -pthread_create(&t->thread, NULL, reader_main, s);
+        if (r < 0) {
+                t->thread = 0;
+                s->reader = reader_free(t);
+                return r;
+        }
+        return 0;
+}
+
+/* The consumer's side of text_next(). */
+static int reader_next(struct text_source *s, struct log_record *rec) {
+        struct reader *t = s->reader;
+        const struct ahead_entry *e;
+        const struct rule_match *m;
+        const char *d;
+        int r;
+
+        for (;;) {
+                if (t->cur && t->cur->next < t->cur->n)
+                        break;
+                if (t->cur) {
+                        if (t->cur->end != 0)
+                                t->ended = t->cur->end;
+                        pthread_mutex_lock(&t->lock);
+                        t->consumed++;
+                        pthread_cond_signal(&t->released);
+                        pthread_mutex_unlock(&t->lock);
+                        t->cur = NULL;
+                }
+                if (t->ended != 0)
+                        return t->ended < 0 ? t->ended : 0;
+                pthread_mutex_lock(&t->lock);
+                while (t->filled <= t->consumed)
+                        pthread_cond_wait(&t->queued, &t->lock);
+                t->cur = &t->batches[t->consumed % READER_BATCHES];
+                pthread_mutex_unlock(&t->lock);
+                t->stats = t->cur->stats;
+                t->skipped = t->cur->skipped;
+        }
+
+        e = &t->cur->e[t->cur->next];
+        m = &t->cur->match[t->cur->next++];
+        d = t->cur->data;
+        s->cursor_input = e->input;
+        s->cursor_line = e->line_no;
+        r = fill_record(s, rec, e->usec, (struct strview){ d + e->message, e->message_len },
+                        (struct strview){ d + e->host, e->host_len },
+                        e->has_ident ? (struct strview){ d + e->ident, e->ident_len }
+                                     : STRVIEW_NULL,
+                        e->has_pid ? (struct strview){ d + e->pid, e->pid_len } : STRVIEW_NULL,
+                        e->has_boot_id ? d + e->boot_id : NULL);
+        if (r >= 0 && e->has_match)
+                rec->prematch = m;
+        return r;
+}
+
+static int text_next(struct source *src, struct log_record *rec) {
+        struct text_source *s = (struct text_source *) src;
+        struct text_input *in;
+        int r;
+
+        if (s->reader)
+                return reader_next(s, rec);
+        r = next_entry(s, &in);
+        if (r <= 0)
+                return r;
+        s->cursor_input = in;
+        s->cursor_line = in->line_no;
+        return fill_record(s, rec, in->line.usec, in->line.message, in->line.host, in->line.ident,
+                           in->line.pid, in->boot_id[0] ? in->boot_id : NULL);
+}
+
 static uint64_t text_skipped(const struct source *src) {
-        return ((const struct text_source *) src)->skipped;
+        const struct text_source *s = (const struct text_source *) src;
+
+        return s->reader ? s->reader->skipped : s->skipped;
 }
 
 static const char *text_first_skipped(const struct source *src, const char **ret_why) {
         const struct text_source *s = (const struct text_source *) src;
 
+        /* The reader sets them once, before it queues the batch that counts the first skip. */
+        if (s->reader && s->reader->skipped == 0) {
+                if (ret_why)
+                        *ret_why = NULL;
+                return NULL;
+        }
         if (ret_why)
                 *ret_why = s->first_skipped_why;
         return s->first_skipped;
@@ -805,7 +1097,9 @@ enum text_format text_source_format(const struct source *src, size_t input) {
 }
 
 const struct text_source_stats *text_source_stats(const struct source *src) {
-        return &((const struct text_source *) src)->stats;
+        const struct text_source *s = (const struct text_source *) src;
+
+        return s->reader ? &s->reader->stats : &s->stats;
 }
 
 static const struct source_ops text_ops = {

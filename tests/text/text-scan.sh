@@ -128,6 +128,23 @@ jq -r "$key" "$tmp/hosts.json" | LC_ALL=C sort >"$tmp/hosts.k"
 check "two hosts, same PIDs and times: each host's alerts, apart ($(wc -l <"$tmp/hosts.k"))" \
         'diff -q "$tmp/hosts.want" "$tmp/hosts.k" >/dev/null' || diff "$tmp/hosts.want" "$tmp/hosts.k" | head -5
 
+# The reader thread (--jobs 2: reading and rule matching in a thread of their own) and --jobs 1
+# (everything in one thread) give the same output byte for byte, and the same counters, on the two
+# hosts and on rotated files.
+for set in "--input $tmp/rfc3339.log --input $tmp/vm2.log" \
+           "--input $tmp/auth.log.0 --input $tmp/auth.log.1.gz"; do
+        set +e
+        # shellcheck disable=SC2086
+        "$keytrail" scan --jobs 2 $set "${args[@]}" -o json --stats >"$tmp/thr.json" 2>"$tmp/thr.err"
+        # shellcheck disable=SC2086
+        "$keytrail" scan --jobs 1 $set "${args[@]}" -o json --stats >"$tmp/one.json" 2>"$tmp/one.err"
+        set -e
+        check "--jobs 2 and --jobs 1: the same alerts byte for byte ($(wc -l <"$tmp/thr.json"))" \
+                '[ -s "$tmp/thr.json" ] && cmp -s "$tmp/thr.json" "$tmp/one.json"'
+        check "--jobs 2 and --jobs 1: the same stats line" \
+                'grep -q "stats: records=" "$tmp/thr.err" && cmp -s "$tmp/thr.err" "$tmp/one.err"'
+done
+
 # Across New Year: the run moved to start at 2026-12-31 23:59:50 (classic syslog has no year; the
 # file was last written on 1 January 2027).
 first=$(sed -n 's/^__REALTIME_TIMESTAMP=//p' "$data/e2e-openssh-9.2.export" | head -1)

@@ -12,6 +12,8 @@
 #include <zlib.h>
 
 #include "tap.h"
+#include "config.h"
+#include "rules.h"
 #include "text-log.h"
 #include "timeutil.h"
 #include "trust.h"
@@ -226,6 +228,187 @@ static char *write_file(const char *name, const char *content, bool gz, time_t m
         return path;
 }
 
+/* Everything a record carries, as one string, to compare two reads. */
+static char *record_dump(const struct log_record *rec) {
+        char *cursor = NULL, *d = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&d, &size);
+
+        if (!f)
+                return NULL;
+        fprintf(f, "%" PRIu64 " %d", rec->realtime_usec, rec->unattested);
+        for (int i = 0; i < _RECORD_FIELD_MAX; i++)
+                if (record_has(rec, i))
+                        fprintf(f, " %d=%zu:%.*s%s", i, rec->field[i].len, (int) rec->field[i].len,
+                                rec->field[i].data, record_truncated(rec, i) ? "(cut)" : "");
+        if (record_cursor(rec, &cursor) >= 0)
+                fprintf(f, " @%s", cursor);
+        free(cursor);
+        fclose(f);
+        return d;
+}
+
+/* The reader thread (text_source_start_thread()) hands out the records, cursors, counters and
+ * matches that reading in the caller's thread does: several batches' worth, cut lines, junk,
+ * boot markers, two files merged, --since. */
+static void test_thread(void) {
+        time_t ref = (time_t) (utc(2026, 12, 3, 0, 0, 0) / USEC_PER_SEC);
+        _cleanup_(rule_set_freep) struct rule_set *rules = rule_set_new();
+        struct rule_load_error err = {};
+        char *paths[3], *ids[] = { (char *) "sshd", (char *) "sshd-session", NULL };
+        size_t big_len = 3 * 1024 * 1024;
+        char *big = malloc(big_len), *p = big;
+        char *small, *path_big;
+        unsigned long long want_n = 0;
+
+        if (!big || !rules)
+                return (void) tap_ok(false, "allocate");
+        TAP_IS_INT(rule_set_load_dir(rules, SOURCE_RULESDIR, &err), 0, "the shipped rules load");
+        for (unsigned i = 0; p < big + big_len - 80 * 1024; i++) {
+                int sec = (int) (i / 7) % 60, min = (int) (i / 420) % 60;
+
+                if (i % 997 == 0)
+                        p += sprintf(p, "-- Boot %032x --\n", i);
+                else if (i % 1009 == 0)
+                        p += sprintf(p, "junk line %u\n", i);
+                else if (i % 4001 == 0) {
+                        /* a line longer than TEXT_LINE_MAX: cut, and the cut message refused */
+                        p += sprintf(p, "Nov 27 02:%02d:%02d h sshd[%u]: Accepted ", min, sec, i);
+                        memset(p, 'x', TEXT_LINE_MAX + 10);
+                        p += TEXT_LINE_MAX + 10;
+                        *p++ = '\n';
+                } else
+                        p += sprintf(p, "Nov 27 02:%02d:%02d host%u %s[%u]: %s %u from 10.0.0.%u "
+                                        "port %u ssh2\n",
+                                     min, sec, i % 3, i % 5 == 0 ? "CRON" : "sshd", 100 + i % 50,
+                                     i % 2 ? "Failed password for" : "Accepted password for", i,
+                                     i % 250, 1024 + i);
+        }
+        path_big = write_file("big.log", (*p = 0, big), false, ref);
+        small = write_file("small.log",
+                           "Nov 27 02:00:30 other sshd[7]: Connection closed by 10.0.0.9 port 22\n"
+                           "Nov 27 02:00:31 other sshd-session[7]: Close session: user u from "
+                           "10.0.0.9 port 22 id 0\n",
+                           false, ref);
+        paths[0] = path_big;
+        paths[1] = small;
+        paths[2] = NULL;
+
+        for (int since = 0; since < 2; since++) {
+                struct text_source_options o = { .paths = paths, .identifiers = ids };
+                struct source *a = NULL, *b = NULL;
+                struct log_record ra = {}, rb = {};
+                const char *ep = NULL, *wa = NULL, *wb = NULL;
+                uint64_t el = 0;
+                unsigned long long same = 0, differ = 0, ahead = 0, matched = 0, too_long = 0;
+                int ka, kb;
+
+                if (since) {
+                        o.since_usec = utc(2026, 11, 27, 2, 10, 0);
+                        o.since_set = true;
+                }
+                TAP_IS_INT(text_source_open(&o, &a, &ep, &el), 0, "open, one thread");
+                TAP_IS_INT(text_source_open(&o, &b, &ep, &el), 0, "open, reader thread");
+                TAP_IS_INT(text_source_start_thread(b, rules), 0, "start the reader thread");
+                TAP_IS_INT(text_source_start_thread(b, rules), -EBUSY, "only one");
+                for (;;) {
+                        char *da, *db;
+
+                        ka = source_next(a, &ra);
+                        kb = source_next(b, &rb);
+                        if (ka <= 0 || kb <= 0)
+                                break;
+                        da = record_dump(&ra);
+                        db = record_dump(&rb);
+                        if (da && db && streq(da, db))
+                                same++;
+                        else if (differ++ < 3)
+                                tap_diag("differ: '%.100s' and '%.100s'", da, db);
+                        if (rb.prematch) {
+                                struct event ea = {}, eb = {};
+                                struct rule_set_stats s0, s1, s2;
+                                int ma, mb;
+
+                                ahead++;
+                                rule_set_get_stats(rules, &s0);
+                                ma = rule_set_match(rules, record_str(&ra, RECORD_MESSAGE),
+                                                    ra.field[RECORD_MESSAGE].len, &ea);
+                                rule_set_get_stats(rules, &s1);
+                                mb = rule_set_match_ahead(rules, rb.prematch,
+                                                          record_str(&rb, RECORD_MESSAGE),
+                                                          rb.field[RECORD_MESSAGE].len, &eb);
+                                rule_set_get_stats(rules, &s2);
+                                matched += ma == 1;
+                                too_long += ma == -E2BIG;
+                                if (ma != mb || ea.kind != eb.kind || ea.rule_id != eb.rule_id ||
+                                    s1.messages - s0.messages != s2.messages - s1.messages ||
+                                    s1.attempts - s0.attempts != s2.attempts - s1.attempts ||
+                                    s1.too_long - s0.too_long != s2.too_long - s1.too_long)
+                                        differ++;
+                                for (int f = 0; f < _EVENT_FIELD_MAX; f++)
+                                        if (!ea.field[f].ptr != !eb.field[f].ptr ||
+                                            ea.field[f].len != eb.field[f].len ||
+                                            (ea.field[f].ptr &&
+                                             ea.field[f].ptr - record_str(&ra, RECORD_MESSAGE) !=
+                                                     eb.field[f].ptr -
+                                                             record_str(&rb, RECORD_MESSAGE)))
+                                                differ++;
+                        }
+                        free(da);
+                        free(db);
+                }
+                TAP_IS_INT(ka, 0, "one thread: the end");
+                TAP_IS_INT(kb, 0, "reader thread: the end, at the same record");
+                TAP_IS_INT(differ, 0, "no record, cursor or match differs");
+                tap_ok(same > (since ? 8000 : 20000), "%llu records alike", same);
+                tap_ok(ahead == same, "each matched ahead (%llu)", ahead);
+                tap_ok(matched > same / 2 && too_long > 0, "%llu matched a rule, %llu too long",
+                       matched, too_long);
+                if (!since)
+                        want_n = same;
+                else
+                        tap_ok(same < want_n, "--since drops the earlier ones (%llu < %llu)", same,
+                               want_n);
+                TAP_IS_INT(text_source_stats(b)->lines, text_source_stats(a)->lines, "lines");
+                TAP_IS_INT(text_source_stats(b)->entries, text_source_stats(a)->entries, "entries");
+                TAP_IS_INT(text_source_stats(b)->malformed, text_source_stats(a)->malformed,
+                           "malformed");
+                tap_ok(text_source_stats(b)->malformed > 10, "some malformed");
+                TAP_IS_INT(text_source_stats(b)->long_lines, text_source_stats(a)->long_lines,
+                           "long lines");
+                TAP_IS_INT(source_skipped(b), source_skipped(a), "skipped");
+                TAP_IS_STR(source_first_skipped(b, &wb), source_first_skipped(a, &wa),
+                           "first skipped");
+                TAP_IS_STR(wb, wa, "why");
+                record_done(&ra);
+                record_done(&rb);
+                source_free(a);
+                source_free(b);
+        }
+
+        /* Stopped early: freeing the source stops and joins its reader. */
+        {
+                struct source *b = NULL;
+                struct log_record rb = {};
+                const char *ep = NULL;
+                uint64_t el = 0;
+
+                TAP_IS_INT(text_source_open(&(struct text_source_options){ .paths = paths },
+                                            &b, &ep, &el),
+                           0, "open again");
+                TAP_IS_INT(text_source_start_thread(b, NULL), 0, "a reader without rules");
+                TAP_IS_INT(source_next(b, &rb), 1, "one record");
+                tap_ok(!rb.prematch, "not matched ahead without rules");
+                record_done(&rb);
+                source_free(b);
+        }
+        (void) unlink(path_big);
+        (void) unlink(small);
+        free(path_big);
+        free(small);
+        free(big);
+}
+
 static void test_source(void) {
         time_t jan2 = (time_t) (utc(2027, 1, 2, 10, 0, 0) / USEC_PER_SEC);
         char *old = write_file("auth.log.1.gz",
@@ -404,6 +587,7 @@ int main(void) {
         test_years();
         test_clock_cache();
         test_source();
+        test_thread();
         rmdir(tmpdir);
         return tap_done();
 }
