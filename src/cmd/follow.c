@@ -234,8 +234,10 @@ static void commit_collect(struct follower *f, bool wait) {
         r = state_writer_collect(f->writer, wait);
         if (r > 0)
                 f->commits++;
-        else if (r < 0)
+        else if (r < 0) {
                 log_error("%s: cannot commit the state: %s", arg_state_dir, strerror(-r));
+                f->dirty = true; /* the file is the previous commit: try again */
+        }
 }
 
 /*
