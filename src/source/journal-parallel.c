@@ -380,6 +380,7 @@ static struct pfile *pick(struct journal_par *p) {
 static void *reader(void *userdata) {
         struct journal_par *p = userdata;
 
+        (void) pthread_setname_np(pthread_self(), "keytrail-read");
         for (;;) {
                 struct pfile *f;
                 struct batch *b;
