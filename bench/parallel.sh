@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/parallel.sh [BUILD_DIR]: `keytrail scan --jobs N` (journal files read by N threads, merged
+# in journal order) against the bare single-threaded sd-journal loop, over the bench's journal
+# (bench/work/journal, made by bench/run.sh), in one run: bare loop, --jobs 1, --jobs 2, --jobs 4,
+# alternating, REPS times each; medians of wall and CPU time. The alerts of every --jobs must be
+# byte-identical to those of --jobs 1. See bench/README.md ("Many files").
+#
+#   REPS=5       timed repetitions of each program
+#   JOBS_LIST="1 2 4"  the --jobs values timed
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+WORK=$SRC/bench/work
+REPS=${REPS:-5}
+JOBS_LIST=${JOBS_LIST:-1 2 4}
+KEYTRAIL=$BUILD/keytrail
+
+die() { echo "parallel.sh: $*" >&2; exit 2; }
+
+[ -f "$WORK/journal/.stamp" ] || die "no bench journal: run bench/run.sh $1 once first"
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
+[ -f "$BUILD/build.ninja" ] && { ninja -C "$BUILD" keytrail >/dev/null || die "cannot build keytrail"; }
+[ -x "$KEYTRAIL" ] || die "$KEYTRAIL not found"
+BARE=$WORK/bare-loop
+if [ ! -x "$BARE" ] || [ "$SRC/bench/bare-loop.c" -nt "$BARE" ]; then
+        cc -std=gnu17 -O2 -g -Wall -Wextra -o "$BARE" "$SRC/bench/bare-loop.c" \
+                $(pkg-config --cflags --libs libsystemd)
+fi
+
+files=("$WORK"/journal/*.journal)
+file_args=()
+for f in "${files[@]}"; do file_args+=(--file "$f"); done
+ak_args=()
+while read -r a; do ak_args+=(--authorized-keys "$a"); done <"$WORK/keys/baseline.args"
+kt=("$KEYTRAIL" scan "${file_args[@]}" "${ak_args[@]}" --rules "$SRC/rules" --format json --stats)
+
+# warm the page cache; the alerts and --stats of every --jobs equal those of --jobs 1
+"$BARE" "${files[@]}" >/dev/null
+for j in $JOBS_LIST; do
+        rc=0
+        "${kt[@]}" --jobs "$j" >"$WORK/par-alerts.$j" 2>"$WORK/par-stats.$j" || rc=$?
+        [ $rc -le 1 ] || die "keytrail --jobs $j exited with $rc"
+        if ! cmp -s "$WORK/par-alerts.$j" "$WORK/par-alerts.1" ||
+                ! cmp -s "$WORK/par-stats.$j" "$WORK/par-stats.1"; then
+                die "--jobs $j: alerts or --stats differ from --jobs 1"
+        fi
+done
+echo "alerts and --stats of --jobs $JOBS_LIST identical ($(wc -l <"$WORK/par-alerts.1") alerts)"
+
+# one LABEL CMD...: appends "WALL_US CPU_US" to $WORK/par-times.LABEL
+one() {
+        local label=$1 t0 t1 rc=0 u s
+        shift
+        t0=$(date +%s%N)
+        /usr/bin/time -f "%U %S" -o "$WORK/.par-time" "$@" >/dev/null 2>&1 || rc=$?
+        t1=$(date +%s%N)
+        [ $rc -le 1 ] || die "$label exited with $rc"
+        read -r u s < <(tail -n1 "$WORK/.par-time")
+        echo "$(( (t1 - t0) / 1000 )) $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%d", (u + s) * 1e6 }')" \
+                >>"$WORK/par-times.$label"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+rm -f "$WORK"/par-times.*
+for ((i = 0; i < REPS; i++)); do
+        one bare "$BARE" "${files[@]}"
+        for j in $JOBS_LIST; do
+                one "jobs$j" "${kt[@]}" --jobs "$j"
+        done
+done
+
+bw=$(awk '{ print $1 }' "$WORK/par-times.bare" | median)
+bc=$(awk '{ print $2 }' "$WORK/par-times.bare" | median)
+echo "journal: ${#files[@]} files; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "median of $REPS alternating runs; speed relative to the bare loop (wall: bare/keytrail)"
+printf '  %-16s wall %7.3f s  CPU %7.3f s\n' "bare-loop" "$(echo "$bw" | awk '{ print $1 / 1e6 }')" \
+        "$(echo "$bc" | awk '{ print $1 / 1e6 }')"
+for j in $JOBS_LIST; do
+        w=$(awk '{ print $1 }' "$WORK/par-times.jobs$j" | median)
+        c=$(awk '{ print $2 }' "$WORK/par-times.jobs$j" | median)
+        awk -v j="$j" -v w="$w" -v c="$c" -v bw="$bw" -v bc="$bc" 'BEGIN {
+                printf "  %-16s wall %7.3f s  CPU %7.3f s  speed %.2f x bare (CPU %.2f of bare)\n",
+                       "keytrail --jobs " j, w / 1e6, c / 1e6, bw / w, c / bc }'
+done
+echo "goal: --jobs 2 at least 1.5 x the bare loop's speed on 2 CPUs"
