@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # keytrail scan --jobs N (several files read by threads, merged in journal order) gives exactly
 # what --jobs 1 (one sd_journal) gives: the same records in the same order, the same alerts (ids
-# included) in the same order, the same --stats line and exit status. TAP.
+# included) in the same order, the same --stats line and exit status; keytrail report the same
+# report. TAP.
 #
 #   scan-parallel.sh KEYTRAIL SOURCE-ORDER SOURCE_DIR
 #
@@ -153,6 +154,16 @@ check "history: entries stored in several files handed out once ($merged of $tot
 # ---- all together -----------------------------------------------------------------------------------
 mv "$h"/*.journal "$tmp/fleet/"
 same "fleet folder" --directory "$tmp/fleet"
+# keytrail report reads through the same feed loop
+for j in 1 2 4; do
+        "$keytrail" report --jobs $j "${jargs[@]}" --directory "$tmp/fleet" \
+                >"$tmp/report.$j" 2>"$tmp/report-err.$j"
+        echo "rc=$?" >>"$tmp/report.$j"
+done
+check "fleet folder: keytrail report --jobs 2 and 4 equal --jobs 1" \
+        'cmp -s "$tmp/report.1" "$tmp/report.2" && cmp -s "$tmp/report.1" "$tmp/report.4" &&
+         cmp -s "$tmp/report-err.1" "$tmp/report-err.2" && cmp -s "$tmp/report-err.1" "$tmp/report-err.4" &&
+         [ "$(wc -c <"$tmp/report.1")" -gt 1000 ]'
 files=()
 while read -r f; do files+=("$f"); done < <(ls -r "$tmp"/fleet/*.journal)
 same "fleet files, reverse order" "${files[@]}"
@@ -174,5 +185,15 @@ done >"$tmp/spans"
 overlaps=$(awk '{ a[NR] = $1; b[NR] = $2 } END { for (i = 1; i <= NR; i++) for (j = 1; j <= NR; j++)
         if (i != j && a[j] > a[i] && a[j] < b[i]) n++; print n + 0 }' "$tmp/spans")
 check "fleet: files overlapping in time ($overlaps pairs)" '[ "$overlaps" -gt 10 ]'
+
+# ---- the option ---------------------------------------------------------------------------------
+for v in 0 x 257 -1 ""; do
+        "$keytrail" scan --jobs "$v" --directory "$tmp/fleet" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        check "--jobs '$v' is refused (exit 2, one line naming --jobs)" \
+                '[ $rc = 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q -- "--jobs" "$tmp/err"'
+done
+check "keytrail follow takes no --jobs" \
+        '! "$keytrail" follow --jobs 2 --directory "$tmp/fleet" >/dev/null 2>&1'
 
 tap_done
