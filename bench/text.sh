@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# bench/text.sh [BUILD_DIR]: time `keytrail scan --input` on a syslog file against `grep -c sshd`
-# on the same file, warm cache, and print the ratio of their speeds. See bench/README.md.
+# bench/text.sh [BUILD_DIR]: time `keytrail scan --input` (the default, with its reader thread, and
+# --jobs 1) on a syslog file against `grep -c sshd` on the same file, warm cache, and print the
+# ratios of their speeds. See bench/README.md.
 #
 # The file is the synthetic journal of bench/run.sh (bench/gen-export.py, same seed and size)
 # rendered as rsyslog writes /var/log/syslog in its traditional format (tests/text/render.py),
@@ -46,6 +47,9 @@ export TZ=UTC
 ak_args=()
 while read -r a; do ak_args+=(--authorized-keys "$a"); done <"$WORK/keys/baseline.args"
 kt_cmd=("$KEYTRAIL" scan --input "$LOG" "${ak_args[@]}" --rules "$SRC/rules" --format json)
+# --jobs 1: reading, matching and the rest in one thread (the default, on 2 CPUs or more, reads
+# and matches in a thread of its own).
+kt1_cmd=("$KEYTRAIL" scan --jobs 1 --input "$LOG" "${ak_args[@]}" --rules "$SRC/rules" --format json)
 grep_cmd=(grep -c sshd "$LOG")
 
 # run LABEL CMD...: appends "WALL_US CPU_US" to $WORK/times.LABEL (CPU = user + system). Output
@@ -88,22 +92,25 @@ if command -v jq >/dev/null; then
 fi
 
 # ---- 3. alternating timed runs ----------------------------------------------------------------
-rm -f "$WORK/times.grep" "$WORK/times.keytrail"
+rm -f "$WORK/times.grep" "$WORK/times.keytrail" "$WORK/times.keytrail-j1"
+{ "${kt1_cmd[@]}" || true; } | cmp -s - "$WORK/alerts.ndjson" ||
+        die "--jobs 1 gives other alerts than the default"
 for ((i = 0; i < REPS; i++)); do
         run grep "${grep_cmd[@]}"
         run keytrail "${kt_cmd[@]}"
+        run keytrail-j1 "${kt1_cmd[@]}"
 done
-g=$(awk '{ print $1 }' "$WORK/times.grep" | median)
-k=$(awk '{ print $1 }' "$WORK/times.keytrail" | median)
-gc=$(awk '{ print $2 }' "$WORK/times.grep" | median)
-kc=$(awk '{ print $2 }' "$WORK/times.keytrail" | median)
+col() { awk -v c="$2" '{ print $c }' "$WORK/times.$1" | median; }
 echo
 echo "file: $FORMAT, $lines lines, $bytes bytes, $sshd with 'sshd'"
 echo "median of $REPS alternating runs:"
-awk -v g="$g" -v k="$k" -v gc="$gc" -v kc="$kc" -v n="$lines" -v b="$bytes" 'BEGIN {
-        printf "  %-10s wall %7.3f s  CPU %7.3f s  %6.0f MB/s (CPU)  %9.0f lines/s (CPU)\n",
-               "grep -c", g / 1e6, gc / 1e6, b / gc, n / (gc / 1e6);
-        printf "  %-10s wall %7.3f s  CPU %7.3f s  %6.0f MB/s (CPU)  %9.0f lines/s (CPU)\n",
-               "keytrail", k / 1e6, kc / 1e6, b / kc, n / (kc / 1e6);
+awk -v g="$(col grep 1)" -v k="$(col keytrail 1)" -v k1="$(col keytrail-j1 1)" \
+    -v gc="$(col grep 2)" -v kc="$(col keytrail 2)" -v k1c="$(col keytrail-j1 2)" \
+    -v n="$lines" -v b="$bytes" 'BEGIN {
+        f = "  %-18s wall %7.3f s  CPU %7.3f s  %6.0f MB/s (wall)  %9.0f lines/s (wall)\n";
+        printf f, "grep -c", g / 1e6, gc / 1e6, b / g, n / (g / 1e6);
+        printf f, "keytrail", k / 1e6, kc / 1e6, b / k, n / (k / 1e6);
+        printf f, "keytrail --jobs 1", k1 / 1e6, k1c / 1e6, b / k1, n / (k1 / 1e6);
         printf "ratio keytrail/grep speed: wall %.2f, CPU %.2f (aim >= 0.5)\n", g / k, gc / kc;
+        printf "ratio keytrail --jobs 1/grep speed: wall %.2f, CPU %.2f\n", g / k1, gc / k1c;
 }'
