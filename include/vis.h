@@ -14,3 +14,6 @@
 
 /* Encode len bytes of in. Returns 0 and *ret (malloc'ed, NUL-terminated), or -ENOMEM. */
 _warn_unused_ int sshd_vis(const char *in, size_t len, char **ret);
+
+/* The same into out, which holds at least len * 4 + 1 bytes. Returns out. */
+char *sshd_vis_to(const char *in, size_t len, char *out);

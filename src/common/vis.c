@@ -2,15 +2,14 @@
 /* sshd's log escaping (openbsd-compat/vis.c with VIS_CSTYLE|VIS_NL|VIS_TAB|VIS_OCTAL). */
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "vis.h"
 
-int sshd_vis(const char *in, size_t len, char **ret) {
-        char *out = malloc(len * 4 + 1), *o = out;
+char *sshd_vis_to(const char *in, size_t len, char *out) {
+        char *o = out;
 
-        if (!out)
-                return -ENOMEM;
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char) in[i];
                 char esc = 0;
@@ -64,6 +63,17 @@ int sshd_vis(const char *in, size_t len, char **ret) {
                         *o++ = (char) c;
         }
         *o = 0;
-        *ret = out;
+        return out;
+}
+
+int sshd_vis(const char *in, size_t len, char **ret) {
+        char *out;
+
+        if (len > (SIZE_MAX - 1) / 4)
+                return -ENOMEM;
+        out = malloc(len * 4 + 1);
+        if (!out)
+                return -ENOMEM;
+        *ret = sshd_vis_to(in, len, out);
         return 0;
 }

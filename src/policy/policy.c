@@ -287,13 +287,20 @@ static int on_accepted(struct policy *p, struct conn *c, const struct decision_c
 /* Whether the logged forced command agrees with the baseline's. The logged text is vis-escaped and
  * may be cut (syslog's 500 bytes, sshd's %.900s): then agreeing as far as it goes is agreeing. */
 static int command_agrees(const char *expected, const struct conn_session *s, bool *ret) {
-        _cleanup_free_ char *vis = NULL;
-        size_t ol;
+        _cleanup_free_ char *heap = NULL;
+        char buf[4 * 1024 + 1]; /* one per session: no allocation for a command up to 1 KiB */
+        size_t el = strlen(expected), ol;
+        const char *vis;
         int r;
 
-        r = sshd_vis(expected, strlen(expected), &vis);
-        if (r < 0)
-                return r;
+        if (el <= (sizeof(buf) - 1) / 4)
+                vis = sshd_vis_to(expected, el, buf);
+        else {
+                r = sshd_vis(expected, el, &heap);
+                if (r < 0)
+                        return r;
+                vis = heap;
+        }
         ol = strlen(s->command);
         if (s->truncated || ol >= FORCED_COMMAND_LOG_MAX) {
                 /* A cut line may also have lost the last bytes of an escape sequence. */
