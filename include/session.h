@@ -99,8 +99,9 @@ struct conn {
         /* Private to the correlator: the storage every string above (and of the sessions) points
          * into, owned. Values are appended; one replaced or forgotten stays until the storage is
          * full, then the live ones are packed (in place; it grows only when they fill it). When
-         * the connection ends its struct and storage are kept for the next connection, so the
-         * steady state allocates nothing per connection. */
+         * the connection ends its struct and storage are kept for the next connection (storage
+         * grown past 4 KiB by odd values is freed), so the steady state allocates nothing per
+         * connection. */
         char *strings;
         size_t strings_used, strings_size;
 };

@@ -23,6 +23,7 @@
 #define HOST_BUCKETS 1024 /* power of two */
 #define TOMBS 256         /* ended connections whose late lines are still expected */
 #define CONN_STRINGS_MIN 1024 /* first storage of a connection: what a login usually needs */
+#define CONN_STRINGS_KEEP_MAX 4096 /* larger storage is freed when its connection ends */
 #define LOGIN_NAME_BYTES 256  /* LOGIN_NAME_MAX: no account name is longer */
 
 /*
@@ -86,8 +87,14 @@ int correlator_new(const struct correlator_config *cfg, struct correlator **ret)
         return 0;
 }
 
-/* An ended connection: kept, with its storage, for the next one. */
+/* An ended connection: kept, with its storage, for the next one; storage that grew past what
+ * sshd's own values need (hostile or odd input) is let go instead of kept for ever. */
 static void conn_recycle(struct correlator *c, struct conn *x) {
+        if (x->strings_size > CONN_STRINGS_KEEP_MAX) {
+                free(x->strings);
+                x->strings = NULL;
+                x->strings_size = 0;
+        }
         *x = (struct conn){ .strings = x->strings, .strings_size = x->strings_size,
                             .lru_next = c->free_conns };
         c->free_conns = x;
