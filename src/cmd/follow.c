@@ -176,6 +176,12 @@ struct follower {
         uint64_t last_read;        /* monotonic time it was read */
         uint64_t poll_usec;        /* how long to wait for the journal next (POLL_MIN_USEC..) */
         bool have_position;        /* an entry was read: the journal has a position to commit */
+        /* The cursor of that entry, owned, taken before anything can make sd-journal forget its
+         * position: sd_journal_process() closes a file that journald rotated or vacuumed away,
+         * and if it held the current entry, sd_journal_get_cursor() fails (-EADDRNOTAVAIL) until
+         * the next entry is read, although reading goes on from the right place. */
+        char *cursor;
+        bool cursor_stale;         /* entries were read since cursor was taken */
         uint64_t last_commit, last_status, last_watchdog, watchdog_usec;
 
         uint64_t entries, alerts, replayed, suppressed, commits, own_entries;
@@ -225,6 +231,22 @@ static int on_alert(void *userdata, const struct alert *a) {
 
 /* ---- state ----------------------------------------------------------------------------------- */
 
+/* Take the cursor of the last entry read, if not yet done. */
+static int cursor_cache(struct follower *f) {
+        char *c = NULL;
+        int r;
+
+        if (!f->cursor_stale)
+                return 0;
+        r = sd_journal_get_cursor(f->j, &c);
+        if (r < 0)
+                return r;
+        free(f->cursor);
+        f->cursor = c;
+        f->cursor_stale = false;
+        return 0;
+}
+
 /* Collect the outcome of the state the writer finished, if any. */
 static void commit_collect(struct follower *f, bool wait) {
         int r;
@@ -248,7 +270,7 @@ static void commit_collect(struct follower *f, bool wait) {
  * turn (the state stays dirty). Without, it is done here (start, reload, stop).
  */
 static int commit_how(struct follower *f, bool async) {
-        _cleanup_free_ char *cursor = NULL, *text = NULL;
+        _cleanup_free_ char *text = NULL;
         _cleanup_close_ int sync_fd = -1;
         uint64_t replay, floor;
         size_t len = 0;
@@ -264,10 +286,10 @@ static int commit_how(struct follower *f, bool async) {
         /* Before the first entry only the instance and the sinks' marks are written: a crash
          * then still finds what the sinks hold. */
         if (f->have_position) {
-                r = sd_journal_get_cursor(f->j, &cursor);
+                r = cursor_cache(f);
                 if (r < 0)
                         return r;
-                r = state_set_cursor(f->state, cursor);
+                r = state_set_cursor(f->state, f->cursor);
                 if (r < 0)
                         return r;
                 f->state->cursor_usec = f->last_usec;
@@ -355,6 +377,7 @@ static int position(struct follower *f, bool have_state) {
                         if (replay == 0 || replay > f->state->cursor_usec) {
                                 /* Nothing was open: go on right after the cursor's entry. */
                                 f->have_position = true;
+                                f->cursor_stale = true;
                                 f->last_usec = f->state->cursor_usec;
                                 return 0;
                         }
@@ -575,6 +598,7 @@ static int wait_events(struct follower *f, uint64_t timeout_usec) {
                 return -errno;
         if (r > 0)
                 sinks_poll_dispatch(f->sinks, fds + n, n_sink);
+        (void) cursor_cache(f); /* while sd-journal still has the entry (above) */
         r = sd_journal_process(f->j);
         if (r == SD_JOURNAL_INVALIDATE)
                 check_unreadable(f); /* files came or went: rotation, vacuum, a new journald */
@@ -633,6 +657,7 @@ static int run(struct follower *f) {
                 }
                 if (r > 0) {
                         f->have_position = true;
+                        f->cursor_stale = true;
                         if (own_entry(&rec)) {
                                 f->own_entries++;
                                 continue;
@@ -734,6 +759,7 @@ static void follower_done(struct follower *f) {
         commit_collect(f, true);
         state_writer_free(f->writer);
         free(f->replay_cursor);
+        free(f->cursor);
         for (size_t i = 0; i < f->n_unreadable; i++)
                 free(f->unreadable[i]);
         if (f->sigfd >= 0)
