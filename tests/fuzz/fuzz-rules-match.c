@@ -29,6 +29,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         r = rule_set_match(rules, msg, size, &ev);
         FUZZ_ASSERT(r == 0 || r == 1 || r == -ELOOP || r == -E2BIG);
+        {
+                /* Matched ahead by a matcher (the text reader thread's way) and replayed: the
+                 * same outcome, event and counters as rule_set_match(). */
+                static struct rule_matcher *m;
+                struct rule_set_stats s0, s1, s2;
+                struct rule_match ahead;
+                struct event ev2;
+                int r2;
+
+                if (!m)
+                        FUZZ_ASSERT(rule_matcher_new(rules, &m) == 0);
+                rule_set_get_stats(rules, &s0);
+                (void) !rule_set_match(rules, msg, size, &ev2);
+                rule_set_get_stats(rules, &s1);
+                rule_matcher_run(m, msg, size, &ahead);
+                r2 = rule_set_match_ahead(rules, &ahead, msg, size, &ev2);
+                rule_set_get_stats(rules, &s2);
+                FUZZ_ASSERT(r2 == r);
+                FUZZ_ASSERT(s2.messages - s1.messages == s1.messages - s0.messages &&
+                            s2.matched - s1.matched == s1.matched - s0.matched &&
+                            s2.attempts - s1.attempts == s1.attempts - s0.attempts &&
+                            s2.match_limit - s1.match_limit == s1.match_limit - s0.match_limit &&
+                            s2.too_long - s1.too_long == s1.too_long - s0.too_long);
+                if (r == 1) {
+                        FUZZ_ASSERT(ev2.kind == ev.kind && ev2.rule_id == ev.rule_id);
+                        for (int f = 0; f < _EVENT_FIELD_MAX; f++)
+                                FUZZ_ASSERT(ev2.field[f].ptr == ev.field[f].ptr &&
+                                            ev2.field[f].len == ev.field[f].len);
+                }
+        }
         if (r != 1)
                 return 0;
         FUZZ_ASSERT(ev.rule_id && ev.kind >= 0 && ev.kind < _EVENT_MAX);
