@@ -106,7 +106,8 @@ _warn_unused_ int text_source_open(const struct text_source_options *o, struct s
  * prematch, for rule_set_match_ahead() with the same set): the caller's thread is left the rest of
  * the pipeline. The records, their order, cursors, counters and errors are those of reading in the
  * caller's thread. rules (borrowed) must outlive the source and load nothing meanwhile. Returns 0,
- * or -errno (the source then reads in the caller's thread as before).
+ * or -errno (the source then reads in the caller's thread as before): -EOPNOTSUPP when an input
+ * is not a regular file (standard input, a pipe), -EBUSY when the thread runs already.
  */
 int text_source_start_thread(struct source *s, struct rule_set *rules);
 

@@ -383,6 +383,7 @@ struct text_input {
         char *buf;                  /* owned, TEXT_BUF_SIZE */
         size_t start, end;
         bool eof, discarding, done;
+        bool regular;               /* a regular file: a read() of it never waits for a writer */
         uint64_t lineno;
         struct text_clock clock;
         char boot_id[33];
@@ -693,6 +694,7 @@ static int open_input(struct text_input *in, const char *path, uint64_t now_usec
                 return -errno;
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
+        in->regular = S_ISREG(st.st_mode);
         text_clock_init(&in->clock, S_ISREG(st.st_mode) && st.st_mtime > 0
                                             ? (uint64_t) st.st_mtime * USEC_PER_SEC
                                             : now_usec);
@@ -968,6 +970,11 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
 
         if (s->reader)
                 return -EBUSY;
+        /* Freeing the source joins the reader: a reader waiting on a pipe (standard input) could
+         * keep a scan that failed from ending until its writer writes or closes. */
+        for (size_t i = 0; i < s->n_inputs; i++)
+                if (!s->inputs[i].regular)
+                        return -EOPNOTSUPP;
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;

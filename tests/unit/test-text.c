@@ -386,6 +386,32 @@ static void test_thread(void) {
                 source_free(b);
         }
 
+        /* Not from a pipe: a reader blocked on it would hold up the end of a failed scan. */
+        {
+                struct source *b = NULL;
+                char *dash[] = { (char *) "-", NULL };
+                const char *ep = NULL;
+                uint64_t el = 0;
+                int fds[2], saved = dup(STDIN_FILENO);
+
+                if (pipe(fds) == 0) {
+                        ssize_t w = write(fds[1], "Nov 27 02:00:30 h sshd[7]: x\n", 29);
+
+                        (void) w;
+                        close(fds[1]);
+                        dup2(fds[0], STDIN_FILENO);
+                        close(fds[0]);
+                        TAP_IS_INT(text_source_open(&(struct text_source_options){ .paths = dash },
+                                                    &b, &ep, &el),
+                                   0, "open standard input (a pipe)");
+                        TAP_IS_INT(text_source_start_thread(b, rules), -EOPNOTSUPP,
+                                   "no reader thread on a pipe");
+                        source_free(b);
+                        dup2(saved, STDIN_FILENO);
+                }
+                close(saved);
+        }
+
         /* Stopped early: freeing the source stops and joins its reader. */
         {
                 struct source *b = NULL;
