@@ -206,7 +206,8 @@ static uint64_t rotl(uint64_t x, int b) {
                 v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                          \
         } while (0)
 
-/* SipHash-2-4, fed in pieces: 8 bytes at a time where it can. */
+/* SipHash-1-3 (one round per block, three to finish: the variant the hash tables of Python and
+ * Rust use against chosen collisions), fed in pieces: 8 bytes at a time where it can. */
 struct sip {
         uint64_t v0, v1, v2, v3, m, total;
         unsigned fill;
@@ -215,7 +216,6 @@ struct sip {
 static inline __attribute__((always_inline)) void sip_block(struct sip *s, uint64_t m) {
         uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3 ^ m;
 
-        SIPROUND;
         SIPROUND;
         s->v0 = v0 ^ m;
         s->v1 = v1;
@@ -270,7 +270,6 @@ static uint64_t sip_end(struct sip *s) {
         v1 = s->v1;
         v2 = s->v2 ^ 0xff;
         v3 = s->v3;
-        SIPROUND;
         SIPROUND;
         SIPROUND;
         SIPROUND;
