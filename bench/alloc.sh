@@ -34,7 +34,9 @@ while read -r a; do args+=(--authorized-keys "$a"); done <"$KEYS/baseline.args"
 
 out=$WORK/alloc.out
 rc=0
-LD_PRELOAD=$so MALLOC_COUNT_OUT=$out "$BUILD/keytrail" scan "${args[@]}" --rules "$SRC/rules" \
+# --jobs 1: the single-threaded reader (the parallel one adds its batches)
+LD_PRELOAD=$so MALLOC_COUNT_OUT=$out "$BUILD/keytrail" scan --jobs 1 "${args[@]}" \
+        --rules "$SRC/rules" \
         --format json --stats >/dev/null 2>"$WORK/alloc.stats" || rc=$?
 [ $rc -le 1 ] || die "keytrail exited with $rc"
 records=$(sed -n 's/.* records=\([0-9]*\).*/\1/p' "$WORK/alloc.stats")

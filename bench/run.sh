@@ -104,7 +104,9 @@ if [ "$STANDIN" != 1 ] && [ -f "$BUILD/build.ninja" ]; then
 fi
 if [ "$STANDIN" != 1 ] && [ -x "$KEYTRAIL" ]; then
         name="keytrail"
-        kt_cmd=("$KEYTRAIL" scan "${file_args[@]}" "${ak_args[@]}" --rules "$SRC/rules"
+        # --jobs 1: the single-threaded figure (the bare loop reads on one thread too; the
+        # parallel reader has its own figure, bench/parallel.sh)
+        kt_cmd=("$KEYTRAIL" scan --jobs 1 "${file_args[@]}" "${ak_args[@]}" --rules "$SRC/rules"
                 --format json)
         # journalctl with keytrail's own matches (src/cmd/cmd-common.c, src/pipeline/pipeline.c:
         # sshd's identifiers, the gate's, sshdo's, or any logger(1) entry), timed beside it
