@@ -277,13 +277,19 @@ static int read_one(struct journal_par *p, struct pfile *f, struct batch *b) {
         }
         mark = b->used;
 
-        r = sd_journal_get_realtime_usec(f->j, &e->realtime_usec);
-        if (r < 0) {
-                e->error = r;
-                goto done;
+        if (e->has_pos) {
+                /* the cursor's t= and m= are the entry's own, which these calls would read */
+                e->realtime_usec = e->pos.realtime;
+                e->monotonic_usec = e->pos.monotonic;
+        } else {
+                r = sd_journal_get_realtime_usec(f->j, &e->realtime_usec);
+                if (r < 0) {
+                        e->error = r;
+                        goto done;
+                }
+                if (sd_journal_get_monotonic_usec(f->j, &e->monotonic_usec, &boot) < 0)
+                        e->monotonic_usec = 0;
         }
-        if (sd_journal_get_monotonic_usec(f->j, &e->monotonic_usec, &boot) < 0)
-                e->monotonic_usec = 0;
 
         sd_journal_restart_data(f->j);
         for (;;) {
