@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "baseline-live.h"
 #include "cmd-common.h"
 #include "drift.h"
@@ -231,6 +233,38 @@ static void option_names(const struct authkey *o, const struct authkey *n, char 
                 (void) snprintf(buf, size, "other options");
 }
 
+/*
+ * The evidence of a change: the change, the account and the place, and a digest of the key and
+ * both lines, so that two changes at one place (other options twice, or another key added later
+ * at the same line) are two alerts with two ids (the id is made from the evidence).
+ */
+static int drift_evidence(enum baseline_change change, const struct baseline_key *k,
+                          const char *loc, const char *old_text, const char *new_text,
+                          char **ret) {
+        const char *parts[] = { k->key->fingerprint, old_text, new_text };
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned md_len = 0;
+        char hex[17];
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        int ok;
+
+        if (!ctx)
+                return -ENOMEM;
+        ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+        for (size_t i = 0; ok && i < ELEMENTSOF(parts); i++)
+                ok = EVP_DigestUpdate(ctx, parts[i] ?: "-", strlen(parts[i] ?: "-") + 1);
+        ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len);
+        EVP_MD_CTX_free(ctx);
+        if (!ok || md_len < 8)
+                return -EIO;
+        for (unsigned i = 0; i < 8; i++)
+                (void) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        if (asprintf(ret, "baseline-drift:%s:%s:%s:%s", baseline_change_to_string(change), k->user,
+                     loc, hex) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int on_change(void *userdata, enum baseline_change change, const struct baseline_key *o,
                      const struct baseline_key *n) {
         struct scan *s = userdata;
@@ -250,10 +284,12 @@ static int on_change(void *userdata, enum baseline_change change, const struct b
         if (asprintf(&key, "%s\n%s\n%s\n%s\n%s\n%s", baseline_change_to_string(change), k->user,
                      k->key->file, k->key->fingerprint, o ? o->key->text : "-",
                      n ? n->key->text : "-") < 0 ||
-            asprintf(&loc, "%s:%u", k->key->file, k->key->line) < 0 ||
-            asprintf(&evidence, "baseline-drift:%s:%s:%s", baseline_change_to_string(change),
-                     k->user, loc) < 0)
+            asprintf(&loc, "%s:%u", k->key->file, k->key->line) < 0)
                 return -ENOMEM;
+        r = drift_evidence(change, k, loc, o ? o->key->text : NULL, n ? n->key->text : NULL,
+                           &evidence);
+        if (r < 0)
+                return r;
         if (alerted(d, key))
                 return 0;
 

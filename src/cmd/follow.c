@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -197,33 +196,6 @@ static uint64_t now_mono(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/*
- * What the state remembers of a baseline-drift: its id names only the change and the place
- * (baseline-drift:REASON:USER:FILE:LINE), so another key added later at the same line, or other
- * options on the same key, would have the same id. Kept for good (below), the id alone would hide
- * those: remember the id with the key and both lines.
- */
-static int drift_memo(const struct alert *a, const char *id, char ret[static 33]) {
-        const char *parts[] = { id, a->fingerprint, a->expected_command, a->observed_command };
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned md_len = 0;
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        int ok;
-
-        if (!ctx)
-                return -ENOMEM;
-        ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-        for (size_t i = 0; ok && i < ELEMENTSOF(parts); i++)
-                ok = EVP_DigestUpdate(ctx, parts[i] ?: "-", strlen(parts[i] ?: "-") + 1);
-        ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len);
-        EVP_MD_CTX_free(ctx);
-        if (!ok || md_len < 16)
-                return -EIO;
-        for (unsigned i = 0; i < 16; i++)
-                (void) snprintf(ret + 2 * i, 3, "%02x", md[i]);
-        return 0;
-}
-
 static int on_alert(void *userdata, const struct alert *a) {
         struct follower *f = userdata;
         char id[33];
@@ -238,11 +210,6 @@ static int on_alert(void *userdata, const struct alert *a) {
         r = alert_id(a, id);
         if (r < 0)
                 return r;
-        if (a->type == ALERT_BASELINE_DRIFT) {
-                r = drift_memo(a, id, id);
-                if (r < 0)
-                        return r;
-        }
         if (idset_contains(f->state->ids, id)) {
                 f->suppressed++;
                 return 0;

@@ -195,9 +195,8 @@ for ((i = 0; i < 250; i++)); do
 done
 DRIFT_WANT=$(printf '%s\n' "$DRIFT_WANT" "baseline-drift options-changed other ${FP[others]} /home/other/.ssh/authorized_keys:1" | LC_ALL=C sort)
 fl_is "$(drift_alerts)" "$DRIFT_WANT" "baseline-drift: a command= stripped while the service runs, seen in the timer's next snapshot"
-# The same key, other options again, at the same place: raised too, once. (Its alert id is the
-# first change's: a baseline-drift's evidence names the change and the place only, docs/alerts.md;
-# so the id checks below are about the sshd alerts, and the drift ones are counted by content.)
+# The same key, other options again, at the same place: raised too, once, with an id of its own
+# (a baseline-drift's evidence carries a digest of the key and both lines, docs/alerts.md).
 echo "from=\"127.0.0.1\",restrict $(pub others)" >"$CT_ROOT/home/other/.ssh/authorized_keys"
 for ((i = 0; i < 250; i++)); do
         [ "$(drift_alerts | grep -c .)" -ge 5 ] && break
@@ -207,6 +206,8 @@ DRIFT_WANT=$(printf '%s\n' "$DRIFT_WANT" "baseline-drift options-changed other $
 fl_is "$(drift_alerts)" "$DRIFT_WANT" "baseline-drift: a second change of the same key at the same place is raised too"
 fl_is "$(all_alerts | jq -r 'select(.type == "baseline-drift" and .user == "other") | .observed_command' | LC_ALL=C sort | paste -sd'|')" \
         "from=\"127.0.0.1\",restrict $(pub others)|restrict $(pub others)" "  with its own observed line"
+fl_is "$(all_alerts | jq -r 'select(.type == "baseline-drift" and .user == "other") | .id' | LC_ALL=C sort -u | grep -c .)" \
+        2 "  and its own id"
 
 # ---- 2. crash soak: SIGKILL at random instants, systemd restarts it ----------------------------
 restarts0=$(ct_exec systemctl show -p NRestarts --value keytrail)
