@@ -214,23 +214,11 @@ int state_load(const char *dir, struct state **ret, unsigned *reterr_line) {
                 *reterr_line = 0;
                 return -EBADMSG;
         }
-        if (st.st_size > (off_t) STATE_FILE_MAX_BYTES)
+        r = read_full_fd(fd, STATE_FILE_MAX_BYTES, &buf, &len);
+        if (r == -EFBIG)
                 return -E2BIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = 0;
+        if (r < 0)
+                return r;
 
         r = state_new(&s);
         if (r < 0)

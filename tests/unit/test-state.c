@@ -154,6 +154,18 @@ static void test_corrupt(void) {
         corrupt_one("keytrail-follow-state 1\ncursor s=1\nend 0\n", -EBADMSG, 0, "no instance");
         corrupt_one(HEAD "cursor s=1\0x\nend 0\n", -EBADMSG, 3, "a NUL byte");
         corrupt_one(HEAD "cursor s=1\nend 0\n", 0, 0, "a minimal valid file is accepted");
+        {
+                /* over the size cap: refused whole, never read in part */
+                size_t n = STATE_FILE_MAX_BYTES + 1;
+                char *big = malloc(n + 1);
+
+                if (tap_ok(big != NULL, "a buffer over the cap")) {
+                        memset(big, '#', n);
+                        big[n] = 0;
+                        corrupt_one(big, -E2BIG, 0, "a file one byte over STATE_FILE_MAX_BYTES");
+                        free(big);
+                }
+        }
 }
 
 /* The background writer: states written whole and in order, the output file's descriptor fsync'ed
