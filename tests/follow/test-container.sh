@@ -186,23 +186,23 @@ fl_ok "$([ $? != 0 ]; echo $?)" "  and cannot change the snapshot (read-only in 
 ct_exec systemd-analyze security keytrail-keys.service >"$tmp/security-keys.txt" 2>&1
 fl_diag "systemd-analyze security keytrail-keys.service: $(sed -n 's/.*Overall exposure level for keytrail-keys.service: \([0-9.]*\).*/\1/p' "$tmp/security-keys.txt")"
 fl_is "$(ct_exec systemctl is-active keytrail-keys.timer)" active "keytrail-keys.timer is active (wanted by keytrail.service)"
+# other_drift N: wait (25 s at most) for the Nth baseline-drift, and expect one more of other's key
+other_drift() {
+        for ((i = 0; i < 250; i++)); do
+                [ "$(drift_alerts | grep -c .)" -ge "$1" ] && break
+                sleep 0.1
+        done
+        DRIFT_WANT=$(printf '%s\n' "$DRIFT_WANT" "baseline-drift options-changed other ${FP[others]} /home/other/.ssh/authorized_keys:1" | LC_ALL=C sort)
+}
 # A change while running (other's key loses its command=, in place): the timer's next snapshot
 # shows it, within about 10 s.
 echo "restrict $(pub others)" >"$CT_ROOT/home/other/.ssh/authorized_keys"
-for ((i = 0; i < 250; i++)); do
-        [ "$(drift_alerts | grep -c .)" -ge 4 ] && break
-        sleep 0.1
-done
-DRIFT_WANT=$(printf '%s\n' "$DRIFT_WANT" "baseline-drift options-changed other ${FP[others]} /home/other/.ssh/authorized_keys:1" | LC_ALL=C sort)
+other_drift 4
 fl_is "$(drift_alerts)" "$DRIFT_WANT" "baseline-drift: a command= stripped while the service runs, seen in the timer's next snapshot"
 # The same key, other options again, at the same place: raised too, once, with an id of its own
 # (a baseline-drift's evidence carries a digest of the key and both lines, docs/alerts.md).
 echo "from=\"127.0.0.1\",restrict $(pub others)" >"$CT_ROOT/home/other/.ssh/authorized_keys"
-for ((i = 0; i < 250; i++)); do
-        [ "$(drift_alerts | grep -c .)" -ge 5 ] && break
-        sleep 0.1
-done
-DRIFT_WANT=$(printf '%s\n' "$DRIFT_WANT" "baseline-drift options-changed other ${FP[others]} /home/other/.ssh/authorized_keys:1" | LC_ALL=C sort)
+other_drift 5
 fl_is "$(drift_alerts)" "$DRIFT_WANT" "baseline-drift: a second change of the same key at the same place is raised too"
 fl_is "$(all_alerts | jq -r 'select(.type == "baseline-drift" and .user == "other") | .observed_command' | LC_ALL=C sort | paste -sd'|')" \
         "from=\"127.0.0.1\",restrict $(pub others)|restrict $(pub others)" "  with its own observed line"
