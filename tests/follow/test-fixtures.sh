@@ -96,6 +96,36 @@ fl_is "$(cat "$tmp/lock2.err")" "keytrail: --state-dir: another keytrail follow 
         "a second follower: one line why"
 fl_follow_stop
 
+# --live-keys: a missing or malformed snapshot is said once (FILE:LINE), and the service goes on:
+# the journal's alerts still come, and SIGTERM still ends it with status 0.
+# (spoofed-entry: its alerts do not depend on the baseline, so some come whatever the host has)
+lk=spoofed-entry
+if "$FL_KEYTRAIL" baseline --output "$tmp/bl" 2>/dev/null; then
+        "$FL_KEYTRAIL" scan --file "$tmp/$lk.journal" --rules "$FL_SRC/rules" --format json \
+                --baseline "$tmp/bl" >"$tmp/lk.scan" 2>/dev/null
+        fl_ok "$([ -s "$tmp/lk.scan" ]; echo $?)" "--live-keys cases: scan's alerts to compare with"
+        for kind in missing malformed; do
+                rm -f "$tmp/lk-live"
+                [ $kind = malformed ] && { cp "$tmp/bl" "$tmp/lk-live"; echo "key nonsense" >>"$tmp/lk-live"; }
+                n=$(fl_notify_lines)
+                fl_follow_start "$tmp/lk-$kind" --state-dir "$tmp/st-lk-$kind" --rules "$FL_SRC/rules" \
+                        --format json --baseline "$tmp/bl" --live-keys "$tmp/lk-live" --file "$tmp/$lk.journal" --stdout
+                fl_wait_notify '^[0-9.]+ READY=1' "$n" 20 || fl_diag "live-keys $kind: no READY=1"
+                fl_follow_stop
+                if [ $kind = missing ]; then
+                        want="keytrail: drift: cannot read the snapshot of the authorized_keys files '$tmp/lk-live': No such file or directory"
+                else
+                        want="keytrail: drift: $tmp/lk-live:$(grep -c '' "$tmp/lk-live"): missing field"
+                fi
+                fl_is "$(grep -c -F -x "$want" "$tmp/lk-$kind.stderr")" 1 "--live-keys, a $kind snapshot: said once, naming it"
+                fl_is "$FL_RC" 0 "  the service went on and stopped cleanly"
+                fl_is "$(golden_normalise <"$tmp/lk-$kind.stdout")" "$(golden_normalise <"$tmp/lk.scan")" \
+                        "  and the journal's alerts still came, exactly scan's ($(grep -c . "$tmp/lk.scan"))"
+        done
+else
+        fl_ok 1 "keytrail baseline --output (for the --live-keys cases)"
+fi
+
 # Live on a directory: a journal file that appears while follow runs is read at once; a --socket
 # reader connected by then gets exactly the new alerts; a restart adds nothing.
 # shift_export SECONDS < EXPORT: the same entries, later (a file written after the first one)
