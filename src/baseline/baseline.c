@@ -6,7 +6,6 @@
  */
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,14 +218,27 @@ static void ensure_index(const struct baseline *cb) {
         b->index_valid = true;
 }
 
+/* Whether location is "FILE:LINE" of k (as sshd writes it, the line in decimal, no leading zero):
+ * compared in place, no printf (a lookup per login and session). Names of 4,200 bytes or more
+ * never match, as when this was formatted into a buffer of that size. */
 static bool location_matches(const struct authkey *k, const char *location) {
-        char buf[4200];
-        int n;
+        char digits[16];
+        size_t n_file, nd = 0;
+        unsigned v;
 
         if (!location || !k->file)
                 return false;
-        n = snprintf(buf, sizeof(buf), "%s:%u", k->file, k->line);
-        return n > 0 && (size_t) n < sizeof(buf) && streq(buf, location);
+        n_file = strlen(k->file);
+        if (strncmp(location, k->file, n_file) != 0 || location[n_file] != ':')
+                return false;
+        v = k->line;
+        do {
+                digits[sizeof(digits) - ++nd] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        return n_file + 1 + nd < 4200 &&
+               strncmp(location + n_file + 1, digits + sizeof(digits) - nd, nd) == 0 &&
+               location[n_file + 1 + nd] == 0;
 }
 
 const struct baseline_entry *baseline_lookup(const struct baseline *b, const char *fingerprint,

@@ -67,6 +67,25 @@ int main(void) {
         (void) snprintf(loc, sizeof(loc), "%s:2", mirror);
         e = baseline_lookup_location(b, loc);
         TAP_IS_STR(e ? e->key->fingerprint : NULL, PUSH_FP, "lookup by FILE:LINE");
+        /* sshd's location is attacker-influenced text: only "FILE:LINE" exactly names a line */
+        {
+                /* { before the file name, after it } */
+                static const char *const near[][2] = { { "", ":02" }, { "", ":2 " }, { "", ":20" },
+                                                       { "", ":" },   { "", "" },    { "", ":2x" },
+                                                       { "", "x:2" }, { "", "::2" }, { " ", ":2" },
+                                                       { "", ":1" } };
+
+                for (size_t i = 0; i < ELEMENTSOF(near); i++) {
+                        (void) snprintf(loc, sizeof(loc), "%s%s%s", near[i][0], mirror, near[i][1]);
+                        tap_ok(baseline_lookup_location(b, loc) == NULL, "'%sFILE%s' names no line",
+                               near[i][0], near[i][1]);
+                }
+                (void) snprintf(loc, sizeof(loc), "%.*s:2", (int) strlen(mirror) - 1, mirror);
+                tap_ok(baseline_lookup_location(b, loc) == NULL, "nor a shorter file name");
+                (void) snprintf(loc, sizeof(loc), "%s:3", mirror);
+                e = baseline_lookup_location(b, loc);
+                TAP_IS_STR(e ? e->key->command : NULL, "rsync --server . /srv/b", "line 3 is line 3");
+        }
 
         /* strict: the broken line is reported with its number, the good one before it is kept */
         TAP_IS_INT(baseline_add_file(b, "x", broken, true, &keys, NULL, &line, &what), -EBADMSG,
