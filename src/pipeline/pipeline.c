@@ -176,6 +176,13 @@ static void origin_of(const struct log_record *rec, struct event_origin *ret) {
                 .get_cursor = rec->get_cursor,
                 .cursor_userdata = rec->cursor_userdata,
         };
+        if (rec->unattested) {
+                /* A text log: the PID is the writer's claim, and no uid is known. One parse of
+                 * it: this runs for every line. */
+                ret->pid = record_pid(rec);
+                (void) record_uid(rec, &ret->uid);
+                return;
+        }
         if (pid.ptr && strview_to_u64(pid, INT32_MAX, &v) >= 0) {
                 ret->pid = (pid_t) v;
                 ret->attested = record_has(rec, RECORD_UID);
@@ -185,11 +192,6 @@ static void origin_of(const struct log_record *rec, struct event_origin *ret) {
                 ret->has_uid = true;
         else
                 ret->attested = false;
-        if (rec->unattested) {
-                /* A text log: the PID is the writer's claim, and no uid is known. */
-                ret->pid = record_pid(rec);
-                ret->has_uid = ret->attested = false;
-        }
 }
 
 /* ---- entries stored twice -------------------------------------------------------------------- */
