@@ -43,6 +43,7 @@ struct host {
         char machine_id[33], boot_id[33];
         char *hostname;         /* owned, hostname_size bytes (kept when the host is reused) */
         size_t hostname_size;
+        size_t hostname_len;    /* strlen(hostname) */
         unsigned refs;          /* open connections */
         uint32_t serial;        /* mixes the PID hashes */
         uint64_t clock;         /* this boot's watermark (monotonic, else realtime usec) */
@@ -279,12 +280,14 @@ static struct strview id_of(struct strview v) {
         const char *p = v.ptr ?: "", *nul;
         size_t l = v.ptr ? MIN(v.len, (size_t) 32) : 0;
 
+        if (l == 0)
+                return (struct strview){ p, 0 }; /* a text log's: no call for nothing */
         nul = memchr(p, 0, l);
         return (struct strview){ p, nul ? (size_t) (nul - p) : l };
 }
 
 static bool id_is(const char id[static 33], struct strview v) {
-        return id[v.len] == 0 && memcmp(id, v.ptr, v.len) == 0;
+        return id[v.len] == 0 && (v.len == 0 || memcmp(id, v.ptr, v.len) == 0);
 }
 
 static unsigned host_bucket(struct strview mid, struct strview bid) {
@@ -301,9 +304,12 @@ static unsigned host_bucket(struct strview mid, struct strview bid) {
 /* Text logs carry no machine id: their hosts are told apart by the name their lines give. */
 static bool host_is(const struct host *h, struct strview mid, struct strview bid,
                     const struct event_origin *o) {
+        /* hostname_len: no strlen() per entry (this runs two or three times per entry) */
         return id_is(h->machine_id, mid) && id_is(h->boot_id, bid) &&
-               (mid.len > 0 || (o->hostname.ptr ? strview_eq_str(o->hostname, h->hostname)
-                                                : !h->hostname[0]));
+               (mid.len > 0 || (o->hostname.ptr
+                                        ? strview_eq(o->hostname, (struct strview){
+                                                                    h->hostname, h->hostname_len })
+                                        : h->hostname_len == 0));
 }
 
 /* The host (machine, boot) of an entry, NULL when it has no open connection. Called for every
@@ -355,6 +361,7 @@ static int host_get(struct correlator *c, const struct event_origin *o, struct h
                         h->hostname_size = n;
                 }
                 (void) strview_copy(h->hostname, name);
+                h->hostname_len = strlen(h->hostname);
         }
         h->serial = ++c->host_serial;
         h->clock = event_origin_clock(o);
