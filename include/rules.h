@@ -103,9 +103,12 @@ void rule_set_get_stats(const struct rule_set *s, struct rule_set_stats *ret);
  * rule_set_match() on the same message.
  *
  * A matcher holds its own match data, JIT stacks and counters, and shares the set's compiled
- * patterns (PCRE2 allows several threads to match with one compiled pattern). The set must outlive
- * its matchers and load no rule while one exists; rule_set_match() may run meanwhile in another
- * thread. rule_matcher_new() returns 0 and *ret, or -ENOMEM.
+ * patterns (PCRE2 allows several threads to match with one compiled pattern). It remembers the
+ * outcomes of the last messages (up to 1,024 of up to 224 bytes), so that a message seen again
+ * runs no pattern. The set must outlive its matchers and load no rule while one runs in another
+ * thread; rule_set_match() may run meanwhile. Rules added or removed between two runs are noticed:
+ * the matcher forgets what it remembered, and an outcome computed before is not replayed.
+ * rule_matcher_new() returns 0 and *ret, or -ENOMEM.
  */
 struct rule_matcher;
 
@@ -116,6 +119,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct rule_matcher *, rule_matcher_free);
 /* The outcome of matching one message ahead: plain data, copied freely. */
 struct rule_match {
         const struct rule_set *set;     /* the set whose matcher computed it (not owned) */
+        uint64_t generation;            /* of the set's rules then: replayed only while the same */
         size_t len;                     /* of the message */
         int result;                     /* rule_set_match()'s return value */
         uint16_t rule;                  /* result 1: the rule's index in the set */

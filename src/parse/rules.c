@@ -43,6 +43,16 @@
 #define JIT_STACK_BIG (16U * 1024U * 1024U)
 #define RETRY_DEPTH_LIMIT 100000U
 #define RETRY_HEAP_LIMIT_KIB (64U * 1024U)
+/*
+ * A matcher remembers the outcome of the last messages it matched (MEMO_SLOTS, direct-mapped by a
+ * hash of the message; messages up to MEMO_MESSAGE_MAX bytes): sshd writes many lines the same,
+ * byte for byte (pam_unix's session lines, "Accepted key ... found at FILE:LINE"), and a line seen
+ * again is answered without running a pattern. A hit compares the whole message, so a collision
+ * (the hash is not keyed: a writer can aim lines at one slot) only costs the hit, never changes an
+ * answer.
+ */
+#define MEMO_SLOTS 1024U
+#define MEMO_MESSAGE_MAX 224U
 
 
 static inline void *mfree(void *p) {
@@ -62,6 +72,7 @@ struct rule {
         bool prefix_caseless;            /* prefix is PCRE2's first code unit, a letter that
                                             may match in either case ((?i), (?si), ...) */
         uint8_t n_fields;                /* entries used in field[] */
+        bool shared_names;               /* two entries of field[] name one field ((?J)) */
         /* One entry per named group: with (?J) several groups may carry one name, so the table is
          * sized by the capture-group cap, not by the number of fields. */
         struct {
@@ -86,9 +97,19 @@ struct match_state {
         struct rule_set_stats stats;
 };
 
+struct memo_slot {
+        uint64_t hash;
+        uint32_t len;                    /* of msg; 0: empty (empty messages are not kept) */
+        char msg[MEMO_MESSAGE_MAX];
+        struct rule_match m;             /* the outcome; m.set and m.len are not used */
+};
+
 struct rule_matcher {
-        const struct rule_set *set;      /* borrowed: outlives the matcher, unchanged meanwhile */
-        struct match_state st;
+        const struct rule_set *set;      /* borrowed: outlives the matcher */
+        struct match_state st;           /* st.stats: of the last message only */
+        struct memo_slot *memo;          /* owned, MEMO_SLOTS; NULL: none (no memory for it) */
+        uint64_t generation;             /* set->generation that st's match data and the memo
+                                            are for */
 };
 
 /*
@@ -105,6 +126,7 @@ struct rule_set {
         size_t n_dispatch;
         size_t dispatch_start[257 + 1];
         bool dispatch_valid;
+        uint64_t generation;             /* changes whenever a rule is added or removed */
         struct match_state st;           /* rule_set_match()'s */
 };
 
@@ -399,6 +421,9 @@ static int rule_resolve_names(struct rule *rule, const char **ret_bad) {
                 }
                 if (rule->n_fields >= ELEMENTSOF(rule->field))
                         return -E2BIG; /* cannot happen: names <= groups <= RULE_CAPTURES_MAX */
+                for (unsigned j = 0; j < rule->n_fields; j++)
+                        if (rule->field[j].field == (uint8_t) f)
+                                rule->shared_names = true;
                 rule->field[rule->n_fields].group = (uint16_t) ((e[0] << 8) | e[1]);
                 rule->field[rule->n_fields].field = (uint8_t) f;
                 rule->n_fields++;
@@ -643,6 +668,7 @@ static int rule_set_add_line(struct rule_set *s, const char *path, unsigned line
 
         s->rules[s->n_rules++] = rule;
         s->dispatch_valid = false;
+        s->generation++;
         return 1;
 }
 
@@ -688,6 +714,7 @@ static void rule_set_truncate(struct rule_set *s, size_t n) {
         while (s->n_rules > n)
                 rule_done(&s->rules[--s->n_rules]);
         s->dispatch_valid = false;
+        s->generation++;
 }
 
 static void fclosep(FILE **f) {
@@ -1013,6 +1040,9 @@ int rule_matcher_new(struct rule_set *s, struct rule_matcher **ret) {
                 rule_matcher_free(m);
                 return r;
         }
+        /* Zeroed pages: only the slots used are ever touched. Without it, every message runs. */
+        m->memo = calloc(MEMO_SLOTS, sizeof(struct memo_slot));
+        m->generation = s->generation;
         *ret = m;
         return 0;
 }
@@ -1021,28 +1051,75 @@ struct rule_matcher *rule_matcher_free(struct rule_matcher *m) {
         if (!m)
                 return NULL;
         match_state_done(&m->st);
+        free(m->memo);
         free(m);
         return NULL;
 }
 
-static void stats_add(struct rule_set_stats *a, const struct rule_set_stats *b, int sign) {
-        a->messages += (uint64_t) sign * b->messages;
-        a->matched += (uint64_t) sign * b->matched;
-        a->attempts += (uint64_t) sign * b->attempts;
-        a->retried += (uint64_t) sign * b->retried;
-        a->match_limit += (uint64_t) sign * b->match_limit;
-        a->too_long += (uint64_t) sign * b->too_long;
+/* A hash of a message for the memo: 8 bytes at a time. Not keyed (see MEMO_SLOTS). */
+static uint64_t memo_hash(const char *p, size_t n) {
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+        for (; n >= 8; p += 8, n -= 8) {
+                memcpy(&w, p, 8);
+                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+                h ^= h >> 32;
+        }
+        if (n > 0) {
+                w = 0;
+                memcpy(&w, p, n);
+                h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        }
+        h ^= h >> 29;
+        h *= 0xc4ceb9fe1a85ec53ULL;
+        return h ^ (h >> 32);
+}
+
+/* The parts of an outcome that hold something: n_fields entries of field[]. */
+static void match_copy(struct rule_match *dst, const struct rule_match *src) {
+        dst->result = src->result;
+        dst->rule = src->rule;
+        dst->skip = src->skip;
+        dst->n_fields = src->n_fields;
+        memcpy(dst->field, src->field, src->n_fields * sizeof(src->field[0]));
+        dst->stats = src->stats;
 }
 
 void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret) {
-        const struct rule_set_stats before = m->st.stats;
+        struct memo_slot *slot = NULL;
         size_t i_rule = 0, skip = 0;
+        uint64_t h = 0;
         int pairs = 0;
 
         /* field[] past n_fields is left as it was: never read */
         ret->set = m->set;
         ret->len = len;
+        if (_unlikely_(m->generation != m->set->generation)) {
+                /* Rules were added or removed since (not while this runs: rules.h): every
+                 * outcome may differ, and a pattern may have more groups. */
+                if (ensure_match_data(&m->st, m->set->st.max_captures) < 0) {
+                        /* an outcome of no generation: replaying it matches again */
+                        ret->generation = m->generation;
+                        ret->result = -ENOMEM;
+                        return;
+                }
+                if (m->memo)
+                        memset(m->memo, 0, MEMO_SLOTS * sizeof(struct memo_slot));
+                m->generation = m->set->generation;
+        }
+        ret->generation = m->generation;
+        if (m->memo && len > 0 && len <= MEMO_MESSAGE_MAX && msg) {
+                h = memo_hash(msg, len);
+                slot = &m->memo[h & (MEMO_SLOTS - 1)];
+                if (slot->hash == h && slot->len == len && memcmp(slot->msg, msg, len) == 0) {
+                        match_copy(ret, &slot->m);
+                        return;
+                }
+        }
+
         ret->rule = ret->skip = ret->n_fields = 0;
+        /* The counters of this message alone: what the pipeline adds when it replays it. */
+        m->st.stats = (struct rule_set_stats){};
         ret->result = match_core(m->set, &m->st, msg, len, &i_rule, &skip, &pairs);
         if (ret->result == 1) {
                 const struct rule *rule = &m->set->rules[i_rule];
@@ -1058,9 +1135,11 @@ void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struc
                                 continue;
                         /* A later group of one name ((?J)) wins, as in rule_set_match(): one
                          * entry per field, so at most _EVENT_FIELD_MAX. */
-                        for (j = 0; j < ret->n_fields; j++)
-                                if (ret->field[j].field == rule->field[i].field)
-                                        break;
+                        j = ret->n_fields;
+                        if (rule->shared_names)
+                                for (j = 0; j < ret->n_fields; j++)
+                                        if (ret->field[j].field == rule->field[i].field)
+                                                break;
                         if (j == ret->n_fields)
                                 ret->n_fields++;
                         ret->field[j] = (__typeof__(ret->field[0])){
@@ -1071,7 +1150,24 @@ void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struc
                 }
         }
         ret->stats = m->st.stats;
-        stats_add(&ret->stats, &before, -1);
+        /* Kept when it is the message's answer, not a limit's: a pattern that hit a stack or
+         * the match limit on a line may get further on it another time. */
+        if (slot && IN_SET(ret->result, 0, 1) && ret->stats.retried == 0 &&
+            ret->stats.match_limit == 0) {
+                slot->hash = h;
+                slot->len = (uint32_t) len;
+                memcpy(slot->msg, msg, len);
+                match_copy(&slot->m, ret);
+        }
+}
+
+static void stats_add(struct rule_set_stats *a, const struct rule_set_stats *b) {
+        a->messages += b->messages;
+        a->matched += b->matched;
+        a->attempts += b->attempts;
+        a->retried += b->retried;
+        a->match_limit += b->match_limit;
+        a->too_long += b->too_long;
 }
 
 int rule_set_match_ahead(struct rule_set *s, const struct rule_match *ahead, const char *msg,
@@ -1079,11 +1175,12 @@ int rule_set_match_ahead(struct rule_set *s, const struct rule_match *ahead, con
         const struct rule *rule;
 
         /* Another set, another message, or a set changed since: match here. */
-        if (!ahead || ahead->set != s || ahead->len != len || !s->dispatch_valid ||
+        if (!ahead || ahead->set != s || ahead->generation != s->generation || ahead->len != len ||
+            !s->dispatch_valid ||
             (ahead->result == 1 && (ahead->rule >= s->n_rules || ahead->skip > len)))
                 return rule_set_match(s, msg, len, ret);
 
-        stats_add(&s->st.stats, &ahead->stats, 1);
+        stats_add(&s->st.stats, &ahead->stats);
         if (ahead->result != 1)
                 return ahead->result;
         rule = &s->rules[ahead->rule];

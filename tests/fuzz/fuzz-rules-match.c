@@ -2,7 +2,8 @@
 /*
  * The shipped rules (rules/NAME.rules) over one MESSAGE: any bytes, as journald stores them. Checked:
  * a match's captures lie inside the message, and an alert made of them encodes within its
- * contract (fuzz-alert-check.h).
+ * contract (fuzz-alert-check.h); a matcher's outcome, replayed, and its memo's answer to the same
+ * message again, equal matching.
  */
 
 #include "config.h"
@@ -57,6 +58,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         for (int f = 0; f < _EVENT_FIELD_MAX; f++)
                                 FUZZ_ASSERT(ev2.field[f].ptr == ev.field[f].ptr &&
                                             ev2.field[f].len == ev.field[f].len);
+                }
+                {
+                        /* Again: now (up to 224 bytes) the matcher's memo answers, and must
+                         * answer the same, counters included. */
+                        struct rule_match again;
+
+                        rule_matcher_run(m, msg, size, &again);
+                        FUZZ_ASSERT(again.result == ahead.result &&
+                                    again.generation == ahead.generation && again.len == ahead.len);
+                        FUZZ_ASSERT(memcmp(&again.stats, &ahead.stats, sizeof(again.stats)) == 0);
+                        if (ahead.result == 1) {
+                                FUZZ_ASSERT(again.rule == ahead.rule && again.skip == ahead.skip &&
+                                            again.n_fields == ahead.n_fields);
+                                for (unsigned i = 0; i < ahead.n_fields; i++)
+                                        FUZZ_ASSERT(again.field[i].field == ahead.field[i].field &&
+                                                    again.field[i].start == ahead.field[i].start &&
+                                                    again.field[i].len == ahead.field[i].len);
+                        }
                 }
         }
         if (r != 1)

@@ -474,6 +474,113 @@ static void test_match_limit(void) {
         TAP_IS_STR(ev.rule_id, "t.fine", "... the later rule");
 }
 
+/* Outcomes a matcher gives, replayed into s: the event, or the result when not 1. */
+static int replay(struct rule_set *s, struct rule_matcher *m, const char *msg, struct event *ev,
+                  struct rule_match *ahead) {
+        rule_matcher_run(m, msg, strlen(msg), ahead);
+        return rule_set_match_ahead(s, ahead, msg, strlen(msg), ev);
+}
+
+static bool same_event(const struct event *a, const struct event *b) {
+        if (a->kind != b->kind || a->rule_id != b->rule_id)
+                return false;
+        for (int f = 0; f < _EVENT_FIELD_MAX; f++)
+                if (a->field[f].ptr != b->field[f].ptr || a->field[f].len != b->field[f].len)
+                        return false;
+        return true;
+}
+
+/* The matcher's memo (a message seen again is answered without a pattern): the same answers and
+ * counters as matching, and forgotten when the rules change. */
+static void test_matcher_memo(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
+        _cleanup_(rule_matcher_freep) struct rule_matcher *m = NULL;
+        struct rule_load_error err = {};
+        struct rule_set_stats st0, st1;
+        struct rule_match ahead, old;
+        struct event ev, ev2;
+        char msg[64], big[400];
+        bool same = true;
+        int r;
+
+        r = load_text(s, "memo1.rules",
+                      "t.conn connection Connection from (?<addr>\\S+) port (?<port>\\d+)$\n"
+                      "t.child user-child User child is on pid (?<child_pid>\\d+)$\n"
+                      "t.evil disconnect (?:a|aa)+(?:a|aa)+(?:b|x)\n",
+                      &err);
+        TAP_IS_INT(r, 0, "memo rules load");
+        TAP_IS_INT(rule_matcher_new(s, &m), 0, "a matcher");
+
+        /* the same message twice: the second answer is the memo's, and must equal the first's */
+        strcpy(msg, "Connection from 10.0.0.1 port 2222");
+        rule_set_get_stats(s, &st0);
+        TAP_IS_INT(replay(s, m, msg, &ev, &ahead), 1, "first time: matched");
+        TAP_IS_INT(replay(s, m, msg, &ev2, &ahead), 1, "second time (memo): matched");
+        tap_ok(same_event(&ev, &ev2), "... the same event, views into this message");
+        tap_ok(ev2.field[EVENT_FIELD_PORT].len == 4 &&
+                       memcmp(ev2.field[EVENT_FIELD_PORT].ptr, "2222", 4) == 0,
+               "... port 2222");
+        rule_set_get_stats(s, &st1);
+        TAP_IS_INT(st1.messages - st0.messages, 2, "both counted as messages");
+        TAP_IS_INT(st1.attempts - st0.attempts, 2, "both counted as pattern runs, as matching would");
+        TAP_IS_INT(st1.matched - st0.matched, 2, "both counted as matched");
+
+        /* one byte apart, same length: never the other's answer */
+        strcpy(msg, "Connection from 10.0.0.1 port 2223");
+        TAP_IS_INT(replay(s, m, msg, &ev, &ahead), 1, "a neighbour matches");
+        tap_ok(memcmp(ev.field[EVENT_FIELD_PORT].ptr, "2223", 4) == 0, "... with its own port");
+        strcpy(msg, "Connection from 10.0.0.1 port 222x");
+        TAP_IS_INT(replay(s, m, msg, &ev, &ahead), 0, "a near miss does not match");
+        TAP_IS_INT(replay(s, m, msg, &ev, &ahead), 0, "... nor the second time");
+
+        /* a line that hit the match limit is not remembered: tried again every time */
+        strcpy(msg, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac");
+        rule_set_get_stats(s, &st0);
+        TAP_IS_INT(replay(s, m, msg, &ev, &ahead), -ELOOP, "the match limit: -ELOOP");
+        TAP_IS_INT(replay(s, m, msg, &ev, &ahead), -ELOOP, "... again, not remembered");
+        rule_set_get_stats(s, &st1);
+        TAP_IS_INT(st1.match_limit - st0.match_limit, 2, "... counted twice");
+
+        /* longer than the memo keeps: still right */
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        memcpy(big, "User child is on pid ", 21);
+        TAP_IS_INT(replay(s, m, big, &ev, &ahead), 0, "a long line: no match");
+        memset(big + 21, '7', sizeof(big) - 22);
+        TAP_IS_INT(replay(s, m, big, &ev, &ahead), 1, "a long line: match");
+        TAP_IS_INT(replay(s, m, big, &ev2, &ahead), 1, "... twice");
+        tap_ok(same_event(&ev, &ev2), "... the same event");
+
+        /* more distinct messages than slots, twice over: each answer equals matching */
+        for (int round = 0; round < 2; round++)
+                for (int i = 0; i < 3000; i++) {
+                        (void) snprintf(msg, sizeof(msg), "User child is on pid %d%s", i,
+                                        i % 7 == 0 ? "x" : "");
+                        r = rule_set_match(s, msg, strlen(msg), &ev);
+                        if (replay(s, m, msg, &ev2, &ahead) != r || (r == 1 && !same_event(&ev, &ev2)))
+                                same = false;
+                }
+        tap_ok(same, "3,000 messages, twice: the memo answers as matching does");
+
+        /* the rules change: what was remembered, and outcomes computed before, no longer hold */
+        strcpy(msg, "Close session: user alice from 10.0.0.1 port 2222 id 0");
+        TAP_IS_INT(replay(s, m, msg, &ev, &old), 0, "no rule for Close session yet");
+        TAP_IS_INT(replay(s, m, msg, &ev, &ahead), 0, "... remembered");
+        r = load_text(s, "memo2.rules",
+                      "t.close session-close Close session: user (?<user>\\S+) from (?<addr>\\S+) "
+                      "port (?<port>\\d+) id (?<session_id>\\d+)$\n",
+                      &err);
+        TAP_IS_INT(r, 0, "a rule file added");
+        TAP_IS_INT(rule_set_match_ahead(s, &old, msg, strlen(msg), &ev), 1,
+                   "an outcome from before the change is not replayed: matched again");
+        TAP_IS_STR(ev.rule_id, "t.close", "... by the new rule");
+        TAP_IS_INT(replay(s, m, msg, &ev2, &ahead), 1, "the matcher forgot its memo: matched");
+        tap_ok(same_event(&ev, &ev2), "... the same event, every capture (the new rule has more)");
+        tap_ok(ahead.generation != old.generation && ahead.n_fields == 4,
+               "... matched ahead, not again in the set");
+        rule_load_error_done(&err);
+}
+
 static void test_bounds(void) {
         _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new();
         struct rule_load_error err = {};
@@ -591,6 +698,7 @@ int main(void) {
         test_long_lines();
         test_dispatch();
         test_match_limit();
+        test_matcher_memo();
         test_bounds();
         test_shipped_rules();
 
