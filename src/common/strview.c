@@ -57,6 +57,19 @@ int strview_to_u64(struct strview v, uint64_t max, uint64_t *ret) {
 
         if (!v.ptr || v.len == 0 || v.len > 20)
                 return -EBADMSG;
+        if (v.len < 20) {
+                /* At most 19 digits cannot overflow 64 bits: no check per digit (PIDs, ports and
+                 * uids of every entry come through here). */
+                for (size_t i = 0; i < v.len; i++) {
+                        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+                                return -EBADMSG;
+                        n = n * 10 + (unsigned) (v.ptr[i] - '0');
+                }
+                if (n > max)
+                        return -ERANGE;
+                *ret = n;
+                return 0;
+        }
         for (size_t i = 0; i < v.len; i++) {
                 unsigned d;
 

@@ -21,6 +21,24 @@ static void test_u64(void) {
         /* a view is not NUL-terminated: only len bytes count */
         TAP_IS_INT(strview_to_u64((struct strview){ "4242xyz", 4 }, 10000, &v), 0, "bounded view");
         TAP_IS_INT(v, 4242, "bounded view value");
+        /* the edges of the unchecked (up to 19 digits) and the checked (20) loops */
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("9999999999999999999"), UINT64_MAX, &v), 0,
+                   "19 nines parse");
+        tap_ok(v == UINT64_C(9999999999999999999), "... to their value");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("0000000000000000042"), 42, &v), 0,
+                   "19 digits with leading zeros");
+        TAP_IS_INT(v, 42, "... 42");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("18446744073709551615"), UINT64_MAX, &v), 0,
+                   "UINT64_MAX parses");
+        tap_ok(v == UINT64_MAX, "... to UINT64_MAX");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("18446744073709551616"), UINT64_MAX, &v), -ERANGE,
+                   "UINT64_MAX + 1 overflows");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("999999999999999999x"), UINT64_MAX, &v), -EBADMSG,
+                   "19 bytes with garbage");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("2147483648"), INT32_MAX, &v), -ERANGE,
+                   "a PID above INT32_MAX");
+        TAP_IS_INT(strview_to_u64(STRVIEW_LIT("100000000000000000000"), UINT64_MAX, &v), -EBADMSG,
+                   "21 digits are malformed");
 }
 
 static void vis_one(const char *in, size_t len, const char *want, const char *name) {
