@@ -399,6 +399,15 @@ struct text_input {
 #define READER_BATCHES 4U
 #define BATCH_ENTRIES 512U
 #define BATCH_BYTES (256U * 1024U)     /* full past this; it has room for one more line */
+/*
+ * Who runs the rules on a message: the reader thread, or the pipeline in the consumer's thread
+ * (rule_set_match_ahead() matches what was not matched ahead). Both threads have work of their
+ * own, and which one has more depends on the log and the machine, so the reader moves the split:
+ * one step towards itself each time it had to wait for the consumer to release a batch, one step
+ * away each time it queued a batch the consumer was waiting for. The outcome is the same either
+ * way (same event, same counters), and the alerts cannot change.
+ */
+#define MATCH_SHARE_STEPS 16U
 
 /* One entry read ahead: its fields are offsets into the batch's data. */
 struct ahead_entry {
@@ -438,8 +447,11 @@ struct reader {
         pthread_cond_t released, queued;
         uint64_t filled, consumed;       /* under lock */
         bool stop;                       /* under lock */
+        bool starved;                    /* under lock: the consumer waits for a batch */
         struct batch batches[READER_BATCHES];
         struct rule_matcher *matcher;    /* owned, the reader's; NULL: no matching ahead */
+        unsigned share;                  /* the reader's: of every MATCH_SHARE_STEPS entries, how
+                                            many it matches (the pipeline matches the others) */
         /* The consumer's: */
         struct batch *cur;
         int ended;                       /* 0, 1: the end was handed out, < 0: that error */
@@ -921,7 +933,7 @@ static void batch_fill(struct text_source *s, struct reader *t, struct batch *b)
                 };
                 if (e->has_boot_id)
                         e->boot_id = batch_put(b, (struct strview){ in->boot_id, 32 });
-                if (t->matcher && e->has_ident) {
+                if (t->matcher && e->has_ident && b->n % MATCH_SHARE_STEPS < t->share) {
                         /* As the record will hold it: cut at RECORD_FIELD_MAX_BYTES. */
                         rule_matcher_run(t->matcher, b->data + e->message,
                                          MIN((size_t) e->message_len,
@@ -943,20 +955,29 @@ static void *reader_main(void *userdata) {
                 struct batch *b = &t->batches[k % READER_BATCHES];
                 bool stop;
 
+                bool waited = false, starved;
+
                 pthread_mutex_lock(&t->lock);
-                while (!t->stop && k >= t->consumed + READER_BATCHES)
+                while (!t->stop && k >= t->consumed + READER_BATCHES) {
+                        waited = true;
                         pthread_cond_wait(&t->released, &t->lock);
+                }
                 stop = t->stop;
                 pthread_mutex_unlock(&t->lock);
                 if (stop)
                         break;
+                if (waited && t->share < MATCH_SHARE_STEPS)
+                        t->share++;
 
                 batch_fill(s, t, b);
 
                 pthread_mutex_lock(&t->lock);
                 t->filled = k + 1;
+                starved = t->starved;
                 pthread_cond_signal(&t->queued);
                 pthread_mutex_unlock(&t->lock);
+                if (starved && t->share > 0)
+                        t->share--;
                 if (b->end != 0)
                         break;
         }
@@ -1002,6 +1023,7 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
         }
         t->stats = s->stats;
         t->skipped = s->skipped;
+        t->share = MATCH_SHARE_STEPS;
         s->reader = t;
         r = -pthread_create(&t->thread, NULL, reader_main, s);
         if (r < 0) {
@@ -1035,8 +1057,11 @@ static int reader_next(struct text_source *s, struct log_record *rec) {
                 if (t->ended != 0)
                         return t->ended < 0 ? t->ended : 0;
                 pthread_mutex_lock(&t->lock);
-                while (t->filled <= t->consumed)
+                while (t->filled <= t->consumed) {
+                        t->starved = true;
                         pthread_cond_wait(&t->queued, &t->lock);
+                }
+                t->starved = false;
                 t->cur = &t->batches[t->consumed % READER_BATCHES];
                 pthread_mutex_unlock(&t->lock);
                 t->stats = t->cur->stats;

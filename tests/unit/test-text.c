@@ -361,7 +361,8 @@ static void test_thread(void) {
                 TAP_IS_INT(kb, 0, "reader thread: the end, at the same record");
                 TAP_IS_INT(differ, 0, "no record, cursor or match differs");
                 tap_ok(same > (since ? 8000 : 20000), "%llu records alike", same);
-                tap_ok(ahead == same, "each matched ahead (%llu)", ahead);
+                /* the reader matches ahead its share; the pipeline matches the rest itself */
+                tap_ok(ahead > 0 && ahead <= same, "matched ahead: %llu of %llu", ahead, same);
                 tap_ok(matched > same / 2 && too_long > 0, "%llu matched a rule, %llu too long",
                        matched, too_long);
                 if (!since)
