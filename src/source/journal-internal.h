@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <systemd/sd-id128.h>
 
 #include "macro.h"
@@ -31,19 +32,38 @@ struct journal_pos {
 /* "s=...;i=...;b=...;m=...;t=...;x=..." -> *ret. 0, or -EBADMSG. */
 _warn_unused_ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret);
 
-/* One entry as a reader thread read it. Views are into the batch's data (journal_par_next()). */
+/* sd_journal_get_cursor()'s text (systemd 252's format, byte for byte) for p. */
+#define JOURNAL_CURSOR_MAX (2 + 32 + 3 + 16 + 3 + 32 + 3 + 16 + 3 + 16 + 3 + 16 + 1)
+char *journal_pos_to_cursor(const struct journal_pos *p, char buf[static JOURNAL_CURSOR_MAX]);
+
+/*
+ * One entry as a reader thread read it. Its fields are a run of items in the batch's data
+ * (journal_par_next()'s *ret_data), from data_off, data_len bytes: each a 4-byte header
+ * (journal_par_item()) then the value's bytes, in the order sd-journal enumerated them.
+ */
 struct journal_par_entry {
-        struct journal_pos pos;
-        uint64_t realtime_usec;
-        uint64_t monotonic_usec;       /* 0: sd_journal_get_monotonic_usec() failed */
+        struct journal_pos pos;        /* realtime and monotonic are the entry's times even
+                                          without has_pos (monotonic 0: unknown) */
         int error;                     /* < 0: the entry could not be read (no fields) */
         bool has_pos;                  /* pos is known (its cursor was read) */
         bool side;                     /* its fields were too big to keep: read them again with
                                           journal_par_side() */
         uint32_t present, truncated;   /* bits per enum record_field, as struct log_record's */
-        uint32_t off[_RECORD_FIELD_MAX], len[_RECORD_FIELD_MAX];
-        uint32_t cursor_off, cursor_len; /* cursor_len 0: no cursor */
+        uint32_t data_off, data_len;
 };
+
+#define JOURNAL_PAR_ITEM_HEADER 4
+/* The item at *data: its field and value (len bytes); returns the next item's start. */
+static inline const char *journal_par_item(const char *data, enum record_field *ret_field,
+                                           const char **ret_value, size_t *ret_len) {
+        uint32_t h;
+
+        memcpy(&h, data, sizeof(h));
+        *ret_field = (enum record_field) (h & 31);
+        *ret_len = h >> 5;
+        *ret_value = data + JOURNAL_PAR_ITEM_HEADER;
+        return data + JOURNAL_PAR_ITEM_HEADER + (h >> 5);
+}
 
 struct journal_par_options {
         const struct journal_source_options *source; /* borrowed: matches and --since */

@@ -24,13 +24,18 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
 
 #include "journal-internal.h"
+
+static_assert(_RECORD_FIELD_MAX <= 32, "an item header holds the field in 5 bits");
+static_assert(RECORD_FIELD_MAX_BYTES < (UINT32_C(1) << 27), "and the length in 27");
 
 #define BATCHES_PER_FILE 3                 /* the merge's, one ready, one being filled */
 #define BATCH_BYTES_BUDGET (4U << 20)      /* field bytes per batch: this, spread over the files */
@@ -42,11 +47,25 @@
                                               the merge's thread (side), so that a flood of huge
                                               entries cannot fill every file's batches */
 
+/* Readers and the merge run on different CPUs: what one of them writes for every entry must not
+ * share a cache line with what another reads or writes, or each such access misses the cache
+ * (false sharing). So each batch, the locked part and the merge's part start a line of their
+ * own, and a reader counts a batch's entries and bytes in its own variables (struct fill). */
+#define LINE 64
+
+/* An id of the cursor before, as text and parsed: a file's cursors all share their s=, and most
+ * their b=, so most are compared rather than parsed. */
+struct id_cache {
+        char text[32];
+        sd_id128_t id;
+        bool valid;
+};
+
 struct batch {
-        struct journal_par_entry *e;   /* owned, batch_entries of them (allocated on first use) */
+        alignas(LINE) struct journal_par_entry *e; /* owned, batch_entries of them (allocated on
+                                                      first use) */
         size_t n;                      /* entries filled */
-        size_t next;                   /* the merge's: the next entry to look at */
-        char *data;                    /* owned: the entries' cursors and fields */
+        char *data;                    /* owned: the entries' field items */
         size_t used, alloc;
         int end;                       /* 0: more may follow; 1: the file ends after these;
                                           < 0: reading failed after these */
@@ -55,19 +74,21 @@ struct batch {
 struct pfile {
         sd_journal *j;                 /* owned; used by one reader at a time (busy) */
         const char *path;              /* borrowed from journal_par_new()'s caller */
-        sd_journal *side;              /* owned, the merge's: for side entries, or NULL */
+        struct id_cache ids[2];        /* the reader's: the last s= and b= of its cursors */
         struct batch batches[BATCHES_PER_FILE];
         /* Under the lock: */
-        struct batch *free_b[BATCHES_PER_FILE];
+        alignas(LINE) struct batch *free_b[BATCHES_PER_FILE];
         size_t n_free;
         struct batch *ready[BATCHES_PER_FILE]; /* a ring, oldest at ready_head */
         size_t ready_head, n_ready;
         bool busy;                     /* a reader is filling one of its batches */
         bool read_done;                /* the batch with end != 0 was queued */
         /* The merge's (calling thread only): */
-        struct batch *cur;             /* taken from ready, read up to cur->next */
+        alignas(LINE) struct batch *cur; /* taken from ready, read up to next */
+        size_t next;                   /* the next entry of cur to look at */
         bool ended;
         int error;
+        sd_journal *side;              /* owned: for side entries, or NULL */
 };
 
 struct journal_par {
@@ -85,11 +106,22 @@ struct journal_par {
         bool lock_init, work_init, ready_init;
 
         /* The merge (calling thread only): the entry handed out last. */
-        struct journal_pos loc;
+        alignas(LINE) struct journal_pos loc;
         size_t loc_file;
         bool has_loc;
         size_t last;                   /* its file, SIZE_MAX before the first and after the end */
 };
+
+/* Zeroed, aligned as its type asks (calloc() does not for LINE). */
+static void *alloc_lines(size_t size) {
+        void *p;
+
+        size = (size + LINE - 1) / LINE * LINE;
+        p = aligned_alloc(LINE, size);
+        if (p)
+                memset(p, 0, size);
+        return p;
+}
 
 /* ---- cursors ---------------------------------------------------------------------------------- */
 
@@ -144,7 +176,28 @@ static int id128(const char **pp, sd_id128_t *ret) {
         return 0;
 }
 
-int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
+/* id128(), or the cached id when the text is the cached one (then updated). */
+static int id128_cached(const char **pp, sd_id128_t *ret, struct id_cache *c) {
+        const char *s = *pp;
+        int r;
+
+        if (c && c->valid && strnlen(s, 32) == 32 && memcmp(s, c->text, 32) == 0 &&
+            (s[32] == 0 || s[32] == ';')) {
+                *ret = c->id;
+                *pp = s + 32;
+                return 0;
+        }
+        r = id128(pp, ret);
+        if (r >= 0 && c) {
+                memcpy(c->text, s, 32);
+                c->id = *ret;
+                c->valid = true;
+        }
+        return r;
+}
+
+/* ids: NULL, or the s= and b= of the cursor parsed before. */
+static int pos_from_cursor(const char *cursor, struct journal_pos *ret, struct id_cache ids[2]) {
         struct journal_pos p = {};
         unsigned seen = 0;
         const char *c = cursor;
@@ -159,7 +212,7 @@ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
                 c += 2;
                 switch (key) {
                 case 's':
-                        r = id128(&c, &p.seqnum_id);
+                        r = id128_cached(&c, &p.seqnum_id, ids ? &ids[0] : NULL);
                         seen |= 1;
                         break;
                 case 'i':
@@ -167,7 +220,7 @@ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
                         seen |= 2;
                         break;
                 case 'b':
-                        r = id128(&c, &p.boot_id);
+                        r = id128_cached(&c, &p.boot_id, ids ? &ids[1] : NULL);
                         seen |= 4;
                         break;
                 case 'm':
@@ -195,6 +248,23 @@ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
                 return -EBADMSG;
         *ret = p;
         return 0;
+}
+
+int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret) {
+        return pos_from_cursor(cursor, ret, NULL);
+}
+
+char *journal_pos_to_cursor(const struct journal_pos *p, char buf[static JOURNAL_CURSOR_MAX]) {
+        char s[SD_ID128_STRING_MAX], b[SD_ID128_STRING_MAX];
+
+        /* sd_journal_get_cursor()'s asprintf() in systemd 252, which only the cursors of entries
+         * it handed out reach here from (lower-case hex, no leading zeros: what the parser reads
+         * back to the same numbers) */
+        (void) snprintf(buf, JOURNAL_CURSOR_MAX,
+                        "s=%s;i=%" PRIx64 ";b=%s;m=%" PRIx64 ";t=%" PRIx64 ";x=%" PRIx64,
+                        sd_id128_to_string(p->seqnum_id, s), p->seqnum,
+                        sd_id128_to_string(p->boot_id, b), p->monotonic, p->realtime, p->xor_hash);
+        return buf;
 }
 
 /* ---- sd-journal's order (systemd 252) --------------------------------------------------------- */
@@ -236,10 +306,19 @@ static int compare_with_location(const struct journal_pos *f, const struct journ
 
 /* ---- reader threads --------------------------------------------------------------------------- */
 
-static int batch_append(struct journal_par *p, struct batch *b, const void *d, size_t len,
-                        uint32_t *ret_off) {
-        if (b->used + len > b->alloc) {
-                size_t n = MAX(MAX(b->alloc * 2, b->used + len), p->batch_bytes + 4096);
+/* A batch being filled: the reader's own copies of the counters it bumps for every field, kept off
+ * the batch (which the merge's CPU reads) until the batch is queued. */
+struct fill {
+        struct batch *b;
+        size_t n, used;
+        size_t bytes_max;
+};
+
+static int fill_reserve(struct fill *w, size_t len) {
+        struct batch *b = w->b;
+
+        if (w->used + len > b->alloc) {
+                size_t n = MAX(MAX(b->alloc * 2, w->used + len), w->bytes_max + 4096);
                 char *a = realloc(b->data, n);
 
                 if (!a)
@@ -247,61 +326,49 @@ static int batch_append(struct journal_par *p, struct batch *b, const void *d, s
                 b->data = a;
                 b->alloc = n;
         }
-        memcpy(b->data + b->used, d, len);
-        *ret_off = (uint32_t) b->used;
-        b->used += len;
         return 0;
 }
 
 /* The entry sd_journal_next() just moved to, as journal.c's read_entry() reads it. 0, -ENOMEM. */
-static int read_one(struct journal_par *p, struct pfile *f, struct batch *b) {
-        struct journal_par_entry *e = &b->e[b->n];
+static int read_one(struct pfile *f, struct fill *w) {
+        struct journal_par_entry *e = &w->b->e[w->n];
         _cleanup_free_ char *cursor = NULL;
         const uint32_t message = UINT32_C(1) << RECORD_MESSAGE;
+        size_t mark = w->used;
         sd_id128_t boot;
         const void *data;
-        size_t len, mark;
+        size_t len;
         int r;
 
-        *e = (struct journal_par_entry){};
+        *e = (struct journal_par_entry){ .data_off = (uint32_t) mark };
         r = sd_journal_get_cursor(f->j, &cursor);
         if (r == -ENOMEM)
                 return r;
-        if (r >= 0 && journal_pos_from_cursor(cursor, &e->pos) >= 0)
+        /* the cursor's t= and m= are the entry's own times, which the calls below would read */
+        if (r >= 0 && pos_from_cursor(cursor, &e->pos, f->ids) >= 0)
                 e->has_pos = true;
-        if (r >= 0) {
-                r = batch_append(p, b, cursor, strlen(cursor), &e->cursor_off);
-                if (r < 0)
-                        return r;
-                e->cursor_len = (uint32_t) strlen(cursor);
-        }
-        mark = b->used;
-
-        if (e->has_pos) {
-                /* the cursor's t= and m= are the entry's own, which these calls would read */
-                e->realtime_usec = e->pos.realtime;
-                e->monotonic_usec = e->pos.monotonic;
-        } else {
-                r = sd_journal_get_realtime_usec(f->j, &e->realtime_usec);
+        else {
+                e->pos = (struct journal_pos){};
+                r = sd_journal_get_realtime_usec(f->j, &e->pos.realtime);
                 if (r < 0) {
                         e->error = r;
                         goto done;
                 }
-                if (sd_journal_get_monotonic_usec(f->j, &e->monotonic_usec, &boot) < 0)
-                        e->monotonic_usec = 0;
+                if (sd_journal_get_monotonic_usec(f->j, &e->pos.monotonic, &boot) < 0)
+                        e->pos.monotonic = 0;
         }
 
         sd_journal_restart_data(f->j);
         for (;;) {
                 enum record_field fl;
                 size_t off = 0;
-                uint32_t bit;
+                uint32_t bit, h;
 
                 r = sd_journal_enumerate_data(f->j, &data, &len);
                 if (r < 0) {
                         e->error = r;
                         e->present = e->truncated = 0;
-                        b->used = mark;
+                        w->used = mark;
                         goto done;
                 }
                 if (r == 0)
@@ -316,52 +383,55 @@ static int read_one(struct journal_par *p, struct pfile *f, struct batch *b) {
                         e->truncated |= bit;
                 } else
                         e->truncated &= ~bit;
-                r = batch_append(p, b, (const char *) data + off, len, &e->off[fl]);
+                e->present |= bit;
+                r = fill_reserve(w, JOURNAL_PAR_ITEM_HEADER + len);
                 if (r < 0)
                         return r;
-                e->len[fl] = (uint32_t) len;
-                e->present |= bit;
+                h = (uint32_t) len << 5 | (uint32_t) fl;
+                memcpy(w->b->data + w->used, &h, sizeof(h));
+                memcpy(w->b->data + w->used + JOURNAL_PAR_ITEM_HEADER, (const char *) data + off, len);
+                w->used += JOURNAL_PAR_ITEM_HEADER + len;
         }
         /* journal.c counts these and reads nothing of them but the two bits: keep no bytes. */
         if (!(e->present & message) || (e->truncated & message))
-                b->used = mark;
-        else if (b->used - mark > ENTRY_KEPT_MAX) {
-                b->used = mark;
+                w->used = mark;
+        else if (w->used - mark > ENTRY_KEPT_MAX) {
+                w->used = mark;
                 e->side = true;
         }
 done:
-        b->n++;
+        e->data_len = (uint32_t) (w->used - mark);
+        w->n++;
         return 0;
 }
 
 static void fill(struct journal_par *p, struct pfile *f, struct batch *b) {
-        int r;
+        struct fill w = { .b = b, .bytes_max = p->batch_bytes };
+        size_t entries_max = p->batch_entries;
+        int r = 0;
 
-        b->n = b->next = b->used = 0;
         b->end = 0;
         if (!b->e) {
-                b->e = malloc(p->batch_entries * sizeof(struct journal_par_entry));
+                b->e = malloc(entries_max * sizeof(struct journal_par_entry));
                 if (!b->e) {
+                        b->n = 0;
                         b->end = -ENOMEM;
                         return;
                 }
         }
-        while (b->n < p->batch_entries && b->used < p->batch_bytes) {
+        while (w.n < entries_max && w.used < w.bytes_max) {
                 r = sd_journal_next(f->j);
-                if (r < 0) {
-                        b->end = r;
-                        return;
-                }
-                if (r == 0) {
+                if (r == 0)
                         b->end = 1;
-                        return;
-                }
-                r = read_one(p, f, b);
-                if (r < 0) {
+                if (r > 0)
+                        r = read_one(f, &w);
+                if (r < 0)
                         b->end = r;
-                        return;
-                }
+                if (b->end != 0)
+                        break;
         }
+        b->n = w.n;
+        b->used = w.used;
 }
 
 static bool readable(const struct pfile *f) {
@@ -446,8 +516,8 @@ static int file_head(struct journal_par *p, size_t i, const struct journal_par_e
                 if (f->cur) {
                         int end = f->cur->end;
 
-                        if (f->cur->next < f->cur->n) {
-                                *ret = &f->cur->e[f->cur->next];
+                        if (f->next < f->cur->n) {
+                                *ret = &f->cur->e[f->next];
                                 return 1;
                         }
                         give_back(p, f);
@@ -469,6 +539,7 @@ static int file_head(struct journal_par *p, size_t i, const struct journal_par_e
                 }
                 p->wanted = SIZE_MAX;
                 f->cur = f->ready[f->ready_head];
+                f->next = 0;
                 f->ready_head = (f->ready_head + 1) % BATCHES_PER_FILE;
                 f->n_ready--;
                 pthread_mutex_unlock(&p->lock);
@@ -482,7 +553,7 @@ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret
         int r;
 
         if (p->last != SIZE_MAX) {
-                p->files[p->last].cur->next++;
+                p->files[p->last].next++;
                 p->last = SIZE_MAX;
         }
         for (size_t i = 0; i < p->n_files; i++) {
@@ -490,7 +561,7 @@ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret
                 /* next_beyond_location(): past the entry handed out last */
                 while (r > 0 && h->has_pos && p->has_loc &&
                        compare_with_location(&h->pos, &p->loc, i != p->loc_file) <= 0) {
-                        p->files[i].cur->next++;
+                        p->files[i].next++;
                         r = file_head(p, i, &h);
                 }
                 if (r < 0)
@@ -612,7 +683,7 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
         int r;
 
         assert(n > 0 && o->jobs > 0);
-        p = calloc(1, sizeof(*p));
+        p = alloc_lines(sizeof(*p));
         if (!p)
                 return -ENOMEM;
         p->wanted = p->last = SIZE_MAX;
@@ -633,7 +704,7 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
                              (size_t) BATCH_BYTES_MAX);
         p->batch_entries = MIN(MAX(p->batch_bytes / 512, (size_t) BATCH_ENTRIES_MIN),
                                (size_t) BATCH_ENTRIES_MAX);
-        p->files = calloc(n, sizeof(struct pfile));
+        p->files = alloc_lines(n * sizeof(struct pfile));
         if (!p->files)
                 return -ENOMEM;
         p->n_files = n;

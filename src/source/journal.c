@@ -79,10 +79,11 @@ static int journal_get_cursor(void *userdata, char **ret) {
 
         if (s->par) {
                 const struct journal_par_entry *e = s->par_entry;
+                char buf[JOURNAL_CURSOR_MAX];
 
-                if (!e || e->cursor_len == 0)
+                if (!e || !e->has_pos)
                         return -EADDRNOTAVAIL;
-                c = strndup(s->par_data + e->cursor_off, e->cursor_len);
+                c = strdup(journal_pos_to_cursor(&e->pos, buf));
                 if (!c)
                         return -ENOMEM;
                 *ret = c;
@@ -751,12 +752,12 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
                 return 1;
         if (e->side) {
                 /* Too big to be kept by the reader: read here, from the file's other handle. */
-                _cleanup_free_ char *cursor = strndup(data + e->cursor_off, e->cursor_len);
+                char cursor[JOURNAL_CURSOR_MAX];
                 sd_journal *j;
 
-                if (!cursor)
-                        return -ENOMEM;
-                r = journal_par_side(s->par, file, cursor, &j);
+                r = -EADDRNOTAVAIL;
+                if (e->has_pos)
+                        r = journal_par_side(s->par, file, journal_pos_to_cursor(&e->pos, cursor), &j);
                 if (r >= 0)
                         r = read_entry(s, j, rec);
                 if (r == -ENOMEM)
@@ -765,8 +766,8 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
                 return 1;
         }
         record_reset(rec);
-        rec->realtime_usec = e->realtime_usec;
-        rec->monotonic_usec = e->monotonic_usec;
+        rec->realtime_usec = e->pos.realtime;
+        rec->monotonic_usec = e->pos.monotonic;
         rec->get_cursor = journal_get_cursor;
         rec->cursor_userdata = s;
         /* Fields of entries journal_next() skips were not kept: only their bits count. */
@@ -776,10 +777,13 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
                 rec->truncated = e->truncated & UINT32_C(1) << RECORD_MESSAGE;
                 return 1;
         }
-        for (enum record_field f = 0; f < _RECORD_FIELD_MAX; f++) {
-                if (!(e->present & UINT32_C(1) << f))
-                        continue;
-                r = record_set(rec, f, data + e->off[f], e->len[f]);
+        for (const char *d = data + e->data_off, *end = d + e->data_len; d < end;) {
+                enum record_field f;
+                const char *v;
+                size_t len;
+
+                d = journal_par_item(d, &f, &v, &len);
+                r = record_set(rec, f, v, len);
                 if (r < 0)
                         return r;
         }
