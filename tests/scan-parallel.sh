@@ -18,6 +18,8 @@
 #     more (C), and a copy of A that went on with other entries under the same seqnums (D): the
 #     merge orders by seqnum, hands an entry stored in several files out once, and falls back to
 #     the clocks where two files disagree about a seqnum;
+#   - entries with a field given twice (a value over the 64 KiB cut, then a short one): the last
+#     value counts, uncut, as for one sd_journal;
 #   - the fleet and the history in one folder, read as --directory and as --file in another order
 #     (sd-journal's order of files decides ties), with --since/--until.
 # The fixtures are checked to really interleave and to really share a seqnum id, so that a merge
@@ -121,6 +123,36 @@ journal_from_export "$tmp/huge-a.export" "$tmp/huge/a.journal" &&
 same "huge entries" --directory "$tmp/huge"
 check "huge entries: 8 records, 2 oversized, 2 malformed (of 12)" \
         '[ "$(grep -c "^s=" "$tmp/order.1")" = 8 ] && grep -q "malformed=2 oversized=2" "$tmp/order.1"'
+
+# ---- a field given twice: the last value counts, as sd-journal hands them to --jobs 1 ------------
+# (a reader keeps every value in order and the merge's thread sets them in that order; a first
+# value over the 64 KiB cut and a short second one must leave the field uncut)
+twice() { # HOST BOOT T0
+        local i big
+        big=$(head -c 70000 /dev/zero | tr '\0' y)
+        for i in 1 2 3 4 5; do
+                printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=%s\n' \
+                        $(($3 + i * 1000)) $((5000000 + i * 1000)) "$2"
+                printf '_MACHINE_ID=%s\n_HOSTNAME=%s\n_UID=0\n_COMM=sshd\n' \
+                        4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8 "$1"
+                printf 'SYSLOG_IDENTIFIER=sshd\n_EXE=/usr/sbin/sshd\n_PID=%s\n' $((800 + i))
+                case $i in
+                2) printf 'MESSAGE=first of two\n_PID=%s\n' $((900 + i)) ;;
+                3) printf 'MESSAGE=%s\n' "$big" ;;
+                4) printf 'SSH_ORIGINAL_COMMAND=%s\nSSH_ORIGINAL_COMMAND=short\n' "$big" ;;
+                esac
+                printf 'MESSAGE=Connection from 192.0.2.%s port 22 on 10.0.0.1 port 22\n\n' $i
+        done
+}
+twice hosta 3a3e5ad2d3c94bd59b4f7a5e0c2b1a05 1764300000000000 >"$tmp/twice-a.export"
+twice hostb 4a3e5ad2d3c94bd59b4f7a5e0c2b1a06 1764300000000500 >"$tmp/twice-b.export"
+mkdir -p "$tmp/twice"
+journal_from_export "$tmp/twice-a.export" "$tmp/twice/a.journal" &&
+        journal_from_export "$tmp/twice-b.export" "$tmp/twice/b.journal" || not_ok "twice: journals"
+same "fields given twice" --directory "$tmp/twice"
+check "fields given twice: 10 records, none oversized, the cut value's bit cleared" \
+        '[ "$(grep -c "^s=" "$tmp/order.1")" = 10 ] && grep -q "malformed=0 oversized=0" "$tmp/order.1" &&
+         [ "$(awk "/^s=/ { print \$5 }" "$tmp/order.1" | sort -u)" = 00000000 ]'
 
 # ---- one seqnum id over several files -------------------------------------------------------------
 sample=$src/tests/data/e2e-openssh-9.2.export
