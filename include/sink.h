@@ -69,14 +69,19 @@ bool sinks_has(const struct sinks *s, enum sink_kind k);
  */
 _warn_unused_ int sinks_emit(struct sinks *s, const struct alert *a);
 
-/* Alerts waiting in the queues of failing sinks. */
+/* Alerts waiting in the queues of the exactly-once sinks: failing, or held while the journal's
+ * read-back waits (sinks_recovering()). */
 size_t sinks_pending(const struct sinks *s);
 
-/* Retry the queued alerts. Returns 0 when every queue is empty, else the -errno of the first sink
- * that still fails and in *ret_sink its name (borrowed, static). */
+/* Alerts waiting in the queues of failing sinks (not those held while reading back). */
+size_t sinks_failing(const struct sinks *s);
+
+/* Retry the queued alerts of failing sinks. Returns 0 when every such queue is empty, else the
+ * -errno of the first sink that still fails and in *ret_sink its name (borrowed, static). */
 _warn_unused_ int sinks_retry(struct sinks *s, const char **ret_sink);
 
-/* Record each exactly-once sink's mark in st. Call only when sinks_pending() is 0. With
+/* Record each exactly-once sink's mark in st. Call only when sinks_pending() is 0 and
+ * sinks_recovering() false. With
  * ret_sync_fd NULL, what was written is made durable first (fsync of the file); otherwise that is
  * left to the caller, who gets in *ret_sync_fd a descriptor of the output file to fsync (owned by
  * the caller) or -1 when there is none, and must fsync it before the state that holds these marks
@@ -85,13 +90,33 @@ _warn_unused_ int sinks_save_marks(struct sinks *s, struct state *st, int *ret_s
 
 /*
  * After a restart: read what the exactly-once sinks hold beyond the marks in st (the file from its
- * offset, also when it was renamed since; the journal from the commit time, after making sure
- * journald has taken in every entry sent before), so that sinks_emit() skips those alerts on the
- * sinks that have them. The file's cut last line, if any, is removed. Returns the number of alerts
- * found (>= 0), or -errno. *ret_note (may be NULL) says, when not NULL, what could not be checked
- * (static string).
+ * offset, also when it was renamed since; the journal from the commit time), so that sinks_emit()
+ * skips those alerts on the sinks that have them. The file's cut last line, if any, is removed.
+ * The file is read at once. The journal is read only once journald has shown a marker sent now
+ * (journald may not yet have taken in what the previous process sent): until then
+ * sinks_recovering() is true, the journal sink holds its alerts in its queue (the others go on),
+ * and sinks_recover_poll() looks again. Returns the number of alerts found so far (>= 0), or
+ * -errno. *ret_note (may be NULL) says, when not NULL, what could not be checked (static string).
  */
 _warn_unused_ int sinks_recover(struct sinks *s, const struct state *st, const char **ret_note);
+
+/* How the journal's read-back ended. */
+enum sink_sync_how {
+        SINK_SYNC_MARKER,   /* journald showed the marker: everything sent before was read back */
+        SINK_SYNC_GONE,     /* journald is not running (its queue went with it): read as it is */
+        SINK_SYNC_GAVE_UP,  /* no marker after SINK_SYNC_GIVE_UP_SEC: read as it is */
+        SINK_SYNC_BAD_MARK, /* the state's mark is unreadable: nothing read back */
+};
+#define SINK_SYNC_GIVE_UP_SEC 300
+
+/* Whether the journal's read-back waits for journald (no commit may move the marks meanwhile). */
+bool sinks_recovering(const struct sinks *s);
+
+/* Look again whether journald shows the marker, without blocking (a look every second at most
+ * probes journald's socket). -EAGAIN: still waiting. >= 0: done, the number of alerts found, and
+ * how in *ret_how; the held alerts the journal turned out to have are dropped, the others written
+ * (or left queued, as any failing sink's). Other -errno: reading back failed. */
+_warn_unused_ int sinks_recover_poll(struct sinks *s, enum sink_sync_how *ret_how);
 
 /*
  * Before a commit moves the marks past them: the ids found in every exactly-once sink by

@@ -66,6 +66,8 @@
 #define RETRY_USEC (1 * USEC_PER_SEC)
 #define POLL_FDS_MAX (3 + SINK_SOCKET_READERS_MAX + 1)
 #define UNREADABLE_MAX 256
+#define RECOVER_LOOK_USEC (50 * USEC_PER_MSEC)  /* how often to look for journald's marker */
+#define RECOVER_SAY_USEC (10 * USEC_PER_SEC)    /* say once that the journal sink waits */
 
 static const char *arg_state_dir = DEFAULT_STATE_DIR;
 static const char *arg_output;
@@ -183,6 +185,8 @@ struct follower {
         char *cursor;
         bool cursor_stale;         /* entries were read since cursor was taken */
         uint64_t last_commit, last_status, last_watchdog, watchdog_usec;
+        uint64_t recover_start, recover_look; /* monotonic: the journal's read-back began, looked */
+        bool recover_said;         /* said that it waits for journald */
 
         uint64_t entries, alerts, replayed, suppressed, commits, own_entries;
         char *unreadable[UNREADABLE_MAX]; /* owned: journal files said unreadable, once each */
@@ -276,7 +280,8 @@ static int commit_how(struct follower *f, bool async) {
         size_t len = 0;
         int r;
 
-        if (f->replaying || sinks_pending(f->sinks) > 0)
+        /* While the journal is not read back, its marks must stay where the read-back starts. */
+        if (f->replaying || sinks_pending(f->sinks) > 0 || sinks_recovering(f->sinks))
                 return 0;
         if (f->writer) {
                 if (async && state_writer_busy(f->writer))
@@ -500,11 +505,14 @@ static void status(struct follower *f, bool force) {
         (void) sd_notifyf(0,
                           "STATUS=%s: entries %" PRIu64 ", open connections %u, alerts %" PRIu64
                           ", evicted %" PRIu64 ", socket readers %u, socket drops %" PRIu64
-                          "%s",
+                          "%s%s",
                           f->replaying ? "replaying" : f->ready ? "following" : "catching up",
                           f->entries, pipeline_open_connections(f->p), f->alerts, cs->evicted,
                           ss->socket_readers, ss->socket_dropped,
-                          sinks_pending(f->sinks) > 0 ? ", waiting for a sink" : "");
+                          sinks_failing(f->sinks) > 0 ? ", waiting for a sink" : "",
+                          sinks_recovering(f->sinks)
+                                  ? ", journal sink waiting for journald to show the start marker"
+                                  : "");
 }
 
 static void watchdog(struct follower *f) {
@@ -624,6 +632,51 @@ static bool own_entry(const struct log_record *rec) {
                self_exe[0] && streq_ptr(record_str(rec, RECORD_EXE), self_exe);
 }
 
+/*
+ * The journal sink's read-back after a restart waits for journald to show the marker sent at the
+ * start (sink.h): look again, at most every RECOVER_LOOK_USEC. Meanwhile everything else goes on,
+ * the journal sink holding its alerts, and nothing is committed. Returns 0, or -errno to stop.
+ */
+static int recover_poll(struct follower *f) {
+        enum sink_sync_how how = SINK_SYNC_MARKER;
+        uint64_t now;
+        int r;
+
+        if (!sinks_recovering(f->sinks))
+                return 0;
+        now = now_mono();
+        if (now - f->recover_look < RECOVER_LOOK_USEC)
+                return 0;
+        f->recover_look = now;
+        r = sinks_recover_poll(f->sinks, &how);
+        if (r == -EAGAIN) {
+                if (!f->recover_said && now - f->recover_start >= RECOVER_SAY_USEC) {
+                        f->recover_said = true;
+                        log_error("journald has not shown keytrail's start marker for %u s "
+                                  "(stalled?): the journal sink holds its alerts until it does, "
+                                  "at most %u s; the other sinks go on",
+                                  (unsigned) (RECOVER_SAY_USEC / USEC_PER_SEC),
+                                  (unsigned) SINK_SYNC_GIVE_UP_SEC);
+                        status(f, true);
+                }
+                return 0;
+        }
+        if (r < 0) {
+                log_error("reading back the journal sink: %s", strerror(-r));
+                return r;
+        }
+        if (how == SINK_SYNC_GAVE_UP)
+                log_error("journald did not show keytrail's start marker within %u s: the journal "
+                          "was read back as it is; alerts sent just before the stop may appear "
+                          "twice in the journal", (unsigned) SINK_SYNC_GIVE_UP_SEC);
+        else if (f->recover_said)
+                log_info("journald showed keytrail's start marker after %" PRIu64 " s: the "
+                         "journal sink goes on (%d alert(s) since the last commit found there)",
+                         (now - f->recover_start) / USEC_PER_SEC, r);
+        status(f, true);
+        return 0;
+}
+
 static int run(struct follower *f) {
         struct log_record rec = {};
         uint64_t since_service = 0;
@@ -631,7 +684,10 @@ static int run(struct follower *f) {
         int r = 0;
 
         for (;;) {
-                if (sinks_pending(f->sinks) > 0) {
+                r = recover_poll(f);
+                if (r < 0)
+                        break;
+                if (sinks_failing(f->sinks) > 0) {
                         const char *which = NULL;
 
                         r = sinks_retry(f->sinks, &which);
@@ -673,7 +729,7 @@ static int run(struct follower *f) {
                         }
                         check_replay_end(f, &rec);
                         f->dirty = true;
-                        if (sinks_pending(f->sinks) > 0) {
+                        if (sinks_failing(f->sinks) > 0) {
                                 const char *which = NULL;
 
                                 if (sinks_retry(f->sinks, &which) < 0)
@@ -731,8 +787,10 @@ static int run(struct follower *f) {
                 }
                 status(f, false);
                 watchdog(f);
-                r = wait_events(f, MIN(f->poll_usec, f->dirty ? COMMIT_IDLE_INTERVAL_USEC
-                                                             : IDLE_TICK_USEC));
+                r = wait_events(f, MIN(f->poll_usec,
+                                       f->dirty || sinks_recovering(f->sinks)
+                                               ? COMMIT_IDLE_INTERVAL_USEC
+                                               : IDLE_TICK_USEC));
                 if (r != 0)
                         break;
                 {
@@ -864,6 +922,7 @@ static int follow(void) {
                 }
                 if (note)
                         log_error("%s", note);
+                f.recover_start = f.recover_look = now_mono();
         } else {
                 /* The instance and where the sinks stand, before anything is emitted. */
                 r = commit(&f);

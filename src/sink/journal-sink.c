@@ -14,6 +14,7 @@
  * silent loss.
  */
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -23,9 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sink-internal.h"
@@ -34,7 +38,6 @@
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 #define FIELDS_MAX (40 + ALERT_EVIDENCE_MAX)
-#define SYNC_TIMEOUT_USEC (10 * USEC_PER_SEC)
 #define RECOVER_SLACK_USEC (5 * USEC_PER_SEC)
 
 static const char *priority_of(const char *severity) {
@@ -162,89 +165,106 @@ int sink_journal_write(struct sink *k, const char *line, size_t len) {
         return r;
 }
 
-/* A marker sent now and read back: journald takes in a socket's datagrams in order, so once it
- * shows, every entry this host's processes sent before it is readable. */
-static int journal_sync(sd_journal *j, const char *instance) {
-        uint8_t rnd[8];
-        char nonce[17], m[64];
-        uint64_t deadline = timeutil_now_usec() + SYNC_TIMEOUT_USEC;
-        int r;
+/*
+ * Reading back after a restart. The alerts the previous process sent may still wait in journald's
+ * socket queue (journald stalled: a loaded disk, fsyncs, SIGSTOP): so a marker is sent first, and
+ * once it shows in the journal, every entry this host's processes sent before it is readable
+ * (journald takes in a socket's datagrams in order), and only then is the journal read back.
+ * Until that, the sink holds its alerts (sink.c) while the others go on: sink_journal_recover_step()
+ * is called again and again, and never blocks.
+ *
+ * A journald that is really gone (no socket, or nobody bound to it: ENOENT, ECONNREFUSED) lost its
+ * queue with its socket: what the journal holds then is all it ever will, and it is read back at
+ * once. A socket that was replaced (another inode) may have lost the marker: it is sent again. So
+ * is a marker not seen after SYNC_RESEND_USEC, at warning priority, in case journald dropped it
+ * (MaxLevelStore=, a rate limit): any of them showing is enough. After SYNC_GIVE_UP_USEC the
+ * journal is read back as it is, and the caller says that alerts may then appear twice.
+ */
+#define SYNC_RESEND_USEC (10 * USEC_PER_SEC)
+#define SYNC_PROBE_USEC (1 * USEC_PER_SEC)
+#define SYNC_GIVE_UP_USEC (SINK_SYNC_GIVE_UP_SEC * USEC_PER_SEC)
 
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
-                return -EIO;
-        for (size_t i = 0; i < sizeof(rnd); i++)
-                (void) snprintf(nonce + 2 * i, 3, "%02x", rnd[i]);
-        r = journal_reachable();
-        if (r < 0)
-                return r;
-        r = sd_journal_send("MESSAGE=keytrail follow started (instance %s)", instance,
-                            "MESSAGE_ID=" SINK_JOURNAL_START_MESSAGE_ID, "PRIORITY=6",
-                            "SYSLOG_IDENTIFIER=" SINK_JOURNAL_IDENTIFIER,
-                            "KEYTRAIL_INSTANCE=%s", instance, "KEYTRAIL_SYNC=%s", nonce, NULL);
-        if (r < 0)
-                return r;
-        (void) snprintf(m, sizeof(m), "KEYTRAIL_SYNC=%s", nonce);
-        r = sd_journal_add_match(j, m, 0);
-        if (r < 0)
-                return r;
-        for (;;) {
-                uint64_t now = timeutil_now_usec();
+static uint64_t mono_usec(void) {
+        struct timespec ts;
 
-                r = sd_journal_seek_head(j);
-                if (r < 0)
-                        return r;
-                r = sd_journal_next(j);
-                if (r < 0)
-                        return r;
-                if (r > 0)
-                        return 0;
-                if (now >= deadline)
-                        return -ETIMEDOUT;
-                r = sd_journal_wait(j, MIN(deadline - now, 100 * USEC_PER_MSEC));
-                if (r < 0)
-                        return r;
-        }
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
-int sink_journal_recover(struct sink *k, const char *mark, const char **ret_note) {
-        sd_journal *j = NULL;
-        uint64_t since;
-        char m[64];
-        int found = 0, r;
+/* Whether journald's socket has a reader: 0 (and its inode), -ENOENT, -ECONNREFUSED, -errno. */
+static int journal_alive(dev_t *ret_dev, ino_t *ret_ino) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+        struct stat st;
+        int fd, r = 0;
 
-        if (strview_to_u64(strview_from(mark), UINT64_MAX, &since) < 0) {
-                *ret_note = "the journal sink's mark in the state is unreadable";
-                return 0;
+        if (stat(JOURNAL_SOCKET, &st) < 0)
+                return -errno;
+        if (!S_ISSOCK(st.st_mode))
+                return -ENOTSOCK;
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (const struct sockaddr *) &sa, sizeof(sa)) < 0)
+                r = -errno;
+        (void) close(fd);
+        if (r >= 0) {
+                *ret_dev = st.st_dev;
+                *ret_ino = st.st_ino;
         }
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        return r;
+}
+
+static bool journal_gone(int r) {
+        return r == -ENOENT || r == -ECONNREFUSED || r == -ENOTSOCK;
+}
+
+static int send_marker(struct sink *k, const char *priority) {
+        dev_t dev = 0;
+        ino_t ino = 0;
+        int r;
+
+        r = journal_alive(&dev, &ino);
         if (r < 0)
                 return r;
-        r = journal_sync(j, k->instance);
-        if (r == -ETIMEDOUT || r == -ENOENT || r == -ECONNREFUSED)
-                *ret_note = "journald did not show a marker within 10 s: alerts sent just before "
-                            "the stop may appear twice in the journal";
-        else if (r < 0)
-                goto out;
+        r = sd_journal_send("MESSAGE=keytrail follow started (instance %s)", k->instance,
+                            "MESSAGE_ID=" SINK_JOURNAL_START_MESSAGE_ID, priority,
+                            "SYSLOG_IDENTIFIER=" SINK_JOURNAL_IDENTIFIER,
+                            "KEYTRAIL_INSTANCE=%s", k->instance, "KEYTRAIL_SYNC=%s", k->sync.nonce,
+                            NULL);
+        if (r < 0)
+                return r;
+        k->sync.dev = dev;
+        k->sync.ino = ino;
+        k->sync.sent_usec = mono_usec();
+        return 0;
+}
+
+/* The alert entries of this instance since the mark less the slack, into k->recovered. */
+static int read_back(struct sink *k) {
+        sd_journal *j = k->sync.j;
+        char m[64], uid[32];
+        int found = 0, r;
+
         sd_journal_flush_matches(j);
         (void) snprintf(m, sizeof(m), "KEYTRAIL_INSTANCE=%s", k->instance);
+        (void) snprintf(uid, sizeof(uid), "_UID=%u", (unsigned) getuid());
         r = sd_journal_add_match(j, "MESSAGE_ID=" SINK_JOURNAL_MESSAGE_ID, 0);
         if (r >= 0)
                 r = sd_journal_add_match(j, m, 0);
         if (r >= 0)
-                r = sd_journal_seek_realtime_usec(j, since > RECOVER_SLACK_USEC
-                                                             ? since - RECOVER_SLACK_USEC
+                r = sd_journal_seek_realtime_usec(j, k->sync.since > RECOVER_SLACK_USEC
+                                                             ? k->sync.since - RECOVER_SLACK_USEC
                                                              : 0);
         while (r >= 0) {
                 const void *d;
                 size_t l;
-                char uid[32];
+                char id[33];
 
                 r = sd_journal_next(j);
                 if (r <= 0)
                         break;
                 /* Only what this uid wrote through the native protocol: no one else can make
                  * keytrail skip an alert by writing its id. */
-                (void) snprintf(uid, sizeof(uid), "_UID=%u", (unsigned) getuid());
                 if (sd_journal_get_data(j, "_UID", &d, &l) < 0 || l != strlen(uid) ||
                     memcmp(d, uid, l) != 0)
                         continue;
@@ -253,16 +273,107 @@ int sink_journal_recover(struct sink *k, const char *mark, const char **ret_note
                         continue;
                 if (sd_journal_get_data(j, "KEYTRAIL_ID", &d, &l) < 0 || l != 12 + 32)
                         continue;
-                {
-                        char id[33];
+                memcpy(id, (const char *) d + 12, 32);
+                id[32] = 0;
+                if (idset_add(k->recovered, id, 0) > 0)
+                        found++;
+        }
+        return r < 0 ? r : found;
+}
 
-                        memcpy(id, (const char *) d + 12, 32);
-                        id[32] = 0;
-                        if (idset_add(k->recovered, id, 0) > 0)
-                                found++;
+static void sync_done(struct sink *k) {
+        sd_journal_close(k->sync.j);
+        k->sync.j = NULL;
+        k->sync.waiting = false;
+}
+
+int sink_journal_recover_step(struct sink *k, enum sink_sync_how *ret_how) {
+        uint64_t now;
+        int r;
+
+        assert(k->sync.waiting);
+        /* Files journald created or rotated since the last look. */
+        (void) sd_journal_process(k->sync.j);
+        r = sd_journal_seek_head(k->sync.j);
+        if (r >= 0)
+                r = sd_journal_next(k->sync.j);
+        if (r < 0)
+                goto out;
+        now = mono_usec();
+        if (r > 0)
+                *ret_how = SINK_SYNC_MARKER;
+        else if (now - k->sync.start_usec >= SYNC_GIVE_UP_USEC)
+                *ret_how = SINK_SYNC_GAVE_UP;
+        else {
+                dev_t dev = 0;
+                ino_t ino = 0;
+
+                if (now - k->sync.probe_usec < SYNC_PROBE_USEC)
+                        return -EAGAIN;
+                k->sync.probe_usec = now;
+                r = journal_alive(&dev, &ino);
+                if (journal_gone(r))
+                        *ret_how = SINK_SYNC_GONE;
+                else if (r < 0)
+                        return -EAGAIN; /* cannot tell: look again */
+                else {
+                        if (dev != k->sync.dev || ino != k->sync.ino ||
+                            now - k->sync.sent_usec >= SYNC_RESEND_USEC) {
+                                /* a new socket lost the old queue; or the marker was dropped */
+                                r = send_marker(k, "PRIORITY=4");
+                                if (journal_gone(r))
+                                        *ret_how = SINK_SYNC_GONE;
+                                else
+                                        return -EAGAIN;
+                        } else
+                                return -EAGAIN;
                 }
         }
+        r = read_back(k);
 out:
-        sd_journal_close(j);
-        return r < 0 ? r : found;
+        sync_done(k);
+        return r;
+}
+
+int sink_journal_recover(struct sink *k, const char *mark, enum sink_sync_how *ret_how) {
+        uint8_t rnd[8];
+        char m[64];
+        int r;
+
+        if (strview_to_u64(strview_from(mark), UINT64_MAX, &k->sync.since) < 0) {
+                *ret_how = SINK_SYNC_BAD_MARK;
+                return 0;
+        }
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                return -EIO;
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                (void) snprintf(k->sync.nonce + 2 * i, 3, "%02x", rnd[i]);
+        r = sd_journal_open(&k->sync.j, SD_JOURNAL_LOCAL_ONLY);
+        if (r < 0)
+                return r;
+        /* The inotify watch, so that sd_journal_process() sees the files journald creates while
+         * we wait (rotation): without it, it does nothing. */
+        r = sd_journal_get_fd(k->sync.j);
+        if (r >= 0) {
+                (void) snprintf(m, sizeof(m), "KEYTRAIL_SYNC=%s", k->sync.nonce);
+                r = sd_journal_add_match(k->sync.j, m, 0);
+        }
+        if (r < 0)
+                goto fail;
+        k->sync.start_usec = k->sync.probe_usec = mono_usec();
+        r = send_marker(k, "PRIORITY=6");
+        if (journal_gone(r)) {
+                /* Nothing sent before can still come: the journal is read back as it is. */
+                *ret_how = SINK_SYNC_GONE;
+                r = read_back(k);
+                sync_done(k);
+                return r;
+        }
+        if (r < 0)
+                goto fail;
+        k->sync.waiting = true;
+        return -EAGAIN;
+fail:
+        sync_done(k);
+        return r;
 }

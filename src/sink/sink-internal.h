@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <systemd/sd-journal.h>
 
 #include "idset.h"
 #include "sink.h"
@@ -24,6 +25,17 @@ struct socket_reader {
         bool eof;       /* the reader shut down its writing side */
 };
 
+/* The journal sink's read-back after a restart, while journald has not shown the marker. */
+struct sink_sync {
+        bool waiting;              /* the read-back is not done: alerts are held in the queue */
+        sd_journal *j;             /* owned while waiting */
+        char nonce[17];            /* KEYTRAIL_SYNC= of the marker */
+        uint64_t since;            /* the state's mark: read back from here (less the slack) */
+        uint64_t start_usec, sent_usec, probe_usec; /* monotonic */
+        dev_t dev;                 /* the journal socket the marker was sent to */
+        ino_t ino;
+};
+
 struct sink {
         enum sink_kind kind;
         const char *name;          /* static */
@@ -39,6 +51,7 @@ struct sink {
         dev_t dev;                 /* socket: the socket file we bound, to remove only ours */
         ino_t ino;
         char instance[33];         /* journal */
+        struct sink_sync sync;     /* journal */
         struct socket_reader readers[SINK_SOCKET_READERS_MAX];
 };
 
@@ -48,7 +61,11 @@ int sink_file_mark(struct sink *k, bool sync, char **ret);
 int sink_file_recover(struct sink *k, const char *mark, const char **ret_note);
 
 int sink_journal_write(struct sink *k, const char *line, size_t len);
-int sink_journal_recover(struct sink *k, const char *mark, const char **ret_note);
+/* Start reading back (send the marker): -EAGAIN while journald has not shown it, then call
+ * sink_journal_recover_step() until it returns something else; >= 0: done, the number of alerts
+ * found, and how in *ret_how; < 0: an error (the read-back is abandoned). */
+int sink_journal_recover(struct sink *k, const char *mark, enum sink_sync_how *ret_how);
+int sink_journal_recover_step(struct sink *k, enum sink_sync_how *ret_how);
 
 int sink_socket_open(struct sink *k);
 void sink_socket_write(struct sink *k, struct sink_stats *st, const char *line, size_t len);

@@ -43,6 +43,7 @@ static void sink_free(struct sink *k) {
         for (size_t i = 0; k->queue && i < k->q_n; i++)
                 free(k->queue[(k->q_head + i) % SINK_PENDING_MAX].line);
         free(k->queue);
+        sd_journal_close(k->sync.j);
         idset_free(k->recovered);
         free(k->path);
         free(k);
@@ -172,7 +173,8 @@ static int enqueue(struct sinks *s, struct sink *k, const char *line, size_t len
         p->len = len;
         memcpy(p->id, id, 33);
         k->q_n++;
-        s->stats.retried++;
+        if (!k->sync.waiting)
+                s->stats.retried++;
         return 0;
 }
 
@@ -214,8 +216,9 @@ int sinks_emit(struct sinks *s, const struct alert *a) {
                         s->stats.recovered++;
                         continue;
                 }
-                /* Order is kept: while older alerts wait, newer ones wait behind them. */
-                r = k->q_n > 0 ? -EAGAIN : sink_write(k, line, len);
+                /* Order is kept: while older alerts wait, newer ones wait behind them. While the
+                 * journal is not read back yet, its alerts wait until it is. */
+                r = k->q_n > 0 || k->sync.waiting ? -EAGAIN : sink_write(k, line, len);
                 if (r < 0) {
                         r = enqueue(s, k, line, len, id);
                         if (r < 0)
@@ -256,25 +259,80 @@ size_t sinks_pending(const struct sinks *s) {
         return n;
 }
 
+size_t sinks_failing(const struct sinks *s) {
+        size_t n = 0;
+
+        for (int i = 0; i < _SINK_KIND_MAX; i++)
+                if (s->sink[i] && !s->sink[i]->sync.waiting)
+                        n += s->sink[i]->q_n;
+        return n;
+}
+
+static int sink_flush(struct sinks *s, struct sink *k) {
+        while (k->q_n > 0) {
+                struct pending *p = &k->queue[k->q_head];
+                int r = sink_write(k, p->line, p->len);
+
+                if (r < 0)
+                        return r;
+                p->line = (free(p->line), NULL);
+                k->q_head = (k->q_head + 1) % SINK_PENDING_MAX;
+                k->q_n--;
+                s->stats.written++;
+        }
+        return 0;
+}
+
 int sinks_retry(struct sinks *s, const char **ret_sink) {
         for (int i = 0; i < _SINK_KIND_MAX; i++) {
                 struct sink *k = s->sink[i];
+                int r;
 
-                while (k && k->q_n > 0) {
-                        struct pending *p = &k->queue[k->q_head];
-                        int r = sink_write(k, p->line, p->len);
-
-                        if (r < 0) {
-                                *ret_sink = k->name;
-                                return r;
-                        }
-                        p->line = (free(p->line), NULL);
-                        k->q_head = (k->q_head + 1) % SINK_PENDING_MAX;
-                        k->q_n--;
-                        s->stats.written++;
+                if (!k || k->sync.waiting)
+                        continue;
+                r = sink_flush(s, k);
+                if (r < 0) {
+                        *ret_sink = k->name;
+                        return r;
                 }
         }
         return 0;
+}
+
+/* The read-back is done: the held alerts the sink turned out to have are dropped (in order), the
+ * others written; a write that fails leaves them queued, as for any failing sink. */
+static void sink_release(struct sinks *s, struct sink *k) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < k->q_n; i++) {
+                struct pending *p = &k->queue[(k->q_head + i) % SINK_PENDING_MAX];
+
+                if (idset_contains(k->recovered, p->id)) {
+                        free(p->line);
+                        s->stats.recovered++;
+                        continue;
+                }
+                k->queue[(k->q_head + n++) % SINK_PENDING_MAX] = *p;
+        }
+        k->q_n = n;
+        (void) sink_flush(s, k);
+}
+
+bool sinks_recovering(const struct sinks *s) {
+        return s->sink[SINK_JOURNAL] && s->sink[SINK_JOURNAL]->sync.waiting;
+}
+
+int sinks_recover_poll(struct sinks *s, enum sink_sync_how *ret_how) {
+        struct sink *k = s->sink[SINK_JOURNAL];
+        int r;
+
+        if (!k || !k->sync.waiting)
+                return -EINVAL;
+        r = sink_journal_recover_step(k, ret_how);
+        if (r < 0)
+                return r; /* waiting still; or failed: the held alerts stay held, the caller stops */
+        sink_release(s, k);
+        return r;
 }
 
 int sinks_save_marks(struct sinks *s, struct state *st, int *ret_sync_fd) {
@@ -328,8 +386,17 @@ int sinks_recover(struct sinks *s, const struct state *st, const char **ret_note
                 if (!k->recovered)
                         return -ENOMEM;
                 n = NULL;
-                r = i == SINK_FILE ? sink_file_recover(k, mark, &n)
-                                   : sink_journal_recover(k, mark, &n);
+                if (i == SINK_FILE)
+                        r = sink_file_recover(k, mark, &n);
+                else {
+                        enum sink_sync_how how = SINK_SYNC_MARKER;
+
+                        r = sink_journal_recover(k, mark, &how);
+                        if (r == -EAGAIN)
+                                continue; /* sinks_recover_poll() goes on */
+                        if (r >= 0 && how == SINK_SYNC_BAD_MARK)
+                                n = "the journal sink's mark in the state is unreadable";
+                }
                 if (r < 0)
                         return r;
                 found += r;
