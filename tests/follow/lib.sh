@@ -80,3 +80,22 @@ fl_follow_stop() {
         wait "$FL_PID"
         FL_RC=$?
 }
+
+# The container tests (tests/container/lib.sh booted, keytrail installed):
+# fl_ct_quick_restarts: systemd restarts keytrail.service after 100 ms, without a start limit
+# (a drop-in for the soaks; the hardening stays the unit's own)
+fl_ct_quick_restarts() {
+        mkdir -p "$CT_ROOT/etc/systemd/system/keytrail.service.d" &&
+                printf '[Unit]\nStartLimitIntervalSec=0\n[Service]\nRestartSec=100ms\n' \
+                        >"$CT_ROOT/etc/systemd/system/keytrail.service.d/50-test.conf" &&
+                ct_exec systemctl daemon-reload
+}
+
+# fl_ct_ssh KEY USER PORT CMD: one login inside the container with /root/keys/KEY from
+# 127.0.0.1:PORT (/root/bindconnect.pl, tests/e2e/bindconnect.pl), running CMD
+fl_ct_ssh() {
+        ct_exec timeout 30 ssh -F /dev/null -i "/root/keys/$1" -o BatchMode=yes \
+                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes \
+                -o LogLevel=ERROR -o "ProxyCommand=perl /root/bindconnect.pl 127.0.0.1 $3 %h %p" \
+                "$2@127.0.0.1" "$4" </dev/null >/dev/null 2>&1
+}

@@ -72,10 +72,7 @@ fl_is "$?" 0 "keytrail baseline writes /var/lib/keytrail/baseline in the contain
         echo "command=\"echo others\",restrict $(pub others)"
 } >"$CT_ROOT/home/push/.ssh/authorized_keys"
 # Quick restarts and no start limit, for the soak only; the hardening is the unit's own.
-mkdir -p "$CT_ROOT/etc/systemd/system/keytrail.service.d"
-printf '[Unit]\nStartLimitIntervalSec=0\n[Service]\nRestartSec=100ms\n' \
-        >"$CT_ROOT/etc/systemd/system/keytrail.service.d/50-test.conf"
-ct_exec systemctl daemon-reload
+fl_ct_quick_restarts
 
 EXPECTED=$tmp/expected
 : >"$EXPECTED"
@@ -84,10 +81,7 @@ PORT=$((20000 + RANDOM % 20000))
 session() {
         local key=$1 user=push cmd=true
         PORT=$((PORT + 1))
-        ct_exec timeout 30 ssh -F /dev/null -i "/root/keys/$key" -o BatchMode=yes \
-                -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes \
-                -o LogLevel=ERROR -o "ProxyCommand=perl /root/bindconnect.pl 127.0.0.1 $PORT %h %p" \
-                "$user@127.0.0.1" "$cmd" </dev/null >/dev/null 2>&1
+        fl_ct_ssh "$key" "$user" "$PORT" "$cmd"
         case $key in
         strip) echo "unforced-session push ${FP[strip]} $PORT" >>"$EXPECTED" ;;
         unknown) echo "unknown-key push ${FP[unknown]} $PORT" >>"$EXPECTED" ;;
