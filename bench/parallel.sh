@@ -9,6 +9,9 @@
 #
 #   REPS=5       timed repetitions of each program
 #   JOBS_LIST="1 2 4"  the --jobs values timed
+#   SPLIT=1      also sample one --jobs 2 run with perf (cpu-clock) and print the CPU split by
+#                thread: the main thread (merge, rules, correlator, output) against the readers;
+#                the main thread's share bounds how far more cores can take --jobs
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -87,3 +90,13 @@ for j in $JOBS_LIST; do
                        "keytrail --jobs " j, w / 1e6, c / 1e6, bw / w, c / bc }'
 done
 echo "goal: --jobs 2 at least 1.5 x the bare loop's speed on 2 CPUs"
+
+if [ "${SPLIT:-0}" = 1 ]; then
+        command -v perf >/dev/null || die "SPLIT=1 needs perf"
+        perf record -q -F 999 -o "$WORK/par-perf.data" "${kt[@]}" --jobs 2 >/dev/null 2>&1 ||
+                [ $? -le 1 ] || die "perf record failed"
+        # threads are named keytrail (main) and keytrail-read (readers)
+        perf report -i "$WORK/par-perf.data" --no-children --sort comm --stdio 2>/dev/null |
+                awk '$1 ~ /%$/ { sub(/%/, "", $1); if ($2 == "keytrail-read") r += $1; else m += $1 }
+                     END { printf "CPU split of --jobs 2 (perf): main thread %.0f %%, readers %.0f %%\n", m, r }'
+fi
