@@ -409,22 +409,30 @@ struct text_input {
  */
 #define MATCH_SHARE_STEPS 16U
 
-/* One entry read ahead: its fields are offsets into the batch's data. */
+/* One entry read ahead: its record is the batch's rec[] of the same index. */
 struct ahead_entry {
-        uint64_t usec;
         uint64_t line_no;
         const struct text_input *input;  /* borrowed from the source: its name for the cursor */
-        uint32_t message, message_len, host, host_len, ident, ident_len, pid, pid_len, boot_id;
-        bool has_ident, has_pid, has_boot_id, has_match; /* has_match: the batch's match[] of
-                                                            this entry holds the rules' outcome */
+        bool has_match;                  /* the batch's match[] of this entry holds the rules'
+                                            outcome */
 };
+
+/* The fields a text record has (fill_record()): the ones that change hands (take_record()). */
+static const enum record_field text_fields[] = {
+        RECORD_MESSAGE, RECORD_HOSTNAME, RECORD_SYSLOG_IDENTIFIER, RECORD_SYSLOG_PID, RECORD_BOOT_ID,
+};
+
+/* A record's buffer larger than this goes back to the allocator when its slot is filled again, so
+ * that lines of 64 KiB do not pin 64 KiB in each of the ring's slots. */
+#define KEEP_BUF_MAX 512U
 
 struct batch {
         struct ahead_entry *e;           /* owned, BATCH_ENTRIES */
         struct rule_match *match;        /* owned, BATCH_ENTRIES: match[i] goes with e[i] */
+        struct log_record *rec;          /* owned, BATCH_ENTRIES: rec[i] goes with e[i]; its
+                                            buffers trade places with the consumer's record's */
         size_t n, next;                  /* entries filled; the consumer's next one */
-        char *data;                      /* owned, BATCH_BYTES + TEXT_LINE_MAX + 64 */
-        size_t used;
+        size_t used;                     /* bytes of the fields of the entries filled */
         int end;                         /* 0: more follow; 1: the inputs end after these; < 0:
                                             reading failed after these */
         struct text_source_stats stats;  /* the source's counters when the batch was queued */
@@ -841,23 +849,42 @@ static int next_entry(struct text_source *s, struct text_input **ret_in) {
         }
 }
 
-static int fill_record(struct text_source *s, struct log_record *rec, uint64_t usec,
-                       struct strview message, struct strview host, struct strview ident,
-                       struct strview pid, const char *boot_id) {
+/* record_set() on a record just reset, in short when the value fits the buffer as it is (every
+ * line but the longest so far): no growth, nothing to cut, the truncated bit already clear. */
+static int set_field(struct log_record *rec, enum record_field f, struct strview v) {
+        struct record_buf *b = &rec->field[f];
+
+        if (v.len >= b->alloc || v.len > RECORD_FIELD_MAX_BYTES)
+                return record_set(rec, f, v.ptr, v.len);
+        if (v.len > 0)
+                memcpy(b->data, v.ptr, v.len);
+        b->data[v.len] = 0;
+        b->len = v.len;
+        rec->present |= UINT32_C(1) << f;
+        return 0;
+}
+
+/* rec from in's current line (in->line, in->line_no; in's boot id): in either thread, so
+ * everything comes from in, nothing from the source's consumer-side state. */
+static int fill_record(struct text_source *s, struct log_record *rec, const struct text_input *in) {
+        const struct text_line *l = &in->line;
+        uint64_t usec = l->usec;
+        struct strview message = l->message, host = l->host, ident = l->ident, pid = l->pid;
+        const char *boot_id = in->boot_id[0] ? in->boot_id : NULL;
         int r;
 
         record_reset(rec);
         rec->realtime_usec = usec;
         rec->unattested = true;
-        r = record_set(rec, RECORD_MESSAGE, message.ptr, message.len);
+        r = set_field(rec, RECORD_MESSAGE, message);
         if (r >= 0)
-                r = record_set(rec, RECORD_HOSTNAME, host.ptr, host.len);
+                r = set_field(rec, RECORD_HOSTNAME, host);
         if (r >= 0 && ident.ptr)
-                r = record_set(rec, RECORD_SYSLOG_IDENTIFIER, ident.ptr, ident.len);
+                r = set_field(rec, RECORD_SYSLOG_IDENTIFIER, ident);
         if (r >= 0 && pid.ptr)
-                r = record_set(rec, RECORD_SYSLOG_PID, pid.ptr, pid.len);
+                r = set_field(rec, RECORD_SYSLOG_PID, pid);
         if (r >= 0 && boot_id)
-                r = record_set(rec, RECORD_BOOT_ID, boot_id, 32);
+                r = set_field(rec, RECORD_BOOT_ID, (struct strview){ boot_id, 32 });
         if (r < 0)
                 return r;
         rec->get_cursor = text_get_cursor;
@@ -883,27 +910,23 @@ static struct reader *reader_free(struct reader *t) {
         for (size_t i = 0; i < READER_BATCHES; i++) {
                 free(t->batches[i].e);
                 free(t->batches[i].match);
-                free(t->batches[i].data);
+                if (t->batches[i].rec)
+                        for (size_t j = 0; j < BATCH_ENTRIES; j++)
+                                record_done(&t->batches[i].rec[j]);
+                free(t->batches[i].rec);
         }
         rule_matcher_free(t->matcher);
         free(t);
         return NULL;
 }
 
-static uint32_t batch_put(struct batch *b, struct strview v) {
-        uint32_t off = (uint32_t) b->used;
-
-        if (v.len > 0)
-                memcpy(b->data + b->used, v.ptr, v.len);
-        b->used += v.len;
-        return off;
-}
-
-/* Fill b with the next entries (the reader thread). */
+/* Fill b with the next entries (the reader thread): each into a record of the batch, which the
+ * consumer takes over whole (take_record()). */
 static void batch_fill(struct text_source *s, struct reader *t, struct batch *b) {
-        *b = (struct batch){ .e = b->e, .match = b->match, .data = b->data };
+        *b = (struct batch){ .e = b->e, .match = b->match, .rec = b->rec };
         while (b->n < BATCH_ENTRIES && b->used < BATCH_BYTES) {
                 struct ahead_entry *e = &b->e[b->n];
+                struct log_record *rec = &b->rec[b->n];
                 struct text_input *in;
                 const struct text_line *l;
                 int r;
@@ -914,31 +937,26 @@ static void batch_fill(struct text_source *s, struct reader *t, struct batch *b)
                         break;
                 }
                 l = &in->line;
+                for (size_t i = 0; i < ELEMENTSOF(text_fields); i++) {
+                        struct record_buf *f = &rec->field[text_fields[i]];
+
+                        if (f->alloc > KEEP_BUF_MAX) {
+                                free(f->data);
+                                *f = (struct record_buf){};
+                        }
+                }
+                r = fill_record(s, rec, in);
+                if (r < 0) {
+                        b->end = r;
+                        break;
+                }
                 /* The fields are parts of one line: together at most TEXT_LINE_MAX bytes. */
-                *e = (struct ahead_entry){
-                        .usec = l->usec,
-                        .line_no = in->line_no,
-                        .input = in,
-                        .message = batch_put(b, l->message),
-                        .message_len = (uint32_t) l->message.len,
-                        .host = batch_put(b, l->host),
-                        .host_len = (uint32_t) l->host.len,
-                        .ident = batch_put(b, l->ident),
-                        .ident_len = (uint32_t) l->ident.len,
-                        .has_ident = l->ident.ptr,
-                        .pid = batch_put(b, l->pid),
-                        .pid_len = (uint32_t) l->pid.len,
-                        .has_pid = l->pid.ptr,
-                        .has_boot_id = in->boot_id[0],
-                };
-                if (e->has_boot_id)
-                        e->boot_id = batch_put(b, (struct strview){ in->boot_id, 32 });
-                if (t->matcher && e->has_ident && b->n % MATCH_SHARE_STEPS < t->share) {
-                        /* As the record will hold it: cut at RECORD_FIELD_MAX_BYTES. */
-                        rule_matcher_run(t->matcher, b->data + e->message,
-                                         MIN((size_t) e->message_len,
-                                             (size_t) RECORD_FIELD_MAX_BYTES),
-                                         &b->match[b->n]);
+                b->used += l->message.len + l->host.len + l->ident.len + l->pid.len;
+                *e = (struct ahead_entry){ .line_no = in->line_no, .input = in };
+                if (t->matcher && l->ident.ptr && b->n % MATCH_SHARE_STEPS < t->share) {
+                        /* As the record holds it: cut at RECORD_FIELD_MAX_BYTES. */
+                        rule_matcher_run(t->matcher, rec->field[RECORD_MESSAGE].data,
+                                         rec->field[RECORD_MESSAGE].len, &b->match[b->n]);
                         e->has_match = true;
                 }
                 b->n++;
@@ -1008,8 +1026,8 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
         for (size_t i = 0; i < READER_BATCHES; i++) {
                 t->batches[i].e = calloc(BATCH_ENTRIES, sizeof(struct ahead_entry));
                 t->batches[i].match = calloc(BATCH_ENTRIES, sizeof(struct rule_match));
-                t->batches[i].data = malloc(BATCH_BYTES + TEXT_LINE_MAX + 64);
-                if (!t->batches[i].e || !t->batches[i].match || !t->batches[i].data) {
+                t->batches[i].rec = calloc(BATCH_ENTRIES, sizeof(struct log_record));
+                if (!t->batches[i].e || !t->batches[i].match || !t->batches[i].rec) {
                         reader_free(t);
                         return -ENOMEM;
                 }
@@ -1034,13 +1052,34 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
         return 0;
 }
 
+/*
+ * rec becomes what the reader filled into from (fill_record()): the buffers of the text fields
+ * trade places (no byte of a field is copied; from gets rec's, filled again once its batch is
+ * released), the rest is copied. rec's other fields keep their buffers and are absent, as after
+ * fill_record().
+ */
+static void take_record(struct log_record *rec, struct log_record *from) {
+        for (size_t i = 0; i < ELEMENTSOF(text_fields); i++) {
+                struct record_buf b = rec->field[text_fields[i]];
+
+                rec->field[text_fields[i]] = from->field[text_fields[i]];
+                from->field[text_fields[i]] = b;
+        }
+        rec->realtime_usec = from->realtime_usec;
+        rec->monotonic_usec = from->monotonic_usec;
+        rec->present = from->present;
+        rec->truncated = from->truncated;
+        rec->unattested = from->unattested;
+        rec->get_cursor = from->get_cursor;
+        rec->cursor_userdata = from->cursor_userdata;
+        rec->prematch = NULL;
+}
+
 /* The consumer's side of text_next(). */
 static int reader_next(struct text_source *s, struct log_record *rec) {
         struct reader *t = s->reader;
         const struct ahead_entry *e;
         const struct rule_match *m;
-        const char *d;
-        int r;
 
         for (;;) {
                 if (t->cur && t->cur->next < t->cur->n)
@@ -1069,19 +1108,13 @@ static int reader_next(struct text_source *s, struct log_record *rec) {
         }
 
         e = &t->cur->e[t->cur->next];
-        m = &t->cur->match[t->cur->next++];
-        d = t->cur->data;
+        m = &t->cur->match[t->cur->next];
+        take_record(rec, &t->cur->rec[t->cur->next++]);
         s->cursor_input = e->input;
         s->cursor_line = e->line_no;
-        r = fill_record(s, rec, e->usec, (struct strview){ d + e->message, e->message_len },
-                        (struct strview){ d + e->host, e->host_len },
-                        e->has_ident ? (struct strview){ d + e->ident, e->ident_len }
-                                     : STRVIEW_NULL,
-                        e->has_pid ? (struct strview){ d + e->pid, e->pid_len } : STRVIEW_NULL,
-                        e->has_boot_id ? d + e->boot_id : NULL);
-        if (r >= 0 && e->has_match)
+        if (e->has_match)
                 rec->prematch = m;
-        return r;
+        return 1;
 }
 
 static int text_next(struct source *src, struct log_record *rec) {
@@ -1096,8 +1129,7 @@ static int text_next(struct source *src, struct log_record *rec) {
                 return r;
         s->cursor_input = in;
         s->cursor_line = in->line_no;
-        return fill_record(s, rec, in->line.usec, in->line.message, in->line.host, in->line.ident,
-                           in->line.pid, in->boot_id[0] ? in->boot_id : NULL);
+        return fill_record(s, rec, in);
 }
 
 static uint64_t text_skipped(const struct source *src) {
