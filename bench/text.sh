@@ -10,6 +10,8 @@
 # generated once into bench/work/text/. Environment:
 #   ENTRIES=1000000  SEED=1  REPS=5  KEYTRAIL=PATH (default BUILD_DIR/keytrail)
 #   FORMAT=syslog    or rfc3339 (rsyslog's current default)
+#   INSTR=1          also count instructions (valgrind --tool=callgrind, deterministic, about two
+#                    minutes a run): the whole run with --jobs 1, and each thread of the default
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -114,3 +116,28 @@ awk -v g="$(col grep 1)" -v k="$(col keytrail 1)" -v k1="$(col keytrail-j1 1)" \
         printf "ratio keytrail/grep speed: wall %.2f, CPU %.2f (aim >= 0.5)\n", g / k, gc / kc;
         printf "ratio keytrail --jobs 1/grep speed: wall %.2f, CPU %.2f\n", g / k1, gc / k1c;
 }'
+
+# ---- 4. instructions (INSTR=1) ------------------------------------------------------------------
+if [ "${INSTR:-0}" = 1 ]; then
+        command -v valgrind >/dev/null || die "valgrind not found (apt-get install valgrind)"
+        cg=$WORK/callgrind
+        rm -rf "$cg"
+        mkdir -p "$cg"
+        valgrind --tool=callgrind --callgrind-out-file="$cg/one" "${kt1_cmd[@]}" >/dev/null \
+                2>"$cg/one.log" || true
+        valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$cg/two" \
+                "${kt_cmd[@]}" >/dev/null 2>"$cg/two.log" || true
+        total() { sed -n "s/^totals: //p; s/^summary: //p" "$1" | head -1; }
+        echo
+        echo "instructions (callgrind):"
+        printf '  %-34s %15s\n' "--jobs 1, whole run" "$(total "$cg/one" | awk '{ print $1 }')"
+        # callgrind numbers threads in order of creation: 01 the calling thread, 02 the reader
+        for f in "$cg"/two-*; do
+                case ${f##*-} in
+                01) t="default, calling thread" ;;
+                02) t="default, reader thread" ;;
+                *) t="default, thread ${f##*-}" ;;
+                esac
+                printf '  %-34s %15s\n' "$t" "$(total "$f" | awk '{ print $1 }')"
+        done
+fi
