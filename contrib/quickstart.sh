@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "== installing the build dependencies (apt-get)"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends build-essential meson ninja-build pkg-config \
-        libsystemd-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev systemd-journal-remote jq >/dev/null
+        libsystemd-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev libxxhash-dev systemd-journal-remote jq >/dev/null
 echo "== building (meson, ninja)"
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <systemd/sd-id128.h>
+#define XXH_INLINE_ALL /* the calls hash a few bytes each: inlined, they cost no call */
+#include <xxhash.h>
 
 #include "gate-log.h"
 #include "pipeline.h"
@@ -51,7 +53,7 @@ struct pipeline {
         struct policy *policy;         /* owned */
         struct pipeline_stats stats;
         char local_machine[33];        /* this host's machine id, "" when unknown */
-        uint64_t sip_key[2];           /* random per run: duplicates cannot be aimed */
+        uint64_t hash_key[2];          /* random per run: duplicates cannot be aimed */
         struct seen_slot *seen;        /* owned: SEEN_MAX slots, open addressing, each with a place
                                           for both generations (one cache line answers for both) */
         unsigned cur;                  /* the generation being filled; 1 - cur holds the one before */
@@ -101,7 +103,7 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
                 if (sd_id128_get_machine(&m) >= 0)
                         (void) sd_id128_to_string(m, p->local_machine);
         }
-        if (getrandom(p->sip_key, sizeof(p->sip_key), 0) != (ssize_t) sizeof(p->sip_key))
+        if (getrandom(p->hash_key, sizeof(p->hash_key), 0) != (ssize_t) sizeof(p->hash_key))
                 return -EIO;
         p->seen = calloc(SEEN_MAX, sizeof(p->seen[0]));
         if (!p->seen)
@@ -196,88 +198,6 @@ static void origin_of(const struct log_record *rec, struct event_origin *ret) {
 
 /* ---- entries stored twice -------------------------------------------------------------------- */
 
-static uint64_t rotl(uint64_t x, int b) {
-        return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND                                                                                   \
-        do {                                                                                       \
-                v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);                          \
-                v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                                             \
-                v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                                             \
-                v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                          \
-        } while (0)
-
-/* SipHash-1-3 (one round per block, three to finish: the variant the hash tables of Python and
- * Rust use against chosen collisions), fed in pieces: 8 bytes at a time where it can. */
-struct sip {
-        uint64_t v0, v1, v2, v3, m, total;
-        unsigned fill;
-};
-
-static inline __attribute__((always_inline)) void sip_block(struct sip *s, uint64_t m) {
-        uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3 ^ m;
-
-        SIPROUND;
-        s->v0 = v0 ^ m;
-        s->v1 = v1;
-        s->v2 = v2;
-        s->v3 = v3;
-}
-
-static inline __attribute__((always_inline)) void sip_byte(struct sip *s, uint8_t b) {
-        s->m |= (uint64_t) b << (8 * s->fill);
-        if (++s->fill == 8) {
-                sip_block(s, s->m);
-                s->m = 0;
-                s->fill = 0;
-        }
-}
-
-static void sip_bytes(struct sip *s, const void *data, size_t n) {
-        const uint8_t *p = data;
-
-        s->total += n;
-        for (; n > 0 && s->fill > 0; n--)
-                sip_byte(s, *p++);
-        for (; n >= 8; p += 8, n -= 8) {
-                uint64_t m;
-
-                memcpy(&m, p, sizeof(m));
-                sip_block(s, le64toh(m));
-        }
-        for (; n > 0; n--)
-                sip_byte(s, *p++);
-}
-
-/* A 64-bit value, as 8 bytes little-endian. */
-static void sip_u64(struct sip *s, uint64_t x) {
-        uint64_t le = htole64(x);
-
-        sip_bytes(s, &le, sizeof(le));
-}
-
-/* A field: its length first (UINT64_MAX when absent), so that fields cannot shift. */
-static void sip_view(struct sip *s, struct strview v) {
-        sip_u64(s, v.ptr ? v.len : UINT64_MAX);
-        if (v.ptr)
-                sip_bytes(s, v.ptr, v.len);
-}
-
-static uint64_t sip_end(struct sip *s) {
-        uint64_t v0, v1, v2, v3;
-
-        sip_block(s, s->m | s->total << 56);
-        v0 = s->v0;
-        v1 = s->v1;
-        v2 = s->v2 ^ 0xff;
-        v3 = s->v3;
-        SIPROUND;
-        SIPROUND;
-        SIPROUND;
-        return v0 ^ v1 ^ v2 ^ v3;
-}
-
 /* Whether sig is in either generation, probing from slot first; else *ret_slot is the current
  * one's free slot for it. Both probe the same slots; each generation is at most half full, so each
  * meets a free slot. */
@@ -307,32 +227,39 @@ static bool seen_in(const struct pipeline *p, size_t first, uint64_t sig, size_t
  * Whether this entry was seen already among at least the last SEEN_MAX/2 (a journal file can hold
  * the same entries twice: a copy imported again, a merge). Two entries are the same when the boot,
  * both timestamps, the writer's PID, the identifier and the message are: journald stamps each entry
- * on receipt, so no writer can make a new entry equal an earlier one; and the key is random per run.
+ * on receipt, so no writer can make a new entry equal an earlier one. The 64-bit signature is
+ * XXH3 (libxxhash) seeded with a key random per run: no writer can aim a collision at an entry it
+ * wants dropped, since nothing keytrail prints reveals a signature or the key.
  */
 static bool seen_before(struct pipeline *p, const struct log_record *rec) {
-        const struct sip init = { .v0 = 0x736f6d6570736575ULL ^ p->sip_key[0],
-                                  .v1 = 0x646f72616e646f6dULL ^ p->sip_key[1],
-                                  .v2 = 0x6c7967656e657261ULL ^ p->sip_key[0],
-                                  .v3 = 0x7465646279746573ULL ^ p->sip_key[1] };
-        struct sip st = init;
-        uint64_t sig;
+        static const enum record_field keyed[] = { RECORD_BOOT_ID, RECORD_PID,
+                                                   RECORD_SYSLOG_IDENTIFIER, RECORD_MESSAGE };
+        uint64_t head[2 + ELEMENTSOF(keyed)] = { htole64(rec->realtime_usec),
+                                                 htole64(rec->monotonic_usec) };
+        uint64_t h, sig;
         size_t first, slot;
 
         /* The slot to probe first comes from the timestamps alone (the same entry has the same
          * ones), so that its cache line is on its way while the whole entry is hashed. */
-        sip_u64(&st, rec->realtime_usec);
-        sip_u64(&st, rec->monotonic_usec);
-        first = sip_end(&st) & (SEEN_MAX - 1);
+        h = XXH3_64bits_withSeed(head, 2 * sizeof(head[0]), p->hash_key[0]);
+        first = h & (SEEN_MAX - 1);
         __builtin_prefetch(&p->seen[first]);
 
-        st = init;
-        sip_view(&st, record_field(rec, RECORD_BOOT_ID));
-        sip_u64(&st, rec->realtime_usec);
-        sip_u64(&st, rec->monotonic_usec);
-        sip_view(&st, record_field(rec, RECORD_PID));
-        sip_view(&st, record_field(rec, RECORD_SYSLOG_IDENTIFIER));
-        sip_view(&st, record_field(rec, RECORD_MESSAGE));
-        sig = sip_end(&st) | 1; /* 0 marks a free slot */
+        /* The lengths first (UINT64_MAX when absent), so that fields cannot shift into each
+         * other; then each field's bytes, seeded with the hash so far. */
+        for (size_t i = 0; i < ELEMENTSOF(keyed); i++) {
+                struct strview v = record_field(rec, keyed[i]);
+
+                head[2 + i] = htole64(v.ptr ? v.len : UINT64_MAX);
+        }
+        h = XXH3_64bits_withSeed(head, sizeof(head), p->hash_key[1]);
+        for (size_t i = 0; i < ELEMENTSOF(keyed); i++) {
+                struct strview v = record_field(rec, keyed[i]);
+
+                if (v.ptr)
+                        h = XXH3_64bits_withSeed(v.ptr, v.len, h);
+        }
+        sig = h | 1; /* 0 marks a free slot */
 
         if (seen_in(p, first, sig, &slot))
                 return true;
