@@ -13,6 +13,7 @@
 #   2. SIGKILL; systemd restarts it while journald stays stopped for longer than the old 10 s;
 #   3. journald goes on: every alert exactly once in the journal and in the file; the service
 #      was ready (following, the file sink alerting) while it waited, and said why in STATUS=.
+#      Alerts decided while it waits are held for the journal, then written once.
 #   4. a systemctl stop while journald is stopped and the journal sink still waits: a clean,
 #      quick exit, and nothing repeated or lost at the next start.
 #   test-container-stall.sh BUILD_DIR
@@ -73,6 +74,23 @@ wait_file() {   # until the file holds N unknown-key alerts (30 s at most)
         return 1
 }
 main_pid() { ct_exec systemctl show -p MainPID --value keytrail; }
+logged() {      # until journald has written the last login's lines (10 s at most)
+        local i
+        for ((i = 0; i < 100; i++)); do
+                [ "$(ct_exec journalctl -q -o cat SYSLOG_IDENTIFIER=sshd --grep "port $PORT ssh2" | grep -c '^Accepted publickey')" -ge 1 ] && break
+                sleep 0.1
+        done
+        sleep 0.5
+}
+restarted() {   # until systemd has started another main process than $1 (10 s at most)
+        local i p
+        for ((i = 0; i < 100; i++)); do
+                p=$(main_pid)
+                [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$1" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
 status_text() { ct_exec systemctl show -p StatusText --value keytrail; }
 journald() { ct_exec systemctl kill -s "$1" systemd-journald 2>/dev/null; }
 notes() { ct_exec journalctl -q -u keytrail -o cat --no-pager | grep -F 'keytrail: '; }
@@ -88,11 +106,7 @@ pid=$(main_pid)
 ct_exec chmod 0550 /var/lib/keytrail       # the service's commits fail from now on
 ct_exec kill -STOP "$pid"                  # it reads nothing while the logins reach journald
 for _ in 1 2 3; do login; done
-for ((i = 0; i < 100; i++)); do
-        [ "$(ct_exec journalctl -q -o cat SYSLOG_IDENTIFIER=sshd --grep "port $PORT ssh2" | grep -c '^Accepted publickey')" -ge 1 ] && break
-        sleep 0.1
-done
-sleep 0.5
+logged
 journald SIGSTOP
 ct_exec kill -CONT "$pid"
 wait_file 4
@@ -103,12 +117,8 @@ ct_exec chmod 0750 /var/lib/keytrail
 T_KILL=$(date +%s)
 
 # ---- 2. restarted while journald stays stopped ---------------------------------------------------
-for ((i = 0; i < 100; i++)); do
-        p=$(main_pid)
-        [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$pid" ] && break
-        sleep 0.1
-done
-fl_ok "$([ "$p" != "$pid" ] && [ "$p" != 0 ]; echo $?)" "SIGKILL: systemd restarted the service"
+restarted "$pid"
+fl_ok $? "SIGKILL: systemd restarted the service"
 sleep 15
 fl_is "$(ct_exec systemctl is-active keytrail)" active "journald stopped for 15 s: the restarted service is ready (READY=1)"
 case $(status_text) in
@@ -143,15 +153,36 @@ sleep 1
 fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$(LC_ALL=C sort "$EXPECTED")" \
         "the next alert reaches the journal once too"
 
+# ---- 3b. alerts decided while the journal sink waits: held, then written once -------------------
+# The killed service never read these logins (stopped before them): the restarted one decides them
+# while journald is stopped, alerts in the file at once, and holds them for the journal, which
+# turns out not to have them: written when journald goes on.
+pid=$(main_pid)
+ct_exec kill -STOP "$pid"
+login
+login
+logged
+journald SIGSTOP
+ct_exec kill -KILL "$pid"
+restarted "$pid"
+wait_file 7
+fl_ok $? "journald stopped: the restarted service alerts in the file at once"
+fl_is "$(journal_alerts | grep -c .)" 5 "  and holds those alerts for the journal"
+journald SIGCONT
+for ((i = 0; i < 100; i++)); do
+        [ "$(journal_alerts | grep -c .)" -ge 7 ] && break
+        sleep 0.1
+done
+sleep 2
+fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$(LC_ALL=C sort "$EXPECTED")" \
+        "journald back: the held alerts it lacked written, once each"
+fl_is "$(file_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$(LC_ALL=C sort "$EXPECTED")" "  and the file exact"
+
 # ---- 4. systemctl stop while the journal sink waits ---------------------------------------------
 pid=$(main_pid)
 journald SIGSTOP
 ct_exec kill -KILL "$pid"
-for ((i = 0; i < 100; i++)); do
-        p=$(main_pid)
-        [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$pid" ] && break
-        sleep 0.1
-done
+restarted "$pid"
 sleep 1
 t0=$(date +%s%N)
 ct_exec systemctl stop keytrail
@@ -162,7 +193,7 @@ fl_ok "$([ $(((t1 - t0) / 1000000)) -lt 5000 ]; echo $?)" "  within 5 s ($(((t1 
 journald SIGCONT
 login
 ct_exec systemctl start keytrail
-wait_file 6
+wait_file 8
 sleep 2
 fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$(LC_ALL=C sort "$EXPECTED")" \
         "started again: every alert exactly once in the journal"
