@@ -45,7 +45,9 @@ static_assert(RECORD_FIELD_MAX_BYTES < (UINT32_C(1) << 27), "and the length in 2
 #define BATCH_ENTRIES_MIN 16U
 #define ENTRY_KEPT_MAX (8U << 10)           /* field bytes kept per entry; more: read again by
                                               the merge's thread (side), so that a flood of huge
-                                              entries cannot fill every file's batches */
+                                              entries cannot fill every file's batches, and a
+                                              batch never holds more than BATCH_BYTES_MAX and
+                                              this */
 
 /* Readers and the merge run on different CPUs: what one of them writes for every entry must not
  * share a cache line with what another reads or writes, or each such access misses the cache
@@ -384,6 +386,15 @@ static int read_one(struct pfile *f, struct fill *w) {
                 } else
                         e->truncated &= ~bit;
                 e->present |= bit;
+                if (e->side)
+                        continue; /* too big already: only the bits count from here */
+                if (w->used + JOURNAL_PAR_ITEM_HEADER + len - mark > ENTRY_KEPT_MAX) {
+                        /* Copied no further, so that one entry of many big fields cannot make
+                         * the batch grow past ENTRY_KEPT_MAX plus a field. */
+                        e->side = true;
+                        w->used = mark;
+                        continue;
+                }
                 r = fill_reserve(w, JOURNAL_PAR_ITEM_HEADER + len);
                 if (r < 0)
                         return r;
@@ -393,11 +404,9 @@ static int read_one(struct pfile *f, struct fill *w) {
                 w->used += JOURNAL_PAR_ITEM_HEADER + len;
         }
         /* journal.c counts these and reads nothing of them but the two bits: keep no bytes. */
-        if (!(e->present & message) || (e->truncated & message))
+        if (!(e->present & message) || (e->truncated & message)) {
                 w->used = mark;
-        else if (w->used - mark > ENTRY_KEPT_MAX) {
-                w->used = mark;
-                e->side = true;
+                e->side = false;
         }
 done:
         e->data_len = (uint32_t) (w->used - mark);
@@ -496,12 +505,6 @@ static void give_back(struct journal_par *p, struct pfile *f) {
         struct batch *b = f->cur;
 
         f->cur = NULL;
-        if (b->alloc > 4 * (p->batch_bytes + 4096)) {
-                /* one huge entry made it grow: do not keep that much per file */
-                free(b->data);
-                b->data = NULL;
-                b->alloc = 0;
-        }
         pthread_mutex_lock(&p->lock);
         f->free_b[f->n_free++] = b;
         pthread_cond_signal(&p->work);
