@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "record.h"
 #include "strview.h"
 
 enum event_kind {
@@ -83,20 +84,13 @@ struct event_origin {
         uint64_t monotonic_usec;   /* __MONOTONIC_TIMESTAMP of boot_id; 0: the source has none */
         struct strview machine_id, boot_id, hostname;
         struct strview message;    /* the whole MESSAGE */
-        int (*get_cursor)(void *userdata, char **ret); /* the entry's cursor; NULL: none */
-        void *cursor_userdata;
+        struct entry_ref ref;      /* where the entry is (a copy): its cursor is asked of the
+                                      source only when an alert names it (source_cursor()) */
 };
 
 /* The clock that orders one boot's entries: the monotonic one when the source has it. */
 static inline uint64_t event_origin_clock(const struct event_origin *o) {
         return o->monotonic_usec > 0 ? o->monotonic_usec : o->realtime_usec;
-}
-
-/* The entry's cursor, newly allocated; -ENOENT when the source has none. */
-static inline int event_origin_cursor(const struct event_origin *o, char **ret) {
-        if (!o || !o->get_cursor)
-                return -ENOENT;
-        return o->get_cursor(o->cursor_userdata, ret);
 }
 
 struct event {

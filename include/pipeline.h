@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "record.h"
 #include "rules.h"
+#include "source.h"
 #include "trust.h"
 
 struct pipeline_config {
@@ -34,6 +35,9 @@ struct pipeline_config {
         void *userdata;
         decide_fn observe;                 /* optional: told every correlator decision before the
                                               policy (keytrail report); gets userdata too */
+        struct source *source;             /* borrowed, outlives the pipeline: the records' source,
+                                              asked for the evidence cursors of the alerts (journal
+                                              refs with every part known need none: NULL then) */
 };
 
 struct pipeline_stats {

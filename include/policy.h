@@ -28,6 +28,10 @@ struct policy_config {
         const struct policy_file *policy_file; /* borrowed, may be NULL: --policy (policy-file.h) */
         alert_fn emit;
         void *userdata;
+        /* The cursor of an entry an alert names as evidence, newly allocated (source_cursor()):
+         * asked only for alerts emitted. 0, -ENOENT (none: left out), -ENOMEM. NULL: no evidence. */
+        int (*cursor)(void *userdata, const struct entry_ref *ref, char **ret);
+        void *cursor_userdata;
 };
 
 struct policy;

@@ -44,6 +44,52 @@ enum record_field {
         _RECORD_FIELD_INVALID = -EINVAL,
 };
 
+/*
+ * Where an entry is, fixed-size: what its source needs to give the entry's cursor again when an
+ * alert names it as evidence (source_cursor()), long after the entry was read. No strings, no
+ * allocation, copied by value (the correlator keeps one per login, refusal and session).
+ */
+enum entry_ref_kind {
+        ENTRY_REF_NONE,         /* no position known: no cursor */
+        ENTRY_REF_JOURNAL,      /* every part of the journal cursor (the parallel reader, and
+                                   keytrail follow's reads): written out, never looked up */
+        ENTRY_REF_SEEK,         /* sd-journal, one handle: boot, clocks and the pipeline's digest
+                                   of the entry; looked up in the files when the cursor is asked */
+        ENTRY_REF_TEXT,         /* a line of a text log: FILE:LINE */
+};
+
+struct entry_ref {
+        enum entry_ref_kind kind;
+        uint64_t serial;                /* the source's count of records handed out, this one's
+                                           (1 for the first): tells the current entry */
+        uint64_t realtime_usec, monotonic_usec;
+        uint8_t boot_id[16];            /* JOURNAL, SEEK: the entry's boot (binary id) */
+        union {
+                struct {
+                        uint8_t seqnum_id[16];
+                        uint64_t seqnum, xor_hash;
+                } journal;
+                struct {
+                        uint64_t digest; /* set by the pipeline: a keyed hash of the boot, clocks,
+                                            _PID, identifier and MESSAGE (pipeline.c) */
+                } seek;
+                struct {
+                        const void *input; /* the text source's input (borrowed, lives with it) */
+                        uint64_t line;
+                } text;
+        };
+};
+
+/* Longest journal cursor: "s=" 32 ";i=" 16 ";b=" 32 ";m=" 16 ";t=" 16 ";x=" 16, and a NUL. */
+#define ENTRY_REF_CURSOR_MAX (2 + 32 + 3 * 5 + 16 * 4 + 32 + 1)
+
+/* An ENTRY_REF_JOURNAL ref's cursor, exactly as sd_journal_get_cursor() writes it, into buf.
+ * Returns buf. */
+char *entry_ref_journal_cursor(const struct entry_ref *ref, char buf[static ENTRY_REF_CURSOR_MAX]);
+
+/* Whether a and b are the same entry of the same source, as far as their kind tells. */
+bool entry_ref_equal(const struct entry_ref *a, const struct entry_ref *b);
+
 struct record_buf {
         char *data;   /* owned; NUL-terminated after len */
         size_t len;
@@ -61,10 +107,9 @@ struct log_record {
          * what the writer claimed (host, tag, PID). trust_check() says TRUST_UNATTESTED. */
         bool unattested;
 
-        /* How to get this entry's position (journal cursor, or FILE:OFFSET for text). Borrowed from
-         * the source; valid while the source is positioned on this entry. */
-        int (*get_cursor)(void *userdata, char **ret);
-        void *cursor_userdata;
+        /* Where the entry is: its source gives its cursor from this when an alert needs it
+         * (source_cursor()); nothing is fetched or allocated per entry. */
+        struct entry_ref ref;
 
         /* The rules' outcome on MESSAGE, when the source matched it ahead in a thread of its own
          * (rules.h, rule_set_match_ahead()); borrowed from the source, valid as the fields are.
@@ -113,8 +158,5 @@ pid_t record_pid(const struct log_record *r);
 
 /* _UID parsed; -ENOENT when absent, -EBADMSG when malformed. */
 int record_uid(const struct log_record *r, uid_t *ret);
-
-/* This entry's cursor, newly allocated. -ENOENT when the source has none. */
-_warn_unused_ int record_cursor(const struct log_record *r, char **ret);
 
 void record_done(struct log_record *r);

@@ -52,7 +52,7 @@ struct conn_session {
         bool truncated;    /* the line was cut by syslog: command is a prefix */
         pid_t pid;         /* the PID that logged it */
         uint64_t usec;
-        char *cursor;
+        struct entry_ref ref;  /* where its line is (the evidence; ENTRY_REF_NONE: nowhere) */
         char *requested;   /* what the client asked for, when a gate (keytrail-gate) said */
         bool gate_logged;  /* a keytrail-gate record of this connection's account arrived for it */
         unsigned alerted;  /* bit per enum alert_type already raised for this session */
@@ -68,7 +68,7 @@ struct conn {
         int port;                     /* -1 unknown */
         char *user, *method, *fingerprint, *key_type, *key_location;
         char *ca_fingerprint;         /* a certificate login: the CA that signed it */
-        char *accept_cursor;
+        struct entry_ref accept_ref;  /* where the Accepted line is (ENTRY_REF_NONE: nowhere) */
         uint64_t first_usec, accept_usec, last_usec; /* realtime, for alerts */
         uint64_t accept_clock, last_clock; /* the boot's clock (monotonic), for timeouts and order */
         bool authenticated;
@@ -83,7 +83,9 @@ struct conn {
         char *partial_fingerprint, *partial_key_type;
 
         /* A from= refusal waiting for the "Failed publickey" line that names the key. */
-        char *refused_location, *refused_user, *refused_ip, *refused_cursor;
+        bool refused;                 /* one is pending */
+        char *refused_location, *refused_user, *refused_ip;
+        struct entry_ref refused_ref; /* where its line is */
         uint64_t refused_usec;
 
         unsigned n_started;           /* sessions started, including forgotten ones */
@@ -120,9 +122,9 @@ enum decision {
 /* Where the decision comes from: the deciding entry. Borrowed for the callback. */
 struct decision_ctx {
         uint64_t usec;            /* log time of the deciding entry (or the deadline, for timeouts) */
-        const char *cursor;       /* its cursor, NULL for timeouts or when not fetched yet */
-        const struct event_origin *origin; /* the deciding entry, to fetch its cursor only when
-                                              an alert needs it (NULL for timeouts) */
+        const struct entry_ref *ref; /* where the deciding entry is (its cursor is asked of the
+                                        source only when an alert names it); NULL for timeouts
+                                        and where no entry decides */
         const char *rule_id;      /* the rule that matched it, NULL for timeouts */
         const char *fingerprint;  /* SOURCE_REFUSED: the key named by the Failed line, or NULL */
         const char *key_type;     /* SOURCE_REFUSED: its type */

@@ -26,6 +26,8 @@ struct source_stats {
         uint64_t malformed;     /* entries skipped: no MESSAGE field (any local process can send
                                    one; sshd never does) */
         uint64_t oversized;     /* entries skipped: a MESSAGE longer than RECORD_FIELD_MAX_BYTES */
+        uint64_t unresolved;    /* evidence whose entry was no longer in the files when its alert
+                                   was built: given a partial cursor (source_cursor()) */
 };
 
 #define SOURCE_READERS_MAX 8    /* groups named per unreadable file */
@@ -43,6 +45,9 @@ struct source_problem {
         size_t n_readers;
 };
 
+/* The digest an ENTRY_REF_SEEK ref carries, of another record (the pipeline's; see record.h). */
+typedef uint64_t (*record_digest_fn)(void *userdata, const struct log_record *rec);
+
 /*
  * What every source implements. Each source's private struct begins with a
  * `const struct source_ops *ops` member, through which source_next() and the others below
@@ -53,6 +58,8 @@ struct source_ops {
         uint64_t (*skipped)(const struct source *s);
         const char *(*first_skipped)(const struct source *s, const char **ret_why);
         void (*free)(struct source *s);
+        int (*cursor)(struct source *s, const struct entry_ref *ref, record_digest_fn digest,
+                      void *userdata, char **ret);
         /* Optional (NULL: all zero, no problems). */
         const struct source_stats *(*stats)(const struct source *s);
         const struct source_problem *(*problems)(const struct source *s, size_t *ret_n,
@@ -98,6 +105,19 @@ extern const char *const journal_local_dirs[];
  * of the range, -errno on failure. Entries that cannot be read (corrupt) are skipped and counted.
  */
 _warn_unused_ int source_next(struct source *s, struct log_record *rec);
+
+/*
+ * The cursor of the entry ref points at (a ref this source handed out with a record), newly
+ * allocated: a journal cursor exactly as sd_journal_get_cursor() gives it, or FILE:LINE for a
+ * text log. Asked when an alert is built, not per entry. An ENTRY_REF_SEEK ref is looked up in
+ * the files (the current entry is answered at once): digest (with userdata) must give, for the
+ * candidates found there, what the ref's digest was computed as. When the entry is no longer
+ * there (its file vacuumed or rotated away during the scan), a partial cursor "b=...;m=...;t=..."
+ * (sd_journal_seek_cursor() still finds the place) and source_stats()->unresolved counts it.
+ * Returns 0 and *ret; -ENOENT when the ref has no position (ENTRY_REF_NONE); -ENOMEM.
+ */
+_warn_unused_ int source_cursor(struct source *s, const struct entry_ref *ref,
+                                record_digest_fn digest, void *userdata, char **ret);
 
 /* The source's counters (never NULL; all zero for a source without). */
 const struct source_stats *source_stats(const struct source *s);

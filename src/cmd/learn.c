@@ -55,6 +55,7 @@ static int learn(void) {
         if (r < 0)
                 return r;
         cmd_pipeline_config(rules, baseline, no_alert, l, &cfg);
+        cfg.source = src;
         cfg.observe = learn_decide;
         r = pipeline_new(&cfg, &p);
         if (r < 0)

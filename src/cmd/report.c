@@ -187,6 +187,7 @@ static int report(void) {
         if (r < 0)
                 return r;
         cmd_pipeline_config(rules, baseline, report_alert_of_source, rep, &cfg);
+        cfg.source = src;
         cfg.policy_file = policy;
         cfg.observe = report_decide;
         r = pipeline_new(&cfg, &p);

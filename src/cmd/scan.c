@@ -55,6 +55,7 @@ static int scan(void) {
                 return r;
         cmd_output_init(&out);
         cmd_pipeline_config(rules, baseline, cmd_emit_alert, &out, &cfg);
+        cfg.source = src;
         cfg.policy_file = policy;
         r = pipeline_new(&cfg, &p);
         if (r < 0)

@@ -161,7 +161,6 @@ static const size_t conn_string_fields[] = {
         offsetof(struct conn, key_type),
         offsetof(struct conn, key_location),
         offsetof(struct conn, ca_fingerprint),
-        offsetof(struct conn, accept_cursor),
         offsetof(struct conn, found_fingerprint),
         offsetof(struct conn, found_key_type),
         offsetof(struct conn, found_location),
@@ -170,13 +169,11 @@ static const size_t conn_string_fields[] = {
         offsetof(struct conn, refused_location),
         offsetof(struct conn, refused_user),
         offsetof(struct conn, refused_ip),
-        offsetof(struct conn, refused_cursor),
 };
 static const size_t session_string_fields[] = {
         offsetof(struct conn_session, type),
         offsetof(struct conn_session, forced_by),
         offsetof(struct conn_session, command),
-        offsetof(struct conn_session, cursor),
         offsetof(struct conn_session, requested),
 };
 #define CONN_STRING_REFS \
@@ -603,16 +600,18 @@ static int decide(struct correlator *c, enum decision d, struct conn *x, struct 
 static int decide_refusal(struct correlator *c, struct conn *x, const struct decision_ctx *ctx) {
         int r;
 
-        if (!x->refused_location && !x->refused_cursor)
+        if (!x->refused)
                 return 0;
         r = decide(c, DECISION_SOURCE_REFUSED, x, NULL, ctx);
-        x->refused_location = x->refused_user = x->refused_ip = x->refused_cursor = NULL;
+        x->refused_location = x->refused_user = x->refused_ip = NULL;
+        x->refused_ref = (struct entry_ref){};
+        x->refused = false;
         return r;
 }
 
 /* The connection ended: decide what is pending, then forget it. */
 static int conn_end(struct correlator *c, struct conn *x, const struct decision_ctx *ctx) {
-        struct decision_ctx rctx = { .usec = x->refused_usec, .cursor = x->refused_cursor };
+        struct decision_ctx rctx = { .usec = x->refused_usec, .ref = &x->refused_ref };
         int r, k;
 
         r = decide_refusal(c, x, &rctx);
@@ -712,7 +711,7 @@ static int make_room(struct correlator *c, const struct event_origin *o) {
                 c->stats.evicted_preauth++;
         /* Evicted without its end: decide only what needs no end (a pending refusal). */
         ctx.usec = old->refused_usec;
-        ctx.cursor = old->refused_cursor;
+        ctx.ref = &old->refused_ref;
         r = decide_refusal(c, old, &ctx);
         conn_remove(c, old);
         return r < 0 ? r : k;
@@ -760,18 +759,11 @@ static int conn_new(struct correlator *c, const struct event_origin *o, struct c
         return 0;
 }
 
-/* The only place that fetches an entry's cursor: *dst = ev's cursor, in x's storage (unchanged
- * when the source has none). */
-static int cursor_of(struct conn *x, const struct event *ev, char **dst) {
-        _cleanup_free_ char *cur = NULL;
-        int r;
-
-        r = event_origin_cursor(&ev->origin, &cur);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        return set_str(x, dst, strview_from(cur));
+/* *dst = where ev's entry is (unchanged when the source gives no position). Its cursor is asked
+ * of the source only when an alert names it. */
+static void ref_of(const struct event *ev, struct entry_ref *dst) {
+        if (ev->origin.ref.kind != ENTRY_REF_NONE)
+                *dst = ev->origin.ref;
 }
 
 /* The monitor's connection for this PID; a new one when there is none, or when the PID now
@@ -1004,15 +996,14 @@ static int on_auth_accepted(struct correlator *c, const struct event *ev) {
                 r = set_str(x, &x->ca_fingerprint, ev->field[EVENT_FIELD_CA_FINGERPRINT]);
         if (r >= 0 && x->fingerprint && streq_ptr(x->found_fingerprint, x->fingerprint))
                 share_str(&x->key_location, x->found_location);
-        if (r >= 0)
-                r = cursor_of(x, ev, &x->accept_cursor);
         if (r < 0)
                 return r;
+        ref_of(ev, &x->accept_ref);
         if (x->user && c->cfg.account_uid && !x->has_user_uid &&
             c->cfg.account_uid(c->cfg.account_userdata, x->machine_id, x->user, &x->user_uid) >= 0)
                 x->has_user_uid = true;
         wait_append(x);
-        ctx.cursor = x->accept_cursor;
+        ctx.ref = &x->accept_ref;
         return decide(c, DECISION_ACCEPTED, x, NULL, &ctx);
 }
 
@@ -1023,8 +1014,8 @@ static int on_source_refused(struct correlator *c, const struct event *ev) {
         r = auth_conn(c, ev, &x);
         if (r < 0)
                 return r;
-        if (x->refused_cursor || x->refused_location) {
-                struct decision_ctx pctx = { .usec = x->refused_usec, .cursor = x->refused_cursor };
+        if (x->refused) {
+                struct decision_ctx pctx = { .usec = x->refused_usec, .ref = &x->refused_ref };
 
                 r = decide_refusal(c, x, &pctx);
                 if (r < 0)
@@ -1036,38 +1027,33 @@ static int on_source_refused(struct correlator *c, const struct event *ev) {
                 r = set_str(x, &x->refused_user, ev->field[EVENT_FIELD_USER]);
         if (r >= 0)
                 r = set_str(x, &x->refused_ip, ev->field[EVENT_FIELD_ADDR]);
-        if (r >= 0)
-                r = cursor_of(x, ev, &x->refused_cursor);
-        if (r >= 0 && !x->refused_cursor)
-                /* keep the refusal pending even without a cursor */
-                r = set_str(x, &x->refused_cursor, strview_from(""));
-        return r;
+        if (r < 0)
+                return r;
+        ref_of(ev, &x->refused_ref);
+        x->refused = true; /* pending, with or without a position */
+        return 0;
 }
 
 static int on_auth_failed(struct correlator *c, const struct event *ev) {
-        struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id };
-        _cleanup_free_ char *cursor = NULL;
+        struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id,
+                                    .ref = &ev->origin.ref };
         struct conn *x = find_monitor(c, host_find(c, &ev->origin), ev->origin.pid);
         struct strview fp = ev->field[EVENT_FIELD_FINGERPRINT], kt = ev->field[EVENT_FIELD_KEY_TYPE];
-        size_t n_fp, n_kt, n_cur;
+        size_t n_fp, n_kt;
         int r;
 
         if (!x)
                 return 0;
         touch(c, x, &ev->origin);
-        if (!x->refused_cursor)
+        if (!x->refused)
                 return 0;
-        r = event_origin_cursor(&ev->origin, &cursor);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        /* Copies for the decision only, in x's storage: room for all three at once, so that
-         * none moves the others. */
+        /* Copies for the decision only, in x's storage: room for both at once, so that neither
+         * moves the other. */
         n_fp = strview_dup_size(fp);
         n_kt = strview_dup_size(kt);
-        n_cur = cursor ? strlen(cursor) + 1 : 0;
         if (n_fp == SIZE_MAX || n_kt == SIZE_MAX)
                 return -ENOMEM;
-        r = strings_reserve(x, n_fp + n_kt + n_cur);
+        r = strings_reserve(x, n_fp + n_kt);
         if (r < 0)
                 return r;
         if (fp.ptr) {
@@ -1077,10 +1063,6 @@ static int on_auth_failed(struct correlator *c, const struct event *ev) {
         if (kt.ptr) {
                 ctx.key_type = strview_copy(x->strings + x->strings_used, kt);
                 x->strings_used += n_kt;
-        }
-        if (cursor) {
-                ctx.cursor = memcpy(x->strings + x->strings_used, cursor, n_cur);
-                x->strings_used += n_cur;
         }
         return decide_refusal(c, x, &ctx);
 }
@@ -1156,13 +1138,12 @@ static int on_session_start(struct correlator *c, const struct event *ev,
                 r = set_str(x, &s->forced_by, ev->field[EVENT_FIELD_FORCED_BY]);
         if (r >= 0)
                 r = set_str(x, &s->command, command);
-        if (r >= 0)
-                r = cursor_of(x, ev, &s->cursor);
         if (r < 0)
                 return r;
+        ref_of(ev, &s->ref);
         x->n_started++;
         wait_remove(x);
-        ctx.cursor = s->cursor;
+        ctx.ref = &s->ref;
         return decide(c, DECISION_SESSION, x, s, &ctx);
 }
 
@@ -1179,7 +1160,7 @@ static int on_forward_refused(struct correlator *c, const struct event *ev,
 
 static int on_end(struct correlator *c, const struct event *ev, enum trust_verdict *ret_verdict) {
         struct decision_ctx ctx = { .usec = ev->origin.realtime_usec, .rule_id = ev->rule_id,
-                                    .origin = &ev->origin };
+                                    .ref = &ev->origin.ref };
         /* [preauth] lines are relayed by the monitor; so is the PAM module's close. */
         bool monitor_only = ev->field[EVENT_FIELD_PREAUTH].ptr || ev->kind == EVENT_PAM_SESSION_CLOSE;
         struct conn *x = tied_conn(c, ev, monitor_only, ret_verdict);

@@ -15,6 +15,7 @@
 #include "gate-log.h"
 #include "pipeline.h"
 #include "session.h"
+#include "source.h"
 
 /* Entries remembered to recognise one stored twice (a file holding the same entries again). */
 #define SEEN_MAX 65536U /* power of two */
@@ -58,6 +59,8 @@ struct pipeline {
                                           for both generations (one cache line answers for both) */
         unsigned cur;                  /* the generation being filled; 1 - cur holds the one before */
         unsigned n_seen;
+        struct entry_ref ref;          /* the record's, with its signature in the table as the
+                                          digest (ENTRY_REF_SEEK): its events carry it */
 };
 
 /* The correlator's decisions go to the observer (when there is one), then to the policy. */
@@ -72,6 +75,17 @@ static int pipeline_decide(void *userdata, enum decision d, struct conn *c, stru
                         return r;
         }
         return policy_decide(p->policy, d, c, s, ctx);
+}
+
+static uint64_t entry_sig(void *userdata, const struct log_record *rec);
+
+/* An evidence cursor, for the policy: the source looks the entry up (source_cursor()). */
+static int pipeline_cursor(void *userdata, const struct entry_ref *ref, char **ret) {
+        struct pipeline *p = userdata;
+
+        if (ref->kind == ENTRY_REF_SEEK && ref->serial == p->ref.serial)
+                ref = &p->ref; /* the record being fed: its ref with the digest */
+        return source_cursor(p->cfg.source, ref, entry_sig, p, ret);
 }
 
 /* The account's uid on this host's password database; other hosts' journals cannot be resolved
@@ -111,7 +125,9 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
         r = policy_new(&(struct policy_config){ .baseline = cfg->baseline,
                                                 .policy_file = cfg->policy_file,
                                                 .emit = cfg->emit,
-                                                .userdata = cfg->userdata },
+                                                .userdata = cfg->userdata,
+                                                .cursor = pipeline_cursor,
+                                                .cursor_userdata = p },
                        &p->policy);
         if (r < 0)
                 return r;
@@ -164,7 +180,8 @@ static enum program classify(const struct pipeline *p, const struct log_record *
 }
 
 /* What the source attests about the entry: the kernel's _PID/_UID when journald recorded them. */
-static void origin_of(const struct log_record *rec, struct event_origin *ret) {
+static void origin_of(const struct pipeline *p, const struct log_record *rec,
+                      struct event_origin *ret) {
         struct strview pid = record_field(rec, RECORD_PID);
         uint64_t v;
 
@@ -175,8 +192,7 @@ static void origin_of(const struct log_record *rec, struct event_origin *ret) {
                 .boot_id = record_field(rec, RECORD_BOOT_ID),
                 .hostname = record_field(rec, RECORD_HOSTNAME),
                 .message = record_field(rec, RECORD_MESSAGE),
-                .get_cursor = rec->get_cursor,
-                .cursor_userdata = rec->cursor_userdata,
+                .ref = p->ref,
         };
         if (rec->unattested) {
                 /* A text log: the PID is the writer's claim, and no uid is known. One parse of
@@ -223,27 +239,15 @@ static bool seen_in(const struct pipeline *p, size_t first, uint64_t sig, size_t
         return false;
 }
 
-/*
- * Whether this entry was seen already among at least the last SEEN_MAX/2 (a journal file can hold
- * the same entries twice: a copy imported again, a merge). Two entries are the same when the boot,
- * both timestamps, the writer's PID, the identifier and the message are: journald stamps each entry
- * on receipt, so no writer can make a new entry equal an earlier one. The 64-bit signature is
- * XXH3 (libxxhash) seeded with a key random per run: no writer can aim a collision at an entry it
- * wants dropped, since nothing keytrail prints reveals a signature or the key.
- */
-static bool seen_before(struct pipeline *p, const struct log_record *rec) {
+/* An entry's signature in the table, never 0; also the digest of its evidence refs, by which the
+ * source tells it from other entries of the same times (a record_digest_fn; userdata: p). */
+static uint64_t entry_sig(void *userdata, const struct log_record *rec) {
         static const enum record_field keyed[] = { RECORD_BOOT_ID, RECORD_PID,
                                                    RECORD_SYSLOG_IDENTIFIER, RECORD_MESSAGE };
+        const struct pipeline *p = userdata;
         uint64_t head[2 + ELEMENTSOF(keyed)] = { htole64(rec->realtime_usec),
                                                  htole64(rec->monotonic_usec) };
-        uint64_t h, sig;
-        size_t first, slot;
-
-        /* The slot to probe first comes from the timestamps alone (the same entry has the same
-         * ones), so that its cache line is on its way while the whole entry is hashed. */
-        h = XXH3_64bits_withSeed(head, 2 * sizeof(head[0]), p->hash_key[0]);
-        first = h & (SEEN_MAX - 1);
-        __builtin_prefetch(&p->seen[first]);
+        uint64_t h;
 
         /* The lengths first (UINT64_MAX when absent), so that fields cannot shift into each
          * other; then each field's bytes, seeded with the hash so far. */
@@ -259,7 +263,30 @@ static bool seen_before(struct pipeline *p, const struct log_record *rec) {
                 if (v.ptr)
                         h = XXH3_64bits_withSeed(v.ptr, v.len, h);
         }
-        sig = h | 1; /* 0 marks a free slot */
+        return h | 1; /* 0 marks a free slot */
+}
+
+/*
+ * Whether this entry was seen already among at least the last SEEN_MAX/2 (a journal file can hold
+ * the same entries twice: a copy imported again, a merge). Two entries are the same when the boot,
+ * both timestamps, the writer's PID, the identifier and the message are: journald stamps each entry
+ * on receipt, so no writer can make a new entry equal an earlier one. The 64-bit signature is
+ * XXH3 (libxxhash) seeded with a key random per run: no writer can aim a collision at an entry it
+ * wants dropped, since nothing keytrail prints reveals a signature or the key.
+ */
+static bool seen_before(struct pipeline *p, const struct log_record *rec) {
+        const uint64_t head[2] = { htole64(rec->realtime_usec), htole64(rec->monotonic_usec) };
+        uint64_t sig;
+        size_t first, slot;
+
+        /* The slot to probe first comes from the timestamps alone (the same entry has the same
+         * ones), so that its cache line is on its way while the whole entry is hashed. */
+        first = XXH3_64bits_withSeed(head, sizeof(head), p->hash_key[0]) & (SEEN_MAX - 1);
+        __builtin_prefetch(&p->seen[first]);
+
+        sig = entry_sig(p, rec);
+        if (p->ref.kind == ENTRY_REF_SEEK)
+                p->ref.seek.digest = sig;
 
         if (seen_in(p, first, sig, &slot))
                 return true;
@@ -354,7 +381,7 @@ static int feed_gate(struct pipeline *p, const struct log_record *rec) {
         uid_t uid;
 
         p->stats.gate++;
-        origin_of(rec, &o);
+        origin_of(p, rec, &o);
         r = correlator_advance(p->correlator, &o);
         if (r < 0)
                 return r;
@@ -430,7 +457,7 @@ static int feed_wrapper(struct pipeline *p, const struct log_record *rec, const 
         int m, r;
 
         p->stats.wrapper++;
-        origin_of(rec, &o);
+        origin_of(p, rec, &o);
         r = correlator_advance(p->correlator, &o);
         if (r < 0 || !o.message.ptr)
                 return r;
@@ -489,7 +516,7 @@ static int feed_sshd(struct pipeline *p, const struct log_record *rec) {
         enum trust_verdict v;
         int r, m = 0;
 
-        origin_of(rec, &o);
+        origin_of(p, rec, &o);
         if (o.message.ptr) {
                 m = rule_set_match_ahead(p->cfg.rules, rec->prematch, o.message.ptr,
                                          o.message.len, &ev);
@@ -543,6 +570,7 @@ int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
         if (prog == PROGRAM_UNREAD)
                 return 0; /* as if sd-journal had not handed it out: no count, no time */
         p->stats.records++;
+        p->ref = rec->ref; /* a SEEK ref's digest is seen_before()'s */
         /* Only journald's stamps make two equal entries one: a text log's second-resolution
          * times would merge lines sshd really wrote twice. */
         if (prog != PROGRAM_OTHER && !rec->unattested && rec->monotonic_usec > 0 &&
@@ -562,7 +590,7 @@ int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
         case PROGRAM_OTHER:
         default:
                 /* Not ours (a --file with everything in it): time still passes. */
-                origin_of(rec, &o);
+                origin_of(p, rec, &o);
                 return correlator_advance(p->correlator, &o);
         }
 }

@@ -16,6 +16,11 @@
 struct policy {
         struct policy_config cfg;
         uint64_t alerts;
+        /* Where the evidence of the alert being built is (add_evidence()); its cursors are asked
+         * of the source only when it is emitted. */
+        const struct alert *refs_of;
+        struct entry_ref refs[ALERT_EVIDENCE_MAX];
+        size_t n_refs;
 };
 
 int policy_new(const struct policy_config *cfg, struct policy **ret) {
@@ -41,8 +46,15 @@ void policy_set_baseline(struct policy *p, const struct baseline *b) {
         p->cfg.baseline = b;
 }
 
-static void alert_from_conn(struct alert *a, enum alert_type t, const struct conn *c,
-                            const struct decision_ctx *ctx) {
+/* a is the alert being built now: it has no evidence yet. */
+static void evidence_start(struct policy *p, const struct alert *a) {
+        p->refs_of = a;
+        p->n_refs = 0;
+}
+
+static void alert_from_conn(struct policy *p, struct alert *a, enum alert_type t,
+                            const struct conn *c, const struct decision_ctx *ctx) {
+        evidence_start(p, a);
         *a = (struct alert){
                 .type = t,
                 .time_usec = ctx->usec,
@@ -61,44 +73,67 @@ static void alert_from_conn(struct alert *a, enum alert_type t, const struct con
         };
 }
 
-static void add_evidence(struct alert *a, const char *cursor) {
-        if (!cursor || !*cursor || a->n_evidence >= ALERT_EVIDENCE_MAX)
+/* The entry at ref is evidence of a (the alert being built): its cursor is asked of the source
+ * when a is emitted (emit()), never for an alert that is not. */
+static void add_evidence(struct policy *p, const struct alert *a, const struct entry_ref *ref) {
+        if (p->refs_of != a)
+                evidence_start(p, a); /* (every builder starts with evidence_start()) */
+        if (!ref || ref->kind == ENTRY_REF_NONE || p->n_refs >= ALERT_EVIDENCE_MAX)
                 return;
-        for (size_t i = 0; i < a->n_evidence; i++)
-                if (streq(a->evidence[i], cursor))
+        for (size_t i = 0; i < p->n_refs; i++)
+                if (entry_ref_equal(&p->refs[i], ref))
                         return;
-        a->evidence[a->n_evidence++] = cursor;
+        p->refs[p->n_refs++] = *ref;
+}
+
+static void cursors_free(char *(*l)[ALERT_EVIDENCE_MAX]) {
+        for (size_t i = 0; i < ALERT_EVIDENCE_MAX; i++)
+                free((*l)[i]);
 }
 
 static int emit(struct policy *p, const struct alert *a) {
+        _cleanup_(cursors_free) char *cursors[ALERT_EVIDENCE_MAX] = {};
         const struct policy_rule *pr;
-        struct alert labelled;
+        struct alert out = *a; /* a shallow copy: the sink only reads it */
+        int r;
 
         p->alerts++;
         if (!p->cfg.emit)
                 return 0;
-        /* --policy: every alert about a key or account with a label carries it (a shallow copy:
-         * the sink only reads it). */
-        pr = policy_file_lookup(p->cfg.policy_file, a->fingerprint, a->user);
-        if (pr && policy_rule_label(pr) && !a->label) {
-                labelled = *a;
-                labelled.label = policy_rule_label(pr);
-                a = &labelled;
+        /* The evidence: the cursors of the entries that decided it, in order, each once. */
+        out.n_evidence = 0;
+        for (size_t i = 0; p->refs_of == a && i < p->n_refs && p->cfg.cursor; i++) {
+                bool again = false;
+
+                r = p->cfg.cursor(p->cfg.cursor_userdata, &p->refs[i], &cursors[i]);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k < out.n_evidence; k++)
+                        again = again || streq(out.evidence[k], cursors[i]);
+                if (!again && cursors[i][0])
+                        out.evidence[out.n_evidence++] = cursors[i];
         }
-        return p->cfg.emit(p->cfg.userdata, a);
+        /* --policy: every alert about a key or account with a label carries it. */
+        pr = policy_file_lookup(p->cfg.policy_file, a->fingerprint, a->user);
+        if (pr && policy_rule_label(pr) && !a->label)
+                out.label = policy_rule_label(pr);
+        return p->cfg.emit(p->cfg.userdata, &out);
 }
 
 /* An alert about session s of c. */
-static void alert_from_session(struct alert *a, enum alert_type t, const struct conn *c,
+static void alert_from_session(struct policy *p, struct alert *a, enum alert_type t,
+                               const struct conn *c,
                                const struct conn_session *s, const struct decision_ctx *ctx,
                                const char *expected) {
-        alert_from_conn(a, t, c, ctx);
+        alert_from_conn(p, a, t, c, ctx);
         a->session_type = s->type;
         a->session_id = s->id;
         a->expected_command = expected;
         a->observed_command = s->command;
-        add_evidence(a, c->accept_cursor);
-        add_evidence(a, s->cursor);
+        add_evidence(p, a, &c->accept_ref);
+        add_evidence(p, a, &s->ref);
 }
 
 /* Raise once per connection. */
@@ -145,8 +180,8 @@ static int policy_file_conn_alert(struct policy *p, struct conn *c, const struct
         _cleanup_(alert_done) struct alert a = {};
         int k;
 
-        alert_from_conn(&a, t, c, ctx);
-        add_evidence(&a, c->accept_cursor);
+        alert_from_conn(p, &a, t, c, ctx);
+        add_evidence(p, &a, &c->accept_ref);
         k = alert_set_message(&a, "Key %s logged into account %s from %s, %s [%s] (line %u).",
                               alert_token(&a, key_name(c)) ?: "(unknown key)",
                               alert_quote(&a, c->user),
@@ -203,7 +238,7 @@ static int policy_file_session(struct policy *p, struct conn *c, struct conn_ses
                                        &expected);
         if (k < 0)
                 return k;
-        alert_from_session(&a, ALERT_UNFORCED_SESSION, c, s, ctx, expected);
+        alert_from_session(p, &a, ALERT_UNFORCED_SESSION, c, s, ctx, expected);
         if (!streq(s->type, "forced-command")) {
                 if (s->alerted & (1u << ALERT_UNFORCED_SESSION))
                         return 0;
@@ -251,9 +286,9 @@ static int on_accepted(struct policy *p, struct conn *c, const struct decision_c
         if (e)
                 return 0;
         if (other) {
-                alert_from_conn(&a, ALERT_WRONG_USER, c, ctx);
+                alert_from_conn(p, &a, ALERT_WRONG_USER, c, ctx);
                 a.expected_command = other->key->command;
-                add_evidence(&a, c->accept_cursor);
+                add_evidence(p, &a, &c->accept_ref);
                 r = alert_set_message(&a,
                                       "Key %s, which the baseline binds to account %s, logged into "
                                       "account %s from %s.",
@@ -270,8 +305,8 @@ static int on_accepted(struct policy *p, struct conn *c, const struct decision_c
          * (TrustedUserCAKeys): outside what the baseline describes. */
         if (c->ca_fingerprint)
                 return 0;
-        alert_from_conn(&a, ALERT_UNKNOWN_KEY, c, ctx);
-        add_evidence(&a, c->accept_cursor);
+        alert_from_conn(p, &a, ALERT_UNKNOWN_KEY, c, ctx);
+        add_evidence(p, &a, &c->accept_ref);
         r = alert_set_message(&a,
                               "Key %s, which is not in the baseline, logged into account %s from "
                               "%s%s%s.",
@@ -340,7 +375,7 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
                 return 0;
         cmd = e->key->command;
 
-        alert_from_session(&a, ALERT_UNFORCED_SESSION, c, s, ctx, cmd);
+        alert_from_session(p, &a, ALERT_UNFORCED_SESSION, c, s, ctx, cmd);
         a.key_type = key_type_of(c, e);
 
         if (!streq(s->type, "forced-command")) {
@@ -392,26 +427,9 @@ static int on_session(struct policy *p, struct conn *c, struct conn_session *s,
         return emit(p, &a);
 }
 
-/* The deciding entry's cursor: given, or fetched now that an alert needs it. */
-static int deciding_cursor(const struct decision_ctx *ctx, char **owned, const char **ret) {
-        int r;
-
-        if (ctx->cursor || !ctx->origin) {
-                *ret = ctx->cursor;
-                return 0;
-        }
-        r = event_origin_cursor(ctx->origin, owned);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        *ret = *owned;
-        return 0;
-}
-
 static int on_no_session(struct policy *p, struct conn *c, const struct decision_ctx *ctx,
                          bool timeout) {
-        _cleanup_free_ char *owned = NULL;
         const struct baseline_entry *e;
-        const char *cursor = NULL;
         _cleanup_(alert_done) struct alert a = {};
         int r;
 
@@ -420,16 +438,12 @@ static int on_no_session(struct policy *p, struct conn *c, const struct decision
         e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location, NULL);
         if (!e || !e->key->command)
                 return 0;
-        alert_from_conn(&a, ALERT_NO_SESSION, c, ctx);
+        alert_from_conn(p, &a, ALERT_NO_SESSION, c, ctx);
         a.key_type = key_type_of(c, e);
         a.expected_command = e->key->command;
-        add_evidence(&a, c->accept_cursor);
-        if (!timeout) {
-                r = deciding_cursor(ctx, &owned, &cursor);
-                if (r < 0)
-                        return r;
-                add_evidence(&a, cursor);
-        }
+        add_evidence(p, &a, &c->accept_ref);
+        if (!timeout)
+                add_evidence(p, &a, ctx->ref);
         r = alert_set_message(&a,
                         "Key %s of account %s, meant only for a forced command, authenticated from "
                         "%s and %s without starting a session%s.",
@@ -450,7 +464,7 @@ static int on_source_refused(struct policy *p, struct conn *c, const struct deci
         _cleanup_(alert_done) struct alert a = {};
         int r;
 
-        alert_from_conn(&a, ALERT_SOURCE_REFUSED, c, ctx);
+        alert_from_conn(p, &a, ALERT_SOURCE_REFUSED, c, ctx);
         a.user = user;
         a.fingerprint = ctx->fingerprint ?: (e ? e->key->fingerprint : NULL);
         a.key_type = ctx->key_type ?: (e ? authkey_type_log_name(e->key->key_type) : NULL);
@@ -465,8 +479,8 @@ static int on_source_refused(struct policy *p, struct conn *c, const struct deci
         a.source_ip = c->refused_ip ?: c->addr;
         a.key_location = c->refused_location;
         a.expected_command = e ? e->key->command : NULL;
-        add_evidence(&a, c->refused_cursor);
-        add_evidence(&a, ctx->cursor);
+        add_evidence(p, &a, &c->refused_ref);
+        add_evidence(p, &a, ctx->ref);
         r = alert_set_message(&a,
                               "sshd refused the correct key%s%s for account %s from %s: its from= "
                               "option does not allow that address.",
@@ -492,10 +506,10 @@ static int on_evicted(struct policy *p, struct conn *c, const struct decision_ct
         e = e ?: other;
         if (!e || !e->key->command)
                 return 0;
-        alert_from_conn(&a, ALERT_CONNECTION_EVICTED, c, ctx);
+        alert_from_conn(p, &a, ALERT_CONNECTION_EVICTED, c, ctx);
         a.key_type = key_type_of(c, e);
         a.expected_command = e->key->command;
-        add_evidence(&a, c->accept_cursor);
+        add_evidence(p, &a, &c->accept_ref);
         r = alert_set_message(&a,
                               "Key %s of account %s, meant only for a forced command, authenticated "
                               "from %s, and keytrail stopped following the connection before its "
@@ -526,8 +540,6 @@ static bool runs_gate(const char *command) {
  * could not log): what the client asked for is unknown. */
 static int on_gate_silent(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
         const struct baseline_entry *e = NULL, *other = NULL;
-        _cleanup_free_ char *owned = NULL;
-        const char *cursor = NULL;
         int r;
 
         if (baseline_fp(c) && c->user)
@@ -542,21 +554,16 @@ static int on_gate_silent(struct policy *p, struct conn *c, const struct decisio
                     !s->command || !runs_gate(s->command) ||
                     (s->alerted & (1u << ALERT_GATE_SILENT)))
                         continue;
-                if (!cursor) {
-                        r = deciding_cursor(ctx, &owned, &cursor);
-                        if (r < 0)
-                                return r;
-                }
                 s->alerted |= 1u << ALERT_GATE_SILENT;
-                alert_from_conn(&a, ALERT_GATE_SILENT, c, ctx);
+                alert_from_conn(p, &a, ALERT_GATE_SILENT, c, ctx);
                 a.key_type = key_type_of(c, e);
                 a.expected_command = e ? e->key->command : NULL;
                 a.session_type = s->type;
                 a.session_id = s->id;
                 a.observed_command = s->command;
-                add_evidence(&a, c->accept_cursor);
-                add_evidence(&a, s->cursor);
-                add_evidence(&a, cursor);
+                add_evidence(p, &a, &c->accept_ref);
+                add_evidence(p, &a, &s->ref);
+                add_evidence(p, &a, ctx->ref);
                 r = alert_set_message(&a,
                                       "Key %s of account %s from %s started a session forced to "
                                       "run keytrail-gate, and the gate left no record of it: the "
@@ -604,18 +611,15 @@ int policy_decide(void *userdata, enum decision d, struct conn *c, struct conn_s
 
 int policy_command_rejected(struct policy *p, struct conn *c, struct conn_session *s,
                             const struct log_record *rec, const struct rejection *rj) {
-        _cleanup_free_ char *cursor = NULL;
         const struct baseline_entry *e = NULL;
         _cleanup_(alert_done) struct alert a = {};
         int r;
 
-        r = record_cursor(rec, &cursor);
-        if (r < 0 && r != -ENOENT)
-                return r;
+        evidence_start(p, &a);
         if (c) {
                 struct decision_ctx ctx = { .usec = rec->realtime_usec, .rule_id = rj->rule_id };
 
-                alert_from_conn(&a, ALERT_COMMAND_REJECTED, c, &ctx);
+                alert_from_conn(p, &a, ALERT_COMMAND_REJECTED, c, &ctx);
                 if (!a.user)
                         a.user = rj->user;
                 if (!a.fingerprint) {
@@ -625,11 +629,11 @@ int policy_command_rejected(struct policy *p, struct conn *c, struct conn_sessio
                 if (a.fingerprint && a.user)
                         e = baseline_lookup(p->cfg.baseline, a.fingerprint, a.user, c->key_location,
                                             NULL);
-                add_evidence(&a, c->accept_cursor);
+                add_evidence(p, &a, &c->accept_ref);
                 if (s) {
                         a.session_type = s->type;
                         a.session_id = s->id;
-                        add_evidence(&a, s->cursor);
+                        add_evidence(p, &a, &s->ref);
                 }
         } else {
                 a = (struct alert){
@@ -652,7 +656,7 @@ int policy_command_rejected(struct policy *p, struct conn *c, struct conn_sessio
         a.observed_command = rj->command;
         a.expected_command = e ? e->key->command : NULL;
         a.reason = rj->reason;
-        add_evidence(&a, cursor);
+        add_evidence(p, &a, &rec->ref);
         r = alert_set_message(&a,
                               "%s refused the command %s asked for by key %s of account %s from "
                               "%s%s%s.",
@@ -677,7 +681,7 @@ int policy_command_rejected(struct policy *p, struct conn *c, struct conn_sessio
 
 int policy_spoofed(struct policy *p, const struct log_record *rec, const struct event *ev,
                    enum trust_verdict v) {
-        _cleanup_free_ char *cursor = NULL, *user = NULL, *addr = NULL, *fp = NULL, *kt = NULL;
+        _cleanup_free_ char *user = NULL, *addr = NULL, *fp = NULL, *kt = NULL;
         const char *ident = record_str(rec, RECORD_SYSLOG_IDENTIFIER) ?: "?";
         const char *who = record_str(rec, RECORD_EXE) ?: record_str(rec, RECORD_COMM) ?: "?";
         _cleanup_free_ char *why = NULL;
@@ -694,9 +698,7 @@ int policy_spoofed(struct policy *p, const struct log_record *rec, const struct 
         };
         int r;
 
-        r = record_cursor(rec, &cursor);
-        if (r < 0 && r != -ENOENT)
-                return r;
+        evidence_start(p, &a);
         if (ev) {
                 uint64_t port;
 
@@ -723,7 +725,7 @@ int policy_spoofed(struct policy *p, const struct log_record *rec, const struct 
                             record_str(rec, RECORD_PID) ?: "?", record_str(rec, RECORD_UID) ?: "?") < 0)
                 return -ENOMEM;
         a.reason = why;
-        add_evidence(&a, cursor);
+        add_evidence(p, &a, &rec->ref);
         r = alert_set_message(&a, "An entry claiming to be %s's was not written by it: %s (%s).",
                               alert_token(&a, ident), trust_verdict_to_string(v),
                               alert_quote(&a, record_str(rec, RECORD_EXE) ?:

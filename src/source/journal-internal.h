@@ -29,6 +29,10 @@ struct journal_pos {
         uint64_t seqnum, monotonic, realtime, xor_hash;
 };
 
+/* sd-journal's journal_file_compare_locations() (systemd 252): a before b < 0, the same entry 0.
+ * Not a total order across seqnum ids, boots and clocks. */
+int journal_pos_compare(const struct journal_pos *a, const struct journal_pos *b);
+
 /* "s=...;i=...;b=...;m=...;t=...;x=..." -> *ret. 0, or -EBADMSG. */
 _warn_unused_ int journal_pos_from_cursor(const char *cursor, struct journal_pos *ret);
 

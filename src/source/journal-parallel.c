@@ -276,7 +276,7 @@ static int cmp_u64(uint64_t a, uint64_t b) {
 }
 
 /* journal_file_compare_locations(): a before b < 0, the same entry 0. */
-static int compare_locations(const struct journal_pos *a, const struct journal_pos *b) {
+int journal_pos_compare(const struct journal_pos *a, const struct journal_pos *b) {
         int r;
 
         if (sd_id128_equal(a->seqnum_id, b->seqnum_id)) {
@@ -303,7 +303,7 @@ static int compare_with_location(const struct journal_pos *f, const struct journ
             f->xor_hash == l->xor_hash && sd_id128_equal(f->seqnum_id, l->seqnum_id) &&
             f->seqnum == l->seqnum)
                 return 0;
-        return compare_locations(f, l);
+        return journal_pos_compare(f, l);
 }
 
 /* ---- reader threads --------------------------------------------------------------------------- */
@@ -578,7 +578,7 @@ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret
                         best_i = i;
                         goto out;
                 }
-                if (!best || compare_locations(&h->pos, &best->pos) < 0) {
+                if (!best || journal_pos_compare(&h->pos, &best->pos) < 0) {
                         best = h;
                         best_i = i;
                 }

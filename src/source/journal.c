@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,32 @@ struct source {
         struct source_problem problems[SOURCE_PROBLEMS_MAX];
         size_t n_problems;
         size_t more_problems;         /* problems beyond SOURCE_PROBLEMS_MAX, only counted */
+
+        /* Evidence cursors (source_cursor()): each record carries an entry_ref, and the cursor of
+         * an entry that an alert names is looked up only then, in handles of their own. */
+        uint64_t serial;              /* entries the reading handle went to (sd_journal_next()
+                                         that returned one): the current one's ref.serial */
+        uint64_t since_usec;          /* where reading started (--since), for the replay */
+        bool since_set;
+        sd_journal *replay;           /* owned, opened on first use: the files read again as the
+                                         reading handle reads them (copies of one entry) */
+        uint64_t replay_serial;       /* the entry it is on (0: before the first) */
+        bool on_entry;                /* j is on the record of serial (cursor of the current entry) */
+        bool eager;                   /* every record's whole position is read at once (the
+                                         handle was handed out: keytrail follow) */
+        char **order;                 /* owned array of paths borrowed from files: the order
+                                         sd-journal iterates them (ties between copies) */
+        size_t n_order;
+        sd_journal **sides;           /* owned, n_order, each opened on first use: one file each */
+        char **match_identifiers;     /* owned copies of the options' matches, for the sides */
+        char **match_also;
+        struct log_record scratch;    /* a candidate read by a side */
 };
 
 static const struct source_ops journal_ops;
 
-static int journal_get_cursor(void *userdata, char **ret) {
-        struct source *s = userdata;
+/* The cursor of the record handed out last (newly allocated). */
+static int current_cursor(struct source *s, char **ret) {
         char *c = NULL;
         int r;
 
@@ -374,6 +395,28 @@ static int probe_file(struct source *s, const char *path, const struct journal_s
         return 0;
 }
 
+/* A copy of l (NULL: *ret NULL). 0, -ENOMEM. */
+static int strv_copy(char **l, char ***ret) {
+        size_t n = 0;
+        char **c;
+
+        *ret = NULL;
+        if (!l)
+                return 0;
+        while (l[n])
+                n++;
+        c = calloc(n + 1, sizeof(char *));
+        if (!c)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!(c[i] = strdup(l[i]))) {
+                        strv_free(c);
+                        return -ENOMEM;
+                }
+        *ret = c;
+        return 0;
+}
+
 static int cmp_tail(const void *a, const void *b) {
         const struct tail *x = a, *y = b;
 
@@ -520,7 +563,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                                 *reterr_path = o->files[failed];
                         return r;
                 }
-                if (parallel_wanted(s, o)) {
+                {
                         size_t n = 0;
 
                         while (o->files[n])
@@ -528,7 +571,8 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                         r = iteration_order(s, o->files, n, &order, &n_order);
                         if (r < 0)
                                 return r;
-                } else {
+                }
+                if (!parallel_wanted(s, o)) {
                         r = sd_journal_open_files(&j, (const char **) o->files, 0);
                         if (r < 0) {
                                 if (reterr_path)
@@ -564,7 +608,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                         r = probe_files(s, &l, o, false, NULL);
                 }
                 /* listed[] points into l and s->files: compared while both live */
-                if (r >= 0 && parallel_wanted(s, o))
+                if (r >= 0)
                         r = iteration_order(s, listed, l.n, &order, &n_order);
                 file_list_done(&l);
                 if (r < 0) {
@@ -572,21 +616,21 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                                 *reterr_path = o->directory;
                         return r;
                 }
-                if (!order && o->directory) {
+                if (!parallel_wanted(s, o) && o->directory) {
                         r = sd_journal_open_directory(&j, o->directory, 0);
                         if (r < 0) {
                                 if (reterr_path)
                                         *reterr_path = o->directory;
                                 return r;
                         }
-                } else if (!order) {
+                } else if (!parallel_wanted(s, o)) {
                         r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
                         if (r < 0)
                                 return r;
                 }
         }
 
-        if (order) {
+        if (parallel_wanted(s, o)) {
                 r = open_parallel(s, o, order, n_order, reterr_path);
                 if (r < 0)
                         return r;
@@ -595,6 +639,17 @@ int journal_source_open(const struct journal_source_options *o, struct source **
         }
 
         s->j = j;
+        s->since_usec = o->since_usec;
+        s->since_set = o->since_set || o->since_usec > 0;
+        /* For looking evidence up later (source_cursor()): the files in sd-journal's order, and
+         * the matches. */
+        s->order = TAKE_PTR(order);
+        s->n_order = n_order;
+        r = strv_copy(o->identifiers, &s->match_identifiers);
+        if (r >= 0)
+                r = strv_copy(o->also, &s->match_also);
+        if (r < 0)
+                return r;
         r = journal_add_matches(j, o);
         if (r < 0)
                 return r;
@@ -611,9 +666,32 @@ int journal_source_open(const struct journal_source_options *o, struct source **
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
-/* The entry j is on, into rec. */
-static int read_entry(struct source *s, sd_journal *j, struct log_record *rec) {
-        sd_id128_t boot;
+/* A JOURNAL ref from a cursor's parts. */
+static void ref_from_pos(const struct journal_pos *p, uint64_t serial, struct entry_ref *ret) {
+        *ret = (struct entry_ref){
+                .kind = ENTRY_REF_JOURNAL,
+                .serial = serial,
+                .realtime_usec = p->realtime,
+                .monotonic_usec = p->monotonic,
+                .journal = { .seqnum = p->seqnum, .xor_hash = p->xor_hash },
+        };
+        memcpy(ret->boot_id, p->boot_id.bytes, 16);
+        memcpy(ret->journal.seqnum_id, p->seqnum_id.bytes, 16);
+}
+
+/* The whole position of the entry j is on: its cursor, read now (an allocation). */
+static int pos_of(sd_journal *j, struct journal_pos *ret) {
+        _cleanup_free_ char *c = NULL;
+        int r;
+
+        r = sd_journal_get_cursor(j, &c);
+        if (r < 0)
+                return r;
+        return journal_pos_from_cursor(c, ret);
+}
+
+/* The entry j is on, into rec: times and fields (rec->ref untouched). */
+static int read_fields(sd_journal *j, struct log_record *rec, sd_id128_t *ret_boot) {
         const void *data;
         size_t len;
         int r;
@@ -624,7 +702,7 @@ static int read_entry(struct source *s, sd_journal *j, struct log_record *rec) {
                 return r;
         /* Orders the entries of one boot whatever the wall clock did. (Without a place for the
          * boot id, sd-journal refuses entries of other boots than the running one.) */
-        if (sd_journal_get_monotonic_usec(j, &rec->monotonic_usec, &boot) < 0)
+        if (sd_journal_get_monotonic_usec(j, &rec->monotonic_usec, ret_boot) < 0)
                 rec->monotonic_usec = 0;
 
         sd_journal_restart_data(j);
@@ -644,8 +722,37 @@ static int read_entry(struct source *s, sd_journal *j, struct log_record *rec) {
                 if (r < 0)
                         return r;
         }
-        rec->get_cursor = journal_get_cursor;
-        rec->cursor_userdata = s;
+        return 1;
+}
+
+/* The entry j is on, into rec, with its ref: boot and clocks, looked up in the files when an alert
+ * wants its cursor (no allocation); its whole position at once when the handle was handed out or
+ * the entry has no monotonic time to be looked up by. */
+static int read_entry(struct source *s, sd_journal *j, uint64_t serial, struct log_record *rec) {
+        sd_id128_t boot = SD_ID128_NULL;
+        struct journal_pos pos;
+        int r;
+
+        r = read_fields(j, rec, &boot);
+        if (r < 0)
+                return r;
+        rec->ref = (struct entry_ref){
+                .kind = ENTRY_REF_SEEK,
+                .serial = serial,
+                .realtime_usec = rec->realtime_usec,
+                .monotonic_usec = rec->monotonic_usec,
+        };
+        memcpy(rec->ref.boot_id, boot.bytes, 16);
+        s->on_entry = j == s->j;
+        if (s->eager || rec->monotonic_usec == 0) {
+                r = pos_of(j, &pos);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0)
+                        ref_from_pos(&pos, serial, &rec->ref);
+                else
+                        rec->ref.kind = ENTRY_REF_NONE;
+        }
         return 1;
 }
 
@@ -676,7 +783,7 @@ static int note_corrupt(struct source *s, int error) {
         if (s->stats.corrupt++ > 0)
                 return 0;
         s->first_skipped_why = error == -EBADMSG ? "corrupt entry" : "unreadable fields";
-        if (journal_get_cursor(s, &s->first_skipped) < 0)
+        if (current_cursor(s, &s->first_skipped) < 0)
                 s->first_skipped = NULL;
         if (!s->first_skipped || s->located)
                 return 0;
@@ -759,17 +866,22 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
                 if (e->has_pos)
                         r = journal_par_side(s->par, file, journal_pos_to_cursor(&e->pos, cursor), &j);
                 if (r >= 0)
-                        r = read_entry(s, j, rec);
+                        r = read_entry(s, j, ++s->serial, rec);
                 if (r == -ENOMEM)
                         return r;
+                if (r >= 0 && e->has_pos)
+                        ref_from_pos(&e->pos, s->serial, &rec->ref);
                 *ret_error = MIN(r, 0);
                 return 1;
         }
         record_reset(rec);
         rec->realtime_usec = e->pos.realtime;
         rec->monotonic_usec = e->pos.monotonic;
-        rec->get_cursor = journal_get_cursor;
-        rec->cursor_userdata = s;
+        /* The reader read each entry's cursor (the merge orders by it): every part is known. */
+        if (e->has_pos)
+                ref_from_pos(&e->pos, ++s->serial, &rec->ref);
+        else
+                rec->ref = (struct entry_ref){ .kind = ENTRY_REF_NONE, .serial = ++s->serial };
         /* Fields of entries journal_next() skips were not kept: only their bits count. */
         if (!(e->present & UINT32_C(1) << RECORD_MESSAGE) ||
             (e->truncated & UINT32_C(1) << RECORD_MESSAGE)) {
@@ -807,6 +919,7 @@ static int journal_next(struct source *s, struct log_record *rec) {
                         }
                         r = error;
                 } else {
+                        s->on_entry = false;
                         r = sd_journal_next(s->j);
                         if (r < 0)
                                 return r;
@@ -814,7 +927,7 @@ static int journal_next(struct source *s, struct log_record *rec) {
                                 r = reached_end(s);
                                 return r < 0 ? r : 0;
                         }
-                        r = read_entry(s, s->j, rec);
+                        r = read_entry(s, s->j, ++s->serial, rec);
                 }
                 if (r == -ENOMEM)
                         return r;
@@ -843,6 +956,223 @@ static int journal_next(struct source *s, struct log_record *rec) {
         }
 }
 
+/* ---- evidence cursors ------------------------------------------------------------------------ */
+
+/* File i of the iteration order alone (opened on first use and kept: one sd_journal per file
+ * that ever was looked in). */
+static int side_of(struct source *s, size_t i, sd_journal **ret) {
+        int r;
+
+        if (!s->sides) {
+                s->sides = calloc(MAX(s->n_order, (size_t) 1), sizeof(sd_journal *));
+                if (!s->sides)
+                        return -ENOMEM;
+        }
+        if (!s->sides[i]) {
+                const char *paths[] = { s->order[i], NULL };
+
+                r = sd_journal_open_files(&s->sides[i], paths, 0);
+                if (r < 0)
+                        return r;
+        }
+        *ret = s->sides[i];
+        return 0;
+}
+
+/* A side's matches: the source's, and _BOOT_ID=boot. */
+static int side_match(struct source *s, sd_journal *j, sd_id128_t boot) {
+        struct journal_source_options mo = { .identifiers = s->match_identifiers,
+                                             .also = s->match_also };
+        char match[sizeof("_BOOT_ID=") + 32];
+        int r;
+
+        sd_journal_flush_matches(j);
+        r = journal_add_matches(j, &mo);
+        if (r >= 0 && (s->match_identifiers || s->match_also))
+                r = sd_journal_add_conjunction(j);
+        if (r < 0)
+                return r;
+        (void) stpcpy(match, "_BOOT_ID=");
+        (void) sd_id128_to_string(boot, match + strlen("_BOOT_ID="));
+        return sd_journal_add_match(j, match, 0);
+}
+
+/* Whether the entry j is on is the one of ref: boot, clocks and digest. -errno when unreadable. */
+static int is_entry(struct source *s, sd_journal *j, const struct entry_ref *ref,
+                    record_digest_fn digest, void *userdata) {
+        sd_id128_t b;
+        uint64_t m, t;
+        int r;
+
+        if (sd_journal_get_monotonic_usec(j, &m, &b) < 0 ||
+            memcmp(b.bytes, ref->boot_id, 16) != 0 || m != ref->monotonic_usec ||
+            sd_journal_get_realtime_usec(j, &t) < 0 || t != ref->realtime_usec)
+                return 0;
+        if (!digest)
+                return 1;
+        r = read_fields(j, &s->scratch, &b);
+        if (r < 0)
+                return r;
+        return digest(userdata, &s->scratch) == ref->seek.digest;
+}
+
+/*
+ * The entries of file i (in the iteration order) that ref may be: its boot, clocks and digest.
+ * Found by bisection (sd_journal_seek_monotonic_usec() with a _BOOT_ID match: the file's entries
+ * of one boot, in monotonic order). The earliest in sd-journal's order of those found in this
+ * file and before is *best; *ids: the seqnum ids they come from (1, or 2 for more).
+ */
+static int find_in(struct source *s, size_t i, const struct entry_ref *ref, record_digest_fn digest,
+                   void *userdata, struct journal_pos *best, unsigned *ids) {
+        sd_id128_t boot;
+        sd_journal *j;
+        uint64_t from, to;
+        int r;
+
+        memcpy(boot.bytes, ref->boot_id, 16);
+        r = side_of(s, i, &j);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0; /* gone or unreadable now: not there */
+        /* The first and last monotonic time of the boot in the file (its _BOOT_ID's entries) */
+        r = sd_journal_get_cutoff_monotonic_usec(j, boot, &from, &to);
+        if (r <= 0 || ref->monotonic_usec < from || ref->monotonic_usec > to)
+                return 0;
+        r = side_match(s, j, boot);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                r = sd_journal_seek_monotonic_usec(j, boot, ref->monotonic_usec);
+        if (r < 0)
+                return 0;
+        for (;;) {
+                struct journal_pos pos;
+                sd_id128_t b;
+                uint64_t m;
+
+                r = sd_journal_next(j);
+                if (r <= 0)
+                        return 0;
+                if (sd_journal_get_monotonic_usec(j, &m, &b) < 0 || !sd_id128_equal(b, boot))
+                        continue;
+                if (m > ref->monotonic_usec)
+                        return 0;
+                r = is_entry(s, j, ref, digest, userdata);
+                if (r == -ENOMEM)
+                        return r;
+                if (r <= 0)
+                        continue;
+                r = pos_of(j, &pos);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                if (*ids == 0)
+                        *best = pos;
+                else if (!sd_id128_equal(pos.seqnum_id, best->seqnum_id))
+                        *ids = 2;
+                else if (journal_pos_compare(&pos, best) < 0)
+                        *best = pos;
+                *ids = MAX(*ids, 1U);
+        }
+}
+
+/*
+ * The entry the reading handle went to as its serial-th: the files read again in the same way
+ * (a handle of their own, kept; read on from where it is when it is not past, else from the
+ * start again). For what the bisection cannot tell: which of the copies of one entry in files of
+ * different seqnum ids sd-journal handed out (that depends on where its merge stood in every
+ * file), and a file whose monotonic clock went back. Then checked against ref.
+ */
+static int replay(struct source *s, const struct entry_ref *ref, record_digest_fn digest,
+                  void *userdata, struct journal_pos *ret) {
+        struct journal_source_options mo = { .identifiers = s->match_identifiers,
+                                             .also = s->match_also };
+        int r;
+
+        if (s->n_order == 0)
+                return 0;
+        if (!s->replay) {
+                _cleanup_free_ const char **paths = calloc(s->n_order + 1, sizeof(char *));
+
+                if (!paths)
+                        return -ENOMEM;
+                memcpy(paths, s->order, s->n_order * sizeof(char *));
+                r = sd_journal_open_files(&s->replay, paths, 0);
+                if (r < 0)
+                        return r == -ENOMEM ? r : 0;
+                r = journal_add_matches(s->replay, &mo);
+                if (r < 0)
+                        return r;
+                s->replay_serial = UINT64_MAX;
+        }
+        if (s->replay_serial > ref->serial) {
+                r = s->since_set ? sd_journal_seek_realtime_usec(s->replay, s->since_usec)
+                                 : sd_journal_seek_head(s->replay);
+                if (r < 0)
+                        return 0;
+                s->replay_serial = 0;
+        }
+        while (s->replay_serial < ref->serial) {
+                r = sd_journal_next(s->replay);
+                if (r <= 0)
+                        return 0;
+                s->replay_serial++;
+        }
+        r = is_entry(s, s->replay, ref, digest, userdata);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0;
+        r = pos_of(s->replay, ret);
+        if (r == -ENOMEM)
+                return r;
+        return r >= 0;
+}
+
+static int journal_cursor(struct source *s, const struct entry_ref *ref, record_digest_fn digest,
+                          void *userdata, char **ret) {
+        char buf[ENTRY_REF_CURSOR_MAX];
+        struct journal_pos best;
+        struct entry_ref full;
+        unsigned ids = 0;
+        int r;
+
+        if (ref->kind != ENTRY_REF_SEEK)
+                return -ENOENT;
+        if (s->j && s->on_entry && ref->serial == s->serial)
+                /* The entry being judged: the reading handle is on it. */
+                return current_cursor(s, ret);
+        /* Where sd-journal has the entry: in one file, or stored again in others (copies):
+         * among copies of one seqnum id it hands out the first by seqnum. */
+        for (size_t i = 0; i < s->n_order; i++) {
+                r = find_in(s, i, ref, digest, userdata, &best, &ids);
+                if (r < 0)
+                        return r;
+        }
+        if (ids != 1) {
+                r = replay(s, ref, digest, userdata, &best);
+                if (r < 0)
+                        return r;
+                ids = r > 0;
+        }
+        if (ids == 1) {
+                ref_from_pos(&best, ref->serial, &full);
+                *ret = strdup(entry_ref_journal_cursor(&full, buf));
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* Gone from the files since it was read (vacuumed, or rotated to a name not read): the
+         * parts known, which sd_journal_seek_cursor() takes; counted, and said by the caller. */
+        s->stats.unresolved++;
+        {
+                sd_id128_t b;
+                char id[33];
+
+                memcpy(b.bytes, ref->boot_id, 16);
+                if (asprintf(ret, "b=%s;m=%" PRIx64 ";t=%" PRIx64, sd_id128_to_string(b, id),
+                             ref->monotonic_usec, ref->realtime_usec) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static uint64_t journal_skipped(const struct source *s) {
         return s->stats.corrupt;
 }
@@ -868,6 +1198,14 @@ static const struct source_problem *journal_problems(const struct source *s, siz
 static void journal_free(struct source *s) {
         journal_par_free(s->par);
         sd_journal_close(s->j);
+        for (size_t i = 0; s->sides && i < s->n_order; i++)
+                sd_journal_close(s->sides[i]);
+        free(s->sides);
+        sd_journal_close(s->replay);
+        free(s->order);
+        strv_free(s->match_identifiers);
+        strv_free(s->match_also);
+        record_done(&s->scratch);
         free(s->first_skipped);
         for (size_t i = 0; i < s->n_files; i++)
                 free(s->files[i]);
@@ -887,6 +1225,7 @@ static const struct source_ops journal_ops = {
         .free = journal_free,
         .stats = journal_stats,
         .problems = journal_problems,
+        .cursor = journal_cursor,
 };
 
 sd_journal *journal_source_journal(struct source *s) {
@@ -895,5 +1234,8 @@ sd_journal *journal_source_journal(struct source *s) {
         /* Whoever holds the handle may seek (follow resumes at a cursor): a file whose last entry
          * lies before where reading starts is no file cut short. The check is the reader's now. */
         s->handed_out = true;
+        /* ... and may find the files changed under it (rotated, vacuumed) by the time an alert is
+         * built: each record's whole position is read at once, so no cursor is looked up later. */
+        s->eager = true;
         return s->j;
 }

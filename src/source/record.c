@@ -166,10 +166,23 @@ int record_uid(const struct log_record *r, uid_t *ret) {
         return 0;
 }
 
-int record_cursor(const struct log_record *r, char **ret) {
-        if (!r->get_cursor)
-                return -ENOENT;
-        return r->get_cursor(r->cursor_userdata, ret);
+bool entry_ref_equal(const struct entry_ref *a, const struct entry_ref *b) {
+        if (a->kind != b->kind || a->realtime_usec != b->realtime_usec ||
+            a->monotonic_usec != b->monotonic_usec)
+                return false;
+        switch (a->kind) {
+        case ENTRY_REF_JOURNAL:
+                return memcmp(a->boot_id, b->boot_id, 16) == 0 &&
+                       memcmp(a->journal.seqnum_id, b->journal.seqnum_id, 16) == 0 &&
+                       a->journal.seqnum == b->journal.seqnum &&
+                       a->journal.xor_hash == b->journal.xor_hash;
+        case ENTRY_REF_SEEK:
+                return a->serial == b->serial;
+        case ENTRY_REF_TEXT:
+                return a->text.input == b->text.input && a->text.line == b->text.line;
+        default:
+                return false;
+        }
 }
 
 void record_done(struct log_record *r) {

@@ -1,7 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* The source interface: dispatch through the ops every source's struct begins with (source.h). */
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal-internal.h"
 #include "source.h"
+
+_Static_assert(ENTRY_REF_CURSOR_MAX == JOURNAL_CURSOR_MAX, "one cursor size");
+
+char *entry_ref_journal_cursor(const struct entry_ref *ref, char buf[static ENTRY_REF_CURSOR_MAX]) {
+        struct journal_pos p = {
+                .seqnum = ref->journal.seqnum,
+                .monotonic = ref->monotonic_usec,
+                .realtime = ref->realtime_usec,
+                .xor_hash = ref->journal.xor_hash,
+        };
+
+        memcpy(p.seqnum_id.bytes, ref->journal.seqnum_id, 16);
+        memcpy(p.boot_id.bytes, ref->boot_id, 16);
+        return journal_pos_to_cursor(&p, buf);
+}
 
 static const struct source_ops *ops_of(const struct source *s) {
         return *(const struct source_ops *const *) s;
@@ -42,4 +62,18 @@ const struct source_problem *source_problems(const struct source *s, size_t *ret
                 return NULL;
         }
         return ops_of(s)->problems(s, ret_n, ret_more);
+}
+
+int source_cursor(struct source *s, const struct entry_ref *ref, record_digest_fn digest,
+                  void *userdata, char **ret) {
+        char buf[ENTRY_REF_CURSOR_MAX];
+
+        if (ref->kind == ENTRY_REF_JOURNAL) {
+                /* Every part is known: no need to ask the source (nor to have one). */
+                *ret = strdup(entry_ref_journal_cursor(ref, buf));
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (ref->kind == ENTRY_REF_NONE || !s || !ops_of(s)->cursor)
+                return -ENOENT;
+        return ops_of(s)->cursor(s, ref, digest, userdata, ret);
 }

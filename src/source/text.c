@@ -494,27 +494,31 @@ static const char *input_name(const struct text_input *in) {
         return streq(in->name, "-") ? "(stdin)" : in->name;
 }
 
-/* FILE:LINE, newly allocated: the evidence of every login and session, so no printf. */
-static int text_get_cursor(void *userdata, char **ret) {
-        struct text_source *s = userdata;
+/* FILE:LINE of a record this source handed out, newly allocated (source_cursor()). */
+static int text_cursor(struct source *src, const struct entry_ref *ref, record_digest_fn digest,
+                       void *userdata, char **ret) {
+        const struct text_input *in = ref->text.input;
         char digits_buf[20], *c;
         size_t nd = 0;
         uint64_t v;
 
-        if (!s->cursor_input)
+        (void) src;
+        (void) digest;
+        (void) userdata;
+        if (ref->kind != ENTRY_REF_TEXT || !in)
                 return -ENOENT;
-        v = s->cursor_line;
+        v = ref->text.line;
         do {
                 digits_buf[sizeof(digits_buf) - ++nd] = (char) ('0' + v % 10);
                 v /= 10;
         } while (v > 0);
-        c = malloc(s->cursor_input->name_len + 1 + nd + 1);
+        c = malloc(in->name_len + 1 + nd + 1);
         if (!c)
                 return -ENOMEM;
-        memcpy(c, input_name(s->cursor_input), s->cursor_input->name_len);
-        c[s->cursor_input->name_len] = ':';
-        memcpy(c + s->cursor_input->name_len + 1, digits_buf + sizeof(digits_buf) - nd, nd);
-        c[s->cursor_input->name_len + 1 + nd] = 0;
+        memcpy(c, input_name(in), in->name_len);
+        c[in->name_len] = ':';
+        memcpy(c + in->name_len + 1, digits_buf + sizeof(digits_buf) - nd, nd);
+        c[in->name_len + 1 + nd] = 0;
         *ret = c;
         return 0;
 }
@@ -894,8 +898,8 @@ static int fill_record(struct text_source *s, struct log_record *rec, const stru
                 r = set_field(rec, RECORD_BOOT_ID, (struct strview){ boot_id, 32 });
         if (r < 0)
                 return r;
-        rec->get_cursor = text_get_cursor;
-        rec->cursor_userdata = s;
+        rec->ref = (struct entry_ref){ .kind = ENTRY_REF_TEXT,
+                                       .text = { .input = in, .line = in->line_no } };
         return 1;
 }
 
@@ -1077,8 +1081,7 @@ static void take_record(struct log_record *rec, struct log_record *from) {
         rec->present = from->present;
         rec->truncated = from->truncated;
         rec->unattested = from->unattested;
-        rec->get_cursor = from->get_cursor;
-        rec->cursor_userdata = from->cursor_userdata;
+        rec->ref = from->ref;
         rec->prematch = NULL;
 }
 
@@ -1178,4 +1181,5 @@ static const struct source_ops text_ops = {
         .skipped = text_skipped,
         .first_skipped = text_first_skipped,
         .free = text_free,
+        .cursor = text_cursor,
 };

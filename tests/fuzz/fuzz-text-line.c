@@ -72,7 +72,7 @@ static void read_source(const uint8_t *data, size_t size) {
 
                         FUZZ_ASSERT(rec.unattested && record_has(&rec, RECORD_MESSAGE));
                         FUZZ_ASSERT(rec.field[RECORD_MESSAGE].len <= TEXT_LINE_MAX);
-                        FUZZ_ASSERT(record_cursor(&rec, &cursor) == 0 && strchr(cursor, ':'));
+                        FUZZ_ASSERT(source_cursor(s, &rec.ref, NULL, NULL, &cursor) == 0 && strchr(cursor, ':'));
                         free(cursor);
                         n++;
                 }

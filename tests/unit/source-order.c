@@ -84,7 +84,7 @@ int main(int argc, char *argv[]) {
                         if (v.ptr)
                                 h = fnv(fnv(h, (const char *) &f, sizeof(f)), v.ptr, v.len);
                 }
-                if (record_cursor(&rec, &cursor) < 0)
+                if (source_cursor(src, &rec.ref, NULL, NULL, &cursor) < 0)
                         cursor = NULL;
                 printf("%s %" PRIu64 " %" PRIu64 " %08" PRIx32 " %08" PRIx32 " %016" PRIx64 "\n",
                        cursor ?: "-", rec.realtime_usec, rec.monotonic_usec, rec.present,
