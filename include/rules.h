@@ -137,6 +137,12 @@ struct rule_match {
  * the outcome's result). */
 void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret);
 
+/* Only when m remembers msg's outcome (a message it matched lately, rules unchanged since): true
+ * and *ret as rule_matcher_run() would give it, without running a pattern. False: *ret is not an
+ * outcome (match msg some other way). */
+bool rule_matcher_recall(struct rule_matcher *m, const char *msg, size_t len,
+                         struct rule_match *ret);
+
 /*
  * rule_set_match() on msg, using ahead (may be NULL) when it was computed by a matcher of s on a
  * message of this length (the caller guarantees it was this message): then no pattern runs, and

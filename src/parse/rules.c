@@ -1085,15 +1085,20 @@ static void match_copy(struct rule_match *dst, const struct rule_match *src) {
         dst->stats = src->stats;
 }
 
-void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret) {
-        struct memo_slot *slot = NULL;
-        size_t i_rule = 0, skip = 0;
-        uint64_t h = 0;
-        int pairs = 0;
+/*
+ * The memo's part of rule_matcher_run(): 1 and *ret when msg's outcome is remembered; else 0,
+ * *ret_slot the slot to remember it in (NULL: not to be remembered) and *ret_hash its hash; -ENOMEM
+ * with *ret an outcome that is never replayed (the rules changed and the match data cannot grow).
+ */
+static int memo_recall(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret,
+                       struct memo_slot **ret_slot, uint64_t *ret_hash) {
+        struct memo_slot *slot;
+        uint64_t h;
 
         /* field[] past n_fields is left as it was: never read */
         ret->set = m->set;
         ret->len = len;
+        *ret_slot = NULL;
         if (_unlikely_(m->generation != m->set->generation)) {
                 /* Rules were added or removed since (not while this runs: rules.h): every
                  * outcome may differ, and a pattern may have more groups. */
@@ -1101,22 +1106,42 @@ void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struc
                         /* an outcome of no generation: replaying it matches again */
                         ret->generation = m->generation;
                         ret->result = -ENOMEM;
-                        return;
+                        return -ENOMEM;
                 }
                 if (m->memo)
                         memset(m->memo, 0, MEMO_SLOTS * sizeof(struct memo_slot));
                 m->generation = m->set->generation;
         }
         ret->generation = m->generation;
-        if (m->memo && len > 0 && len <= MEMO_MESSAGE_MAX && msg) {
-                h = memo_hash(msg, len);
-                slot = &m->memo[h & (MEMO_SLOTS - 1)];
-                if (slot->hash == h && slot->len == len && memcmp(slot->msg, msg, len) == 0) {
-                        match_copy(ret, &slot->m);
-                        return;
-                }
+        if (!m->memo || len == 0 || len > MEMO_MESSAGE_MAX || !msg)
+                return 0;
+        h = memo_hash(msg, len);
+        slot = &m->memo[h & (MEMO_SLOTS - 1)];
+        if (slot->hash == h && slot->len == len && memcmp(slot->msg, msg, len) == 0) {
+                match_copy(ret, &slot->m);
+                return 1;
         }
+        *ret_slot = slot;
+        *ret_hash = h;
+        return 0;
+}
 
+bool rule_matcher_recall(struct rule_matcher *m, const char *msg, size_t len,
+                         struct rule_match *ret) {
+        struct memo_slot *slot;
+        uint64_t h;
+
+        return memo_recall(m, msg, len, ret, &slot, &h) == 1;
+}
+
+void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret) {
+        struct memo_slot *slot = NULL;
+        size_t i_rule = 0, skip = 0;
+        uint64_t h = 0;
+        int pairs = 0;
+
+        if (memo_recall(m, msg, len, ret, &slot, &h) != 0)
+                return;
         ret->rule = ret->skip = ret->n_fields = 0;
         /* The counters of this message alone: what the pipeline adds when it replays it. */
         m->st.stats = (struct rule_set_stats){};

@@ -964,11 +964,19 @@ static void batch_fill(struct text_source *s, struct reader *t, struct batch *b)
                 /* The fields are parts of one line: together at most TEXT_LINE_MAX bytes. */
                 b->used += l->message.len + l->host.len + l->ident.len + l->pid.len;
                 *e = (struct ahead_entry){ .line_no = in->line_no, .input = in };
-                if (t->matcher && l->ident.ptr && b->n % MATCH_SHARE_STEPS < t->share) {
-                        /* As the record holds it: cut at RECORD_FIELD_MAX_BYTES. */
-                        rule_matcher_run(t->matcher, rec->field[RECORD_MESSAGE].data,
-                                         rec->field[RECORD_MESSAGE].len, &b->match[b->n]);
+                if (t->matcher && l->ident.ptr) {
+                        /* As the record holds it: cut at RECORD_FIELD_MAX_BYTES. A message left
+                         * to the pipeline is still answered here when the matcher's memo has it
+                         * (a hash and a compare, far less than running a pattern). */
+                        const char *msg = rec->field[RECORD_MESSAGE].data;
+                        size_t len = rec->field[RECORD_MESSAGE].len;
+
                         e->has_match = true;
+                        if (b->n % MATCH_SHARE_STEPS < t->share)
+                                rule_matcher_run(t->matcher, msg, len, &b->match[b->n]);
+                        else
+                                e->has_match = rule_matcher_recall(t->matcher, msg, len,
+                                                                   &b->match[b->n]);
                 }
                 b->n++;
         }

@@ -64,6 +64,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                          * answer the same, counters included. */
                         struct rule_match again;
 
+                        if (rule_matcher_recall(m, msg, size, &again))
+                                FUZZ_ASSERT(size > 0 && size <= 224 &&
+                                            (ahead.result == 0 || ahead.result == 1));
+                        else
+                                FUZZ_ASSERT(size == 0 || size > 224 || ahead.stats.retried > 0 ||
+                                            ahead.result < 0);
                         rule_matcher_run(m, msg, size, &again);
                         FUZZ_ASSERT(again.result == ahead.result &&
                                     again.generation == ahead.generation && again.len == ahead.len);

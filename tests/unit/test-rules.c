@@ -525,6 +525,22 @@ static void test_matcher_memo(void) {
         TAP_IS_INT(st1.attempts - st0.attempts, 2, "both counted as pattern runs, as matching would");
         TAP_IS_INT(st1.matched - st0.matched, 2, "both counted as matched");
 
+        /* recalled without matching: only what was matched lately */
+        {
+                struct rule_match got;
+
+                tap_ok(rule_matcher_recall(m, msg, strlen(msg), &got) && got.result == 1 &&
+                               got.n_fields == ahead.n_fields && got.rule == ahead.rule &&
+                               got.field[0].start == ahead.field[0].start &&
+                               got.stats.attempts == ahead.stats.attempts,
+                       "recalled: the outcome matching gave");
+                tap_ok(!rule_matcher_recall(m, "Connection from 10.0.0.1 port 2224", 34, &got),
+                       "a message not matched lately is not recalled");
+                TAP_IS_INT(rule_set_match_ahead(s, &got, msg, strlen(msg), &ev2), 1,
+                           "a recalled outcome replays");
+                tap_ok(same_event(&ev, &ev2), "... into the same event");
+        }
+
         /* one byte apart, same length: never the other's answer */
         strcpy(msg, "Connection from 10.0.0.1 port 2223");
         TAP_IS_INT(replay(s, m, msg, &ev, &ahead), 1, "a neighbour matches");
@@ -571,6 +587,12 @@ static void test_matcher_memo(void) {
                       "port (?<port>\\d+) id (?<session_id>\\d+)$\n",
                       &err);
         TAP_IS_INT(r, 0, "a rule file added");
+        {
+                struct rule_match got;
+
+                tap_ok(!rule_matcher_recall(m, msg, strlen(msg), &got),
+                       "nothing is recalled from before the change");
+        }
         TAP_IS_INT(rule_set_match_ahead(s, &old, msg, strlen(msg), &ev), 1,
                    "an outcome from before the change is not replayed: matched again");
         TAP_IS_STR(ev.rule_id, "t.close", "... by the new rule");
