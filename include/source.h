@@ -111,9 +111,11 @@ _warn_unused_ int source_next(struct source *s, struct log_record *rec);
  * allocated: a journal cursor exactly as sd_journal_get_cursor() gives it, or FILE:LINE for a
  * text log. Asked when an alert is built, not per entry. An ENTRY_REF_SEEK ref is looked up in
  * the files (the current entry is answered at once): digest (with userdata) must give, for the
- * candidates found there, what the ref's digest was computed as. When the entry is no longer
- * there (its file vacuumed or rotated away during the scan), a partial cursor "b=...;m=...;t=..."
- * (sd_journal_seek_cursor() still finds the place) and source_stats()->unresolved counts it.
+ * candidates found there, what the ref's digest was computed as (the files are held open from
+ * the start, up to 256 of them, so a rotation or vacuum meanwhile changes nothing). When the
+ * entry is no longer there all the same (its file emptied or rewritten, or a file not held that
+ * went away), a partial cursor "b=...;m=...;t=..." (sd_journal_seek_cursor() still finds the
+ * place) and source_stats()->unresolved counts it.
  * Returns 0 and *ret; -ENOENT when the ref has no position (ENTRY_REF_NONE); -ENOMEM.
  */
 _warn_unused_ int source_cursor(struct source *s, const struct entry_ref *ref,

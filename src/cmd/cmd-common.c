@@ -662,10 +662,10 @@ int cmd_check_skipped(const struct source *src) {
         int r = cmd_source_problems(src);
 
         if (u > 0)
-                /* Evidence is looked up when an alert is built: a file vacuumed or rotated away
-                 * in between leaves only what the entry was read with (source.h). */
+                /* Evidence is looked up when an alert is built: a file emptied or rewritten in
+                 * between leaves only what the entry was read with (source.h). */
                 log_error("%llu evidence entr%s had left the journal files by the time %s alert "
-                          "was built (vacuumed or rotated during the scan): %s a partial cursor "
+                          "was built (a file changed during the scan): %s a partial cursor "
                           "(b=;m=;t=), and %s alert id%s differ%s from a scan that finds %s",
                           u, u == 1 ? "y" : "ies", u == 1 ? "its" : "their",
                           u == 1 ? "it has" : "they have", u == 1 ? "its" : "their",

@@ -33,6 +33,7 @@
 
 #define JOURNAL_FILES_MAX 65536 /* journal files listed per source */
 #define SD_JOURNAL_FILES_MAX 7168 /* sd-journal's own JOURNAL_FILES_MAX: it opens no more */
+#define JOURNAL_HELD_FILES_MAX 256 /* files held open for evidence lookups (beside sd-journal's) */
 
 const char *const journal_local_dirs[] = { "/run/log/journal", "/var/log/journal", NULL };
 
@@ -84,6 +85,9 @@ struct source {
                                          handle was handed out: keytrail follow) */
         char **order;                 /* owned array of paths borrowed from files: the order
                                          sd-journal iterates them (ties between copies) */
+        int *order_fds;               /* owned, n_order: each file held open from the start (-1:
+                                         not held), so that one renamed or deleted meanwhile
+                                         (rotated, vacuumed) is still looked in */
         size_t n_order;
         sd_journal **sides;           /* owned, n_order, each opened on first use: one file each */
         char **match_identifiers;     /* owned copies of the options' matches, for the sides */
@@ -645,6 +649,12 @@ int journal_source_open(const struct journal_source_options *o, struct source **
          * the matches. */
         s->order = TAKE_PTR(order);
         s->n_order = n_order;
+        s->order_fds = malloc(MAX(n_order, (size_t) 1) * sizeof(int));
+        if (!s->order_fds)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_order; i++)
+                s->order_fds[i] = n_order > JOURNAL_HELD_FILES_MAX ? -1
+                                  : open(s->order[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         r = strv_copy(o->identifiers, &s->match_identifiers);
         if (r >= 0)
                 r = strv_copy(o->also, &s->match_also);
@@ -958,6 +968,37 @@ static int journal_next(struct source *s, struct log_record *rec) {
 
 /* ---- evidence cursors ------------------------------------------------------------------------ */
 
+/* Files from..from+n of the iteration order, through the descriptors held since the start when
+ * all of them are (sd-journal takes descriptors it opens: it is given copies), else by name. */
+static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret) {
+        _cleanup_free_ const char **paths = NULL;
+        _cleanup_free_ int *fds = NULL;
+        size_t k = 0;
+        int r;
+
+        fds = malloc(n * sizeof(int));
+        if (!fds)
+                return -ENOMEM;
+        for (; k < n && s->order_fds[from + k] >= 0; k++) {
+                fds[k] = fcntl(s->order_fds[from + k], F_DUPFD_CLOEXEC, 3);
+                if (fds[k] < 0)
+                        break;
+        }
+        if (k == n) {
+                r = sd_journal_open_files_fd(ret, fds, (unsigned) n, 0);
+                if (r >= 0)
+                        return r;
+        }
+        /* (on failure sd-journal keeps none of them) */
+        for (size_t i = 0; i < k; i++)
+                (void) close(fds[i]);
+        paths = calloc(n + 1, sizeof(char *));
+        if (!paths)
+                return -ENOMEM;
+        memcpy(paths, s->order + from, n * sizeof(char *));
+        return sd_journal_open_files(ret, paths, 0);
+}
+
 /* File i of the iteration order alone (opened on first use and kept: one sd_journal per file
  * that ever was looked in). */
 static int side_of(struct source *s, size_t i, sd_journal **ret) {
@@ -969,9 +1010,7 @@ static int side_of(struct source *s, size_t i, sd_journal **ret) {
                         return -ENOMEM;
         }
         if (!s->sides[i]) {
-                const char *paths[] = { s->order[i], NULL };
-
-                r = sd_journal_open_files(&s->sides[i], paths, 0);
+                r = open_files(s, i, 1, &s->sides[i]);
                 if (r < 0)
                         return r;
         }
@@ -1092,12 +1131,7 @@ static int replay(struct source *s, const struct entry_ref *ref, record_digest_f
         if (s->n_order == 0)
                 return 0;
         if (!s->replay) {
-                _cleanup_free_ const char **paths = calloc(s->n_order + 1, sizeof(char *));
-
-                if (!paths)
-                        return -ENOMEM;
-                memcpy(paths, s->order, s->n_order * sizeof(char *));
-                r = sd_journal_open_files(&s->replay, paths, 0);
+                r = open_files(s, 0, s->n_order, &s->replay);
                 if (r < 0)
                         return r == -ENOMEM ? r : 0;
                 r = journal_add_matches(s->replay, &mo);
@@ -1158,8 +1192,9 @@ static int journal_cursor(struct source *s, const struct entry_ref *ref, record_
                 *ret = strdup(entry_ref_journal_cursor(&full, buf));
                 return *ret ? 0 : -ENOMEM;
         }
-        /* Gone from the files since it was read (vacuumed, or rotated to a name not read): the
-         * parts known, which sd_journal_seek_cursor() takes; counted, and said by the caller. */
+        /* Gone from the files since it was read (a file emptied or rewritten; one not held that
+         * was vacuumed or rotated): the parts known, which sd_journal_seek_cursor() takes;
+         * counted, and said by the caller. */
         s->stats.unresolved++;
         {
                 sd_id128_t b;
@@ -1202,6 +1237,10 @@ static void journal_free(struct source *s) {
                 sd_journal_close(s->sides[i]);
         free(s->sides);
         sd_journal_close(s->replay);
+        for (size_t i = 0; s->order_fds && i < s->n_order; i++)
+                if (s->order_fds[i] >= 0)
+                        (void) close(s->order_fds[i]);
+        free(s->order_fds);
         free(s->order);
         strv_free(s->match_identifiers);
         strv_free(s->match_also);

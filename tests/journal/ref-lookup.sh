@@ -17,7 +17,8 @@
 #     as two copies (two seqnum ids: which copy is named decides the s= and i= parts), in both
 #     orders, and with the history of tests/scan-parallel.sh (one seqnum id over several files);
 #   - a file whose monotonic clock goes back within a boot (the lookup by bisection misses it);
-#   - files renamed away after the read (a vacuum during the scan): a partial cursor, counted.
+#   - files renamed away after the read (a rotation or vacuum during the scan): still found (held
+#     open); emptied in place: a partial cursor, counted.
 # keytrail scan over same-time: the alerts of --jobs 1 (looked up) and --jobs 2 (read) are equal
 # byte for byte, and every evidence cursor names the entry of its own connection.
 set -u
@@ -113,9 +114,16 @@ journal_from_export "$tmp/back.export" "$tmp/back.journal" || not_ok "back: jour
 agree "monotonic clock going back" "$tmp/back.journal"
 
 # ---- the files gone before the alert --------------------------------------------------------------------
-cp "$tmp/st/a.journal" "$tmp/gone.journal"
-"$lookup" --gone "$tmp/gone.journal" >"$tmp/gone.out" 2>&1
-check "files gone after the read: each cursor partial (b=;m=;t=) and counted ($(tail -n 1 "$tmp/gone.out"))" \
+# renamed or deleted (rotation, vacuum) during the scan: the source holds them open
+mkdir -p "$tmp/gone"
+cp "$tmp/st/a.journal" "$tmp/gone/a.journal"
+cp "$tmp/back.journal" "$tmp/gone/b.journal"
+agree "files renamed away after the read (held open)" --renamed "$tmp/gone/a.journal" "$tmp/gone/b.journal"
+check "... and they were renamed" '[ ! -e "$tmp/gone/a.journal" ] && [ -e "$tmp/gone/a.journal.gone" ]'
+# emptied in place: nothing left to find
+cp "$tmp/st/a.journal" "$tmp/gone/c.journal"
+"$lookup" --emptied "$tmp/gone/c.journal" >"$tmp/gone.out" 2>&1
+check "files emptied after the read: each cursor partial (b=;m=;t=) and counted ($(tail -n 1 "$tmp/gone.out"))" \
         '[ "$(tail -n 1 "$tmp/gone.out")" = "entries=48 seek=48 stored_again=24 now_differ=0 later_differ=0 unresolved=48" ]'
 
 # ---- keytrail scan: looked up = read --------------------------------------------------------------------

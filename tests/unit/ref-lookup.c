@@ -3,15 +3,16 @@
  * ref-lookup: the evidence cursors the journal source looks up when an alert is built
  * (source_cursor() on an ENTRY_REF_SEEK ref) are exactly the cursors of the entries read.
  *
- *   ref-lookup [--gone] FILE...
+ *   ref-lookup [--renamed | --emptied] FILE...
  *
  * Reads FILE... twice in step: through one sd_journal (--jobs 1: each record carries a ref with
  * its boot and clocks only) and through the parallel reader (--jobs 2: each entry's cursor was
  * read with it, the truth). Each record's cursor is asked at once (the entry being read), and
  * again for every record once all are read (looked up in the files: same clocks, other boots,
- * copies in other files). With --gone the files are renamed away before the second round (a
- * vacuum during the scan): then each answer must be the partial cursor "b=...;m=...;t=..." and
- * be counted. The digest is this program's own hash of the fields the pipeline's covers; an entry
+ * copies in other files). With --renamed the files are renamed away before the second round (a
+ * rotation or vacuum during the scan): the source holds them open, so the answers must not change.
+ * With --emptied they are truncated in place (nothing left to find): then each answer must be
+ * the partial cursor "b=...;m=...;t=..." and be counted. The digest is this program's own hash of the fields the pipeline's covers; an entry
  * stored again (equal in all of them to one read before) is expected to name that first one, as
  * the pipeline never takes it.
  * Prints one line per disagreement and a summary; exit 0 when all agree, 1 when not, 2 on error.
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "source.h"
 
@@ -66,16 +68,17 @@ int main(int argc, char *argv[]) {
         struct log_record r1 = {}, r2 = {};
         struct seen *seen = NULL;
         size_t n = 0, alloc = 0, now_bad = 0, later_bad = 0, seek = 0, dups = 0;
-        bool gone = false;
+        bool gone = false, renamed = false;
         const char *path = NULL;
         int i = 1, k1, k2, r;
 
-        if (i < argc && streq(argv[i], "--gone")) {
-                gone = true;
+        if (i < argc && (streq(argv[i], "--emptied") || streq(argv[i], "--renamed"))) {
+                gone = streq(argv[i], "--emptied");
+                renamed = !gone;
                 i++;
         }
         if (i >= argc)
-                return fprintf(stderr, "usage: ref-lookup [--gone] FILE...\n"), 2;
+                return fprintf(stderr, "usage: ref-lookup [--renamed | --emptied] FILE...\n"), 2;
         o1.files = argv + i;
         o2 = o1;
         o2.jobs = 2;
@@ -117,14 +120,13 @@ int main(int argc, char *argv[]) {
         }
         if (k1 < 0)
                 return fprintf(stderr, "next: %s\n", strerror(-k1)), 2;
-        if (gone)
-                for (char **f = o1.files; *f; f++) {
-                        char to[4096];
+        for (char **f = o1.files; (gone || renamed) && *f; f++) {
+                char to[4096];
 
-                        (void) snprintf(to, sizeof(to), "%s.gone", *f);
-                        if (rename(*f, to) < 0)
-                                return fprintf(stderr, "rename %s: %m\n", *f), 2;
-                }
+                (void) snprintf(to, sizeof(to), "%s.gone", *f);
+                if (renamed ? rename(*f, to) < 0 : truncate(*f, 0) < 0)
+                        return fprintf(stderr, "%s: %m\n", *f), 2;
+        }
         /* Now that the reader has passed them all: looked up. */
         for (size_t j = 0; j < n; j++) {
                 char *later = NULL, want[128];
