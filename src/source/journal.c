@@ -819,17 +819,21 @@ static void check_tails(struct source *s, uint64_t realtime_usec) {
 
                 if (t->seen)
                         continue;
+                /* The entry, or the same entry stored in another file (the same boot, times and
+                 * content hash: sd-journal hands a copy out once, from the first file), so
+                 * sd_journal_test_cursor() without the file's s= and i= */
                 if (s->par) {
-                        /* sd_journal_test_cursor() on the entry: every part of the cursor */
                         const struct journal_pos *a = &t->pos, *b = &s->par_entry->pos;
 
                         t->seen = t->has_pos && s->par_entry->has_pos &&
-                                  sd_id128_equal(a->seqnum_id, b->seqnum_id) &&
-                                  a->seqnum == b->seqnum && sd_id128_equal(a->boot_id, b->boot_id) &&
+                                  sd_id128_equal(a->boot_id, b->boot_id) &&
                                   a->monotonic == b->monotonic && a->realtime == b->realtime &&
                                   a->xor_hash == b->xor_hash;
-                } else if (sd_journal_test_cursor(s->j, t->cursor) > 0)
-                        t->seen = true;
+                } else {
+                        const char *b = strstr(t->cursor, ";b=");
+
+                        t->seen = sd_journal_test_cursor(s->j, b ? b + 1 : t->cursor) > 0;
+                }
         }
 }
 

@@ -135,8 +135,8 @@ for j in 1 2; do
 done
 check "same-time: keytrail scan --jobs 1 (looked up) equals --jobs 2 (read), byte for byte" \
         'cmp -s "$tmp/scan.1" "$tmp/scan.2" && cmp -s "$tmp/scan-err.1" "$tmp/scan-err.2"'
-# (two copies of one file: sd-journal hands each entry out once, so the tail check of main calls
-# the second file cut short; that is not looked at here)
+check "same-time, two copies: read to their ends, nothing said but the stats (exit 1)" \
+        '[ "$(tail -n 1 "$tmp/scan.1")" = rc=1 ] && [ "$(grep -vc "^keytrail: stats:" "$tmp/scan-err.1")" = 0 ]'
 "$keytrail" scan --jobs 1 "${kargs[@]}" --file "$tmp/st/a.journal" >"$tmp/scan.a" 2>"$tmp/scan-err.a"
 check "same-time: 3 unforced-session alerts, each with its own two entries" \
         '[ "$(grep -c "\"type\":\"unforced-session\"" "$tmp/scan.a")" = 3 ] &&
