@@ -409,30 +409,24 @@ struct text_input {
  */
 #define MATCH_SHARE_STEPS 16U
 
-/* One entry read ahead: its record is the batch's rec[] of the same index. */
+/* One entry read ahead: its fields are offsets into the batch's data. */
 struct ahead_entry {
+        uint64_t usec;
         uint64_t line_no;
         const struct text_input *input;  /* borrowed from the source: its name for the cursor */
-        bool has_match;                  /* the batch's match[] of this entry holds the rules'
-                                            outcome */
+        uint32_t message, message_len, host, host_len, ident, ident_len, pid, pid_len, boot_id;
+        bool has_ident, has_pid, has_boot_id, has_match; /* has_match: the batch's match[] of
+                                                            this entry holds the rules' outcome */
 };
-
-/* The fields a text record has (fill_record()): the ones that change hands (take_record()). */
-static const enum record_field text_fields[] = {
-        RECORD_MESSAGE, RECORD_HOSTNAME, RECORD_SYSLOG_IDENTIFIER, RECORD_SYSLOG_PID, RECORD_BOOT_ID,
-};
-
-/* A record's buffer larger than this goes back to the allocator when its slot is filled again, so
- * that lines of 64 KiB do not pin 64 KiB in each of the ring's slots. */
-#define KEEP_BUF_MAX 512U
 
 struct batch {
         struct ahead_entry *e;           /* owned, BATCH_ENTRIES */
         struct rule_match *match;        /* owned, BATCH_ENTRIES: match[i] goes with e[i] */
-        struct log_record *rec;          /* owned, BATCH_ENTRIES: rec[i] goes with e[i]; its
-                                            buffers trade places with the consumer's record's */
         size_t n, next;                  /* entries filled; the consumer's next one */
-        size_t used;                     /* bytes of the fields of the entries filled */
+        char *data;                      /* owned, BATCH_BYTES + TEXT_LINE_MAX + 64: the fields,
+                                            one after the other (read in order by the consumer,
+                                            which copies them into its own record) */
+        size_t used;
         int end;                         /* 0: more follow; 1: the inputs end after these; < 0:
                                             reading failed after these */
         struct text_source_stats stats;  /* the source's counters when the batch was queued */
@@ -875,13 +869,10 @@ static int set_field(struct log_record *rec, enum record_field f, struct strview
         return 0;
 }
 
-/* rec from in's current line (in->line, in->line_no; in's boot id): in either thread, so
- * everything comes from in, nothing from the source's consumer-side state. */
-static int fill_record(struct text_source *s, struct log_record *rec, const struct text_input *in) {
-        const struct text_line *l = &in->line;
-        uint64_t usec = l->usec;
-        struct strview message = l->message, host = l->host, ident = l->ident, pid = l->pid;
-        const char *boot_id = in->boot_id[0] ? in->boot_id : NULL;
+/* rec from the parts of line line_no of in (its position: rec->ref). */
+static int fill_record(struct log_record *rec, const struct text_input *in, uint64_t line_no,
+                       uint64_t usec, struct strview message, struct strview host,
+                       struct strview ident, struct strview pid, const char *boot_id) {
         int r;
 
         record_reset(rec);
@@ -899,7 +890,7 @@ static int fill_record(struct text_source *s, struct log_record *rec, const stru
         if (r < 0)
                 return r;
         rec->ref = (struct entry_ref){ .kind = ENTRY_REF_TEXT,
-                                       .text = { .input = in, .line = in->line_no } };
+                                       .text = { .input = in, .line = line_no } };
         return 1;
 }
 
@@ -921,23 +912,27 @@ static struct reader *reader_free(struct reader *t) {
         for (size_t i = 0; i < READER_BATCHES; i++) {
                 free(t->batches[i].e);
                 free(t->batches[i].match);
-                if (t->batches[i].rec)
-                        for (size_t j = 0; j < BATCH_ENTRIES; j++)
-                                record_done(&t->batches[i].rec[j]);
-                free(t->batches[i].rec);
+                free(t->batches[i].data);
         }
         rule_matcher_free(t->matcher);
         free(t);
         return NULL;
 }
 
-/* Fill b with the next entries (the reader thread): each into a record of the batch, which the
- * consumer takes over whole (take_record()). */
+static uint32_t batch_put(struct batch *b, struct strview v) {
+        uint32_t off = (uint32_t) b->used;
+
+        if (v.len > 0)
+                memcpy(b->data + b->used, v.ptr, v.len);
+        b->used += v.len;
+        return off;
+}
+
+/* Fill b with the next entries (the reader thread). */
 static void batch_fill(struct text_source *s, struct reader *t, struct batch *b) {
-        *b = (struct batch){ .e = b->e, .match = b->match, .rec = b->rec };
+        *b = (struct batch){ .e = b->e, .match = b->match, .data = b->data };
         while (b->n < BATCH_ENTRIES && b->used < BATCH_BYTES) {
                 struct ahead_entry *e = &b->e[b->n];
-                struct log_record *rec = &b->rec[b->n];
                 struct text_input *in;
                 const struct text_line *l;
                 int r;
@@ -948,28 +943,31 @@ static void batch_fill(struct text_source *s, struct reader *t, struct batch *b)
                         break;
                 }
                 l = &in->line;
-                for (size_t i = 0; i < ELEMENTSOF(text_fields); i++) {
-                        struct record_buf *f = &rec->field[text_fields[i]];
-
-                        if (f->alloc > KEEP_BUF_MAX) {
-                                free(f->data);
-                                *f = (struct record_buf){};
-                        }
-                }
-                r = fill_record(s, rec, in);
-                if (r < 0) {
-                        b->end = r;
-                        break;
-                }
                 /* The fields are parts of one line: together at most TEXT_LINE_MAX bytes. */
-                b->used += l->message.len + l->host.len + l->ident.len + l->pid.len;
-                *e = (struct ahead_entry){ .line_no = in->line_no, .input = in };
-                if (t->matcher && l->ident.ptr) {
-                        /* As the record holds it: cut at RECORD_FIELD_MAX_BYTES. A message left
-                         * to the pipeline is still answered here when the matcher's memo has it
-                         * (a hash and a compare, far less than running a pattern). */
-                        const char *msg = rec->field[RECORD_MESSAGE].data;
-                        size_t len = rec->field[RECORD_MESSAGE].len;
+                *e = (struct ahead_entry){
+                        .usec = l->usec,
+                        .line_no = in->line_no,
+                        .input = in,
+                        .message = batch_put(b, l->message),
+                        .message_len = (uint32_t) l->message.len,
+                        .host = batch_put(b, l->host),
+                        .host_len = (uint32_t) l->host.len,
+                        .ident = batch_put(b, l->ident),
+                        .ident_len = (uint32_t) l->ident.len,
+                        .has_ident = l->ident.ptr,
+                        .pid = batch_put(b, l->pid),
+                        .pid_len = (uint32_t) l->pid.len,
+                        .has_pid = l->pid.ptr,
+                        .has_boot_id = in->boot_id[0],
+                };
+                if (e->has_boot_id)
+                        e->boot_id = batch_put(b, (struct strview){ in->boot_id, 32 });
+                if (t->matcher && e->has_ident) {
+                        /* As the record will hold it: cut at RECORD_FIELD_MAX_BYTES. A message
+                         * left to the pipeline is still answered here when the matcher's memo
+                         * has it (a hash and a compare, far less than running a pattern). */
+                        const char *msg = b->data + e->message;
+                        size_t len = MIN((size_t) e->message_len, (size_t) RECORD_FIELD_MAX_BYTES);
 
                         e->has_match = true;
                         if (b->n % MATCH_SHARE_STEPS < t->share)
@@ -1045,8 +1043,8 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
         for (size_t i = 0; i < READER_BATCHES; i++) {
                 t->batches[i].e = calloc(BATCH_ENTRIES, sizeof(struct ahead_entry));
                 t->batches[i].match = calloc(BATCH_ENTRIES, sizeof(struct rule_match));
-                t->batches[i].rec = calloc(BATCH_ENTRIES, sizeof(struct log_record));
-                if (!t->batches[i].e || !t->batches[i].match || !t->batches[i].rec) {
+                t->batches[i].data = malloc(BATCH_BYTES + TEXT_LINE_MAX + 64);
+                if (!t->batches[i].e || !t->batches[i].match || !t->batches[i].data) {
                         reader_free(t);
                         return -ENOMEM;
                 }
@@ -1071,33 +1069,13 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
         return 0;
 }
 
-/*
- * rec becomes what the reader filled into from (fill_record()): the buffers of the text fields
- * trade places (no byte of a field is copied; from gets rec's, filled again once its batch is
- * released), the rest is copied. rec's other fields keep their buffers and are absent, as after
- * fill_record().
- */
-static void take_record(struct log_record *rec, struct log_record *from) {
-        for (size_t i = 0; i < ELEMENTSOF(text_fields); i++) {
-                struct record_buf b = rec->field[text_fields[i]];
-
-                rec->field[text_fields[i]] = from->field[text_fields[i]];
-                from->field[text_fields[i]] = b;
-        }
-        rec->realtime_usec = from->realtime_usec;
-        rec->monotonic_usec = from->monotonic_usec;
-        rec->present = from->present;
-        rec->truncated = from->truncated;
-        rec->unattested = from->unattested;
-        rec->ref = from->ref;
-        rec->prematch = NULL;
-}
-
 /* The consumer's side of text_next(). */
 static int reader_next(struct text_source *s, struct log_record *rec) {
         struct reader *t = s->reader;
         const struct ahead_entry *e;
         const struct rule_match *m;
+        const char *d;
+        int r;
 
         for (;;) {
                 if (t->cur && t->cur->next < t->cur->n)
@@ -1126,13 +1104,20 @@ static int reader_next(struct text_source *s, struct log_record *rec) {
         }
 
         e = &t->cur->e[t->cur->next];
-        m = &t->cur->match[t->cur->next];
-        take_record(rec, &t->cur->rec[t->cur->next++]);
+        m = &t->cur->match[t->cur->next++];
+        d = t->cur->data;
         s->cursor_input = e->input;
         s->cursor_line = e->line_no;
-        if (e->has_match)
+        r = fill_record(rec, e->input, e->line_no, e->usec,
+                        (struct strview){ d + e->message, e->message_len },
+                        (struct strview){ d + e->host, e->host_len },
+                        e->has_ident ? (struct strview){ d + e->ident, e->ident_len }
+                                     : STRVIEW_NULL,
+                        e->has_pid ? (struct strview){ d + e->pid, e->pid_len } : STRVIEW_NULL,
+                        e->has_boot_id ? d + e->boot_id : NULL);
+        if (r >= 0 && e->has_match)
                 rec->prematch = m;
-        return 1;
+        return r;
 }
 
 static int text_next(struct source *src, struct log_record *rec) {
@@ -1147,7 +1132,8 @@ static int text_next(struct source *src, struct log_record *rec) {
                 return r;
         s->cursor_input = in;
         s->cursor_line = in->line_no;
-        return fill_record(s, rec, in);
+        return fill_record(rec, in, in->line_no, in->line.usec, in->line.message, in->line.host,
+                           in->line.ident, in->line.pid, in->boot_id[0] ? in->boot_id : NULL);
 }
 
 static uint64_t text_skipped(const struct source *src) {
