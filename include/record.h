@@ -18,6 +18,7 @@
 struct rule_match;
 
 #define RECORD_FIELD_MAX_BYTES (64 * 1024) /* longer values are cut here and flagged truncated */
+#define RECORD_KEEP_BYTES 4096 /* record_trim() frees buffers that grew past this */
 
 /* The journal fields keytrail reads. Names in record_field_name(). */
 enum record_field {
@@ -106,6 +107,7 @@ struct log_record {
         /* The source cannot attest who wrote the entry: a text log has no trusted fields, only
          * what the writer claimed (host, tag, PID). trust_check() says TRUST_UNATTESTED. */
         bool unattested;
+        bool large;                             /* a buffer grew past RECORD_KEEP_BYTES */
 
         /* Where the entry is: its source gives its cursor from this when an alert needs it
          * (source_cursor()); nothing is fetched or allocated per entry. */
@@ -158,5 +160,11 @@ pid_t record_pid(const struct log_record *r);
 
 /* _UID parsed; -ENOENT when absent, -EBADMSG when malformed. */
 int record_uid(const struct log_record *r, uid_t *ret);
+
+/* Free the buffers that grew past RECORD_KEEP_BYTES (their fields are then absent). */
+void record_trim(struct log_record *r);
+
+/* dst becomes a copy of src (in dst's own buffers). Returns 1, or -ENOMEM. */
+_warn_unused_ int record_copy(struct log_record *dst, const struct log_record *src);
 
 void record_done(struct log_record *r);

@@ -60,7 +60,8 @@ struct source_ops {
         void (*free)(struct source *s);
         int (*cursor)(struct source *s, const struct entry_ref *ref, record_digest_fn digest,
                       void *userdata, char **ret);
-        /* Optional (NULL: all zero, no problems). */
+        /* Optional (NULL: all zero, no problems; next_borrowed: next into the caller's record). */
+        int (*next_borrowed)(struct source *s, const struct log_record **ret);
         const struct source_stats *(*stats)(const struct source *s);
         const struct source_problem *(*problems)(const struct source *s, size_t *ret_n,
                                                  size_t *ret_more);
@@ -105,6 +106,14 @@ extern const char *const journal_local_dirs[];
  * of the range, -errno on failure. Entries that cannot be read (corrupt) are skipped and counted.
  */
 _warn_unused_ int source_next(struct source *s, struct log_record *rec);
+
+/*
+ * As source_next(), but *ret may be a record the source holds (valid until the next call on s,
+ * not to be changed): a source that reads ahead hands its records out without a copy. scratch is
+ * filled instead when the source does not.
+ */
+_warn_unused_ int source_next_borrowed(struct source *s, struct log_record *scratch,
+                                       const struct log_record **ret);
 
 /*
  * The cursor of the entry ref points at (a ref this source handed out with a record), newly

@@ -740,11 +740,12 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
 
 int cmd_feed_all(struct source *src, struct pipeline *p,
                  int (*hook)(void *userdata, const struct log_record *rec), void *userdata) {
-        struct log_record rec = {};
+        struct log_record scratch = {};
+        const struct log_record *rec;
         int r;
 
         for (;;) {
-                r = source_next(src, &rec);
+                r = source_next_borrowed(src, &scratch, &rec);
                 if (r < 0) {
                         log_error("reading the %s: %s", arg_n_inputs > 0 ? "text logs" : "journal",
                                   strerror(-r));
@@ -752,15 +753,15 @@ int cmd_feed_all(struct source *src, struct pipeline *p,
                 }
                 if (r == 0)
                         break;
-                r = hook ? hook(userdata, &rec) : 0;
+                r = hook ? hook(userdata, rec) : 0;
                 if (r >= 0)
-                        r = pipeline_feed(p, &rec);
+                        r = pipeline_feed(p, rec);
                 if (r < 0) {
                         log_error("processing an entry: %s", strerror(-r));
                         break;
                 }
         }
-        record_done(&rec);
+        record_done(&scratch);
         return r;
 }
 

@@ -131,6 +131,8 @@ int record_set(struct log_record *r, enum record_field f, const char *value, siz
                         return -ENOMEM;
                 b->data = p;
                 b->alloc = MAX(n, (size_t) 64);
+                if (b->alloc > RECORD_KEEP_BYTES)
+                        r->large = true;
         }
         memcpy(b->data, value, len);
         b->data[len] = 0;
@@ -183,6 +185,40 @@ bool entry_ref_equal(const struct entry_ref *a, const struct entry_ref *b) {
         default:
                 return false;
         }
+}
+
+void record_trim(struct log_record *r) {
+        if (!r->large)
+                return;
+        for (int i = 0; i < _RECORD_FIELD_MAX; i++)
+                if (r->field[i].alloc > RECORD_KEEP_BYTES) {
+                        free(r->field[i].data);
+                        r->field[i] = (struct record_buf){};
+                        r->present &= ~(UINT32_C(1) << i);
+                }
+        r->large = false;
+}
+
+int record_copy(struct log_record *dst, const struct log_record *src) {
+        struct record_buf own[_RECORD_FIELD_MAX];
+        bool large = dst->large;
+        int r;
+
+        /* Everything but the buffers as src has it; then src's values into dst's own buffers. */
+        memcpy(own, dst->field, sizeof(own));
+        *dst = *src;
+        memcpy(dst->field, own, sizeof(own));
+        dst->large = large;
+        for (enum record_field f = 0; f < _RECORD_FIELD_MAX; f++) {
+                if (!record_has(src, f))
+                        continue;
+                r = record_set(dst, f, src->field[f].data, src->field[f].len);
+                if (r < 0)
+                        return r;
+        }
+        dst->present = src->present;
+        dst->truncated = src->truncated;
+        return 1;
 }
 
 void record_done(struct log_record *r) {

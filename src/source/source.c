@@ -31,6 +31,14 @@ int source_next(struct source *s, struct log_record *rec) {
         return ops_of(s)->next(s, rec);
 }
 
+int source_next_borrowed(struct source *s, struct log_record *scratch,
+                         const struct log_record **ret) {
+        if (ops_of(s)->next_borrowed)
+                return ops_of(s)->next_borrowed(s, ret);
+        *ret = scratch;
+        return ops_of(s)->next(s, scratch);
+}
+
 uint64_t source_skipped(const struct source *s) {
         return ops_of(s)->skipped(s);
 }
