@@ -105,6 +105,46 @@ int main(void) {
                         free(big);
                 }
         }
+        {
+                /* record_copy(): every value and flag, in the copy's own buffers; record_trim():
+                 * only buffers grown past RECORD_KEEP_BYTES go, with their fields */
+                struct log_record src = {}, dst = {};
+                size_t n = RECORD_KEEP_BYTES + 1;
+                char *big = malloc(n);
+
+                tap_ok(big != NULL, "allocate");
+                if (big) {
+                        memset(big, 'B', n);
+                        tap_ok(record_set(&src, RECORD_MESSAGE, "hello", 5) >= 0 &&
+                                       record_set(&src, RECORD_SSH_ORIGINAL_COMMAND, big, n) >= 0,
+                               "a record with a short and a large field");
+                        src.realtime_usec = 11;
+                        src.monotonic_usec = 22;
+                        src.unattested = true;
+                        src.ref = (struct entry_ref){ .kind = ENTRY_REF_SEEK, .serial = 7 };
+                        tap_ok(src.large && !dst.large, "the large buffer is noted");
+                        TAP_IS_INT(record_copy(&dst, &src), 1, "copied");
+                        tap_ok(dst.realtime_usec == 11 && dst.monotonic_usec == 22 &&
+                                       dst.unattested && dst.ref.kind == ENTRY_REF_SEEK &&
+                                       dst.ref.serial == 7 && dst.present == src.present &&
+                                       dst.truncated == src.truncated,
+                               "times, provenance, ref and field bits copied");
+                        tap_ok(dst.field[RECORD_MESSAGE].data != src.field[RECORD_MESSAGE].data &&
+                                       record_field(&dst, RECORD_MESSAGE).len == 5 &&
+                                       memcmp(record_str(&dst, RECORD_MESSAGE), "hello", 6) == 0 &&
+                                       record_field(&dst, RECORD_SSH_ORIGINAL_COMMAND).len == n,
+                               "values copied into the copy's own buffers");
+                        record_trim(&src);
+                        tap_ok(!src.large && !record_has(&src, RECORD_SSH_ORIGINAL_COMMAND) &&
+                                       src.field[RECORD_SSH_ORIGINAL_COMMAND].data == NULL &&
+                                       record_has(&src, RECORD_MESSAGE) &&
+                                       memcmp(record_str(&src, RECORD_MESSAGE), "hello", 6) == 0,
+                               "trim frees the large buffer and its field, keeps the short one");
+                        free(big);
+                }
+                record_done(&src);
+                record_done(&dst);
+        }
         record_done(&r);
         return tap_done();
 }
