@@ -9,6 +9,8 @@
 #
 #   REPS=5       timed repetitions of each program
 #   JOBS_LIST="1 2 4"  the --jobs values timed
+#   OTHER=PATH   also time another keytrail binary with --jobs 2 (e.g. one built from an older
+#                commit), alternating with the rest, to compare two builds side by side
 #   SPLIT=1      also sample one --jobs 2 run with perf (cpu-clock) and print the CPU split by
 #                thread: the main thread (merge, rules, correlator, output) against the readers;
 #                the main thread's share bounds how far more cores can take --jobs
@@ -53,6 +55,13 @@ for j in $JOBS_LIST; do
         fi
 done
 echo "alerts and --stats of --jobs $JOBS_LIST identical ($(wc -l <"$WORK/par-alerts.1") alerts)"
+if [ -n "${OTHER:-}" ]; then
+        [ -x "$OTHER" ] || die "OTHER=$OTHER is no program"
+        rc=0
+        "$OTHER" "${kt[@]:1}" --jobs 2 >"$WORK/par-alerts.other" 2>/dev/null || rc=$?
+        [ $rc -le 1 ] || die "OTHER exited with $rc"
+        cmp -s "$WORK/par-alerts.other" "$WORK/par-alerts.1" || die "OTHER's alerts differ"
+fi
 
 # one LABEL CMD...: appends "WALL_US CPU_US" to $WORK/par-times.LABEL
 one() {
@@ -74,6 +83,9 @@ for ((i = 0; i < REPS; i++)); do
         for j in $JOBS_LIST; do
                 one "jobs$j" "${kt[@]}" --jobs "$j"
         done
+        if [ -n "${OTHER:-}" ]; then
+                one other "$OTHER" "${kt[@]:1}" --jobs 2
+        fi
 done
 
 bw=$(awk '{ print $1 }' "$WORK/par-times.bare" | median)
@@ -89,6 +101,13 @@ for j in $JOBS_LIST; do
                 printf "  %-16s wall %7.3f s  CPU %7.3f s  speed %.2f x bare (CPU %.2f of bare)\n",
                        "keytrail --jobs " j, w / 1e6, c / 1e6, bw / w, c / bc }'
 done
+if [ -n "${OTHER:-}" ]; then
+        w=$(awk '{ print $1 }' "$WORK/par-times.other" | median)
+        c=$(awk '{ print $2 }' "$WORK/par-times.other" | median)
+        awk -v w="$w" -v c="$c" -v bw="$bw" -v bc="$bc" 'BEGIN {
+                printf "  %-16s wall %7.3f s  CPU %7.3f s  speed %.2f x bare (CPU %.2f of bare)\n",
+                       "OTHER --jobs 2", w / 1e6, c / 1e6, bw / w, c / bc }'
+fi
 echo "goal: --jobs 2 at least 1.5 x the bare loop's speed on 2 CPUs"
 
 if [ "${SPLIT:-0}" = 1 ]; then
