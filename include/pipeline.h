@@ -63,6 +63,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pipeline *, pipeline_free);
 /* Process one record (borrowed for the call). Returns 0, or -errno from a stage or the sink. */
 _warn_unused_ int pipeline_feed(struct pipeline *p, const struct log_record *rec);
 
+/* A record that will be fed soon (source_peek()): fetch the memory its duplicate check will read,
+ * so that the cache miss overlaps the records fed before it. Changes nothing. */
+void pipeline_prefetch(const struct pipeline *p, const struct log_record *rec);
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 const struct correlator_stats *pipeline_correlator_stats(const struct pipeline *p);
 uint64_t pipeline_alerts(const struct pipeline *p);

@@ -62,6 +62,7 @@ struct source_ops {
                       void *userdata, char **ret);
         /* Optional (NULL: all zero, no problems; next_borrowed: next into the caller's record). */
         int (*next_borrowed)(struct source *s, const struct log_record **ret);
+        const struct log_record *(*peek)(const struct source *s, unsigned k);
         const struct source_stats *(*stats)(const struct source *s);
         const struct source_problem *(*problems)(const struct source *s, size_t *ret_n,
                                                  size_t *ret_more);
@@ -114,6 +115,10 @@ _warn_unused_ int source_next(struct source *s, struct log_record *rec);
  */
 _warn_unused_ int source_next_borrowed(struct source *s, struct log_record *scratch,
                                        const struct log_record **ret);
+
+/* The record k places after the one source_next_borrowed() handed out last, when the source has
+ * read it already (NULL otherwise): only to prefetch for it (pipeline_prefetch()). */
+const struct log_record *source_peek(const struct source *s, unsigned k);
 
 /*
  * The cursor of the entry ref points at (a ref this source handed out with a record), newly

@@ -738,10 +738,13 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
         return 0;
 }
 
+/* How far ahead the duplicate table's slot is fetched: enough records to hide a miss to memory. */
+#define PREFETCH_AHEAD 4
+
 int cmd_feed_all(struct source *src, struct pipeline *p,
                  int (*hook)(void *userdata, const struct log_record *rec), void *userdata) {
         struct log_record scratch = {};
-        const struct log_record *rec;
+        const struct log_record *rec, *later;
         int r;
 
         for (;;) {
@@ -753,6 +756,9 @@ int cmd_feed_all(struct source *src, struct pipeline *p,
                 }
                 if (r == 0)
                         break;
+                later = source_peek(src, PREFETCH_AHEAD);
+                if (later)
+                        pipeline_prefetch(p, later);
                 r = hook ? hook(userdata, rec) : 0;
                 if (r >= 0)
                         r = pipeline_feed(p, rec);

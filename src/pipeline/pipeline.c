@@ -274,15 +274,23 @@ static uint64_t entry_sig(void *userdata, const struct log_record *rec) {
  * XXH3 (libxxhash) seeded with a key random per run: no writer can aim a collision at an entry it
  * wants dropped, since nothing keytrail prints reveals a signature or the key.
  */
-static bool seen_before(struct pipeline *p, const struct log_record *rec) {
+/* The slot to probe first comes from the timestamps alone (the same entry has the same ones): it
+ * can be known, and its cache line fetched, before the entry is judged (pipeline_prefetch()). */
+static size_t first_slot(const struct pipeline *p, const struct log_record *rec) {
         const uint64_t head[2] = { htole64(rec->realtime_usec), htole64(rec->monotonic_usec) };
-        uint64_t sig;
-        size_t first, slot;
 
-        /* The slot to probe first comes from the timestamps alone (the same entry has the same
-         * ones), so that its cache line is on its way while the whole entry is hashed. */
-        first = XXH3_64bits_withSeed(head, sizeof(head), p->hash_key[0]) & (SEEN_MAX - 1);
-        __builtin_prefetch(&p->seen[first]);
+        return XXH3_64bits_withSeed(head, sizeof(head), p->hash_key[0]) & (SEEN_MAX - 1);
+}
+
+void pipeline_prefetch(const struct pipeline *p, const struct log_record *rec) {
+        __builtin_prefetch(&p->seen[first_slot(p, rec)]);
+}
+
+static bool seen_before(struct pipeline *p, const struct log_record *rec) {
+        size_t first = first_slot(p, rec), slot;
+        uint64_t sig;
+
+        __builtin_prefetch(&p->seen[first]); /* on its way while the whole entry is hashed */
 
         sig = entry_sig(p, rec);
         if (p->ref.kind == ENTRY_REF_SEEK)

@@ -1015,6 +1015,13 @@ static int journal_next_borrowed(struct source *s, const struct log_record **ret
         return 1;
 }
 
+static const struct log_record *journal_peek(const struct source *s, unsigned k) {
+        /* ahead_i is one past the record handed out last (0: none handed out from ahead[]) */
+        if (s->ahead_i == 0 || k == 0 || s->ahead_i - 1 + k >= s->ahead_n)
+                return NULL;
+        return &s->ahead[s->ahead_i - 1 + k];
+}
+
 static int journal_next(struct source *s, struct log_record *rec) {
         /* What was read ahead for journal_next_borrowed() comes first. */
         if (s->ahead_i < s->ahead_n)
@@ -1323,6 +1330,7 @@ static const struct source_ops journal_ops = {
         .first_skipped = journal_first_skipped,
         .free = journal_free,
         .next_borrowed = journal_next_borrowed,
+        .peek = journal_peek,
         .stats = journal_stats,
         .problems = journal_problems,
         .cursor = journal_cursor,

@@ -39,6 +39,10 @@ int source_next_borrowed(struct source *s, struct log_record *scratch,
         return ops_of(s)->next(s, scratch);
 }
 
+const struct log_record *source_peek(const struct source *s, unsigned k) {
+        return ops_of(s)->peek ? ops_of(s)->peek(s, k) : NULL;
+}
+
 uint64_t source_skipped(const struct source *s) {
         return ops_of(s)->skipped(s);
 }
