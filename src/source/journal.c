@@ -989,14 +989,19 @@ static void read_ahead(struct source *s) {
                 struct log_record *rec = &s->ahead[s->ahead_n];
                 int r;
 
-                /* A huge entry's buffers are not kept in every slot: memory stays that of one. */
+                /* A huge entry's buffers are not kept in its slot once it is reused, and a read
+                 * ends at a huge entry: at most two slots hold them (this read's, the last one's),
+                 * whatever a flood of entries with 64 KiB fields does. */
                 record_trim(rec);
                 r = next_entry(s, rec);
                 if (r <= 0) {
                         s->ahead_done = true;
                         s->ahead_r = r;
-                } else
+                } else {
                         s->ahead_n++;
+                        if (rec->large)
+                                break;
+                }
         }
 }
 
