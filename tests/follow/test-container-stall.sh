@@ -73,6 +73,14 @@ wait_file() {   # until the file holds N unknown-key alerts (30 s at most)
         done
         return 1
 }
+wait_journal() {   # until the journal holds N unknown-key alerts (10 s at most)
+        local i
+        for ((i = 0; i < 100; i++)); do
+                [ "$(journal_alerts | grep -c .)" -ge "$1" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
 main_pid() { ct_exec systemctl show -p MainPID --value keytrail; }
 logged() {      # until journald has written the last login's lines (10 s at most)
         local i
@@ -128,10 +136,7 @@ esac
 
 # ---- 3. journald goes on ------------------------------------------------------------------------
 journald SIGCONT
-for ((i = 0; i < 100; i++)); do
-        [ "$(journal_alerts | grep -c .)" -ge 4 ] && break
-        sleep 0.1
-done
+wait_journal 4 || true # the assertions below say what arrived
 sleep 3
 want=$(LC_ALL=C sort "$EXPECTED")
 got=$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)
@@ -169,10 +174,7 @@ wait_file 7
 fl_ok $? "journald stopped: the restarted service alerts in the file at once"
 fl_is "$(journal_alerts | grep -c .)" 5 "  and holds those alerts for the journal"
 journald SIGCONT
-for ((i = 0; i < 100; i++)); do
-        [ "$(journal_alerts | grep -c .)" -ge 7 ] && break
-        sleep 0.1
-done
+wait_journal 7 || true # the assertions below say what arrived
 sleep 2
 fl_is "$(journal_alerts | jq -r "$LINE" | LC_ALL=C sort)" "$(LC_ALL=C sort "$EXPECTED")" \
         "journald back: the held alerts it lacked written, once each"
