@@ -9,7 +9,8 @@
 # does not know (unknown-key, decided by its Accepted line). The logins come from
 # bench/sshd-load.pl through the host's journald (a private identifier, so other traffic on the
 # machine is not counted). Prints the number of logins and alerts, the latency's median, p90, p99
-# and maximum, and follow's own CPU time: under the load, in the 10 s after it (the fast polling
+# and maximum, split into journald's part (_SOURCE_REALTIME_TIMESTAMP to __REALTIME_TIMESTAMP, when
+# journald began writing the entry) and keytrail's (from then to the alert's arrival), and follow's own CPU time: under the load, in the 10 s after it (the fast polling
 # window) and in the 10 s after that (a quiet journal).
 #
 # With OTHER_BUILD_DIRs, their keytrail follow runs at the same time on the same entries, each
@@ -67,7 +68,7 @@ for i in "${!FOLLOW[@]}"; do C3[i]=$(cpu "${FOLLOW[i]}"); done
 for p in "${FOLLOW[@]}"; do kill -TERM "$p"; wait "$p" || true; done
 for p in "${STAMPER[@]}"; do wait "$p" || true; done
 journalctl -q -o json "SYSLOG_IDENTIFIER=$ident" --since "@$T0" |
-        jq -r '[.__CURSOR, ._SOURCE_REALTIME_TIMESTAMP] | @tsv' >"$W/sources"
+        jq -r '[.__CURSOR, ._SOURCE_REALTIME_TIMESTAMP, .__REALTIME_TIMESTAMP] | @tsv' >"$W/sources"
 expected=$(( (sent + 19) / 20 ))
 hz=$(getconf CLK_TCK)
 echo "logins sent: $sent at $RATE/s for $SECS s; unknown-key alerts expected $expected"
@@ -75,10 +76,10 @@ for i in "${!BUILDS[@]}"; do
         echo "${BUILDS[i]}/keytrail: unknown-key alerts received $(grep -c '"type":"unknown-key"' "$W/arrivals$i"), other alerts $(grep -vc '"type":"unknown-key"' "$W/arrivals$i")"
         perl -e '
                 my ($sources, $arrivals) = @ARGV;
-                my %src;
+                my (%src, %wrote);
                 open(my $s, "<", $sources) or die;
-                while (<$s>) { chomp; my ($c, $t) = split /\t/; $src{$c} = $t; }
-                my @lat;
+                while (<$s>) { chomp; my ($c, $t, $w) = split /\t/; $src{$c} = $t; $wrote{$c} = $w; }
+                my (@lat, @jd, @kt);
                 open(my $in, "<", $arrivals) or die;
                 while (<$in>) {
                         my ($t, $json) = split / /, $_, 2;
@@ -86,12 +87,20 @@ for i in "${!BUILDS[@]}"; do
                         my ($c) = $json =~ /"evidence":\["([^"]+)"/ or next;
                         next unless defined $src{$c};
                         push @lat, $t * 1e6 - $src{$c};
+                        push @jd, $wrote{$c} - $src{$c};
+                        push @kt, $t * 1e6 - $wrote{$c};
                 }
-                @lat = sort { $a <=> $b } @lat;
                 my $n = @lat or die "no alert matched its source entry\n";
-                my $q = sub { $lat[int(($n - 1) * $_[0] + 0.5)] / 1000 };
-                printf "  alerts timed %d: median %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-                        $n, $q->(0.5), $q->(0.9), $q->(0.99), $lat[-1] / 1000;
+                my $line = sub {
+                        my ($what, @v) = @_;
+                        @v = sort { $a <=> $b } @v;
+                        my $q = sub { $v[int(($n - 1) * $_[0] + 0.5)] / 1000 };
+                        sprintf "%s: median %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms",
+                                $what, $q->(0.5), $q->(0.9), $q->(0.99), $v[-1] / 1000;
+                };
+                printf "  alerts timed %d: %s\n", $n, $line->("latency", @lat);
+                printf "    of which %s\n", $line->("journald (received to written)", @jd);
+                printf "    and %s\n", $line->("keytrail (written to alert)", @kt);
         ' "$W/sources" "$W/arrivals$i"
         awk -v hz="$hz" -v secs="$SECS" -v a="${C0[i]}" -v b="${C1[i]}" -v c="${C2[i]}" -v d="${C3[i]}" 'BEGIN {
                 printf "  follow CPU: %.2f s under load (%.1f %% of a core over %d s), %.2f s in the 10 s after, %.2f s in the next 10 s (quiet)\n",
