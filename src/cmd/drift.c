@@ -15,10 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "baseline-live.h"
 #include "cmd-common.h"
+#include "digest.h"
 #include "drift.h"
 #include "timeutil.h"
 
@@ -242,23 +241,18 @@ static int drift_evidence(enum baseline_change change, const struct baseline_key
                           const char *loc, const char *old_text, const char *new_text,
                           char **ret) {
         const char *parts[] = { k->key->fingerprint, old_text, new_text };
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned md_len = 0;
+        _cleanup_(digest_freep) struct digest *d = NULL;
         char hex[17];
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        int ok;
+        int r;
 
-        if (!ctx)
-                return -ENOMEM;
-        ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-        for (size_t i = 0; ok && i < ELEMENTSOF(parts); i++)
-                ok = EVP_DigestUpdate(ctx, parts[i] ?: "-", strlen(parts[i] ?: "-") + 1);
-        ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len);
-        EVP_MD_CTX_free(ctx);
-        if (!ok || md_len < 8)
-                return -EIO;
-        for (unsigned i = 0; i < 8; i++)
-                (void) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        r = digest_new(&d);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+                digest_add_string(d, parts[i] ?: "-");
+        r = digest_hex(d, 8, hex, sizeof(hex));
+        if (r < 0)
+                return r;
         if (asprintf(ret, "baseline-drift:%s:%s:%s:%s", baseline_change_to_string(change), k->user,
                      loc, hex) < 0)
                 return -ENOMEM;

@@ -8,13 +8,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alert.h"
+#include "digest.h"
 #include "escape.h"
 #include "string-table.h"
 #include "timeutil.h"
@@ -126,43 +126,35 @@ int alert_set_message(struct alert *a, const char *fmt, ...) {
 }
 
 int alert_id(const struct alert *a, char buf[static 33]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned md_len = 0;
+        _cleanup_(digest_freep) struct digest *d = NULL;
         char sid[16];
-        EVP_MD_CTX *ctx;
-        int ok;
+        int r;
 
-        ctx = EVP_MD_CTX_new();
-        if (!ctx)
-                return -ENOMEM;
+        r = digest_new(&d);
+        if (r < 0)
+                return r;
         (void) snprintf(sid, sizeof(sid), "%d", a->session_id);
-        ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(ctx, type_table[a->type], strlen(type_table[a->type]) + 1) &&
-             EVP_DigestUpdate(ctx, sid, strlen(sid) + 1);
-        for (size_t i = 0; ok && i < a->n_evidence; i++) {
+        digest_add_string(d, type_table[a->type]);
+        digest_add_string(d, sid);
+        for (size_t i = 0; i < a->n_evidence; i++) {
                 /* A journal cursor's s= (the file's seqnum id) and i= (its seqnum) change when the
                  * same entry is copied into another file (journal-remote, a rebuilt fixture); the
-                 * rest (boot id, monotonic and realtime stamps, content hash) identify the entry. */
+                 * rest (boot id, monotonic and realtime stamps, content hash) identify the entry.
+                 * Each other part is hashed with the ';' or NUL after it. */
                 const char *c = a->evidence[i];
 
-                while (ok && *c) {
+                while (*c) {
                         size_t l = strcspn(c, ";");
 
                         if (!(l >= 2 && (c[0] == 's' || c[0] == 'i') && c[1] == '='))
-                                ok = EVP_DigestUpdate(ctx, c, l + 1);
+                                digest_add(d, c, l + 1);
                         c += l;
                         if (*c == ';')
                                 c++;
                 }
-                ok = ok && EVP_DigestUpdate(ctx, "\n", 1);
+                digest_add(d, "\n", 1);
         }
-        ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len);
-        EVP_MD_CTX_free(ctx);
-        if (!ok || md_len < 16)
-                return -EIO;
-        for (unsigned i = 0; i < 16; i++)
-                (void) snprintf(buf + 2 * i, 3, "%02x", md[i]);
-        return 0;
+        return digest_hex(d, 16, buf, 33);
 }
 
 /*
