@@ -762,8 +762,8 @@ static long compare_lazy_greedy(const char *line, char *msg, unsigned long *comp
                 " from 198.51.100.7 port 40000 ssh2",
                 " from 198.51.100.7 port 40000 ssh2 [preauth]",
                 " from 198.51.100.7 port 40000 ssh2: ED25519 SHA256:abc+/",
-                " from 198.51.100.7 port 40000 ssh2: RSA-CERT SHA256:x ID k (serial 1) CA RSA "
-                "SHA256:y",
+                (" from 198.51.100.7 port 40000 ssh2: RSA-CERT SHA256:x ID k (serial 1) CA RSA "
+                 "SHA256:y"),
                 " from 198.51.100.7 port 40000", " from ::1 port 40000 [preauth]",
                 " from 198.51.100.7 port 40000 id 0", " 198.51.100.7 port 40000",
                 " 198.51.100.7 port 40000 [preauth]", "", " from", " ssh2 ",
