@@ -54,6 +54,11 @@ extern const char *const pipeline_wrapper_identifiers[];
  * never read (see pipeline.c for why). */
 extern const char *const pipeline_logger_matches[];
 
+/* What pipeline_feed() keeps of the entries read only through pipeline_logger_matches: those with
+ * these too (FIELD=VALUE, ANDed, NULL-terminated). A journal none of whose entries has both is
+ * read without that term (journal_source_options.also_kept). */
+extern const char *const pipeline_logger_kept[];
+
 struct pipeline;
 
 _warn_unused_ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret);

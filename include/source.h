@@ -74,6 +74,10 @@ struct journal_source_options {
         char **identifiers;         /* borrowed, NULL-terminated; SYSLOG_IDENTIFIER matches */
         char **also;                /* borrowed, NULL-terminated FIELD=VALUE matches that all hold
                                        together: entries read in addition (NULL: none) */
+        char **also_kept;           /* borrowed, NULL-terminated FIELD=VALUE matches that the
+                                       reader checks itself: of the entries read only through
+                                       also, it drops those without them (sd-journal would pay
+                                       more for them in its match). NULL: none */
         uint64_t since_usec;        /* 0: from the head, unless since_set */
         uint64_t until_usec;        /* 0: to the tail, unless until_set */
         bool since_set, until_set;  /* the bound was given: then 0 is a time too (--until @0) */
@@ -89,6 +93,13 @@ struct journal_source_options {
  * puts the lines of sshd's per-user child on a persistent journal). Files there that cannot be
  * opened (permission, not a journal, corrupt) are skipped and listed by source_problems().
  * Explicit files must all open.
+ *
+ * Read through one handle, and read before anyone took the handle (journal_source_journal()),
+ * the files are looked at once reading starts: when none is being written, each term of the
+ * match (an identifier; also with also_kept) that no file holds an entry for is left out of
+ * sd-journal's match, which pays for every term at every step. The same entries are read. When
+ * reading ends the terms left out are looked for again, and a file that now holds one is a
+ * problem (source_problems(): -ESTALE, it changed during the read).
  *
  * Returns 0 and *ret (source_stats()->files == 0 when nothing could be opened: the caller says
  * so), or -errno with *reterr_path (may be NULL) the file or folder at fault (borrowed from o):

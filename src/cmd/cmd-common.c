@@ -584,6 +584,7 @@ int cmd_open_journal(struct source **ret) {
                         .files = arg_n_files > 0 ? arg_files : NULL,
                         .identifiers = journal_identifiers,
                         .also = (char **) pipeline_logger_matches,
+                        .also_kept = (char **) pipeline_logger_kept,
                         .since_usec = arg_since,
                         .until_usec = arg_until,
                         .since_set = arg_since_set,

@@ -17,6 +17,10 @@ static bool is_denied(const struct source_problem *p) {
 }
 
 static const char *problem_why(const struct source_problem *p) {
+        if (p->partly && p->error == -ESTALE)
+                /* journal.c: an entry of a match term no file held at the start was written */
+                return "written to during the scan: entries written meanwhile may not have been "
+                       "read, scan again";
         if (p->partly)
                 return IN_SET(p->error, -EBADMSG, -ENODATA, -EADDRNOTAVAIL)
                                ? "corrupt, read only in part: entries after the damage are lost"

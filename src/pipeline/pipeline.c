@@ -36,6 +36,7 @@ static const char *const wrapper_comms[] = { "sshdo", NULL };
  * bench/README.md), a one-field term a seventh of that. The priority is checked here instead. */
 const char *const pipeline_logger_matches[] = { "_COMM=logger", NULL };
 #define LOGGER_PRIORITY "4"
+const char *const pipeline_logger_kept[] = { "PRIORITY=" LOGGER_PRIORITY, NULL };
 static const char *const logger_comms[] = { "logger", NULL };
 static const char *const default_sshd_identifiers[] = { "sshd", "sshd-session", "sshd-auth", NULL };
 

@@ -93,7 +93,14 @@ struct source {
         sd_journal **sides;           /* owned, n_order, each opened on first use: one file each */
         char **match_identifiers;     /* owned copies of the options' matches, for the sides */
         char **match_also;
+        char **match_also_kept;
         struct log_record scratch;    /* a candidate read by a side */
+
+        /* The match's terms no file held an entry for when reading started, left out of j's
+         * match (prune_match()): absent[i] for match_identifiers[i], absent[n] for also. */
+        bool match_checked;           /* looked at (once, before the first read) */
+        bool *absent;                 /* owned, NULL: every term kept */
+        bool match_rechecked;         /* looked for again at the end */
 
         /* Read-ahead (one handle, not handed out): entries are read READ_AHEAD at a time, then
          * handed out one by one, so that sd-journal's code and the pipeline's stop evicting each
@@ -667,6 +674,8 @@ int journal_source_open(const struct journal_source_options *o, struct source **
         r = strv_copy(o->identifiers, &s->match_identifiers);
         if (r >= 0)
                 r = strv_copy(o->also, &s->match_also);
+        if (r >= 0)
+                r = strv_copy(o->also_kept, &s->match_also_kept);
         if (r < 0)
                 return r;
         r = journal_add_matches(j, o);
@@ -811,6 +820,165 @@ static int note_corrupt(struct source *s, int error) {
         return path ? add_problem(s, path, error, true) : 0;
 }
 
+/* ---- the match's terms ---------------------------------------------------------------------- */
+
+static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret);
+
+static size_t n_identifiers(const struct source *s) {
+        size_t n = 0;
+
+        while (s->match_identifiers && s->match_identifiers[n])
+                n++;
+        return n;
+}
+
+/* The match the reading handle reads with, on j: the source's, less the terms left out. */
+static int add_read_match(struct source *s, sd_journal *j) {
+        size_t n = n_identifiers(s), k = 0;
+        _cleanup_free_ char **kept = NULL;
+
+        if (!s->absent)
+                return journal_add_matches(j, &(struct journal_source_options){
+                                                      .identifiers = s->match_identifiers,
+                                                      .also = s->match_also });
+        kept = calloc(n + 1, sizeof(char *));
+        if (!kept)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!s->absent[i])
+                        kept[k++] = s->match_identifiers[i];
+        return journal_add_matches(j, &(struct journal_source_options){
+                                              .identifiers = kept,
+                                              .also = s->absent[n] ? NULL : s->match_also });
+}
+
+/* Whether a file of j holds an entry of term i of the match alone (i < n_identifiers(): that
+ * identifier; else also, with also_kept): 1, 0, or -errno. Leaves j with that match. */
+static int term_held(struct source *s, sd_journal *j, size_t i) {
+        int r = 0;
+
+        sd_journal_flush_matches(j);
+        if (i < n_identifiers(s)) {
+                _cleanup_free_ char *m = NULL;
+
+                if (asprintf(&m, "SYSLOG_IDENTIFIER=%s", s->match_identifiers[i]) < 0)
+                        return -ENOMEM;
+                r = sd_journal_add_match(j, m, 0);
+        } else {
+                for (char **m = s->match_also; r >= 0 && m && *m; m++)
+                        r = sd_journal_add_match(j, *m, 0);
+                for (char **m = s->match_also_kept; r >= 0 && m && *m; m++)
+                        r = sd_journal_add_match(j, *m, 0);
+        }
+        if (r >= 0)
+                r = sd_journal_seek_head(j);
+        if (r >= 0)
+                r = sd_journal_next(j);
+        return r;
+}
+
+/* Whether a file read may be written to while it is read, as far as its header tells: the byte at
+ * offset 16 says offline (0), online (1) or archived (2). (journald marks its file offline between
+ * writes too: the look at the end, recheck_match(), covers that.) Unreadable: as if online. */
+static bool some_file_online(struct source *s) {
+        if (s->n_order == 0)
+                return true;
+        for (size_t i = 0; i < s->n_order; i++) {
+                int fd = s->order_fds[i], own = -1;
+                uint8_t state = 1;
+                ssize_t n;
+
+                if (fd < 0)
+                        fd = own = open(s->order[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                if (fd < 0)
+                        return true;
+                n = pread(fd, &state, 1, 16);
+                if (own >= 0)
+                        (void) close(own);
+                if (n != 1 || !IN_SET(state, 0, 2))
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * Before the first read: sd-journal evaluates every term of the match at every step (a term no
+ * file holds costs a hash lookup per file and step, the "also" disjunction more: bench/README.md),
+ * so the terms no file holds an entry for are left out. The same entries are read: an entry of a
+ * term left out would have to be written meanwhile, and no file is being written (its header), or
+ * the look at the end names the file. A term "also" is held only by an entry with also_kept as
+ * well: the entries read through it alone without them are dropped by the reader anyway.
+ */
+static int prune_match(struct source *s) {
+        size_t n = n_identifiers(s);
+        bool any = false, all = true;
+        int r;
+
+        s->match_checked = true;
+        if (n + !!s->match_also < 2 || some_file_online(s))
+                return 0;
+        s->absent = calloc(n + 1, sizeof(bool));
+        if (!s->absent)
+                return -ENOMEM;
+        for (size_t i = 0; i < n + !!s->match_also; i++) {
+                r = term_held(s, s->j, i);
+                if (r == -ENOMEM)
+                        return r;
+                s->absent[i] = r == 0; /* an error: kept */
+                any = any || s->absent[i];
+                all = all && s->absent[i];
+        }
+        if (!s->match_also)
+                s->absent[n] = true;
+        if (!any || all) {
+                /* (all: nothing is read, and no match at all would read everything) */
+                free(s->absent);
+                s->absent = NULL;
+        }
+        sd_journal_flush_matches(s->j);
+        r = add_read_match(s, s->j);
+        if (r < 0)
+                return r;
+        return s->since_set ? sd_journal_seek_realtime_usec(s->j, s->since_usec)
+                            : sd_journal_seek_head(s->j);
+}
+
+/* When reading ends: a file that holds an entry of a term left out now was written to during the
+ * read, and what was written there may not have been read: a problem, said. */
+static int recheck_match(struct source *s) {
+        _cleanup_(sd_journal_closep) sd_journal *all = NULL;
+        size_t n = n_identifiers(s);
+        bool found = false;
+        int r;
+
+        if (!s->absent || s->match_rechecked)
+                return 0;
+        s->match_rechecked = true;
+        r = open_files(s, 0, s->n_order, &all);
+        for (size_t i = 0; r >= 0 && i <= n && !found; i++)
+                found = s->absent[i] && term_held(s, all, i) != 0;
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && !found)
+                return 0;
+        for (size_t f = 0; f < s->n_order; f++) {
+                _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+
+                r = open_files(s, f, 1, &j);
+                if (r == -ENOMEM)
+                        return r;
+                found = r < 0; /* cannot be looked at: may have changed */
+                for (size_t i = 0; r >= 0 && i <= n && !found; i++)
+                        found = s->absent[i] && term_held(s, j, i) != 0;
+                if (found) {
+                        r = add_problem(s, s->order[f], -ESTALE, true);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 /* The files whose last entry in range the read has just passed. */
 static void check_tails(struct source *s, uint64_t realtime_usec) {
         size_t lo = 0, hi = s->n_tails;
@@ -852,6 +1020,9 @@ static int reached_end(struct source *s) {
         if (s->ended || s->handed_out)
                 return 0;
         s->ended = true;
+        r = recheck_match(s);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < s->n_tails; i++)
                 if (!s->tails[i].seen && access(s->files[s->tails[i].file], F_OK) >= 0) {
                         /* sd-journal dropped the file in the middle: a corrupt entry object.
@@ -974,8 +1145,10 @@ static int next_entry(struct source *s, struct log_record *rec) {
                         s->stats.oversized++;
                         continue;
                 }
-                if (s->until_set && rec->realtime_usec > s->until_usec)
-                        return 0;
+                if (s->until_set && rec->realtime_usec > s->until_usec) {
+                        r = s->par || s->handed_out ? 0 : recheck_match(s);
+                        return r < 0 ? r : 0;
+                }
                 return 1;
         }
 }
@@ -1012,6 +1185,12 @@ static int journal_next_borrowed(struct source *s, const struct log_record **ret
                 *ret = &s->ahead[0];
                 return next_entry(s, &s->ahead[0]);
         }
+        if (!s->match_checked) {
+                int r = prune_match(s);
+
+                if (r < 0)
+                        return r;
+        }
         if (s->ahead_i == s->ahead_n)
                 read_ahead(s);
         if (s->ahead_i == s->ahead_n)
@@ -1033,6 +1212,12 @@ static int journal_next(struct source *s, struct log_record *rec) {
                 return record_copy(rec, &s->ahead[s->ahead_i++]);
         if (s->ahead_done)
                 return s->ahead_r;
+        if (!s->par && !s->handed_out && !s->match_checked) {
+                int r = prune_match(s);
+
+                if (r < 0)
+                        return r;
+        }
         return next_entry(s, rec);
 }
 
@@ -1194,8 +1379,6 @@ static int find_in(struct source *s, size_t i, const struct entry_ref *ref, reco
  */
 static int replay(struct source *s, const struct entry_ref *ref, record_digest_fn digest,
                   void *userdata, struct journal_pos *ret) {
-        struct journal_source_options mo = { .identifiers = s->match_identifiers,
-                                             .also = s->match_also };
         int r;
 
         if (s->n_order == 0)
@@ -1204,7 +1387,7 @@ static int replay(struct source *s, const struct entry_ref *ref, record_digest_f
                 r = open_files(s, 0, s->n_order, &s->replay);
                 if (r < 0)
                         return r == -ENOMEM ? r : 0;
-                r = journal_add_matches(s->replay, &mo);
+                r = add_read_match(s, s->replay); /* the same entries as the reading handle */
                 if (r < 0)
                         return r;
                 s->replay_serial = UINT64_MAX;
@@ -1316,6 +1499,8 @@ static void journal_free(struct source *s) {
         free(s->order);
         strv_free(s->match_identifiers);
         strv_free(s->match_also);
+        strv_free(s->match_also_kept);
+        free(s->absent);
         record_done(&s->scratch);
         free(s->first_skipped);
         for (size_t i = 0; i < s->n_files; i++)
