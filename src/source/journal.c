@@ -36,6 +36,13 @@
 #define SD_JOURNAL_FILES_MAX 7168 /* sd-journal's own JOURNAL_FILES_MAX: it opens no more */
 #define JOURNAL_HELD_FILES_MAX 256 /* files held open for evidence lookups (beside sd-journal's) */
 
+/* A file as a lookup handle last saw it (seen_file_check()). */
+struct seen_file {
+        dev_t dev;
+        ino_t ino;
+        off_t size; /* the largest size seen since the handle opened it */
+};
+
 const char *const journal_local_dirs[] = { "/run/log/journal", "/var/log/journal", NULL };
 
 /* The last entry in range of one file: reading must get there, or the file stopped early. */
@@ -80,6 +87,7 @@ struct source {
         bool since_set;
         sd_journal *replay;           /* owned, opened on first use: the files read again as the
                                          reading handle reads them (copies of one entry) */
+        struct seen_file *replay_seen; /* owned, n_order: each file as the replay last saw it */
         uint64_t replay_serial;       /* the entry it is on (0: before the first) */
         bool on_entry;                /* j is on the record of serial (cursor of the current entry) */
         bool eager;                   /* every record's whole position is read at once (the
@@ -91,6 +99,7 @@ struct source {
                                          (rotated, vacuumed) is still looked in */
         size_t n_order;
         sd_journal **sides;           /* owned, n_order, each opened on first use: one file each */
+        struct seen_file *side_seen;  /* owned, n_order: each file as its side last saw it */
         char **match_identifiers;     /* owned copies of the options' matches, for the sides */
         char **match_also;
         char **match_also_kept;
@@ -1254,8 +1263,36 @@ static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret)
         return sd_journal_open_files(ret, paths, 0);
 }
 
+/*
+ * Whether file i is still as a lookup handle saw it (f): sd-journal maps the files, and reading
+ * a page that a truncation cut off raises SIGBUS, which only journald and journalctl catch (their
+ * handler is not in libsystemd's API). So a handle is used only while its file is no shorter than
+ * it has been seen. A file not held open is checked by name while the name leads to it; once it
+ * does not (rotated, vacuumed: renamed or deleted, never cut short) the handle is kept unchecked.
+ * opening: the handle is being opened, f is set from the file as it is now. Returns 0 (f updated),
+ * -ESTALE (shorter: close the handle), or stat(2)'s -errno when opening.
+ */
+static int seen_file_check(struct source *s, size_t i, struct seen_file *f, bool opening) {
+        bool held = s->order_fds[i] >= 0;
+        struct stat st;
+        int r;
+
+        r = held ? fstat(s->order_fds[i], &st) : stat(s->order[i], &st);
+        if (r < 0)
+                r = -errno;
+        if (!opening && !held && (r < 0 || st.st_dev != f->dev || st.st_ino != f->ino))
+                return 0;
+        if (r < 0)
+                return r;
+        if (!opening && st.st_size < f->size)
+                return -ESTALE;
+        *f = (struct seen_file){ .dev = st.st_dev, .ino = st.st_ino,
+                                 .size = opening ? st.st_size : MAX(f->size, st.st_size) };
+        return 0;
+}
+
 /* File i of the iteration order alone (opened on first use and kept: one sd_journal per file
- * that ever was looked in). */
+ * that ever was looked in; opened again when the file was cut short meanwhile). */
 static int side_of(struct source *s, size_t i, sd_journal **ret) {
         int r;
 
@@ -1264,7 +1301,19 @@ static int side_of(struct source *s, size_t i, sd_journal **ret) {
                 if (!s->sides)
                         return -ENOMEM;
         }
+        if (!s->side_seen) {
+                s->side_seen = calloc(MAX(s->n_order, (size_t) 1), sizeof(struct seen_file));
+                if (!s->side_seen)
+                        return -ENOMEM;
+        }
+        if (s->sides[i] && seen_file_check(s, i, &s->side_seen[i], false) < 0) {
+                sd_journal_close(s->sides[i]);
+                s->sides[i] = NULL;
+        }
         if (!s->sides[i]) {
+                r = seen_file_check(s, i, &s->side_seen[i], true);
+                if (r < 0)
+                        return r;
                 r = open_files(s, i, 1, &s->sides[i]);
                 if (r < 0)
                         return r;
@@ -1383,7 +1432,23 @@ static int replay(struct source *s, const struct entry_ref *ref, record_digest_f
 
         if (s->n_order == 0)
                 return 0;
+        if (!s->replay_seen) {
+                s->replay_seen = calloc(s->n_order, sizeof(struct seen_file));
+                if (!s->replay_seen)
+                        return -ENOMEM;
+        }
+        /* A file cut short since the replay opened it (seen_file_check()): opened again. */
+        for (size_t i = 0; s->replay && i < s->n_order; i++)
+                if (seen_file_check(s, i, &s->replay_seen[i], false) < 0) {
+                        sd_journal_close(s->replay);
+                        s->replay = NULL;
+                }
         if (!s->replay) {
+                for (size_t i = 0; i < s->n_order; i++) {
+                        r = seen_file_check(s, i, &s->replay_seen[i], true);
+                        if (r < 0)
+                                return 0; /* gone: not there */
+                }
                 r = open_files(s, 0, s->n_order, &s->replay);
                 if (r < 0)
                         return r == -ENOMEM ? r : 0;
@@ -1491,7 +1556,9 @@ static void journal_free(struct source *s) {
         for (size_t i = 0; s->sides && i < s->n_order; i++)
                 sd_journal_close(s->sides[i]);
         free(s->sides);
+        free(s->side_seen);
         sd_journal_close(s->replay);
+        free(s->replay_seen);
         for (size_t i = 0; s->order_fds && i < s->n_order; i++)
                 if (s->order_fds[i] >= 0)
                         (void) close(s->order_fds[i]);
