@@ -17,6 +17,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#define XXH_INLINE_ALL /* the memo hashes every message: inlined, no call */
+#include <xxhash.h>
 
 #include "macro.h"
 #include "rules.h"
@@ -49,7 +51,8 @@
  * byte for byte (pam_unix's session lines, "Accepted key ... found at FILE:LINE"), and a line seen
  * again is answered without running a pattern. A hit compares the whole message, so a collision
  * (the hash is not keyed: a writer can aim lines at one slot) only costs the hit, never changes an
- * answer.
+ * answer. The slots' hashes are kept apart from them (8 KiB, in cache): most messages are not in
+ * the memo, and telling so then touches no slot.
  */
 #define MEMO_SLOTS 1024U
 #define MEMO_MESSAGE_MAX 224U
@@ -98,7 +101,6 @@ struct match_state {
 };
 
 struct memo_slot {
-        uint64_t hash;
         uint32_t len;                    /* of msg; 0: empty (empty messages are not kept) */
         char msg[MEMO_MESSAGE_MAX];
         struct rule_match m;             /* the outcome; m.set and m.len are not used */
@@ -108,6 +110,7 @@ struct rule_matcher {
         const struct rule_set *set;      /* borrowed: outlives the matcher */
         struct match_state st;           /* st.stats: of the last message only */
         struct memo_slot *memo;          /* owned, MEMO_SLOTS; NULL: none (no memory for it) */
+        uint64_t memo_key[MEMO_SLOTS];   /* the hash of memo[i]'s message; 0: empty */
         uint64_t generation;             /* set->generation that st's match data and the memo
                                             are for */
 };
@@ -1056,23 +1059,9 @@ struct rule_matcher *rule_matcher_free(struct rule_matcher *m) {
         return NULL;
 }
 
-/* A hash of a message for the memo: 8 bytes at a time. Not keyed (see MEMO_SLOTS). */
+/* A hash of a message for the memo, never 0 (an empty slot's). Not keyed (see MEMO_SLOTS). */
 static uint64_t memo_hash(const char *p, size_t n) {
-        uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-
-        for (; n >= 8; p += 8, n -= 8) {
-                memcpy(&w, p, 8);
-                h = (h ^ w) * 0xff51afd7ed558ccdULL;
-                h ^= h >> 32;
-        }
-        if (n > 0) {
-                w = 0;
-                memcpy(&w, p, n);
-                h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        }
-        h ^= h >> 29;
-        h *= 0xc4ceb9fe1a85ec53ULL;
-        return h ^ (h >> 32);
+        return XXH3_64bits(p, n) | 1;
 }
 
 /* The parts of an outcome that hold something: n_fields entries of field[]. */
@@ -1108,8 +1097,7 @@ static int memo_recall(struct rule_matcher *m, const char *msg, size_t len, stru
                         ret->result = -ENOMEM;
                         return -ENOMEM;
                 }
-                if (m->memo)
-                        memset(m->memo, 0, MEMO_SLOTS * sizeof(struct memo_slot));
+                memset(m->memo_key, 0, sizeof(m->memo_key));
                 m->generation = m->set->generation;
         }
         ret->generation = m->generation;
@@ -1117,7 +1105,8 @@ static int memo_recall(struct rule_matcher *m, const char *msg, size_t len, stru
                 return 0;
         h = memo_hash(msg, len);
         slot = &m->memo[h & (MEMO_SLOTS - 1)];
-        if (slot->hash == h && slot->len == len && memcmp(slot->msg, msg, len) == 0) {
+        if (m->memo_key[h & (MEMO_SLOTS - 1)] == h && slot->len == len &&
+            memcmp(slot->msg, msg, len) == 0) {
                 match_copy(ret, &slot->m);
                 return 1;
         }
@@ -1179,7 +1168,7 @@ void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struc
          * the match limit on a line may get further on it another time. */
         if (slot && IN_SET(ret->result, 0, 1) && ret->stats.retried == 0 &&
             ret->stats.match_limit == 0) {
-                slot->hash = h;
+                m->memo_key[h & (MEMO_SLOTS - 1)] = h;
                 slot->len = (uint32_t) len;
                 memcpy(slot->msg, msg, len);
                 match_copy(&slot->m, ret);
