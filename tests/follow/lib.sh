@@ -81,7 +81,57 @@ fl_follow_stop() {
         FL_RC=$?
 }
 
-# The container tests (tests/container/lib.sh booted, keytrail installed):
+# The container tests (test-container*.sh), after FL_SRC is set:
+# fl_ct_boot BUILD_DIR NAME: the test is skipped (TAP "1..0 # SKIP") unless run as root with
+# systemd-nspawn and a build without sanitizers; tests/container/lib.sh's container is booted
+# and BUILD_DIR installed into it (else "Bail out!"). Sets tmp (a folder /tmp/NAME.XXXXXX, removed
+# on exit, after the container) and KT (keytrail's path inside).
+fl_ct_boot() {
+        local build=$1 name=$2
+        [ "$(id -u)" = 0 ] || fl__skip_all "needs root (a booted container)"
+        command -v systemd-nspawn >/dev/null ||
+                fl__skip_all "no systemd-nspawn (package systemd-container)"
+        ldd "$build/keytrail" | grep -q libasan &&
+                fl__skip_all "a sanitizer build cannot run in the container"
+        . "$FL_SRC/tests/container/lib.sh"
+        tmp=$(mktemp -d "/tmp/$name.XXXXXX")
+        trap 'rm -rf "$tmp"' EXIT
+        ct_boot || { echo "Bail out! the container did not boot"; exit 1; }
+        ct_install "$build" || { echo "Bail out! meson install into the container failed"; exit 1; }
+        KT=$(ct_exec sh -c 'command -v keytrail')
+}
+fl__skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# fl_ct_keys NAME...: for each NAME an ed25519 key pair /root/keys/NAME in the container (comment
+# NAME@ct) and its fingerprint in FP[NAME]; /root/bindconnect.pl for fl_ct_ssh
+fl_ct_keys() {
+        local k
+        declare -gA FP
+        mkdir -p "$CT_ROOT/root/keys"
+        for k in "$@"; do
+                ssh-keygen -q -t ed25519 -N '' -C "$k@ct" -f "$CT_ROOT/root/keys/$k"
+                FP[$k]=$(ssh-keygen -lf "$CT_ROOT/root/keys/$k.pub" | awk '{print $2}')
+        done
+        cp "$FL_SRC/tests/e2e/bindconnect.pl" "$CT_ROOT/root/bindconnect.pl"
+}
+
+# fl_ct_authorized_keys USER: standard input becomes USER's authorized_keys in the container,
+# owned by USER, mode 600
+fl_ct_authorized_keys() {
+        cat >"$CT_ROOT/home/$1/.ssh/authorized_keys" &&
+                ct_exec chown "$1:$1" "/home/$1/.ssh/authorized_keys" &&
+                ct_exec chmod 600 "/home/$1/.ssh/authorized_keys"
+}
+
+# fl_ct_baseline: the keytrail system user (systemd-sysusers), then /var/lib/keytrail/baseline
+# written by `keytrail baseline` in the container; its stderr in $tmp/baseline.err, its status
+# returned
+fl_ct_baseline() {
+        ct_exec systemd-sysusers
+        ct_exec mkdir -p /var/lib/keytrail
+        ct_exec "$KT" baseline --output /var/lib/keytrail/baseline 2>"$tmp/baseline.err"
+}
+
 # fl_ct_quick_restarts: systemd restarts keytrail.service after 100 ms, without a start limit
 # (a drop-in for the soaks; the hardening stays the unit's own)
 fl_ct_quick_restarts() {

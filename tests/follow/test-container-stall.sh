@@ -22,32 +22,14 @@ BUILD_DIR=$(cd "${1:?usage: test-container-stall.sh BUILD_DIR}" && pwd)
 FL_SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$FL_SRC/tests/follow/lib.sh"
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (a booted container)"
-command -v systemd-nspawn >/dev/null || skip_all "no systemd-nspawn (package systemd-container)"
-ldd "$BUILD_DIR/keytrail" | grep -q libasan && skip_all "a sanitizer build cannot run in the container"
-. "$FL_SRC/tests/container/lib.sh"
-
-tmp=$(mktemp -d /tmp/kt-follow-stall.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-ct_boot || { echo "Bail out! the container did not boot"; exit 1; }
-ct_install "$BUILD_DIR" || { echo "Bail out! meson install into the container failed"; exit 1; }
-KT=$(ct_exec sh -c 'command -v keytrail')
+fl_ct_boot "$BUILD_DIR" kt-follow-stall
 
 # push has one forced key in the baseline; the key "unknown", added after it, raises unknown-key.
 ct_add_user push || { echo "Bail out! accounts"; exit 1; }
-mkdir -p "$CT_ROOT/root/keys"
-for k in fenced unknown; do ssh-keygen -q -t ed25519 -N '' -C "$k@ct" -f "$CT_ROOT/root/keys/$k"; done
-FP=$(ssh-keygen -lf "$CT_ROOT/root/keys/unknown.pub" | awk '{print $2}')
-cp "$FL_SRC/tests/e2e/bindconnect.pl" "$CT_ROOT/root/bindconnect.pl"
+fl_ct_keys fenced unknown
 ak=$CT_ROOT/home/push/.ssh/authorized_keys
-echo "command=\"echo fenced\",restrict $(cat "$CT_ROOT/root/keys/fenced.pub")" >"$ak"
-ct_exec chown push:push /home/push/.ssh/authorized_keys
-ct_exec chmod 600 /home/push/.ssh/authorized_keys
-ct_exec systemd-sysusers
-ct_exec mkdir -p /var/lib/keytrail
-ct_exec "$KT" baseline --output /var/lib/keytrail/baseline 2>"$tmp/baseline.err" ||
-        { echo "Bail out! keytrail baseline: $(cat "$tmp/baseline.err")"; exit 1; }
+echo "command=\"echo fenced\",restrict $(cat "$CT_ROOT/root/keys/fenced.pub")" | fl_ct_authorized_keys push
+fl_ct_baseline || { echo "Bail out! keytrail baseline: $(cat "$tmp/baseline.err")"; exit 1; }
 cat "$CT_ROOT/root/keys/unknown.pub" >>"$ak"
 fl_ct_quick_restarts
 
@@ -57,7 +39,7 @@ PORT=$((20000 + RANDOM % 20000))
 login() {       # one login with the unknown key from a known source port; its alert noted
         PORT=$((PORT + 1))
         fl_ct_ssh unknown push "$PORT" true
-        echo "unknown-key push $FP $PORT" >>"$EXPECTED"
+        echo "unknown-key push ${FP[unknown]} $PORT" >>"$EXPECTED"
 }
 LINE='[.type, .user, .fingerprint, (.source_port | tostring)] | join(" ")'
 file_alerts() { cat "$CT_ROOT"/var/log/keytrail/alerts.ndjson 2>/dev/null | jq -c 'select(.type == "unknown-key")'; }

@@ -25,46 +25,24 @@ KILLS=${2:-${KT_FOLLOW_KILLS:-50}}
 FL_SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$FL_SRC/tests/follow/lib.sh"
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (a booted container)"
-command -v systemd-nspawn >/dev/null || skip_all "no systemd-nspawn (package systemd-container)"
-[ -f "$FL_SRC/tests/container/lib.sh" ] || skip_all "no tests/container/lib.sh"
-ldd "$BUILD_DIR/keytrail" | grep -q libasan && skip_all "a sanitizer build cannot run in the container"
-. "$FL_SRC/tests/container/lib.sh"
-
-tmp=$(mktemp -d /tmp/kt-follow-ct.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-ct_boot || { echo "Bail out! the container did not boot"; exit 1; }
-ct_install "$BUILD_DIR" || { echo "Bail out! meson install into the container failed"; exit 1; }
+fl_ct_boot "$BUILD_DIR" kt-follow-ct
 rules=$(cd "$CT_ROOT" && ls -d usr/share/keytrail/rules usr/local/share/keytrail/rules 2>/dev/null | head -n1)
 [ -n "$rules" ] || { echo "Bail out! no rules installed"; exit 1; }
 rules=/$rules
-KT=$(ct_exec sh -c 'command -v keytrail')
 
 # Accounts, keys, the intended authorized_keys, the baseline; then the tampering.
 ct_add_user push && ct_add_user other || { echo "Bail out! accounts"; exit 1; }
-mkdir -p "$CT_ROOT/root/keys"
-declare -A FP
-for k in fenced strip unknown others; do
-        ssh-keygen -q -t ed25519 -N '' -C "$k@ct" -f "$CT_ROOT/root/keys/$k"
-        FP[$k]=$(ssh-keygen -lf "$CT_ROOT/root/keys/$k.pub" | awk '{print $2}')
-done
-cp "$FL_SRC/tests/e2e/bindconnect.pl" "$CT_ROOT/root/bindconnect.pl"
+fl_ct_keys fenced strip unknown others
 pub() { cat "$CT_ROOT/root/keys/$1.pub"; }
 {
         echo "command=\"echo fenced\",restrict $(pub fenced)"
         echo "command=\"echo strip\",restrict $(pub strip)"
-} >"$CT_ROOT/home/push/.ssh/authorized_keys"
-echo "command=\"echo others\",restrict $(pub others)" >"$CT_ROOT/home/other/.ssh/authorized_keys"
-for u in push other; do
-        ct_exec chown "$u:$u" "/home/$u/.ssh/authorized_keys"
-        ct_exec chmod 600 "/home/$u/.ssh/authorized_keys"
-done
-ct_exec systemd-sysusers
+} | fl_ct_authorized_keys push
+echo "command=\"echo others\",restrict $(pub others)" | fl_ct_authorized_keys other
+fl_ct_baseline
+rc=$?
 fl_is "$(ct_exec getent passwd keytrail | cut -d: -f7)" /usr/sbin/nologin "sysusers.d: the keytrail system user exists"
-ct_exec mkdir -p /var/lib/keytrail
-ct_exec "$KT" baseline --output /var/lib/keytrail/baseline 2>"$tmp/baseline.err"
-fl_is "$?" 0 "keytrail baseline writes /var/lib/keytrail/baseline in the container"
+fl_is "$rc" 0 "keytrail baseline writes /var/lib/keytrail/baseline in the container"
 {
         echo "command=\"echo fenced\",restrict $(pub fenced)"
         echo "restrict $(pub strip)"
