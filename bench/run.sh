@@ -95,6 +95,7 @@ fi
 # ---- 3. the command lines -------------------------------------------------------------------
 bare_cmd=("$BARE" "${files[@]}")
 bare_same_cmd=("$BARE" --keytrail-matches "${files[@]}") # keytrail's whole match, same entries
+bare_min_cmd=("$BARE" --sshd-only "${files[@]}") # SYSLOG_IDENTIFIER=sshd alone: the strictest floor
 file_args=()
 for f in "${files[@]}"; do file_args+=(--file "$f"); done
 ak_args=()
@@ -173,13 +174,14 @@ else
         "${kt_cmd[@]}" >/dev/null
 fi
 
-rm -f "$OUT/times.bare" "$OUT/times.bare-same" "$OUT/times.$name" "$OUT/times.journalctl-same"
+rm -f "$OUT/times.bare" "$OUT/times.bare-same" "$OUT/times.bare-min" "$OUT/times.$name" "$OUT/times.journalctl-same"
 [ "$name" != keytrail ] || "${jc_cmd[@]}" >/dev/null
 for ((i = 0; i < REPS; i++)); do
         run bare "${bare_cmd[@]}"
         run "$name" "${kt_cmd[@]}"
         [ "$name" != keytrail ] || run journalctl-same "${jc_cmd[@]}"
         [ "$name" != keytrail ] || run bare-same "${bare_same_cmd[@]}"
+        [ "$name" != keytrail ] || run bare-min "${bare_min_cmd[@]}"
 done
 
 kt_us=$(awk '{ print $1 }' "$OUT/times.$name" | median)
@@ -212,17 +214,21 @@ awk -v b="$bare_min" -v k="$kt_min" -v bc="$bare_cpu" -v kc="$kt_cpu" -v name="$
                        kc / 1e6, bc / kc;
 }'
 if [ "$name" = keytrail ]; then
-        bs_us=$(awk '{ print $1 }' "$OUT/times.bare-same" | median)
-        bs_cpu=$(awk '{ print $3 }' "$OUT/times.bare-same" | median)
-        awk -v b="$bs_us" -v k="$kt_us" -v bc="$bs_cpu" -v kc="$kt_cpu" -v m="$matched" \
-            -v ht=$have_time 'BEGIN {
-                printf "  %-12s %8.3f s  %10.0f entries/s  (bare loop with keytrail'"'"'s whole match)\n",
-                       "bare-same", b / 1e6, m / (b / 1e6);
-                printf "ratio keytrail/bare-same speed: %.2f", b / k;
-                if (ht && kc > 0)
-                        printf ", CPU %.2f", bc / kc;
-                printf "\n";
-        }'
+        # against_bare LABEL WHAT: keytrail against another bare loop's runs
+        against_bare() {
+                awk -v b="$(awk '{ print $1 }' "$OUT/times.$1" | median)" -v k="$kt_us" \
+                    -v bc="$(awk '{ print $3 }' "$OUT/times.$1" | median)" -v kc="$kt_cpu" \
+                    -v m="$matched" -v ht=$have_time -v label="$1" -v what="$2" 'BEGIN {
+                        printf "  %-12s %8.3f s  %10.0f entries/s  (%s)\n", label, b / 1e6,
+                               m / (b / 1e6), what;
+                        printf "ratio keytrail/%s speed: %.2f", label, b / k;
+                        if (ht && kc > 0)
+                                printf ", CPU %.2f", bc / kc;
+                        printf "\n";
+                }'
+        }
+        against_bare bare-same "bare loop with keytrail's whole match"
+        against_bare bare-min "bare loop with SYSLOG_IDENTIFIER=sshd alone"
         jc_us=$(awk '{ print $1 }' "$OUT/times.journalctl-same" | median)
         jc_cpu=$(awk '{ print $3 }' "$OUT/times.journalctl-same" | median)
         awk -v j="$jc_us" -v k="$kt_us" -v jc="$jc_cpu" -v kc="$kt_cpu" -v m="$matched" \
