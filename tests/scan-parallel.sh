@@ -21,7 +21,15 @@
 #   - entries with a field given twice (a value over the 64 KiB cut, then a short one): the last
 #     value counts, uncut, as for one sd_journal;
 #   - the fleet and the history in one folder, read as --directory and as --file in another order
-#     (sd-journal's order of files decides ties), with --since/--until.
+#     (sd-journal's order of files decides ties), with --since/--until;
+#   - what the merge must read again, because its readers read only each batch's first and last
+#     cursor (files of more than one batch each): files whose entries all share their wall clocks
+#     (other boots: the xor hash decides; the same boot and monotonic clock too), a scenario and a
+#     twin of it from another machine at the same wall clocks (alerts and evidence cursors), files
+#     of one seqnum id written by different hosts (copies of one file that went on differently:
+#     seqnum ranges that overlap), and a clock set back in the middle of a file.
+# Each is read twice: with every record's cursor asked for (source_cursor(): the merge reads the
+# entry exact), and with none asked for (the order from what the readers read alone).
 # The fixtures are checked to really interleave and to really share a seqnum id, so that a merge
 # that just read the files one after the other would fail here.
 set -u
@@ -65,12 +73,14 @@ same() {
         for j in 1 2 4; do
                 "$order" --jobs $j "${oargs[@]}" >"$tmp/order.$j" 2>"$tmp/order-err.$j"
                 echo "rc=$?" >>"$tmp/order.$j"
+                "$order" --cursors 0 --jobs $j "${oargs[@]}" >"$tmp/bare.$j" 2>&1
+                echo "rc=$?" >>"$tmp/bare.$j"
                 "$keytrail" scan --jobs $j "${jargs[@]}" "${kargs[@]}" >"$tmp/scan.$j" \
                         2>"$tmp/scan-err.$j"
                 echo "rc=$?" >>"$tmp/scan.$j"
         done
         for j in 2 4; do
-                for k in order order-err scan scan-err; do
+                for k in order order-err bare scan scan-err; do
                         if ! cmp -s "$tmp/$k.1" "$tmp/$k.$j"; then
                                 echo "# $name: $k of --jobs $j differs from --jobs 1:"
                                 diff "$tmp/$k.1" "$tmp/$k.$j" | head -n 10 | sed 's/^/#   /'
@@ -218,7 +228,76 @@ overlaps=$(awk '{ a[NR] = $1; b[NR] = $2 } END { for (i = 1; i <= NR; i++) for (
         if (i != j && a[j] > a[i] && a[j] < b[i]) n++; print n + 0 }' "$tmp/spans")
 check "fleet: files overlapping in time ($overlaps pairs)" '[ "$overlaps" -gt 10 ]'
 
-# ---- the option ---------------------------------------------------------------------------------
+# ---- what the merge reads again ------------------------------------------------------------------
+# gen HOST BOOT T0 N STEP [BACK_AT BACK_BY] [FIRST]: N sshd lines (entries FIRST..), wall clock
+# T0 + i * STEP (less BACK_BY from entry BACK_AT on: a clock set back), monotonic 5 s + i ms
+gen() {
+        awk -v host="$1" -v boot="$2" -v t0="$3" -v n="$4" -v step="$5" -v back="${6:-0}" \
+                -v by="${7:-0}" -v first="${8:-1}" 'BEGIN {
+                for (i = first; i < first + n; i++) {
+                        t = t0 + i * step
+                        if (back && i >= back)
+                                t -= by
+                        printf "__REALTIME_TIMESTAMP=%.0f\n__MONOTONIC_TIMESTAMP=%.0f\n", t, 5000000 + i * 1000
+                        printf "_BOOT_ID=%s\n_MACHINE_ID=4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8\n", boot
+                        printf "_HOSTNAME=%s\n_PID=%d\n_UID=0\n_COMM=sshd\n", host, 1000 + i % 5000
+                        printf "SYSLOG_IDENTIFIER=sshd\n_EXE=/usr/sbin/sshd\n"
+                        printf "MESSAGE=Connection from 192.0.2.%d port %d on 10.0.0.1 port 22\n\n", i % 250, 1024 + i
+                }
+        }'
+}
+t0=1764300000000000
+b1=1a3e5ad2d3c94bd59b4f7a5e0c2b1a03 b2=2a3e5ad2d3c94bd59b4f7a5e0c2b1a04 b3=3a3e5ad2d3c94bd59b4f7a5e0c2b1a05
+m=$tmp/merge
+mkdir -p "$m/ties" "$m/sameboot" "$m/twins" "$m/shared" "$m/back"
+# two hosts, every entry at the same wall clock as the other's: 1200 entries, five batches each
+gen hosta $b1 $t0 1200 1000 >"$tmp/m1" && gen hostb $b2 $t0 1200 1000 >"$tmp/m2" &&
+        journal_from_export "$tmp/m1" "$m/ties/a.journal" &&
+        journal_from_export "$tmp/m2" "$m/ties/b.journal" || not_ok "ties: journals"
+same "equal wall clocks, other boots" --directory "$m/ties"
+# ... and one boot: the same monotonic clock too
+gen hostc $b1 $t0 1200 1000 >"$tmp/m3" && journal_from_export "$tmp/m1" "$m/sameboot/a.journal" &&
+        journal_from_export "$tmp/m3" "$m/sameboot/c.journal" || not_ok "sameboot: journals"
+same "equal wall and monotonic clocks, one boot" --directory "$m/sameboot"
+check "equal clocks: every entry of both files read (2400 records)" \
+        '[ "$(grep -c "^s=" "$tmp/order.1")" = 2400 ]'
+# a scenario, and its twin from another machine and boot at the same wall clocks: alerts from both
+sed -e 's/^_BOOT_ID=.*/_BOOT_ID=5a3e5ad2d3c94bd59b4f7a5e0c2b1a07/' \
+        -e 's/^_MACHINE_ID=.*/_MACHINE_ID=6c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b9/' \
+        -e 's/^_HOSTNAME=.*/_HOSTNAME=twin/' "$sample" >"$tmp/twin"
+journal_from_export "$sample" "$m/twins/a.journal" && journal_from_export "$tmp/twin" "$m/twins/b.journal" ||
+        not_ok "twins: journals"
+same "a scenario and its twin at the same wall clocks" --directory "$m/twins"
+check "twins: alerts of both machines, with evidence cursors" \
+        '[ "$(grep -c "\"host\":\"twin\"" "$tmp/scan.1")" -ge 5 ] && [ "$(grep -c "\"host\":\"vm\"" "$tmp/scan.1")" -ge 5 ] &&
+         grep -q "\"evidence\":\\[\"s=" "$tmp/scan.1"'
+# one seqnum id, three hosts: a (hosta, 1000 entries), b = a and then hostb's entries between a's
+# wall clocks, c = a's first 500 and then hostc's under the seqnums a gave its own 501..1000
+gen hosta $b1 $t0 500 1000 >"$tmp/s1" && gen hosta $b1 $t0 500 1000 0 0 501 >"$tmp/s2" &&
+        gen hostb $b2 $((t0 + 500)) 1000 1000 >"$tmp/s3" && gen hostc $b3 $((t0 + 250)) 800 1000 0 0 501 >"$tmp/s4"
+journal_from_export "$tmp/s1" "$tmp/base.journal" &&
+        cp "$tmp/base.journal" "$m/shared/a.journal" && journal_from_export "$tmp/s2" "$m/shared/a.journal" &&
+        cp "$m/shared/a.journal" "$m/shared/b.journal" && journal_from_export "$tmp/s3" "$m/shared/b.journal" &&
+        cp "$tmp/base.journal" "$m/shared/c.journal" && journal_from_export "$tmp/s4" "$m/shared/c.journal" ||
+        not_ok "shared: journals"
+check "shared: a, b and c share one seqnum id" \
+        '[ $(for f in "$m"/shared/*.journal; do seqid "$f"; done | sort -u | wc -l) = 1 ]'
+same "one seqnum id, three hosts, overlapping seqnums" --directory "$m/shared"
+check "shared: the copies of a in b and c handed out once (2800 records of 4300)" \
+        '[ "$(grep -c "^s=" "$tmp/order.1")" = 2800 ]'
+same "one seqnum id, the files in another order" "$m/shared/c.journal" "$m/shared/b.journal" "$m/shared/a.journal"
+# a clock set back by 10 minutes in the middle of a file, beside another host's
+gen hosta $b1 $t0 1000 1000000 600 600000000 >"$tmp/k1" && gen hostb $b2 $((t0 + 333)) 1000 700000 >"$tmp/k2" &&
+        journal_from_export "$tmp/k1" "$m/back/a.journal" && journal_from_export "$tmp/k2" "$m/back/b.journal" ||
+        not_ok "back: journals"
+same "a clock set back" --directory "$m/back"
+mv "$m"/ties/a.journal "$m/back/ties-a.journal"
+mv "$m"/sameboot/c.journal "$m/back/sameboot-c.journal"
+mv "$m"/twins/b.journal "$m/back/twin.journal"
+mv "$m"/shared/*.journal "$m/back/"
+same "all of them in one folder" --directory "$m/back"
+
+# ---- the option -----------------------------------------------------------------------------
 for v in 0 x 257 -1 ""; do
         "$keytrail" scan --jobs "$v" --directory "$tmp/fleet" >"$tmp/out" 2>"$tmp/err"
         rc=$?

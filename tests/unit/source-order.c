@@ -4,12 +4,16 @@
  * times, which fields it has and a hash of their bytes), then the source's counters and problems.
  * tests/scan-parallel.sh compares the lines of --jobs 1 (one sd_journal) and of more threads.
  *
- *   source-order [--jobs N] [--since USEC] [--until USEC] (--directory DIR | FILE...)
+ *   source-order [--jobs N] [--since USEC] [--until USEC] [--cursors 0] (--directory DIR | FILE...)
+ *
+ * --cursors 0: "-" for every cursor (none is asked for, so the parallel merge reads none again:
+ * its order from what its readers read alone).
  *
  * The matches are keytrail's (sshd's identifiers, keytrail-gate's, sshdo's, or _COMM=logger).
  * Exit 0, or 2 on an error.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,7 @@ int main(int argc, char *argv[]) {
         const struct source_problem *pr;
         const char *why = NULL, *path = NULL;
         size_t n = 0, more = 0;
+        bool cursors = true;
         int i = 1, r;
 
         for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i += 2) {
@@ -58,6 +63,8 @@ int main(int argc, char *argv[]) {
                         o.since_usec = v, o.since_set = true;
                 else if (streq(argv[i], "--until"))
                         o.until_usec = v, o.until_set = true;
+                else if (streq(argv[i], "--cursors"))
+                        cursors = v != 0;
                 else
                         return fprintf(stderr, "unknown option %s\n", argv[i]), 2;
         }
@@ -84,7 +91,7 @@ int main(int argc, char *argv[]) {
                         if (v.ptr)
                                 h = fnv(fnv(h, (const char *) &f, sizeof(f)), v.ptr, v.len);
                 }
-                if (source_cursor(src, &rec.ref, NULL, NULL, &cursor) < 0)
+                if (cursors && source_cursor(src, &rec.ref, NULL, NULL, &cursor) < 0)
                         cursor = NULL;
                 printf("%s %" PRIu64 " %" PRIu64 " %08" PRIx32 " %08" PRIx32 " %016" PRIx64 "\n",
                        cursor ?: "-", rec.realtime_usec, rec.monotonic_usec, rec.present,
