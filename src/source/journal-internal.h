@@ -44,12 +44,20 @@ char *journal_pos_to_cursor(const struct journal_pos *p, char buf[static JOURNAL
  * One entry as a reader thread read it. Its fields are a run of items in the batch's data
  * (journal_par_next()'s *ret_data), from data_off, data_len bytes: each a 4-byte header
  * (journal_par_item()) then the value's bytes, in the order sd-journal enumerated them.
+ *
+ * A reader does not read every entry's cursor (its asprintf() was a tenth of the CPU): pos's
+ * seqnum and xor_hash are known only when exact. The merge reads them again when its order
+ * depends on them (journal-parallel.c); journal_par_exact() does so for the entry handed out.
  */
 struct journal_par_entry {
         struct journal_pos pos;        /* realtime and monotonic are the entry's times even
-                                          without has_pos (monotonic 0: unknown) */
+                                          without has_pos (monotonic 0: unknown); boot_id and
+                                          seqnum_id are known when has_pos, seqnum and xor_hash
+                                          when exact */
         int error;                     /* < 0: the entry could not be read (no fields) */
-        bool has_pos;                  /* pos is known (its cursor was read) */
+        bool has_pos;                  /* it has a place in the order (its times were read) */
+        bool exact;                    /* every part of pos is known (its cursor was read): so for
+                                          every entry with monotonic 0, an error or side */
         bool side;                     /* its fields were too big to keep: read them again with
                                           journal_par_side() */
         uint32_t present, truncated;   /* bits per enum record_field, as struct log_record's */
@@ -70,8 +78,13 @@ static inline const char *journal_par_item(const char *data, enum record_field *
 }
 
 struct journal_par_options {
-        const struct journal_source_options *source; /* borrowed: matches and --since */
+        const struct journal_source_options *source; /* borrowed for the reader's lifetime:
+                                                        matches and --since */
         unsigned jobs;                               /* reader threads, >= 1 */
+        const uint64_t *exact_realtimes;             /* borrowed likewise, sorted, n of them:
+                                                        entries at these wall clocks are read
+                                                        exact (the files' last entries) */
+        size_t n_exact_realtimes;
 };
 
 struct journal_par;
@@ -91,6 +104,13 @@ _warn_unused_ int journal_par_new(char *const *files, size_t n, const struct jou
  */
 _warn_unused_ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret,
                                    const char **ret_data, size_t *ret_file);
+
+/*
+ * The entry journal_par_next() handed out last, every part of its position known (read again when
+ * the reader did not read it): 0 and *ret (valid as that entry is), -EADDRNOTAVAIL when it has no
+ * place, or -errno.
+ */
+_warn_unused_ int journal_par_exact(struct journal_par *p, const struct journal_pos **ret);
 
 /*
  * For an entry marked side: file's sd_journal of the calling thread (opened on first use, owned by

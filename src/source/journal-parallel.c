@@ -71,12 +71,18 @@ struct batch {
         size_t used, alloc;
         int end;                       /* 0: more may follow; 1: the file ends after these;
                                           < 0: reading failed after these */
+        uint64_t ord;                  /* e[0]'s place in the file's stream (0: its first) */
+        uint64_t lo, hi;               /* every positioned entry's seqnum lies in [lo, hi] (a
+                                          reader's stream never goes back: see the merge) */
+        bool all_exact;                /* the merge read every entry's cursor again */
 };
 
 struct pfile {
         sd_journal *j;                 /* owned; used by one reader at a time (busy) */
         const char *path;              /* borrowed from journal_par_new()'s caller */
         struct id_cache ids[2];        /* the reader's: the last s= and b= of its cursors */
+        sd_id128_t seqnum_id;          /* the reader's: the file's (every cursor's s=) */
+        uint64_t ord;                  /* the reader's: entries its handle went to */
         struct batch batches[BATCHES_PER_FILE];
         /* Under the lock: */
         alignas(LINE) struct batch *free_b[BATCHES_PER_FILE];
@@ -90,7 +96,11 @@ struct pfile {
         size_t next;                   /* the next entry of cur to look at */
         bool ended;
         int error;
-        sd_journal *side;              /* owned: for side entries, or NULL */
+        struct batch *held;            /* read to its end, kept while the last entry handed out
+                                          (loc) is in it and not exact */
+        sd_journal *side;              /* owned, opened on first use, with the matches: for side
+                                          entries and for reading cursors again */
+        struct id_cache side_ids[2];
 };
 
 struct journal_par {
@@ -106,11 +116,21 @@ struct journal_par {
         size_t n_threads;
         size_t batch_bytes, batch_entries;
         bool lock_init, work_init, ready_init;
+        struct journal_source_options src; /* copy of the caller's (its strings borrowed) */
+        const uint64_t *exact_rt;      /* borrowed, sorted */
+        size_t n_exact_rt;
 
         /* The merge (calling thread only): the entry handed out last. */
         alignas(LINE) struct journal_pos loc;
+        bool loc_exact;                /* else loc's seqnum and xor_hash are not known: */
+        uint64_t loc_lo, loc_hi;       /* its seqnum's bounds */
+        struct batch *loc_b;           /* its batch (the merge's: cur or held), when !loc_exact */
+        size_t loc_i;                  /* its index there */
+        bool loc_adjacent;             /* nothing of its file was handed out after it */
         size_t loc_file;
         bool has_loc;
+        size_t held_file;              /* the file whose held batch is kept, or SIZE_MAX */
+        struct journal_pos *scratch;   /* owned, batch_entries: positions read again */
         size_t last;                   /* its file, SIZE_MAX before the first and after the end */
 };
 
@@ -310,6 +330,8 @@ struct fill {
         struct batch *b;
         size_t n, used;
         size_t bytes_max;
+        bool exact_seen;               /* an entry's cursor was read (lo is its seqnum) */
+        uint64_t lo;
 };
 
 static int fill_reserve(struct fill *w, size_t len) {
@@ -327,34 +349,69 @@ static int fill_reserve(struct fill *w, size_t len) {
         return 0;
 }
 
-/* The entry sd_journal_next() just moved to, as journal.c's read_entry() reads it. 0, -ENOMEM. */
-static int read_one(struct pfile *f, struct fill *w) {
-        struct journal_par_entry *e = &w->b->e[w->n];
+/* The whole position of the entry j is on, from its cursor. 0, -ENOMEM, -errno. */
+static int pos_of(sd_journal *j, struct journal_pos *ret, struct id_cache ids[2]) {
         _cleanup_free_ char *cursor = NULL;
+        int r;
+
+        r = sd_journal_get_cursor(j, &cursor);
+        if (r < 0)
+                return r;
+        return pos_from_cursor(cursor, ret, ids);
+}
+
+static bool same_times(const struct journal_pos *a, const struct journal_pos *b) {
+        return a->realtime == b->realtime && a->monotonic == b->monotonic &&
+               sd_id128_equal(a->boot_id, b->boot_id) && sd_id128_equal(a->seqnum_id, b->seqnum_id);
+}
+
+static bool pos_equal(const struct journal_pos *a, const struct journal_pos *b) {
+        return same_times(a, b) && a->seqnum == b->seqnum && a->xor_hash == b->xor_hash;
+}
+
+/* Whether entries at this wall clock are to be read exact (journal_par_options). */
+static bool exact_realtime(const struct journal_par *p, uint64_t realtime) {
+        size_t lo = 0, hi = p->n_exact_rt;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (p->exact_rt[mid] < realtime)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < p->n_exact_rt && p->exact_rt[lo] == realtime;
+}
+
+/*
+ * The entry sd_journal_next() just moved to, as journal.c's read_entry() reads it. 0, -ENOMEM.
+ * Its cursor is read only for the batch's first entry with a place (the batch's lower seqnum
+ * bound and the file's seqnum id), an entry with monotonic 0 (its evidence is written out, as
+ * with one handle), at a wall clock asked for, and for errors and side entries (their cursor is
+ * wanted later); fill() reads the last one's.
+ */
+static int read_one(const struct journal_par *p, struct pfile *f, struct fill *w) {
+        struct journal_par_entry *e = &w->b->e[w->n];
         const uint32_t message = UINT32_C(1) << RECORD_MESSAGE;
         size_t mark = w->used;
-        sd_id128_t boot;
+        struct journal_pos pos;
         const void *data;
         size_t len;
+        bool want;
         int r;
 
         *e = (struct journal_par_entry){ .data_off = (uint32_t) mark };
-        r = sd_journal_get_cursor(f->j, &cursor);
-        if (r == -ENOMEM)
-                return r;
-        /* the cursor's t= and m= are the entry's own times, which the calls below would read */
-        if (r >= 0 && pos_from_cursor(cursor, &e->pos, f->ids) >= 0)
-                e->has_pos = true;
-        else {
-                e->pos = (struct journal_pos){};
-                r = sd_journal_get_realtime_usec(f->j, &e->pos.realtime);
-                if (r < 0) {
-                        e->error = r;
-                        goto done;
-                }
-                if (sd_journal_get_monotonic_usec(f->j, &e->pos.monotonic, &boot) < 0)
-                        e->pos.monotonic = 0;
+        r = sd_journal_get_realtime_usec(f->j, &e->pos.realtime);
+        if (r < 0) {
+                e->error = r;
+                goto done;
         }
+        if (sd_journal_get_monotonic_usec(f->j, &e->pos.monotonic, &e->pos.boot_id) < 0)
+                e->pos.monotonic = 0;
+        e->has_pos = true;
+        want = !w->exact_seen || e->pos.monotonic == 0 ||
+               (p->n_exact_rt > 0 && exact_realtime(p, e->pos.realtime));
 
         sd_journal_restart_data(f->j);
         for (;;) {
@@ -366,8 +423,9 @@ static int read_one(struct pfile *f, struct fill *w) {
                 if (r < 0) {
                         e->error = r;
                         e->present = e->truncated = 0;
+                        e->side = false;
                         w->used = mark;
-                        goto done;
+                        break;
                 }
                 if (r == 0)
                         break;
@@ -404,6 +462,23 @@ static int read_one(struct pfile *f, struct fill *w) {
                 w->used = mark;
                 e->side = false;
         }
+        if (want || e->error < 0 || e->side) {
+                r = pos_of(f->j, &pos, f->ids);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        e->pos = pos; /* the same times, and the rest */
+                        e->exact = true;
+                        f->seqnum_id = pos.seqnum_id;
+                        if (!w->exact_seen)
+                                w->lo = pos.seqnum;
+                        w->exact_seen = true;
+                } else if (!w->exact_seen)
+                        /* no bound for its seqnum: no place (and no cursor), as it always was */
+                        e->has_pos = false;
+        }
+        if (e->has_pos && !e->exact)
+                e->pos.seqnum_id = f->seqnum_id;
 done:
         e->data_len = (uint32_t) (w->used - mark);
         w->n++;
@@ -424,12 +499,16 @@ static void fill(struct journal_par *p, struct pfile *f, struct batch *b) {
                         return;
                 }
         }
+        b->ord = f->ord;
+        b->all_exact = false;
         while (w.n < entries_max && w.used < w.bytes_max) {
                 r = sd_journal_next(f->j);
                 if (r == 0)
                         b->end = 1;
-                if (r > 0)
-                        r = read_one(f, &w);
+                if (r > 0) {
+                        f->ord++;
+                        r = read_one(p, f, &w);
+                }
                 if (r < 0)
                         b->end = r;
                 if (b->end != 0)
@@ -437,6 +516,22 @@ static void fill(struct journal_par *p, struct pfile *f, struct batch *b) {
         }
         b->n = w.n;
         b->used = w.used;
+        b->lo = w.exact_seen ? w.lo : 0;
+        b->hi = UINT64_MAX;
+        if (b->n > 0) {
+                struct journal_par_entry *e = &b->e[b->n - 1];
+                struct journal_pos pos;
+
+                /* The handle is still on the last entry (not after the end, where it may be on
+                 * one it skipped): its seqnum is the batch's upper bound. */
+                if (b->end == 0 && e->has_pos && !e->exact && pos_of(f->j, &pos, f->ids) >= 0 &&
+                    same_times(&pos, &e->pos)) {
+                        e->pos = pos;
+                        e->exact = true;
+                }
+                if (e->exact)
+                        b->hi = e->pos.seqnum;
+        }
 }
 
 static bool readable(const struct pfile *f) {
@@ -496,30 +591,54 @@ static void *reader(void *userdata) {
 
 /* ---- the merge -------------------------------------------------------------------------------- */
 
-/* Give the merge's batch of f back to the readers. */
-static void give_back(struct journal_par *p, struct pfile *f) {
-        struct batch *b = f->cur;
-
-        f->cur = NULL;
+/* Give batch b of f back to the readers. */
+static void give_back(struct journal_par *p, struct pfile *f, struct batch *b) {
         pthread_mutex_lock(&p->lock);
         f->free_b[f->n_free++] = b;
         pthread_cond_signal(&p->work);
         pthread_mutex_unlock(&p->lock);
 }
 
+/* The held batch, unless it is keep. */
+static void release_held(struct journal_par *p, const struct batch *keep) {
+        struct pfile *f;
+
+        if (p->held_file == SIZE_MAX)
+                return;
+        f = &p->files[p->held_file];
+        if (f->held == keep)
+                return;
+        if (p->loc_b == f->held)
+                p->loc_b = NULL;
+        give_back(p, f, f->held);
+        f->held = NULL;
+        p->held_file = SIZE_MAX;
+}
+
 /* File i's next entry: 1 and *ret, 0 when it has no more, -errno when reading it failed. */
-static int file_head(struct journal_par *p, size_t i, const struct journal_par_entry **ret) {
+static int file_head(struct journal_par *p, size_t i, struct journal_par_entry **ret) {
         struct pfile *f = &p->files[i];
 
         for (;;) {
                 if (f->cur) {
-                        int end = f->cur->end;
+                        struct batch *b = f->cur;
+                        int end = b->end;
 
-                        if (f->next < f->cur->n) {
-                                *ret = &f->cur->e[f->next];
+                        if (f->next < b->n) {
+                                *ret = &b->e[f->next];
                                 return 1;
                         }
-                        give_back(p, f);
+                        f->cur = NULL;
+                        if (b == p->loc_b && !p->loc_exact) {
+                                /* loc may have to be read again: kept until loc moves on */
+                                release_held(p, NULL);
+                                f->held = b;
+                                p->held_file = i;
+                        } else {
+                                if (b == p->loc_b)
+                                        p->loc_b = NULL;
+                                give_back(p, f, b);
+                        }
                         if (end != 0) {
                                 f->ended = true;
                                 f->error = MIN(end, 0);
@@ -545,10 +664,231 @@ static int file_head(struct journal_par *p, size_t i, const struct journal_par_e
         }
 }
 
+/* f's handle of the calling thread, with the source's matches (opened on first use). */
+static int side_handle(struct journal_par *p, struct pfile *f, sd_journal **ret) {
+        int r;
+
+        if (!f->side) {
+                const char *paths[] = { f->path, NULL };
+
+                r = sd_journal_open_files(&f->side, paths, 0);
+                if (r < 0) {
+                        f->side = NULL;
+                        return r;
+                }
+                r = journal_add_matches(f->side, &p->src);
+                if (r < 0) {
+                        sd_journal_close(f->side);
+                        f->side = NULL;
+                        return r;
+                }
+        }
+        *ret = f->side;
+        return 0;
+}
+
+/*
+ * Read the cursors of b's entries after e[j] (exact) again, into p->scratch, from f's own handle
+ * moved to e[j]: by its cursor, or (from_start) by going the reader's way from the start (when the
+ * cursor leads elsewhere: a file whose seqnums go back or repeat). Each must have the times the
+ * reader read. 0, -ENOMEM, -EAGAIN (not the entries the reader read), -errno.
+ */
+static int walk(struct journal_par *p, struct pfile *f, struct batch *b, size_t j, bool from_start) {
+        char cursor[JOURNAL_CURSOR_MAX];
+        struct journal_pos pos;
+        sd_journal *h;
+        int r;
+
+        r = side_handle(p, f, &h);
+        if (r < 0)
+                return r;
+        if (!from_start) {
+                r = sd_journal_seek_cursor(h, journal_pos_to_cursor(&b->e[j].pos, cursor));
+                if (r >= 0)
+                        r = sd_journal_next(h);
+                if (r > 0)
+                        r = sd_journal_test_cursor(h, cursor);
+        } else {
+                r = p->src.since_set || p->src.since_usec > 0
+                            ? sd_journal_seek_realtime_usec(h, p->src.since_usec)
+                            : sd_journal_seek_head(h);
+                for (uint64_t k = 0; r >= 0 && k <= b->ord + j; k++)
+                        r = sd_journal_next(h) > 0 ? 0 : -EAGAIN;
+                if (r >= 0)
+                        r = pos_of(h, &pos, f->side_ids);
+                if (r >= 0)
+                        r = pos_equal(&pos, &b->e[j].pos);
+        }
+        if (r == -ENOMEM)
+                return r;
+        if (r <= 0)
+                return -EAGAIN;
+        p->scratch[j] = b->e[j].pos;
+        for (size_t i = j + 1; i < b->n; i++) {
+                const struct journal_par_entry *e = &b->e[i];
+
+                r = sd_journal_next(h);
+                if (r == -ENOMEM)
+                        return r;
+                if (r <= 0)
+                        return -EAGAIN;
+                if (!e->has_pos)
+                        continue; /* the reader could not read it: no place */
+                r = pos_of(h, &p->scratch[i], f->side_ids);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || !same_times(&p->scratch[i], &e->pos) ||
+                    (e->exact && !pos_equal(&p->scratch[i], &e->pos)))
+                        return -EAGAIN;
+        }
+        return 0;
+}
+
+/* Every part of the position of each of b's entries (file i's), read again when not known. */
+static int make_exact(struct journal_par *p, size_t i, struct batch *b) {
+        struct pfile *f = &p->files[i];
+        size_t j = 0;
+        int r;
+
+        if (b->all_exact)
+                return 0;
+        /* Before the first exact entry there are only entries without a place (read_one()) */
+        while (j < b->n && !b->e[j].exact)
+                j++;
+        if (j < b->n) {
+                r = walk(p, f, b, j, false);
+                if (r == -EAGAIN)
+                        r = walk(p, f, b, j, true);
+                if (r == -EAGAIN)
+                        r = -ESTALE; /* the file is not what it was when the reader read it */
+                if (r < 0)
+                        return r;
+                for (size_t k = j; k < b->n; k++)
+                        if (b->e[k].has_pos) {
+                                b->e[k].pos = p->scratch[k];
+                                b->e[k].exact = true;
+                        }
+                if (b->e[b->n - 1].exact)
+                        b->hi = b->e[b->n - 1].pos.seqnum;
+        }
+        b->all_exact = true;
+        if (b == p->loc_b && !p->loc_exact) {
+                p->loc = b->e[p->loc_i].pos;
+                p->loc_lo = p->loc_hi = p->loc.seqnum;
+                p->loc_exact = true;
+        }
+        return 0;
+}
+
+static int make_loc_exact(struct journal_par *p) {
+        if (p->loc_exact)
+                return 0;
+        assert(p->loc_b);
+        return make_exact(p, p->loc_file, p->loc_b);
+}
+
+/*
+ * A position whose seqnum and xor hash may be unknown (!exact): then its seqnum lies in [lo, hi].
+ * Within one file the merge never needs them: a reader's own sd_journal already skips every entry
+ * that does not come after the one it handed out before (next_beyond_location() with the file's
+ * entry as the location), the very comparison the merge would make; so a file's seqnums never go
+ * back, and a batch's first and last cursors bound all of its entries'. Between files they decide
+ * only when the files share a seqnum id and the batches' ranges overlap (a system and a user
+ * file of one journald; copies), and the xor hash only on equal clocks: then the batches are read
+ * again, exact (make_exact()), and compared as before.
+ */
+struct place {
+        const struct journal_pos *pos;
+        bool exact;
+        uint64_t lo, hi;
+};
+
+#define UNDECIDED 2
+
+static struct place place_of(const struct journal_par_entry *e, const struct batch *b) {
+        if (e->exact)
+                return (struct place){ &e->pos, true, e->pos.seqnum, e->pos.seqnum };
+        return (struct place){ &e->pos, false, b->lo, b->hi };
+}
+
+/* journal_pos_compare(), or UNDECIDED when that depends on a part not known. */
+static int compare_partial(const struct place *a, const struct place *b) {
+        int r;
+
+        if (a->exact && b->exact)
+                return journal_pos_compare(a->pos, b->pos);
+        if (sd_id128_equal(a->pos->seqnum_id, b->pos->seqnum_id)) {
+                if (a->hi < b->lo)
+                        return -1;
+                if (a->lo > b->hi)
+                        return 1;
+                return UNDECIDED;
+        }
+        if (sd_id128_equal(a->pos->boot_id, b->pos->boot_id)) {
+                r = cmp_u64(a->pos->monotonic, b->pos->monotonic);
+                if (r != 0)
+                        return r;
+        }
+        r = cmp_u64(a->pos->realtime, b->pos->realtime);
+        return r != 0 ? r : UNDECIDED;
+}
+
+/* compare_with_location(), or UNDECIDED. */
+static int compare_with_location_partial(const struct place *f, const struct place *l,
+                                         bool other_file) {
+        if (f->exact && l->exact)
+                return compare_with_location(f->pos, l->pos, other_file);
+        /* l stored again in f's file? Not when the seqnums differ */
+        if (other_file && sd_id128_equal(f->pos->boot_id, l->pos->boot_id) &&
+            f->pos->realtime == l->pos->realtime &&
+            sd_id128_equal(f->pos->seqnum_id, l->pos->seqnum_id) && f->hi >= l->lo && f->lo <= l->hi)
+                return UNDECIDED;
+        return compare_partial(f, l);
+}
+
+/* Whether h, file i's next entry, comes after the entry handed out last: 1, 0, -errno. */
+static int after_loc(struct journal_par *p, size_t i, const struct journal_par_entry *h) {
+        struct place a, l = { &p->loc, p->loc_exact, p->loc_lo, p->loc_hi };
+        int k, r;
+
+        if (i == p->loc_file && p->loc_adjacent)
+                return 1; /* its reader's handle put it after loc (the comment above) */
+        a = place_of(h, p->files[i].cur);
+        k = compare_with_location_partial(&a, &l, i != p->loc_file);
+        if (k == UNDECIDED) {
+                r = make_exact(p, i, p->files[i].cur);
+                if (r >= 0)
+                        r = make_loc_exact(p);
+                if (r < 0)
+                        return r;
+                k = compare_with_location(&h->pos, &p->loc, i != p->loc_file);
+        }
+        return k > 0;
+}
+
+/* Whether h (file i's) comes before best (file best_i's): 1, 0, -errno. */
+static int before(struct journal_par *p, size_t i, const struct journal_par_entry *h, size_t best_i,
+                  const struct journal_par_entry *best) {
+        struct place a = place_of(h, p->files[i].cur), b = place_of(best, p->files[best_i].cur);
+        int k, r;
+
+        k = compare_partial(&a, &b);
+        if (k == UNDECIDED) {
+                r = make_exact(p, i, p->files[i].cur);
+                if (r >= 0)
+                        r = make_exact(p, best_i, p->files[best_i].cur);
+                if (r < 0)
+                        return r;
+                k = journal_pos_compare(&h->pos, &best->pos);
+        }
+        return k < 0;
+}
+
 int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret,
                      const char **ret_data, size_t *ret_file) {
-        const struct journal_par_entry *best = NULL, *h;
+        struct journal_par_entry *best = NULL, *h;
         size_t best_i = SIZE_MAX;
+        struct pfile *bf;
         int r;
 
         if (p->last != SIZE_MAX) {
@@ -558,8 +898,12 @@ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret
         for (size_t i = 0; i < p->n_files; i++) {
                 r = file_head(p, i, &h);
                 /* next_beyond_location(): past the entry handed out last */
-                while (r > 0 && h->has_pos && p->has_loc &&
-                       compare_with_location(&h->pos, &p->loc, i != p->loc_file) <= 0) {
+                while (r > 0 && h->has_pos && p->has_loc) {
+                        r = after_loc(p, i, h);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                break;
                         p->files[i].next++;
                         r = file_head(p, i, &h);
                 }
@@ -572,18 +916,33 @@ int journal_par_next(struct journal_par *p, const struct journal_par_entry **ret
                          * the unreadable entry it is (journal.c counts it), the order unchanged. */
                         best = h;
                         best_i = i;
+                        if (i == p->loc_file)
+                                p->loc_adjacent = false;
                         goto out;
                 }
-                if (!best || journal_pos_compare(&h->pos, &best->pos) < 0) {
+                if (best) {
+                        r = before(p, i, h, best_i, best);
+                        if (r < 0)
+                                return r;
+                }
+                if (!best || r > 0) {
                         best = h;
                         best_i = i;
                 }
         }
         if (!best)
                 return 0;
+        bf = &p->files[best_i];
         p->loc = best->pos;
+        p->loc_exact = best->exact;
+        p->loc_lo = best->exact ? best->pos.seqnum : bf->cur->lo;
+        p->loc_hi = best->exact ? best->pos.seqnum : bf->cur->hi;
+        p->loc_b = bf->cur;
+        p->loc_i = bf->next;
+        p->loc_adjacent = true;
         p->loc_file = best_i;
         p->has_loc = true;
+        release_held(p, p->loc_b);
 out:
         p->last = best_i;
         *ret = best;
@@ -592,31 +951,46 @@ out:
         return 1;
 }
 
-int journal_par_side(struct journal_par *p, size_t file, const char *cursor, sd_journal **ret) {
-        struct pfile *f = &p->files[file];
+int journal_par_exact(struct journal_par *p, const struct journal_pos **ret) {
+        struct pfile *f;
+        struct journal_par_entry *e;
         int r;
 
-        if (!f->side) {
-                const char *paths[] = { f->path, NULL };
-
-                r = sd_journal_open_files(&f->side, paths, 0);
-                if (r < 0) {
-                        f->side = NULL;
+        if (p->last == SIZE_MAX)
+                return -EADDRNOTAVAIL;
+        f = &p->files[p->last];
+        e = &f->cur->e[f->next];
+        if (!e->has_pos)
+                return -EADDRNOTAVAIL;
+        if (!e->exact) {
+                r = make_exact(p, p->last, f->cur);
+                if (r < 0)
                         return r;
-                }
         }
-        r = sd_journal_seek_cursor(f->side, cursor);
+        *ret = &e->pos;
+        return 0;
+}
+
+int journal_par_side(struct journal_par *p, size_t file, const char *cursor, sd_journal **ret) {
+        struct pfile *f = &p->files[file];
+        sd_journal *j;
+        int r;
+
+        r = side_handle(p, f, &j);
+        if (r < 0)
+                return r;
+        r = sd_journal_seek_cursor(j, cursor);
         if (r >= 0)
-                r = sd_journal_next(f->side);
+                r = sd_journal_next(j);
         if (r == 0)
                 return -ESTALE;
         if (r > 0)
-                r = sd_journal_test_cursor(f->side, cursor);
+                r = sd_journal_test_cursor(j, cursor);
         if (r < 0)
                 return r;
         if (r == 0)
                 return -ESTALE;
-        *ret = f->side;
+        *ret = j;
         return 0;
 }
 
@@ -643,6 +1017,7 @@ struct journal_par *journal_par_free(struct journal_par *p) {
                 }
         }
         free(p->files);
+        free(p->scratch);
         if (p->ready_init)
                 pthread_cond_destroy(&p->ready);
         if (p->work_init)
@@ -685,7 +1060,10 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
         p = alloc_lines(sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        p->wanted = p->last = SIZE_MAX;
+        p->wanted = p->last = p->held_file = SIZE_MAX;
+        p->src = *o->source;
+        p->exact_rt = o->exact_realtimes;
+        p->n_exact_rt = o->n_exact_realtimes;
         r = -pthread_mutex_init(&p->lock, NULL);
         if (r < 0)
                 return r;
@@ -703,6 +1081,9 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
                              (size_t) BATCH_BYTES_MAX);
         p->batch_entries = MIN(MAX(p->batch_bytes / 512, (size_t) BATCH_ENTRIES_MIN),
                                (size_t) BATCH_ENTRIES_MAX);
+        p->scratch = calloc(p->batch_entries, sizeof(struct journal_pos));
+        if (!p->scratch)
+                return -ENOMEM;
         p->files = alloc_lines(n * sizeof(struct pfile));
         if (!p->files)
                 return -ENOMEM;

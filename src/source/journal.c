@@ -103,6 +103,8 @@ struct source {
         char **match_identifiers;     /* owned copies of the options' matches, for the sides */
         char **match_also;
         char **match_also_kept;
+        struct journal_source_options par_options; /* the parallel reader's: these matches */
+        uint64_t *tail_realtimes;     /* owned: the parallel reader's copy of the tails' times */
         struct log_record scratch;    /* a candidate read by a side */
 
         /* The match's terms no file held an entry for when reading started, left out of j's
@@ -128,12 +130,15 @@ static int current_cursor(struct source *s, char **ret) {
         int r;
 
         if (s->par) {
-                const struct journal_par_entry *e = s->par_entry;
+                const struct journal_pos *pos;
                 char buf[JOURNAL_CURSOR_MAX];
 
-                if (!e || !e->has_pos)
+                if (!s->par_entry)
                         return -EADDRNOTAVAIL;
-                c = strdup(journal_pos_to_cursor(&e->pos, buf));
+                r = journal_par_exact(s->par, &pos);
+                if (r < 0)
+                        return r;
+                c = strdup(journal_pos_to_cursor(pos, buf));
                 if (!c)
                         return -ENOMEM;
                 *ret = c;
@@ -545,9 +550,23 @@ static int open_parallel(struct source *s, const struct journal_source_options *
         size_t failed = 0;
         int r;
 
+        /* The files' last entries (check_tails()) are read exact; the matches from the source's
+         * copies, which live as long as the reader. */
+        s->tail_realtimes = malloc(MAX(s->n_tails, (size_t) 1) * sizeof(uint64_t));
+        if (!s->tail_realtimes)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_tails; i++)
+                s->tail_realtimes[i] = s->tails[i].realtime_usec;
+        s->par_options = (struct journal_source_options){
+                .identifiers = s->match_identifiers, .also = s->match_also,
+                .since_usec = s->since_usec, .since_set = s->since_set,
+        };
         r = journal_par_new(order, n,
-                            &(struct journal_par_options){ .source = o,
-                                                           .jobs = (unsigned) MIN((size_t) o->jobs, n) },
+                            &(struct journal_par_options){
+                                    .source = &s->par_options,
+                                    .jobs = (unsigned) MIN((size_t) o->jobs, n),
+                                    .exact_realtimes = s->tail_realtimes,
+                                    .n_exact_realtimes = s->n_tails },
                             &s->par, &failed);
         if (r < 0 && r != -ENOMEM && reterr_path && o->files && o->files[0]) {
                 /* the path as given */
@@ -659,14 +678,6 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 }
         }
 
-        if (parallel_wanted(s, o)) {
-                r = open_parallel(s, o, order, n_order, reterr_path);
-                if (r < 0)
-                        return r;
-                *ret = TAKE_PTR(s);
-                return 0;
-        }
-
         s->j = j;
         s->since_usec = o->since_usec;
         s->since_set = o->since_set || o->since_usec > 0;
@@ -687,6 +698,14 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 r = strv_copy(o->also_kept, &s->match_also_kept);
         if (r < 0)
                 return r;
+        if (parallel_wanted(s, o)) {
+                /* (evidence is looked up as with one handle: the same files, order and matches) */
+                r = open_parallel(s, o, s->order, n_order, reterr_path);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(s);
+                return 0;
+        }
         r = journal_add_matches(j, o);
         if (r < 0)
                 return r;
@@ -988,8 +1007,8 @@ static int recheck_match(struct source *s) {
         return 0;
 }
 
-/* The files whose last entry in range the read has just passed. */
-static void check_tails(struct source *s, uint64_t realtime_usec) {
+/* The files whose last entry in range the read has just passed. 0, or -ENOMEM. */
+static int check_tails(struct source *s, uint64_t realtime_usec) {
         size_t lo = 0, hi = s->n_tails;
 
         while (lo < hi) {
@@ -1010,17 +1029,24 @@ static void check_tails(struct source *s, uint64_t realtime_usec) {
                  * sd_journal_test_cursor() without the file's s= and i= */
                 if (s->par) {
                         const struct journal_pos *a = &t->pos, *b = &s->par_entry->pos;
+                        int r;
 
-                        t->seen = t->has_pos && s->par_entry->has_pos &&
-                                  sd_id128_equal(a->boot_id, b->boot_id) &&
-                                  a->monotonic == b->monotonic && a->realtime == b->realtime &&
-                                  a->xor_hash == b->xor_hash;
+                        if (!t->has_pos || !s->par_entry->has_pos ||
+                            !sd_id128_equal(a->boot_id, b->boot_id) ||
+                            a->monotonic != b->monotonic || a->realtime != b->realtime)
+                                continue;
+                        /* (the reader read entries at the tails' times exact) */
+                        r = journal_par_exact(s->par, &b);
+                        if (r == -ENOMEM)
+                                return r;
+                        t->seen = r >= 0 && a->xor_hash == b->xor_hash;
                 } else {
                         const char *b = strstr(t->cursor, ";b=");
 
                         t->seen = sd_journal_test_cursor(s->j, b ? b + 1 : t->cursor) > 0;
                 }
         }
+        return 0;
 }
 
 static int reached_end(struct source *s) {
@@ -1057,34 +1083,48 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
                 return r;
         s->par_entry = e;
         s->par_data = data;
+        /* The merge hands the entries out as one sd_journal over the files would: each ref's
+         * serial is the one that handle's would have (the evidence lookup's replay). */
+        s->serial++;
         *ret_error = e->error;
         if (e->error < 0)
                 return 1;
         if (e->side) {
-                /* Too big to be kept by the reader: read here, from the file's other handle. */
+                /* Too big to be kept by the reader: read here, from the file's other handle
+                 * (read_entry(): its ref as with one handle). */
                 char cursor[JOURNAL_CURSOR_MAX];
                 sd_journal *j;
 
                 r = -EADDRNOTAVAIL;
-                if (e->has_pos)
+                if (e->exact)
                         r = journal_par_side(s->par, file, journal_pos_to_cursor(&e->pos, cursor), &j);
                 if (r >= 0)
-                        r = read_entry(s, j, ++s->serial, rec);
+                        r = read_entry(s, j, s->serial, rec);
                 if (r == -ENOMEM)
                         return r;
-                if (r >= 0 && e->has_pos)
-                        ref_from_pos(&e->pos, s->serial, &rec->ref);
                 *ret_error = MIN(r, 0);
                 return 1;
         }
         record_reset(rec);
         rec->realtime_usec = e->pos.realtime;
         rec->monotonic_usec = e->pos.monotonic;
-        /* The reader read each entry's cursor (the merge orders by it): every part is known. */
-        if (e->has_pos)
-                ref_from_pos(&e->pos, ++s->serial, &rec->ref);
-        else
-                rec->ref = (struct entry_ref){ .kind = ENTRY_REF_NONE, .serial = ++s->serial };
+        /* As read_entry(): looked up when an alert names it; written out when it has no
+         * monotonic time (the reader read those exact). */
+        if (!e->has_pos)
+                rec->ref = (struct entry_ref){ .kind = ENTRY_REF_NONE, .serial = s->serial };
+        else if (e->pos.monotonic == 0 && e->exact)
+                ref_from_pos(&e->pos, s->serial, &rec->ref);
+        else if (e->pos.monotonic == 0)
+                rec->ref = (struct entry_ref){ .kind = ENTRY_REF_NONE, .serial = s->serial };
+        else {
+                rec->ref = (struct entry_ref){
+                        .kind = ENTRY_REF_SEEK,
+                        .serial = s->serial,
+                        .realtime_usec = e->pos.realtime,
+                        .monotonic_usec = e->pos.monotonic,
+                };
+                memcpy(rec->ref.boot_id, e->pos.boot_id.bytes, 16);
+        }
         /* Fields of entries journal_next() skips were not kept: only their bits count. */
         if (!(e->present & UINT32_C(1) << RECORD_MESSAGE) ||
             (e->truncated & UINT32_C(1) << RECORD_MESSAGE)) {
@@ -1141,8 +1181,11 @@ static int next_entry(struct source *s, struct log_record *rec) {
                                 return r;
                         continue;
                 }
-                if (s->n_tails > 0 && !s->handed_out)
-                        check_tails(s, rec->realtime_usec);
+                if (s->n_tails > 0 && !s->handed_out) {
+                        r = check_tails(s, rec->realtime_usec);
+                        if (r < 0)
+                                return r;
+                }
                 if (!record_has(rec, RECORD_MESSAGE)) {
                         /* Any local process can send an entry without one (native protocol);
                          * sshd never does. sd-journal also hides a corrupt data object so. */
@@ -1489,8 +1532,10 @@ static int journal_cursor(struct source *s, const struct entry_ref *ref, record_
 
         if (ref->kind != ENTRY_REF_SEEK)
                 return -ENOENT;
-        if (s->j && s->on_entry && ref->serial == s->serial)
-                /* The entry being judged: the reading handle is on it. */
+        if ((s->j && s->on_entry && ref->serial == s->serial) ||
+            (s->par && s->par_entry && ref->serial == s->serial))
+                /* The entry being judged: the reading handle is on it (the parallel reader's
+                 * merge: the entry handed out last). */
                 return current_cursor(s, ret);
         /* Where sd-journal has the entry: in one file, or stored again in others (copies):
          * among copies of one seqnum id it hands out the first by seqnum. */
@@ -1576,6 +1621,7 @@ static void journal_free(struct source *s) {
         for (size_t i = 0; i < s->n_tails; i++)
                 free(s->tails[i].cursor);
         free(s->tails);
+        free(s->tail_realtimes);
         for (size_t i = 0; i < s->n_problems; i++)
                 free(s->problems[i].path);
         free(s);

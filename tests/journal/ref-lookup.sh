@@ -7,7 +7,8 @@
 #   ref-lookup.sh KEYTRAIL REF-LOOKUP SOURCE_DIR
 #
 # REF-LOOKUP (tests/unit/ref-lookup.c) reads files through one sd_journal and through the parallel
-# reader (which reads every cursor: the truth) and checks every record's looked-up cursor, asked
+# reader (the cursor of the entry its merge hands out, read from the file: the truth) and checks
+# every record's looked-up cursor, asked
 # while it is read and again after all are read. Journals (systemd-journal-remote from export
 # text):
 #   - every scenario journal and the bundled samples (a realtime step, clocks out of order, entries
@@ -19,7 +20,7 @@
 #   - a file whose monotonic clock goes back within a boot (the lookup by bisection misses it);
 #   - files renamed away after the read (a rotation or vacuum during the scan): still found (held
 #     open); emptied in place: a partial cursor, counted.
-# keytrail scan over same-time: the alerts of --jobs 1 (looked up) and --jobs 2 (read) are equal
+# keytrail scan over same-time: the alerts of --jobs 1 and --jobs 2 (the parallel reader) are equal
 # byte for byte, and every evidence cursor names the entry of its own connection.
 set -u
 keytrail=$1 lookup=$2 src=$3
@@ -133,7 +134,7 @@ for j in 1 2; do
                 >"$tmp/scan.$j" 2>"$tmp/scan-err.$j"
         echo "rc=$?" >>"$tmp/scan.$j"
 done
-check "same-time: keytrail scan --jobs 1 (looked up) equals --jobs 2 (read), byte for byte" \
+check "same-time: keytrail scan --jobs 1 equals --jobs 2, byte for byte" \
         'cmp -s "$tmp/scan.1" "$tmp/scan.2" && cmp -s "$tmp/scan-err.1" "$tmp/scan-err.2"'
 check "same-time, two copies: read to their ends, nothing said but the stats (exit 1)" \
         '[ "$(tail -n 1 "$tmp/scan.1")" = rc=1 ] && [ "$(grep -vc "^keytrail: stats:" "$tmp/scan-err.1")" = 0 ]'

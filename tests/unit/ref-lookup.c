@@ -6,8 +6,8 @@
  *   ref-lookup [--renamed | --emptied] FILE...
  *
  * Reads FILE... twice in step: through one sd_journal (--jobs 1: each record carries a ref with
- * its boot and clocks only) and through the parallel reader (--jobs 2: each entry's cursor was
- * read with it, the truth). Each record's cursor is asked at once (the entry being read), and
+ * its boot and clocks only) and through the parallel reader (--jobs 2: the cursor of the entry
+ * its merge just handed out, read from the file, the truth). Each record's cursor is asked at once (the entry being read), and
  * again for every record once all are read (looked up in the files: same clocks, other boots,
  * copies in other files). With --renamed the files are renamed away before the second round (a
  * rotation or vacuum during the scan): the source holds them open, so the answers must not change.
@@ -97,8 +97,7 @@ int main(int argc, char *argv[]) {
                         return fprintf(stderr, "the readers disagree: %d %d\n", k1, k2), 2;
                 if (k1 <= 0)
                         break;
-                if (r2.ref.kind != ENTRY_REF_JOURNAL ||
-                    source_cursor(par, &r2.ref, NULL, NULL, &truth) < 0)
+                if (source_cursor(par, &r2.ref, NULL, NULL, &truth) < 0)
                         return fprintf(stderr, "entry %zu: no cursor from the parallel reader\n",
                                        n), 2;
                 if (r1.ref.kind == ENTRY_REF_SEEK)
