@@ -472,8 +472,6 @@ struct text_source {
         uint64_t since_usec, until_usec;
         bool since_set, until_set;
         struct text_input *last;      /* the input of the entry read last */
-        const struct text_input *cursor_input; /* of the record handed out last (for its cursor) */
-        uint64_t cursor_line;
         uint64_t skipped;
         char *first_skipped;          /* owned: FILE:LINE */
         const char *first_skipped_why;
@@ -1106,8 +1104,6 @@ static int reader_next(struct text_source *s, struct log_record *rec) {
         e = &t->cur->e[t->cur->next];
         m = &t->cur->match[t->cur->next++];
         d = t->cur->data;
-        s->cursor_input = e->input;
-        s->cursor_line = e->line_no;
         r = fill_record(rec, e->input, e->line_no, e->usec,
                         (struct strview){ d + e->message, e->message_len },
                         (struct strview){ d + e->host, e->host_len },
@@ -1130,8 +1126,6 @@ static int text_next(struct source *src, struct log_record *rec) {
         r = next_entry(s, &in);
         if (r <= 0)
                 return r;
-        s->cursor_input = in;
-        s->cursor_line = in->line_no;
         return fill_record(rec, in, in->line_no, in->line.usec, in->line.message, in->line.host,
                            in->line.ident, in->line.pid, in->boot_id[0] ? in->boot_id : NULL);
 }
