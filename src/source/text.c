@@ -409,7 +409,7 @@ struct text_input {
  */
 #define MATCH_SHARE_STEPS 16U
 
-/* One entry read ahead: its fields are offsets into the batch's data. */
+/* One entry read ahead: its fields are offsets into the batch's data, each followed by a NUL. */
 struct ahead_entry {
         uint64_t usec;
         uint64_t line_no;
@@ -424,8 +424,9 @@ struct batch {
         struct rule_match *match;        /* owned, BATCH_ENTRIES: match[i] goes with e[i] */
         size_t n, next;                  /* entries filled; the consumer's next one */
         char *data;                      /* owned, BATCH_BYTES + TEXT_LINE_MAX + 64: the fields,
-                                            one after the other (read in order by the consumer,
-                                            which copies them into its own record) */
+                                            one after the other, each NUL-terminated (read in
+                                            order by the consumer: text_next_borrowed() hands
+                                            them out in place) */
         size_t used;
         int end;                         /* 0: more follow; 1: the inputs end after these; < 0:
                                             reading failed after these */
@@ -456,6 +457,12 @@ struct reader {
                                             many it matches (the pipeline matches the others) */
         /* The consumer's: */
         struct batch *cur;
+        /* text_next_borrowed()'s record: its fields' data point into cur->data (owned by the
+         * batch, never freed here). Written per entry: 64 bytes on each side keep it off the
+         * cache lines of what the reader thread reads per entry (share, matcher). */
+        char pad_before[64];
+        struct log_record rec;
+        char pad_after[64];
         int ended;                       /* 0, 1: the end was handed out, < 0: that error */
         struct text_source_stats stats;  /* of the last batch taken */
         uint64_t skipped;
@@ -477,9 +484,11 @@ struct text_source {
         const char *first_skipped_why;
         struct text_source_stats stats;
         struct reader *reader;        /* owned; NULL: records are read in the caller's thread */
+        struct log_record rec;        /* text_next_borrowed()'s without the reader (owned buffers) */
 };
 
 static const struct source_ops text_ops;
+static int text_next(struct source *src, struct log_record *rec);
 static struct reader *reader_free(struct reader *t);
 
 static const char *input_name(const struct text_input *in) {
@@ -748,6 +757,7 @@ static void text_free(struct source *src) {
         free(s->inputs);
         free(s->identifiers);
         free(s->first_skipped);
+        record_done(&s->rec);
         free(s);
 }
 
@@ -917,12 +927,14 @@ static struct reader *reader_free(struct reader *t) {
         return NULL;
 }
 
+/* v into b's data, NUL-terminated (as a record's field is). */
 static uint32_t batch_put(struct batch *b, struct strview v) {
         uint32_t off = (uint32_t) b->used;
 
         if (v.len > 0)
                 memcpy(b->data + b->used, v.ptr, v.len);
-        b->used += v.len;
+        b->data[b->used + v.len] = 0;
+        b->used += v.len + 1;
         return off;
 }
 
@@ -941,7 +953,8 @@ static void batch_fill(struct text_source *s, struct reader *t, struct batch *b)
                         break;
                 }
                 l = &in->line;
-                /* The fields are parts of one line: together at most TEXT_LINE_MAX bytes. */
+                /* The fields are parts of one line: together at most TEXT_LINE_MAX bytes; with
+                 * the boot id and a NUL each, less than 64 more. */
                 *e = (struct ahead_entry){
                         .usec = l->usec,
                         .line_no = in->line_no,
@@ -1067,13 +1080,11 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
         return 0;
 }
 
-/* The consumer's side of text_next(). */
-static int reader_next(struct text_source *s, struct log_record *rec) {
+/* The consumer's next entry read ahead: 1 with *ret_e, *ret_m (in t->cur, valid until the next
+ * call), 0 at the end, -errno. */
+static int reader_take(struct text_source *s, const struct ahead_entry **ret_e,
+                       const struct rule_match **ret_m) {
         struct reader *t = s->reader;
-        const struct ahead_entry *e;
-        const struct rule_match *m;
-        const char *d;
-        int r;
 
         for (;;) {
                 if (t->cur && t->cur->next < t->cur->n)
@@ -1101,9 +1112,22 @@ static int reader_next(struct text_source *s, struct log_record *rec) {
                 t->skipped = t->cur->skipped;
         }
 
-        e = &t->cur->e[t->cur->next];
-        m = &t->cur->match[t->cur->next++];
-        d = t->cur->data;
+        *ret_e = &t->cur->e[t->cur->next];
+        *ret_m = &t->cur->match[t->cur->next++];
+        return 1;
+}
+
+/* The consumer's side of text_next(): the entry copied into rec. */
+static int reader_next(struct text_source *s, struct log_record *rec) {
+        const struct ahead_entry *e;
+        const struct rule_match *m;
+        const char *d;
+        int r;
+
+        r = reader_take(s, &e, &m);
+        if (r <= 0)
+                return r;
+        d = s->reader->cur->data;
         r = fill_record(rec, e->input, e->line_no, e->usec,
                         (struct strview){ d + e->message, e->message_len },
                         (struct strview){ d + e->host, e->host_len },
@@ -1114,6 +1138,72 @@ static int reader_next(struct text_source *s, struct log_record *rec) {
         if (r >= 0 && e->has_match)
                 rec->prematch = m;
         return r;
+}
+
+/* A field of t->rec: len bytes at d + off (NUL-terminated there), cut as record_set() cuts. */
+static void lend_field(struct log_record *rec, enum record_field f, char *d, uint32_t off,
+                       size_t len) {
+        if (len > RECORD_FIELD_MAX_BYTES) {
+                len = RECORD_FIELD_MAX_BYTES;
+                d[off + len] = 0; /* the batch is the consumer's until it releases it */
+                rec->truncated |= UINT32_C(1) << f;
+        }
+        rec->field[f] = (struct record_buf){ .data = d + off, .len = len };
+        rec->present |= UINT32_C(1) << f;
+}
+
+/*
+ * text_next() without the copy when the reader thread runs: the record handed out is the
+ * reader's, its fields in the batch's data, as fill_record() would set them (valid until the next
+ * call, which may release the batch).
+ */
+static int text_next_borrowed(struct source *src, const struct log_record **ret) {
+        struct text_source *s = (struct text_source *) src;
+        struct reader *t = s->reader;
+        const struct ahead_entry *e;
+        const struct rule_match *m;
+        struct log_record *rec;
+        char *d;
+        int r;
+
+        if (!t) {
+                /* No reader thread: the record is the source's own, filled as text_next()'s. */
+                *ret = &s->rec;
+                return text_next(src, &s->rec);
+        }
+        r = reader_take(s, &e, &m);
+        if (r <= 0)
+                return r;
+        rec = &t->rec;
+        d = t->cur->data;
+        /* Member by member: the fields not present are never read (record_field()). */
+        rec->realtime_usec = e->usec;
+        rec->monotonic_usec = 0;
+        rec->present = rec->truncated = 0;
+        rec->unattested = true;
+        rec->large = false;
+        rec->ref = (struct entry_ref){ .kind = ENTRY_REF_TEXT,
+                                       .text = { .input = e->input, .line = e->line_no } };
+        rec->prematch = e->has_match ? m : NULL;
+        lend_field(rec, RECORD_MESSAGE, d, e->message, e->message_len);
+        lend_field(rec, RECORD_HOSTNAME, d, e->host, e->host_len);
+        if (e->has_ident)
+                lend_field(rec, RECORD_SYSLOG_IDENTIFIER, d, e->ident, e->ident_len);
+        if (e->has_pid)
+                lend_field(rec, RECORD_SYSLOG_PID, d, e->pid, e->pid_len);
+        if (e->has_boot_id)
+                lend_field(rec, RECORD_BOOT_ID, d, e->boot_id, 32);
+        /* The pipeline reads the fields here, not in a copy: fetch the next entry's while it
+         * works on this one (the reader thread wrote them, on another core). */
+        if (t->cur->next < t->cur->n) {
+                const struct ahead_entry *x = &t->cur->e[t->cur->next];
+
+                for (uint32_t o = x->message & ~63U; o < x->host + x->host_len; o += 64)
+                        __builtin_prefetch(d + o);
+                __builtin_prefetch(&t->cur->match[t->cur->next]);
+        }
+        *ret = rec;
+        return 1;
 }
 
 static int text_next(struct source *src, struct log_record *rec) {
@@ -1166,8 +1256,10 @@ const struct text_source_stats *text_source_stats(const struct source *src) {
 
 static const struct source_ops text_ops = {
         .next = text_next,
+        .next_borrowed = text_next_borrowed,
         .skipped = text_skipped,
         .first_skipped = text_first_skipped,
         .free = text_free,
         .cursor = text_cursor,
 };
+

@@ -145,6 +145,28 @@ for set in "--input $tmp/rfc3339.log --input $tmp/vm2.log" \
                 'grep -q "stats: records=" "$tmp/thr.err" && cmp -s "$tmp/thr.err" "$tmp/one.err"'
 done
 
+# Hostile lengths through the reader thread, which lends its records in place (fields cut at
+# RECORD_FIELD_MAX_BYTES there as record_set() cuts them): sshd lines of 66,000 bytes (a message
+# cut at 64 KiB) and 70,000 bytes (a line cut at 65 KiB), and a long user name the rules do match,
+# among the real ones. The same alerts and counters as --jobs 1.
+python3 - "$tmp/auth.log" >"$tmp/long.log" <<'PY'
+import re, sys
+lines = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read().split("\n")
+h = re.sub(r"sshd\[[0-9]+\]: .*", "", lines[19])
+for pid, name in ((4242, "a" * 66000), (4243, "b" * 70000), (4244, "x" * 8000)):
+    lines.insert(19, f"{h}sshd[{pid}]: Invalid user {name} from 203.0.113.9 port {pid}")
+sys.stdout.write("\n".join(lines))
+PY
+touch -r "$tmp/auth.log" "$tmp/long.log"
+set +e
+"$keytrail" scan --jobs 2 --input "$tmp/long.log" "${args[@]}" -o json --stats >"$tmp/long2.json" 2>"$tmp/long2.err"
+"$keytrail" scan --jobs 1 --input "$tmp/long.log" "${args[@]}" -o json --stats >"$tmp/long1.json" 2>"$tmp/long1.err"
+set -e
+check "lines of 66,000 and 70,000 bytes: --jobs 2 and --jobs 1 give the same alerts byte for byte" \
+        '[ -s "$tmp/long2.json" ] && cmp -s "$tmp/long2.json" "$tmp/long1.json"'
+check "lines of 66,000 and 70,000 bytes: --jobs 2 and --jobs 1 give the same stats line" \
+        'grep -q "stats: records=" "$tmp/long2.err" && cmp -s "$tmp/long2.err" "$tmp/long1.err"'
+
 # Many batches (the synthetic bench log, 20,000 entries, about 10,000 sshd lines: 20 batches of the
 # reader thread): the reader hands some of the matching to the pipeline whenever the pipeline waited
 # for it (src/source/text.c, MATCH_SHARE_STEPS), so here entries matched ahead and entries matched
