@@ -419,8 +419,10 @@ struct ahead_entry {
                                                             this entry holds the rules' outcome */
 };
 
+/* Cache-line aligned: the reader writes the batch it fills, and the calling thread the one it
+ * reads, per entry. */
 struct batch {
-        struct ahead_entry *e;           /* owned, BATCH_ENTRIES */
+        _Alignas(64) struct ahead_entry *e;           /* owned, BATCH_ENTRIES */
         struct rule_match *match;        /* owned, BATCH_ENTRIES: match[i] goes with e[i] */
         size_t n, next;                  /* entries filled; the consumer's next one */
         char *data;                      /* owned, BATCH_BYTES + TEXT_LINE_MAX + 64: the fields,
@@ -470,6 +472,9 @@ struct reader {
 
 struct text_source {
         const struct source_ops *ops; /* first: see source.h */
+        struct reader *reader;        /* owned; NULL: records are read in the caller's thread.
+                                         Read by the calling thread for every record: kept away
+                                         from what the reader thread writes per line (below). */
         struct text_input *inputs;    /* owned */
         size_t n_inputs;
         struct strview *identifiers;  /* owned array of views borrowed from the options; NULL:
@@ -478,13 +483,15 @@ struct text_source {
         uint64_t identifier_lens;     /* bit n: an identifier is n bytes long (n < 64) */
         uint64_t since_usec, until_usec;
         bool since_set, until_set;
+        struct log_record rec;        /* text_next_borrowed()'s without the reader (owned buffers) */
+
+        /* Written per line, by the reader thread when it runs: 64 bytes apart from the rest. */
+        char pad[64];
         struct text_input *last;      /* the input of the entry read last */
         uint64_t skipped;
         char *first_skipped;          /* owned: FILE:LINE */
         const char *first_skipped_why;
         struct text_source_stats stats;
-        struct reader *reader;        /* owned; NULL: records are read in the caller's thread */
-        struct log_record rec;        /* text_next_borrowed()'s without the reader (owned buffers) */
 };
 
 static const struct source_ops text_ops;
@@ -1042,9 +1049,11 @@ int text_source_start_thread(struct source *src, struct rule_set *rules) {
         for (size_t i = 0; i < s->n_inputs; i++)
                 if (!s->inputs[i].regular)
                         return -EOPNOTSUPP;
-        t = calloc(1, sizeof(*t));
+        /* aligned for its batches (_Alignas) */
+        t = aligned_alloc(_Alignof(struct reader), sizeof(*t));
         if (!t)
                 return -ENOMEM;
+        memset(t, 0, sizeof(*t));
         if (pthread_mutex_init(&t->lock, NULL) != 0 || pthread_cond_init(&t->released, NULL) != 0 ||
             pthread_cond_init(&t->queued, NULL) != 0) {
                 /* cannot fail on Linux; the destroys in reader_free() are no-ops on zeroes */
