@@ -105,6 +105,7 @@ struct source {
         char **match_also_kept;
         struct journal_source_options par_options; /* the parallel reader's: these matches */
         uint64_t *tail_realtimes;     /* owned: the parallel reader's copy of the tails' times */
+        char **par_identifiers;       /* owned array (strings borrowed): the identifiers kept */
         struct log_record scratch;    /* a candidate read by a side */
 
         /* The match's terms no file held an entry for when reading started, left out of j's
@@ -545,10 +546,36 @@ static bool parallel_wanted(const struct source *s, const struct journal_source_
         return o->jobs > 1 && s->n_files > 0 && s->n_files <= JOURNAL_PAR_FILES_MAX;
 }
 
+static size_t n_identifiers(const struct source *s);
+static int find_absent(struct source *s, sd_journal *j);
+static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret);
+
 static int open_parallel(struct source *s, const struct journal_source_options *o, char **order,
                          size_t n, const char **reterr_path) {
-        size_t failed = 0;
+        size_t failed = 0, k = 0;
         int r;
+
+        /* The readers leave the terms no file holds out too (prune_match()) */
+        s->match_checked = true;
+        if (n > 0) {
+                sd_journal *all = NULL;
+
+                r = open_files(s, 0, n, &all);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        r = find_absent(s, all);
+                        sd_journal_close(all);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        s->par_identifiers = calloc(n_identifiers(s) + 1, sizeof(char *));
+        if (!s->par_identifiers)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_identifiers(s); i++)
+                if (!s->absent || !s->absent[i])
+                        s->par_identifiers[k++] = s->match_identifiers[i];
 
         /* The files' last entries (check_tails()) are read exact; the matches from the source's
          * copies, which live as long as the reader. */
@@ -558,7 +585,8 @@ static int open_parallel(struct source *s, const struct journal_source_options *
         for (size_t i = 0; i < s->n_tails; i++)
                 s->tail_realtimes[i] = s->tails[i].realtime_usec;
         s->par_options = (struct journal_source_options){
-                .identifiers = s->match_identifiers, .also = s->match_also,
+                .identifiers = s->match_identifiers ? s->par_identifiers : NULL,
+                .also = s->absent && s->absent[n_identifiers(s)] ? NULL : s->match_also,
                 .since_usec = s->since_usec, .since_set = s->since_set,
         };
         r = journal_par_new(order, n,
@@ -930,26 +958,26 @@ static bool some_file_online(struct source *s) {
 }
 
 /*
- * Before the first read: sd-journal evaluates every term of the match at every step (a term no
+ * Before the first read (j: a handle on every file; its match is replaced: 1, else 0, or -ENOMEM):
+ * sd-journal evaluates every term of the match at every step (a term no
  * file holds costs a hash lookup per file and step, the "also" disjunction more: bench/README.md),
  * so the terms no file holds an entry for are left out. The same entries are read: an entry of a
  * term left out would have to be written meanwhile, and no file is being written (its header), or
  * the look at the end names the file. A term "also" is held only by an entry with also_kept as
  * well: the entries read through it alone without them are dropped by the reader anyway.
  */
-static int prune_match(struct source *s) {
+static int find_absent(struct source *s, sd_journal *j) {
         size_t n = n_identifiers(s);
         bool any = false, all = true;
         int r;
 
-        s->match_checked = true;
         if (n + !!s->match_also < 2 || some_file_online(s))
                 return 0;
         s->absent = calloc(n + 1, sizeof(bool));
         if (!s->absent)
                 return -ENOMEM;
         for (size_t i = 0; i < n + !!s->match_also; i++) {
-                r = term_held(s, s->j, i);
+                r = term_held(s, j, i);
                 if (r == -ENOMEM)
                         return r;
                 s->absent[i] = r == 0; /* an error: kept */
@@ -963,6 +991,17 @@ static int prune_match(struct source *s) {
                 free(s->absent);
                 s->absent = NULL;
         }
+        return 1;
+}
+
+/* find_absent() on the reading handle, which then reads with what is kept. */
+static int prune_match(struct source *s) {
+        int r;
+
+        s->match_checked = true;
+        r = find_absent(s, s->j);
+        if (r <= 0)
+                return r;
         sd_journal_flush_matches(s->j);
         r = add_read_match(s, s->j);
         if (r < 0)
@@ -1198,7 +1237,7 @@ static int next_entry(struct source *s, struct log_record *rec) {
                         continue;
                 }
                 if (s->until_set && rec->realtime_usec > s->until_usec) {
-                        r = s->par || s->handed_out ? 0 : recheck_match(s);
+                        r = s->handed_out ? 0 : recheck_match(s);
                         return r < 0 ? r : 0;
                 }
                 return 1;
@@ -1622,6 +1661,7 @@ static void journal_free(struct source *s) {
                 free(s->tails[i].cursor);
         free(s->tails);
         free(s->tail_realtimes);
+        free(s->par_identifiers);
         for (size_t i = 0; i < s->n_problems; i++)
                 free(s->problems[i].path);
         free(s);
