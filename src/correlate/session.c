@@ -64,6 +64,11 @@ struct correlator {
         unsigned n_conns;
         uint32_t host_serial;
         struct host *last_host;
+        /* host_find()'s answer for the origin asked last (NULL found_for: none). An event's host
+         * is looked up several times while it is handled; every public function that takes an
+         * origin forgets the answer first (forget_found()), and a host made or freed updates it. */
+        const struct event_origin *found_for;
+        struct host *found;
         struct tomb tombs[TOMBS];
         unsigned n_tombs;             /* written so far; the ring holds the last TOMBS */
         struct conn *free_conns;      /* ended connections kept for reuse, linked by lru_next */
@@ -312,16 +317,31 @@ static bool host_is(const struct host *h, struct strview mid, struct strview bid
 /* The host (machine, boot) of an entry, NULL when it has no open connection. Called for every
  * entry: compares the entry's views without copying them. */
 static struct host *host_find(struct correlator *c, const struct event_origin *o) {
-        struct strview mid = id_of(o->machine_id), bid = id_of(o->boot_id);
+        struct strview mid, bid;
+        struct host *h;
 
+        if (o == c->found_for)
+                return c->found;
+        mid = id_of(o->machine_id);
+        bid = id_of(o->boot_id);
         if (c->last_host && host_is(c->last_host, mid, bid, o))
-                return c->last_host;
-        for (struct host *h = c->host_hash[host_bucket(mid, bid)]; h; h = h->hash_next)
-                if (host_is(h, mid, bid, o)) {
+                h = c->last_host;
+        else {
+                for (h = c->host_hash[host_bucket(mid, bid)]; h; h = h->hash_next)
+                        if (host_is(h, mid, bid, o))
+                                break;
+                if (h)
                         c->last_host = h;
-                        return h;
-                }
-        return NULL;
+        }
+        c->found_for = o;
+        c->found = h;
+        return h;
+}
+
+/* At the start of each public function that takes an origin: the one asked before may be another
+ * entry's at the same address. */
+static void forget_found(struct correlator *c) {
+        c->found_for = NULL;
 }
 
 static int host_get(struct correlator *c, const struct event_origin *o, struct host **ret) {
@@ -367,6 +387,8 @@ static int host_get(struct correlator *c, const struct event_origin *o, struct h
         h->hash_next = c->host_hash[b];
         c->host_hash[b] = h;
         c->last_host = h;
+        c->found_for = o;
+        c->found = h;
         c->stats.hosts++;
         c->stats.hosts_peak = MAX(c->stats.hosts_peak, c->stats.hosts);
         *ret = h;
@@ -387,6 +409,8 @@ static void host_unref(struct correlator *c, struct host *h) {
                 }
         if (c->last_host == h)
                 c->last_host = NULL;
+        if (c->found == h)
+                forget_found(c);
         c->stats.hosts--;
         host_recycle(c, h);
 }
@@ -639,7 +663,10 @@ static int run_timeouts(struct correlator *c, struct host *h) {
 }
 
 int correlator_advance(struct correlator *c, const struct event_origin *o) {
-        struct host *h = host_find(c, o);
+        struct host *h;
+
+        forget_found(c);
+        h = host_find(c, o);
 
         if (!h)
                 return 0; /* no open connection of this boot: nothing can time out */
@@ -656,6 +683,7 @@ bool correlator_ties(struct correlator *c, const struct event_origin *o) {
 
         if (!o->attested || !o->has_uid)
                 return false;
+        forget_found(c);
         h = host_find(c, o);
         if (o->uid == 0 && find_monitor(c, h, o->pid))
                 return true;
@@ -822,7 +850,10 @@ static struct conn *find_by_tuple(struct correlator *c, const struct host *h, st
 
 struct conn *correlator_find(struct correlator *c, const struct event_origin *o, const char *user,
                              const char *addr, int port) {
-        struct host *h = host_find(c, o);
+        struct host *h;
+
+        forget_found(c);
+        h = host_find(c, o);
 
         if (!h)
                 return NULL;
@@ -1183,7 +1214,7 @@ int correlator_observe(struct correlator *c, const struct event *ev,
         int r;
 
         *ret_verdict = TRUST_OK;
-        r = correlator_advance(c, &ev->origin);
+        r = correlator_advance(c, &ev->origin); /* forgets host_find()'s last answer first */
         if (r < 0)
                 return r;
 
