@@ -604,12 +604,59 @@ static void test_source(void) {
         free(bin);
 }
 
+/* Where a tag ends: every length up to 24 bytes, each end byte, bytes with the high bit set and
+ * bytes one bit away from the end bytes in the tag, a line that ends inside the tag. */
+static void test_tags(void) {
+        static const char fill[] = "a\xff\x80{;!\x1b\x5a\x3b\x21z";
+        static const struct {
+                const char *suffix;
+                bool ident;
+                const char *pid;
+        } ends[] = {
+                { "[42]: msg", true, "42" }, { ": msg", true, NULL }, { " msg", false, NULL },
+                { "", false, NULL }, { "[x]: msg", false, NULL },
+        };
+        bool all = true;
+
+        for (size_t n = 0; n <= 24; n++)
+                for (size_t e = 0; e < ELEMENTSOF(ends); e++) {
+                        char line[128], tag[32];
+                        struct text_line l = {};
+                        int r;
+
+                        for (size_t k = 0; k < n; k++)
+                                tag[k] = fill[(k * 7 + e) % (sizeof(fill) - 1)];
+                        tag[n] = 0;
+                        (void) snprintf(line, sizeof(line), "Nov 27 02:52:52 host %s%s", tag,
+                                        ends[e].suffix);
+                        r = parse(line, utc(2026, 11, 28, 0, 0, 0), &l);
+                        bool want_ident = ends[e].ident && n > 0;
+                        bool ok = r == TEXT_LINE_ENTRY &&
+                                  (want_ident ? l.ident.ptr && l.ident.len == n &&
+                                                        memcmp(l.ident.ptr, tag, n) == 0
+                                              : !l.ident.ptr) &&
+                                  (want_ident && ends[e].pid
+                                           ? l.pid.ptr && streq(sv(l.pid), ends[e].pid)
+                                           : !l.pid.ptr) &&
+                                  (want_ident ? streq(sv(l.message), "msg")
+                                              : l.message.ptr == line + 21);
+                        if (!ok) {
+                                tap_diag("tag of %zu bytes, end \"%s\": r=%d ident=%s message=%s",
+                                         n, ends[e].suffix, r, sv(l.ident) ?: "(none)",
+                                         sv(l.message) ?: "(none)");
+                                all = false;
+                        }
+                }
+        tap_ok(all, "tags of 0 to 24 bytes end at the first '[', ':' or ' '");
+}
+
 int main(void) {
         setenv("TZ", "UTC", 1);
         tzset();
         if (!mkdtemp(tmpdir))
                 return 1;
         test_formats();
+        test_tags();
         test_bad();
         test_years();
         test_clock_cache();
