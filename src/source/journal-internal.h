@@ -43,7 +43,7 @@ char *journal_pos_to_cursor(const struct journal_pos *p, char buf[static JOURNAL
 /*
  * One entry as a reader thread read it. Its fields are a run of items in the batch's data
  * (journal_par_next()'s *ret_data), from data_off, data_len bytes: each a 4-byte header
- * (journal_par_item()) then the value's bytes, in the order sd-journal enumerated them.
+ * (journal_par_item()) then the value's bytes and a NUL, in the order sd-journal enumerated them.
  *
  * A reader does not read every entry's cursor (its asprintf() was a tenth of the CPU): pos's
  * seqnum and xor_hash are known only when exact. The merge reads them again when its order
@@ -65,7 +65,7 @@ struct journal_par_entry {
 };
 
 #define JOURNAL_PAR_ITEM_HEADER 4
-/* The item at *data: its field and value (len bytes); returns the next item's start. */
+/* The item at *data: its field and value (len bytes, then a NUL); returns the next item's start. */
 static inline const char *journal_par_item(const char *data, enum record_field *ret_field,
                                            const char **ret_value, size_t *ret_len) {
         uint32_t h;
@@ -74,7 +74,7 @@ static inline const char *journal_par_item(const char *data, enum record_field *
         *ret_field = (enum record_field) (h & 31);
         *ret_len = h >> 5;
         *ret_value = data + JOURNAL_PAR_ITEM_HEADER;
-        return data + JOURNAL_PAR_ITEM_HEADER + (h >> 5);
+        return data + JOURNAL_PAR_ITEM_HEADER + (h >> 5) + 1;
 }
 
 struct journal_par_options {

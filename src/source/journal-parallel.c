@@ -442,20 +442,21 @@ static int read_one(const struct journal_par *p, struct pfile *f, struct fill *w
                 e->present |= bit;
                 if (e->side)
                         continue; /* too big already: only the bits count from here */
-                if (w->used + JOURNAL_PAR_ITEM_HEADER + len - mark > ENTRY_KEPT_MAX) {
+                if (w->used + JOURNAL_PAR_ITEM_HEADER + len + 1 - mark > ENTRY_KEPT_MAX) {
                         /* Copied no further, so that one entry of many big fields cannot make
                          * the batch grow past ENTRY_KEPT_MAX plus a field. */
                         e->side = true;
                         w->used = mark;
                         continue;
                 }
-                r = fill_reserve(w, JOURNAL_PAR_ITEM_HEADER + len);
+                r = fill_reserve(w, JOURNAL_PAR_ITEM_HEADER + len + 1);
                 if (r < 0)
                         return r;
                 h = (uint32_t) len << 5 | (uint32_t) fl;
                 memcpy(w->b->data + w->used, &h, sizeof(h));
                 memcpy(w->b->data + w->used + JOURNAL_PAR_ITEM_HEADER, (const char *) data + off, len);
-                w->used += JOURNAL_PAR_ITEM_HEADER + len;
+                w->b->data[w->used + JOURNAL_PAR_ITEM_HEADER + len] = 0; /* lent as a record's */
+                w->used += JOURNAL_PAR_ITEM_HEADER + len + 1;
         }
         /* journal.c counts these and reads nothing of them but the two bits: keep no bytes. */
         if (!(e->present & message) || (e->truncated & message)) {

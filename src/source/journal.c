@@ -62,6 +62,10 @@ struct source {
         const struct journal_par_entry *par_entry; /* par's current entry (valid until the next
                                                       journal_par_next()), or NULL */
         const char *par_data;
+        struct log_record lent;       /* journal_next_borrowed()'s with the parallel reader: its
+                                         fields point into the merge's batch (never freed) */
+        bool lend;                    /* next_entry() may fill lent */
+        struct log_record *handed;    /* the record next_entry() filled last */
         uint64_t until_usec;
         bool until_set;               /* --until given (then 0 is a time too) */
         struct source_stats stats;
@@ -1109,8 +1113,10 @@ static int reached_end(struct source *s) {
 }
 
 /* The parallel reader's next entry into rec: as read_entry() after sd_journal_next(). 1, 0 at
- * the end, or -errno; with *ret_error the entry's own error (it could not be read). */
-static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
+ * the end, or -errno; with *ret_error the entry's own error (it could not be read), and *ret_rec
+ * the record filled: rec, or (s->lend) s->lent, whose fields are lent from the batch. */
+static int par_next(struct source *s, struct log_record *rec, struct log_record **ret_rec,
+                    int *ret_error) {
         const struct journal_par_entry *e;
         const char *data;
         size_t file;
@@ -1144,6 +1150,8 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
                 *ret_error = MIN(r, 0);
                 return 1;
         }
+        if (s->lend)
+                *ret_rec = rec = &s->lent;
         record_reset(rec);
         rec->realtime_usec = e->pos.realtime;
         rec->monotonic_usec = e->pos.monotonic;
@@ -1177,6 +1185,12 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
                 size_t len;
 
                 d = journal_par_item(d, &f, &v, &len);
+                if (s->lend) {
+                        /* no copy: NUL-terminated in the batch, cut by the reader */
+                        rec->field[f] = (struct record_buf){ .data = (char *) v, .len = len };
+                        rec->present |= UINT32_C(1) << f;
+                        continue;
+                }
                 r = record_set(rec, f, v, len);
                 if (r < 0)
                         return r;
@@ -1186,14 +1200,16 @@ static int par_next(struct source *s, struct log_record *rec, int *ret_error) {
 }
 
 /* The next entry to hand out into rec, read now. */
-static int next_entry(struct source *s, struct log_record *rec) {
+static int next_entry(struct source *s, struct log_record *rec0) {
         int r;
 
         for (;;) {
+                struct log_record *rec = rec0;
+
                 if (s->par) {
                         int error = 0;
 
-                        r = par_next(s, rec, &error);
+                        r = par_next(s, rec0, &rec, &error);
                         if (r < 0)
                                 return r;
                         if (r == 0) {
@@ -1240,6 +1256,7 @@ static int next_entry(struct source *s, struct log_record *rec) {
                         r = s->handed_out ? 0 : recheck_match(s);
                         return r < 0 ? r : 0;
                 }
+                s->handed = rec;
                 return 1;
         }
 }
@@ -1271,10 +1288,16 @@ static void read_ahead(struct source *s) {
 
 static int journal_next_borrowed(struct source *s, const struct log_record **ret) {
         if (s->par || s->handed_out) {
-                /* No read-ahead: the parallel reader batches already; follow's handle must stay on
-                 * the entry handed out. */
-                *ret = &s->ahead[0];
-                return next_entry(s, &s->ahead[0]);
+                /* No read-ahead: the parallel reader batches already (and lends its records'
+                 * fields from them); follow's handle must stay on the entry handed out. */
+                int r;
+
+                s->handed = &s->ahead[0];
+                s->lend = s->par;
+                r = next_entry(s, &s->ahead[0]);
+                s->lend = false;
+                *ret = s->handed;
+                return r;
         }
         if (!s->match_checked) {
                 int r = prune_match(s);
