@@ -617,7 +617,22 @@ static void release_held(struct journal_par *p, const struct batch *keep) {
 }
 
 /* File i's next entry: 1 and *ret, 0 when it has no more, -errno when reading it failed. */
-static int file_head(struct journal_par *p, size_t i, struct journal_par_entry **ret) {
+static int file_head_slow(struct journal_par *p, size_t i, struct journal_par_entry **ret);
+
+static inline int file_head(struct journal_par *p, size_t i, struct journal_par_entry **ret) {
+        struct pfile *f = &p->files[i];
+
+        /* (asked for every file at every step: the common cases without a call) */
+        if (f->cur && f->next < f->cur->n) {
+                *ret = &f->cur->e[f->next];
+                return 1;
+        }
+        if (!f->cur && f->ended && f->error == 0)
+                return 0;
+        return file_head_slow(p, i, ret);
+}
+
+static int file_head_slow(struct journal_par *p, size_t i, struct journal_par_entry **ret) {
         struct pfile *f = &p->files[i];
 
         for (;;) {
