@@ -56,6 +56,15 @@
  */
 #define MEMO_SLOTS 1024U
 #define MEMO_MESSAGE_MAX 224U
+/*
+ * Most kinds of line never repeat (they carry a port or a PID): the memo only costs them a hash
+ * and a store. Per first byte of the message, after MEMO_PROBE lookups, a byte whose hits were
+ * fewer than one in MEMO_MIN_HIT_SHARE goes around the memo for its next MEMO_REST messages, then
+ * is probed again. Only speed depends on it: a message not looked up is matched.
+ */
+#define MEMO_PROBE 256U
+#define MEMO_MIN_HIT_SHARE 16U
+#define MEMO_REST 4096U
 
 
 static inline void *mfree(void *p) {
@@ -111,6 +120,10 @@ struct rule_matcher {
         struct match_state st;           /* st.stats: of the last message only */
         struct memo_slot *memo;          /* owned, MEMO_SLOTS; NULL: none (no memory for it) */
         uint64_t memo_key[MEMO_SLOTS];   /* the hash of memo[i]'s message; 0: empty */
+        struct {
+                uint16_t tries, hits;    /* lookups since the last probe began */
+                uint16_t rest;           /* messages left to go around the memo */
+        } memo_by_byte[256];             /* by the message's first byte */
         uint64_t generation;             /* set->generation that st's match data and the memo
                                             are for */
 };
@@ -1081,6 +1094,7 @@ static void match_copy(struct rule_match *dst, const struct rule_match *src) {
  */
 static int memo_recall(struct rule_matcher *m, const char *msg, size_t len, struct rule_match *ret,
                        struct memo_slot **ret_slot, uint64_t *ret_hash) {
+        __typeof__(m->memo_by_byte[0]) *by;
         struct memo_slot *slot;
         uint64_t h;
 
@@ -1103,10 +1117,21 @@ static int memo_recall(struct rule_matcher *m, const char *msg, size_t len, stru
         ret->generation = m->generation;
         if (!m->memo || len == 0 || len > MEMO_MESSAGE_MAX || !msg)
                 return 0;
+        by = &m->memo_by_byte[(unsigned char) msg[0]];
+        if (by->rest > 0) {
+                by->rest--;
+                return 0;
+        }
+        if (++by->tries == MEMO_PROBE) {
+                if (by->hits * MEMO_MIN_HIT_SHARE < MEMO_PROBE)
+                        by->rest = MEMO_REST;
+                by->tries = by->hits = 0;
+        }
         h = memo_hash(msg, len);
         slot = &m->memo[h & (MEMO_SLOTS - 1)];
         if (m->memo_key[h & (MEMO_SLOTS - 1)] == h && slot->len == len &&
             memcmp(slot->msg, msg, len) == 0) {
+                by->hits++;
                 match_copy(ret, &slot->m);
                 return 1;
         }

@@ -490,6 +490,56 @@ static bool same_event(const struct event *a, const struct event *b) {
         return true;
 }
 
+/* Lines of a first byte that never repeat (here "Connection from", a new port each) stop being
+ * looked up in the memo after 256 lookups without hits, for 4,096 messages, then are probed again;
+ * lines of another byte still are; every answer stays what matching gives. */
+static void test_memo_bypass(void) {
+        _cleanup_(rule_set_freep) struct rule_set *s = rule_set_new(), *ref = rule_set_new();
+        _cleanup_(rule_matcher_freep) struct rule_matcher *m = NULL;
+        const char *child = "User child is on pid 42";
+        struct rule_load_error err = {};
+        struct rule_match ahead, got;
+        struct event ev, want;
+        bool same = true;
+        char msg[64];
+        int r;
+
+        static const char rules[] =
+                "t.conn connection Connection from (?<addr>\\S+) port (?<port>\\d+)$\n"
+                "t.child user-child User child is on pid (?<child_pid>\\d+)$\n";
+        r = rule_set_load_string(s, "bypass", rules, strlen(rules), &err);
+        if (r >= 0)
+                r = rule_set_load_string(ref, "bypass", rules, strlen(rules), &err);
+        TAP_IS_INT(r, 0, "bypass rules load");
+        TAP_IS_INT(rule_matcher_new(s, &m), 0, "a matcher");
+        rule_matcher_run(m, child, strlen(child), &ahead);
+        rule_matcher_run(m, "Connection from 10.0.0.1 port 1", 31, &ahead);
+
+        for (unsigned i = 2; i < 300; i++) {
+                (void) snprintf(msg, sizeof(msg), "Connection from 10.0.0.1 port %u", i);
+                r = replay(s, m, msg, &ev, &ahead);
+                if (r != rule_set_match(ref, msg, strlen(msg), &want) || r != 1 ||
+                    !streq(ev.rule_id, want.rule_id))
+                        same = false;
+                want.rule_id = ev.rule_id; /* the other set's copy of the id */
+                if (!same_event(&ev, &want))
+                        same = false;
+        }
+        tap_ok(same, "298 lines that never repeat: the answers of matching");
+        tap_ok(!rule_matcher_recall(m, "Connection from 10.0.0.1 port 299", 33, &got),
+               "... then their byte goes around the memo (a line just matched is not recalled)");
+        tap_ok(rule_matcher_recall(m, child, strlen(child), &got) && got.result == 1,
+               "... another byte's lines still are");
+        r = replay(s, m, "Connection from 10.0.0.1 port 299", &ev, &ahead);
+        TAP_IS_INT(r, 1, "... and a line around the memo is matched");
+        for (unsigned i = 0; i < 4096; i++)
+                rule_matcher_run(m, "Connection from 10.0.0.1 port 7", 31, &ahead);
+        tap_ok(rule_matcher_recall(m, "Connection from 10.0.0.1 port 7", 31, &got) &&
+                       got.result == 1,
+               "after 4,096 more: probed again, and a line that now repeats is recalled");
+        rule_load_error_done(&err);
+}
+
 /* The matcher's memo (a message seen again is answered without a pattern): the same answers and
  * counters as matching, and forgotten when the rules change. */
 static void test_matcher_memo(void) {
@@ -900,6 +950,7 @@ int main(void) {
         test_dispatch();
         test_match_limit();
         test_matcher_memo();
+        test_memo_bypass();
         test_bounds();
         test_shipped_rules();
         test_lazy_users();
