@@ -40,6 +40,9 @@ struct source_problem {
                                    corrupt), another -errno */
         bool partly;            /* opened, but part of it could not be read (corrupt entries, or
                                    reading stopped before its last entry) */
+        bool note;              /* not a failure, only said (the exit status is unchanged): error
+                                   -ESTALE, a file of a live journal written to during the scan
+                                   with an entry the read could not take in (journal.c) */
         gid_t readers[SOURCE_READERS_MAX]; /* -EACCES: the groups that may read it (the file's
                                    group, then those of its access ACL) */
         size_t n_readers;
@@ -98,8 +101,9 @@ struct journal_source_options {
  * the files are looked at once reading starts: when none is being written, each term of the
  * match (an identifier; also with also_kept) that no file holds an entry for is left out of
  * sd-journal's match, which pays for every term at every step. The same entries are read. When
- * reading ends the terms left out are looked for again, and a file that now holds one is a
- * problem (source_problems(): -ESTALE, it changed during the read).
+ * reading ends the terms left out are looked for again, and a file that now holds one within
+ * --since/--until is a note (source_problems(): note, -ESTALE, it was written to during the read:
+ * a scan of a live journal always missed some entries written while it ran).
  *
  * Returns 0 and *ret (source_stats()->files == 0 when nothing could be opened: the caller says
  * so), or -errno with *reterr_path (may be NULL) the file or folder at fault (borrowed from o):

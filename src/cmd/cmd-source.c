@@ -13,12 +13,14 @@
 #include "cmd-common.h"
 
 static bool is_denied(const struct source_problem *p) {
-        return IN_SET(p->error, -EACCES, -EPERM) && !p->partly;
+        return IN_SET(p->error, -EACCES, -EPERM) && !p->partly && !p->note;
 }
 
 static const char *problem_why(const struct source_problem *p) {
-        if (p->partly && p->error == -ESTALE)
-                /* journal.c: an entry of a match term no file held at the start was written */
+        if (p->note)
+                /* journal.c: an entry of a match term no file held at the start was written (a
+                 * note: a scan of a live journal never was sure to read what is written while it
+                 * runs) */
                 return "written to during the scan: entries written meanwhile may not have been "
                        "read, scan again";
         if (p->partly)
@@ -125,7 +127,8 @@ int cmd_source_problems(const struct source *src) {
         for (size_t i = 0; i < n; i++) {
                 if (is_denied(&p[i]))
                         continue;
-                ret = -EBADMSG;
+                if (!p[i].note)
+                        ret = -EBADMSG;
                 if (i >= reported)
                         log_error("%s: %s", p[i].path, problem_why(&p[i]));
         }

@@ -166,7 +166,11 @@ static bool in_list(char *const *l, const char *s) {
 static enum program classify(const struct pipeline *p, const struct log_record *rec,
                              const char *ident) {
         if (!ident)
-                return PROGRAM_OTHER;
+                /* Only the logger term reads an entry without an identifier (`logger --journald`):
+                 * unread, as the others of that term, whether or not the term was left out of the
+                 * read (journal.c's prune_match()). */
+                return streq_ptr(record_str(rec, RECORD_COMM), "logger") ? PROGRAM_UNREAD
+                                                                          : PROGRAM_OTHER;
         if (in_list(p->cfg.sshd_identifiers ?: (char **) default_sshd_identifiers, ident))
                 return PROGRAM_SSHD;
         if (streq(ident, GATE_SYSLOG_IDENTIFIER))

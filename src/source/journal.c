@@ -204,8 +204,20 @@ static int add_problem(struct source *s, const char *path, int error, bool partl
         struct source_problem *p;
 
         for (size_t i = 0; i < s->n_problems; i++)
-                if (streq(s->problems[i].path, path))
+                if (streq(s->problems[i].path, path)) {
+                        /* a failure said of a file replaces a note of it */
+                        if (s->problems[i].note) {
+                                free(s->problems[i].path);
+                                s->problems[i] = (struct source_problem){ .path = strdup(path),
+                                                                          .error = error,
+                                                                          .partly = partly };
+                                if (!s->problems[i].path)
+                                        return -ENOMEM;
+                                if (error == -EACCES || error == -EPERM)
+                                        readers_of(path, &s->problems[i]);
+                        }
                         return 0;
+                }
         if (s->n_problems >= ELEMENTSOF(s->problems)) {
                 s->more_problems++;
                 return 0;
@@ -218,6 +230,17 @@ static int add_problem(struct source *s, const char *path, int error, bool partl
                 readers_of(path, p);
         s->n_problems++;
         return 0;
+}
+
+/* A note about path (source_problem's note): said, not a failure. */
+static int add_note(struct source *s, const char *path, int error) {
+        size_t n = s->n_problems;
+        int r;
+
+        r = add_problem(s, path, error, true);
+        if (r >= 0 && s->n_problems > n)
+                s->problems[n].note = true;
+        return r;
 }
 
 /* ---- which files ---------------------------------------------------------------------------- */
@@ -381,6 +404,24 @@ static int add_tail(struct source *s, uint64_t realtime_usec, char *cursor) {
         return 0;
 }
 
+/* The last entry of j (with its match) at or after since: 0 with *ret_cursor (NULL: none) and
+ * *ret_realtime, or -errno. */
+static int last_in_range(sd_journal *j, bool since_set, uint64_t since, uint64_t *ret_realtime,
+                         char **ret_cursor) {
+        int r;
+
+        *ret_cursor = NULL;
+        r = sd_journal_seek_tail(j);
+        if (r >= 0)
+                r = sd_journal_previous(j);
+        if (r > 0) {
+                r = sd_journal_get_realtime_usec(j, ret_realtime);
+                if (r >= 0 && !(since_set && *ret_realtime < since))
+                        r = sd_journal_get_cursor(j, ret_cursor);
+        }
+        return r < 0 ? r : 0;
+}
+
 /*
  * Open path alone. Returns 0 when it opened (and, with o, remembers its last entry in range),
  * or -errno why not. A file that cannot even be opened for reading is never handed to
@@ -415,14 +456,7 @@ static int probe_file(struct source *s, const char *path, const struct journal_s
         }
         r = journal_add_matches(j, o);
         if (r >= 0)
-                r = sd_journal_seek_tail(j);
-        if (r >= 0)
-                r = sd_journal_previous(j);
-        if (r > 0) {
-                r = sd_journal_get_realtime_usec(j, &rt);
-                if (r >= 0 && !((o->since_set || o->since_usec > 0) && rt < o->since_usec))
-                        r = sd_journal_get_cursor(j, &cursor);
-        }
+                r = last_in_range(j, o->since_set || o->since_usec > 0, o->since_usec, &rt, &cursor);
         sd_journal_close(j);
         if (r == -ENOMEM)
                 return r;
@@ -883,6 +917,7 @@ static int note_corrupt(struct source *s, int error) {
 /* ---- the match's terms ---------------------------------------------------------------------- */
 
 static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret);
+static int retail(struct source *s);
 
 static size_t n_identifiers(const struct source *s) {
         size_t n = 0;
@@ -913,8 +948,9 @@ static int add_read_match(struct source *s, sd_journal *j) {
 }
 
 /* Whether a file of j holds an entry of term i of the match alone (i < n_identifiers(): that
- * identifier; else also, with also_kept): 1, 0, or -errno. Leaves j with that match. */
-static int term_held(struct source *s, sd_journal *j, size_t i) {
+ * identifier; else also, with also_kept), anywhere or (in_range) within --since/--until: 1, 0, or
+ * -errno. Leaves j with that match. */
+static int term_held(struct source *s, sd_journal *j, size_t i, bool in_range) {
         int r = 0;
 
         sd_journal_flush_matches(j);
@@ -931,9 +967,17 @@ static int term_held(struct source *s, sd_journal *j, size_t i) {
                         r = sd_journal_add_match(j, *m, 0);
         }
         if (r >= 0)
-                r = sd_journal_seek_head(j);
+                r = in_range && s->since_set ? sd_journal_seek_realtime_usec(j, s->since_usec)
+                                             : sd_journal_seek_head(j);
         if (r >= 0)
                 r = sd_journal_next(j);
+        if (r > 0 && in_range && s->until_set) {
+                uint64_t rt;
+
+                r = sd_journal_get_realtime_usec(j, &rt);
+                if (r >= 0)
+                        r = rt <= s->until_usec;
+        }
         return r;
 }
 
@@ -981,7 +1025,7 @@ static int find_absent(struct source *s, sd_journal *j) {
         if (!s->absent)
                 return -ENOMEM;
         for (size_t i = 0; i < n + !!s->match_also; i++) {
-                r = term_held(s, j, i);
+                r = term_held(s, j, i, false);
                 if (r == -ENOMEM)
                         return r;
                 s->absent[i] = r == 0; /* an error: kept */
@@ -994,6 +1038,11 @@ static int find_absent(struct source *s, sd_journal *j) {
                 /* (all: nothing is read, and no match at all would read everything) */
                 free(s->absent);
                 s->absent = NULL;
+        }
+        if (s->absent) {
+                r = retail(s);
+                if (r < 0)
+                        return r;
         }
         return 1;
 }
@@ -1014,6 +1063,47 @@ static int prune_match(struct source *s) {
                             : sd_journal_seek_head(s->j);
 }
 
+/*
+ * The files' last entries (check_tails()) under the match the reading handle now reads with: the
+ * one probe_file() found under every term may be an entry only a term left out holds (a logger(1)
+ * line of another priority), which the read never reaches: the file would look cut short.
+ */
+static int retail(struct source *s) {
+        size_t k = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < s->n_tails; i++) {
+                struct tail *t = &s->tails[i];
+                const char *paths[] = { s->files[t->file], NULL };
+                _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+                _cleanup_free_ char *cursor = NULL;
+                uint64_t rt = 0;
+
+                r = sd_journal_open_files(&j, paths, 0);
+                if (r >= 0)
+                        r = add_read_match(s, j);
+                if (r >= 0)
+                        r = last_in_range(j, s->since_set, s->since_usec, &rt, &cursor);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || !cursor) {
+                        /* none read now (or unreadable: the read says so), none to check */
+                        free(t->cursor);
+                        continue;
+                }
+                free(t->cursor);
+                s->tails[k] = (struct tail){ .realtime_usec = rt, .cursor = TAKE_PTR(cursor),
+                                             .file = t->file };
+                s->tails[k].has_pos = journal_pos_from_cursor(s->tails[k].cursor,
+                                                              &s->tails[k].pos) >= 0;
+                k++;
+        }
+        s->n_tails = k;
+        if (s->n_tails > 1)
+                qsort(s->tails, s->n_tails, sizeof(struct tail), cmp_tail);
+        return 0;
+}
+
 /* When reading ends: a file that holds an entry of a term left out now was written to during the
  * read, and what was written there may not have been read: a problem, said. */
 static int recheck_match(struct source *s) {
@@ -1027,7 +1117,7 @@ static int recheck_match(struct source *s) {
         s->match_rechecked = true;
         r = open_files(s, 0, s->n_order, &all);
         for (size_t i = 0; r >= 0 && i <= n && !found; i++)
-                found = s->absent[i] && term_held(s, all, i) != 0;
+                found = s->absent[i] && term_held(s, all, i, true) != 0;
         if (r == -ENOMEM)
                 return r;
         if (r >= 0 && !found)
@@ -1040,9 +1130,9 @@ static int recheck_match(struct source *s) {
                         return r;
                 found = r < 0; /* cannot be looked at: may have changed */
                 for (size_t i = 0; r >= 0 && i <= n && !found; i++)
-                        found = s->absent[i] && term_held(s, j, i) != 0;
+                        found = s->absent[i] && term_held(s, j, i, true) != 0;
                 if (found) {
-                        r = add_problem(s, s->order[f], -ESTALE, true);
+                        r = add_note(s, s->order[f], -ESTALE);
                         if (r < 0)
                                 return r;
                 }
