@@ -27,7 +27,8 @@
 #     (other boots: the xor hash decides; the same boot and monotonic clock too), a scenario and a
 #     twin of it from another machine at the same wall clocks (alerts and evidence cursors), files
 #     of one seqnum id written by different hosts (copies of one file that went on differently:
-#     seqnum ranges that overlap), and a clock set back in the middle of a file.
+#     seqnum ranges that overlap), a clock set back in the middle of a file, and a file whose
+#     seqnums repeat (edited in place: the second read must go the reader's way from the start).
 # Each is read twice: with every record's cursor asked for (source_cursor(): the merge reads the
 # entry exact), and with none asked for (the order from what the readers read alone).
 # The fixtures are checked to really interleave and to really share a seqnum id, so that a merge
@@ -291,6 +292,32 @@ gen hosta $b1 $t0 1000 1000000 600 600000000 >"$tmp/k1" && gen hostb $b2 $((t0 +
         journal_from_export "$tmp/k1" "$m/back/a.journal" && journal_from_export "$tmp/k2" "$m/back/b.journal" ||
         not_ok "back: journals"
 same "a clock set back" --directory "$m/back"
+# a file whose seqnums repeat (one entry object edited: the first of its second batch takes the
+# seqnum of the entry before it): the merge's second read cannot go by that entry's cursor (sd-journal
+# seeks to the first entry of a seqnum) and goes the reader's way from the start
+mkdir -p "$m/repeat"
+cp "$m/ties/a.journal" "$m/repeat/a.journal" && cp "$m/ties/b.journal" "$m/repeat/b.journal" &&
+python3 - "$m/repeat/a.journal" 256 <<'PY' || not_ok "repeat: journal"
+import struct, sys
+path, k = sys.argv[1], int(sys.argv[2])
+with open(path, "r+b") as f:
+    data = bytearray(f.read())
+    header_size, arena_size = struct.unpack_from("<QQ", data, 88)
+    off, entries = header_size, []
+    while off < header_size + arena_size:
+        size = struct.unpack_from("<Q", data, off + 8)[0]
+        if size == 0:
+            break
+        if data[off] == 3:  # an entry object: its seqnum at +16
+            entries.append(off)
+        off += (size + 7) & ~7
+    struct.pack_into("<Q", data, entries[k] + 16, struct.unpack_from("<Q", data, entries[k - 1] + 16)[0])
+    f.seek(0)
+    f.write(data)
+PY
+check "repeat: two entries of a.journal share a seqnum" \
+        '[ "$(journalctl --file "$m/repeat/a.journal" -o export | grep -a "^__CURSOR=" | sed "s/;b=.*//" | sort | uniq -d | wc -l)" = 1 ]'
+same "a file whose seqnums repeat, at equal wall clocks with another" --directory "$m/repeat"
 mv "$m"/ties/a.journal "$m/back/ties-a.journal"
 mv "$m"/sameboot/c.journal "$m/back/sameboot-c.journal"
 mv "$m"/twins/b.journal "$m/back/twin.journal"
