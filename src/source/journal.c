@@ -1269,6 +1269,11 @@ static int par_next(struct source *s, struct log_record *rec, struct log_record 
                 rec->truncated = e->truncated & UINT32_C(1) << RECORD_MESSAGE;
                 return 1;
         }
+        if (s->lend) {
+                /* The lent record's buffer is the batch's data (record.h: offsets in it) */
+                rec->buf = (char *) data;
+                rec->buf_len = rec->buf_alloc = 0;
+        }
         for (const char *d = data + e->data_off, *end = d + e->data_len; d < end;) {
                 enum record_field f;
                 const char *v;
@@ -1277,7 +1282,8 @@ static int par_next(struct source *s, struct log_record *rec, struct log_record 
                 d = journal_par_item(d, &f, &v, &len);
                 if (s->lend) {
                         /* no copy: NUL-terminated in the batch, cut by the reader */
-                        rec->field[f] = (struct record_buf){ .data = (char *) v, .len = len };
+                        rec->field[f] = (struct record_span){ .off = (uint32_t) (v - data),
+                                                              .len = (uint32_t) len };
                         rec->present |= UINT32_C(1) << f;
                         continue;
                 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct log_record: the field table, buffer reuse and the few typed accessors. Buffers grow to the
- * largest value seen and are reused for every following entry, so reading does not allocate per
- * entry in the steady state.
+ * struct log_record: the field table, buffer reuse and the few typed accessors. A record's one
+ * buffer grows to the largest entry seen and is reused for every following entry, so reading does
+ * not allocate per entry in the steady state.
  */
 
 #include <errno.h>
@@ -109,35 +109,86 @@ enum record_field record_field_match(const char *d, size_t len, size_t *ret_offs
 void record_reset(struct log_record *r) {
         r->present = 0;
         r->truncated = 0;
+        r->buf_len = 0;
         r->realtime_usec = 0;
         r->unattested = false;
         r->monotonic_usec = 0;
         r->prematch = NULL;
 }
 
-int record_set(struct log_record *r, enum record_field f, const char *value, size_t len) {
-        struct record_buf *b = &r->field[f];
+/* The present values moved to the front of the buffer, in their order, the dead ones (values
+ * given again, longer) dropped. */
+static void record_compact(struct log_record *r) {
+        uint32_t left = r->present;
+        size_t to = 0;
+
+        while (left) {
+                int lo = -1;
+
+                for (int i = 0; i < _RECORD_FIELD_MAX; i++)
+                        if ((left & UINT32_C(1) << i) &&
+                            (lo < 0 || r->field[i].off < r->field[lo].off))
+                                lo = i;
+                left &= ~(UINT32_C(1) << lo);
+                memmove(r->buf + to, r->buf + r->field[lo].off, r->field[lo].len + 1);
+                r->field[lo].off = (uint32_t) to;
+                to += r->field[lo].len + 1;
+        }
+        r->buf_len = to;
+}
+
+/* (record.h) Room for need more bytes at the end of the buffer. */
+int record_grow(struct log_record *r, size_t need) {
+        size_t n;
+        char *p;
+
+        if (r->buf_len + need > RECORD_BUF_MAX)
+                /* Only values given again (an entry may repeat a name) fill it so far. */
+                record_compact(r);
+        if (r->buf_len + need <= r->buf_alloc)
+                return 0;
+        n = MAX(MAX(r->buf_len + need, r->buf_alloc * 2), (size_t) 256);
+        n = MIN(n, MAX(RECORD_BUF_MAX, r->buf_len + need));
+        p = realloc(r->buf, n);
+        if (!p)
+                return -ENOMEM;
+        r->buf = p;
+        r->buf_alloc = n;
+        if (n > RECORD_KEEP_BYTES)
+                r->large = true;
+        return 0;
+}
+
+int record_set_slow(struct log_record *r, enum record_field f, const char *value, size_t len) {
+        const uint32_t bit = UINT32_C(1) << f;
+        struct record_span *sp = &r->field[f];
+        char *dst;
 
         if (len > RECORD_FIELD_MAX_BYTES) {
                 len = RECORD_FIELD_MAX_BYTES;
-                r->truncated |= UINT32_C(1) << f;
+                r->truncated |= bit;
         } else
-                r->truncated &= ~(UINT32_C(1) << f);
-        if (len + 1 > b->alloc) {
-                size_t n = MAX(len + 1, b->alloc * 2);
-                char *p = realloc(b->data, MAX(n, (size_t) 64));
+                r->truncated &= ~bit;
+        if ((r->present & bit) && len <= sp->len)
+                /* The name again (the last value is the one): where the value before was. */
+                dst = r->buf + sp->off;
+        else {
+                r->present &= ~bit; /* its value before, if any, is dead (record_compact()) */
+                if (len + 1 > r->buf_alloc - r->buf_len) {
+                        int k = record_grow(r, len + 1);
 
-                if (!p)
-                        return -ENOMEM;
-                b->data = p;
-                b->alloc = MAX(n, (size_t) 64);
-                if (b->alloc > RECORD_KEEP_BYTES)
-                        r->large = true;
+                        if (k < 0)
+                                return k;
+                }
+                sp->off = (uint32_t) r->buf_len;
+                dst = r->buf + r->buf_len;
+                r->buf_len += len + 1;
         }
-        memcpy(b->data, value, len);
-        b->data[len] = 0;
-        b->len = len;
-        r->present |= UINT32_C(1) << f;
+        if (len > 0)
+                memcpy(dst, value, len);
+        dst[len] = 0;
+        sp->len = (uint32_t) len;
+        r->present |= bit;
         return 0;
 }
 
@@ -190,42 +241,40 @@ bool entry_ref_equal(const struct entry_ref *a, const struct entry_ref *b) {
 void record_trim(struct log_record *r) {
         if (!r->large)
                 return;
-        for (int i = 0; i < _RECORD_FIELD_MAX; i++)
-                if (r->field[i].alloc > RECORD_KEEP_BYTES) {
-                        free(r->field[i].data);
-                        r->field[i] = (struct record_buf){};
-                        r->present &= ~(UINT32_C(1) << i);
-                }
+        free(r->buf);
+        r->buf = NULL;
+        r->buf_len = r->buf_alloc = 0;
+        r->present = 0;
+        r->truncated = 0;
         r->large = false;
 }
 
 int record_copy(struct log_record *dst, const struct log_record *src) {
-        struct record_buf own[_RECORD_FIELD_MAX];
+        char *buf = dst->buf;
+        size_t alloc = dst->buf_alloc;
         bool large = dst->large;
-        int r;
 
-        /* Everything but the buffers as src has it; then src's values into dst's own buffers. */
-        memcpy(own, dst->field, sizeof(own));
-        *dst = *src;
-        memcpy(dst->field, own, sizeof(own));
-        dst->large = large;
-        for (enum record_field f = 0; f < _RECORD_FIELD_MAX; f++) {
-                if (!record_has(src, f))
-                        continue;
-                r = record_set(dst, f, src->field[f].data, src->field[f].len);
-                if (r < 0)
-                        return r;
+        if (src->buf_len > alloc) {
+                buf = realloc(dst->buf, src->buf_len);
+                if (!buf)
+                        return -ENOMEM;
+                alloc = src->buf_len;
+                large = large || alloc > RECORD_KEEP_BYTES;
         }
-        dst->present = src->present;
-        dst->truncated = src->truncated;
+        /* Everything as src has it, the values in dst's own buffer. */
+        *dst = *src;
+        dst->buf = buf;
+        dst->buf_alloc = alloc;
+        dst->large = large;
+        if (src->buf_len > 0)
+                memcpy(buf, src->buf, src->buf_len);
         return 1;
 }
 
 void record_done(struct log_record *r) {
-        for (int i = 0; i < _RECORD_FIELD_MAX; i++) {
-                free(r->field[i].data);
-                r->field[i] = (struct record_buf){};
-        }
+        free(r->buf);
+        r->buf = NULL;
+        r->buf_len = r->buf_alloc = 0;
         r->present = 0;
         r->truncated = 0;
 }

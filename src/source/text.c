@@ -869,19 +869,9 @@ static int next_entry(struct text_source *s, struct text_input **ret_in) {
         }
 }
 
-/* record_set() on a record just reset, in short when the value fits the buffer as it is (every
- * line but the longest so far): no growth, nothing to cut, the truncated bit already clear. */
+/* record_set() of a view (the record's one buffer takes it at its end: st's record.h). */
 static int set_field(struct log_record *rec, enum record_field f, struct strview v) {
-        struct record_buf *b = &rec->field[f];
-
-        if (v.len >= b->alloc || v.len > RECORD_FIELD_MAX_BYTES)
-                return record_set(rec, f, v.ptr, v.len);
-        if (v.len > 0)
-                memcpy(b->data, v.ptr, v.len);
-        b->data[v.len] = 0;
-        b->len = v.len;
-        rec->present |= UINT32_C(1) << f;
-        return 0;
+        return record_set(rec, f, v.ptr, v.len);
 }
 
 /* rec from the parts of line line_no of in (its position: rec->ref). */
@@ -1157,7 +1147,7 @@ static void lend_field(struct log_record *rec, enum record_field f, char *d, uin
                 d[off + len] = 0; /* the batch is the consumer's until it releases it */
                 rec->truncated |= UINT32_C(1) << f;
         }
-        rec->field[f] = (struct record_buf){ .data = d + off, .len = len };
+        rec->field[f] = (struct record_span){ .off = off, .len = (uint32_t) len };
         rec->present |= UINT32_C(1) << f;
 }
 
@@ -1185,6 +1175,9 @@ static int text_next_borrowed(struct source *src, const struct log_record **ret)
                 return r;
         rec = &t->rec;
         d = t->cur->data;
+        /* The record's buffer is the batch's data, lent (record.h: fields are offsets in it) */
+        rec->buf = d;
+        rec->buf_len = rec->buf_alloc = 0;
         /* Member by member: the fields not present are never read (record_field()). */
         rec->realtime_usec = e->usec;
         rec->monotonic_usec = 0;

@@ -92,7 +92,7 @@ int main(void) {
                 if (big) {
                         memset(big, 'A', n);
                         tap_ok(record_set(&r, RECORD_MESSAGE, big, n) >= 0, "set an over-long value");
-                        tap_ok(r.field[RECORD_MESSAGE].len == RECORD_FIELD_MAX_BYTES &&
+                        tap_ok(record_field(&r, RECORD_MESSAGE).len == RECORD_FIELD_MAX_BYTES &&
                                        record_truncated(&r, RECORD_MESSAGE) &&
                                        !record_truncated(&r, RECORD_PID),
                                "it is cut and flagged truncated, and only it");
@@ -106,8 +106,8 @@ int main(void) {
                 }
         }
         {
-                /* record_copy(): every value and flag, in the copy's own buffers; record_trim():
-                 * only buffers grown past RECORD_KEEP_BYTES go, with their fields */
+                /* record_copy(): every value and flag, in the copy's own buffer; record_trim():
+                 * a buffer grown past RECORD_KEEP_BYTES goes, with every field */
                 struct log_record src = {}, dst = {};
                 size_t n = RECORD_KEEP_BYTES + 1;
                 char *big = malloc(n);
@@ -129,21 +129,64 @@ int main(void) {
                                        dst.ref.serial == 7 && dst.present == src.present &&
                                        dst.truncated == src.truncated,
                                "times, provenance, ref and field bits copied");
-                        tap_ok(dst.field[RECORD_MESSAGE].data != src.field[RECORD_MESSAGE].data &&
+                        tap_ok(dst.buf != src.buf &&
                                        record_field(&dst, RECORD_MESSAGE).len == 5 &&
                                        memcmp(record_str(&dst, RECORD_MESSAGE), "hello", 6) == 0 &&
                                        record_field(&dst, RECORD_SSH_ORIGINAL_COMMAND).len == n,
-                               "values copied into the copy's own buffers");
+                               "values copied into the copy's own buffer");
                         record_trim(&src);
-                        tap_ok(!src.large && !record_has(&src, RECORD_SSH_ORIGINAL_COMMAND) &&
-                                       src.field[RECORD_SSH_ORIGINAL_COMMAND].data == NULL &&
-                                       record_has(&src, RECORD_MESSAGE) &&
-                                       memcmp(record_str(&src, RECORD_MESSAGE), "hello", 6) == 0,
-                               "trim frees the large buffer and its field, keeps the short one");
+                        tap_ok(!src.large && src.buf == NULL && src.buf_alloc == 0 &&
+                                       !record_has(&src, RECORD_SSH_ORIGINAL_COMMAND) &&
+                                       !record_has(&src, RECORD_MESSAGE),
+                               "trim frees the large buffer, and every field with it");
                         free(big);
                 }
                 record_done(&src);
                 record_done(&dst);
+        }
+        {
+                /* one buffer per record: a name given again takes the last value; a hostile
+                 * entry repeating a name with ever longer values does not grow the buffer past
+                 * RECORD_BUF_MAX; a small record is kept by record_trim() */
+                struct log_record s = {};
+                size_t n = RECORD_FIELD_MAX_BYTES + 1, most = 0;
+                char *big = malloc(n);
+                bool ok = true;
+
+                tap_ok(record_set(&s, RECORD_PID, "1", 1) >= 0 &&
+                               record_set(&s, RECORD_MESSAGE, "hello world", 11) >= 0 &&
+                               record_set(&s, RECORD_UID, "0", 1) >= 0 && !s.large,
+                       "a small record");
+                record_trim(&s);
+                tap_ok(s.buf != NULL && record_has(&s, RECORD_MESSAGE) &&
+                               record_field(&s, RECORD_MESSAGE).len == 11,
+                       "trim keeps a buffer that never grew past RECORD_KEEP_BYTES");
+                tap_ok(record_set(&s, RECORD_MESSAGE, "bye", 3) >= 0 &&
+                               memcmp(record_str(&s, RECORD_MESSAGE), "bye", 4) == 0 &&
+                               record_set(&s, RECORD_MESSAGE, "a longer one", 12) >= 0 &&
+                               memcmp(record_str(&s, RECORD_MESSAGE), "a longer one", 13) == 0 &&
+                               memcmp(record_str(&s, RECORD_PID), "1", 2) == 0 &&
+                               memcmp(record_str(&s, RECORD_UID), "0", 2) == 0,
+                       "a name again: its last value, shorter or longer, the others kept");
+                tap_ok(big != NULL, "allocate");
+                for (size_t len = 1000; big && len <= n; len += 997) {
+                        memset(big, 'a' + (int) (len % 26), len);
+                        if (record_set(&s, len % 2 ? RECORD_MESSAGE : RECORD_EXE, big, len) < 0) {
+                                ok = false;
+                                break;
+                        }
+                        most = MAX(most, s.buf_alloc);
+                        ok = ok && record_field(&s, len % 2 ? RECORD_MESSAGE : RECORD_EXE).len ==
+                                           MIN(len, (size_t) RECORD_FIELD_MAX_BYTES) &&
+                             record_str(&s, len % 2 ? RECORD_MESSAGE : RECORD_EXE)[0] ==
+                                     'a' + (int) (len % 26) &&
+                             memcmp(record_str(&s, RECORD_PID), "1", 2) == 0;
+                }
+                tap_ok(ok && most <= RECORD_BUF_MAX && s.large,
+                       "ever longer values of two names: right values, buffer at most %zu (%zu)",
+                       (size_t) RECORD_BUF_MAX, most);
+                free(big);
+                record_done(&s);
         }
         record_done(&r);
         return tap_done();

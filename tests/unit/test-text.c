@@ -239,8 +239,9 @@ static char *record_dump(struct source *src, const struct log_record *rec) {
         fprintf(f, "%" PRIu64 " %d", rec->realtime_usec, rec->unattested);
         for (int i = 0; i < _RECORD_FIELD_MAX; i++)
                 if (record_has(rec, i))
-                        fprintf(f, " %d=%zu:%.*s%s", i, rec->field[i].len, (int) rec->field[i].len,
-                                rec->field[i].data, record_truncated(rec, i) ? "(cut)" : "");
+                        fprintf(f, " %d=%zu:%.*s%s", i, record_field(rec, i).len,
+                                (int) record_field(rec, i).len, record_field(rec, i).ptr,
+                                record_truncated(rec, i) ? "(cut)" : "");
         if (source_cursor(src, &rec->ref, NULL, NULL, &cursor) >= 0)
                 fprintf(f, " @%s", cursor);
         free(cursor);
