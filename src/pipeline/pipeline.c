@@ -78,7 +78,7 @@ static int pipeline_decide(void *userdata, enum decision d, struct conn *c, stru
         return policy_decide(p->policy, d, c, s, ctx);
 }
 
-static uint64_t entry_sig(void *userdata, const struct log_record *rec);
+static uint64_t evidence_sig(void *userdata, const struct log_record *rec);
 
 /* An evidence cursor, for the policy: the source looks the entry up (source_cursor()). */
 static int pipeline_cursor(void *userdata, const struct entry_ref *ref, char **ret) {
@@ -86,7 +86,7 @@ static int pipeline_cursor(void *userdata, const struct entry_ref *ref, char **r
 
         if (ref->kind == ENTRY_REF_SEEK && ref->serial == p->ref.serial)
                 ref = &p->ref; /* the record being fed: its ref with the digest */
-        return source_cursor(p->cfg.source, ref, entry_sig, p, ret);
+        return source_cursor(p->cfg.source, ref, evidence_sig, p, ret);
 }
 
 /* The account's uid on this host's password database; other hosts' journals cannot be resolved
@@ -269,6 +269,16 @@ static uint64_t entry_sig(void *userdata, const struct log_record *rec) {
                         h = XXH3_64bits_withSeed(v.ptr, v.len, h);
         }
         return h | 1; /* 0 marks a free slot */
+}
+
+/* The digest of a candidate for an evidence ref (record_digest_fn): entry_sig(), or 0 (no ref's)
+ * for an entry the pipeline never takes as evidence (a line of another program, a logger(1)
+ * line of another priority): the signature leaves PRIORITY and _COMM out, so such a line of the
+ * same clocks, PID, identifier and message would otherwise be cited for the one alerted. */
+static uint64_t evidence_sig(void *userdata, const struct log_record *rec) {
+        enum program prog = classify(userdata, rec, record_str(rec, RECORD_SYSLOG_IDENTIFIER));
+
+        return IN_SET(prog, PROGRAM_UNREAD, PROGRAM_OTHER) ? 0 : entry_sig(userdata, rec);
 }
 
 /*
