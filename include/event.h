@@ -86,6 +86,8 @@ struct event_origin {
         struct strview message;    /* the whole MESSAGE */
         struct entry_ref ref;      /* where the entry is (a copy): its cursor is asked of the
                                       source only when an alert names it (source_cursor()) */
+        const struct log_record *rec; /* the record, when the line may be held
+                                         (correlator_observe()); NULL: never held */
 };
 
 /* The clock that orders one boot's entries: the monotonic one when the source has it. */

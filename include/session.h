@@ -106,6 +106,12 @@ struct conn {
          * connection. */
         char *strings;
         size_t strings_used, strings_size;
+
+        /* Private to the correlator: lines that name this connection and may be its user child's,
+         * written before the monitor named the child (a race between the two processes): copies,
+         * owned, in entry order, judged when the monitor names its child or the connection ends. */
+        struct log_record *held;
+        unsigned n_held;
 };
 
 enum decision {
@@ -136,6 +142,11 @@ typedef int (*decide_fn)(void *userdata, enum decision d, struct conn *c, struct
 
 /* The uid of account user on host machine_id, when the caller can know it (the password database
  * of this host). Returns 0 and *ret, or -ENOENT. */
+/* A line the correlator held (correlator_observe()) and judges now: v TRUST_OK, feed it again as
+ * its connection's child's (its monitor named its _PID); else report it as forged with v. rec is
+ * borrowed for the call; its ref is the one its event carried. */
+typedef int (*replay_fn)(void *userdata, const struct log_record *rec, enum trust_verdict v);
+
 typedef int (*account_uid_fn)(void *userdata, const char *machine_id, const char *user, uid_t *ret);
 
 struct correlator_config {
@@ -143,6 +154,7 @@ struct correlator_config {
         unsigned max_connections;      /* 0: CORRELATOR_CONNECTIONS_DEFAULT */
         decide_fn decide;
         void *userdata;
+        replay_fn replay;              /* userdata's; may be NULL: lines are then never held */
         account_uid_fn account_uid;    /* may be NULL: then the child's first line fixes the uid */
         void *account_userdata;
 };
@@ -156,6 +168,8 @@ struct correlator_stats {
         uint64_t orphan_lines;         /* other lines that belong to no open connection */
         uint64_t untied;               /* lines naming an open connection that their writer's
                                           _PID/_UID do not tie to it (reported as forged) */
+        uint64_t held;                 /* lines held until their monitor named its child */
+        uint64_t held_overflow;        /* lines judged at once: their connection held enough */
         uint64_t hosts, hosts_peak;    /* (machine, boot) pairs open now, and at most */
 };
 
@@ -170,8 +184,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct correlator *, correlator_free);
  * its boot's clock first, deciding timeouts that passed. *ret_verdict is TRUST_OK when the line was
  * taken or belongs to no open connection (counted), or the reason its writer's credentials do not
  * tie it to the connection it names (TRUST_NOT_LINKED, TRUST_BAD_UID): then nothing changed and the
- * caller reports it as forged. Returns 0 or the callback's -errno.
+ * caller reports it as forged. Returns 0, or the callback's -errno.
+ *
+ * Returns 1 (CORRELATOR_HELD, *ret_verdict TRUST_OK) when the line is held: it names an
+ * authenticated connection whose monitor has not named its child yet, and its writer is not root
+ * and (where the account's uid is known) is the account. sshd's user child may log before its
+ * monitor logs "User child is on pid N" (two processes). The line (a copy of ev->origin.rec) is
+ * judged by cfg.replay, before anything later: as the child's when N is its _PID, as forged
+ * (TRUST_NOT_LINKED) when N is another, or when the connection ends, times out or is evicted
+ * first. CORRELATOR_HELD_MAX lines per connection: with one more, the oldest is judged at once, as
+ * forged (counted: held_overflow).
  */
+#define CORRELATOR_HELD 1
+#define CORRELATOR_HELD_MAX 4
 _warn_unused_ int correlator_observe(struct correlator *c, const struct event *ev,
                                      enum trust_verdict *ret_verdict);
 

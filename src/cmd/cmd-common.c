@@ -780,7 +780,7 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
                 "keytrail: stats: records=%llu matched=%llu unmatched=%llu spoofed=%llu "
                 "match_errors=%llu skipped=%llu malformed=%llu oversized=%llu duplicates=%llu "
                 "connections=%llu evicted=%llu evicted_authenticated=%llu orphan_sessions=%llu "
-                "untied=%llu hosts_peak=%llu alerts=%llu\n",
+                "untied=%llu held=%llu held_overflow=%llu hosts_peak=%llu alerts=%llu\n",
                 (unsigned long long) ps->records, (unsigned long long) ps->matched,
                 (unsigned long long) ps->unmatched, (unsigned long long) ps->spoofed,
                 (unsigned long long) ps->match_errors,
@@ -790,6 +790,7 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
                 (unsigned long long) ps->duplicates, (unsigned long long) cs->connections,
                 (unsigned long long) cs->evicted, (unsigned long long) cs->evicted_authenticated,
                 (unsigned long long) cs->orphan_sessions, (unsigned long long) cs->untied,
+                (unsigned long long) cs->held, (unsigned long long) cs->held_overflow,
                 (unsigned long long) cs->hosts_peak, (unsigned long long) pipeline_alerts(p));
 }
 

@@ -74,6 +74,8 @@ struct correlator {
         struct conn *free_conns;      /* ended connections kept for reuse, linked by lru_next */
         struct host *free_hosts;      /* the same for hosts, linked by hash_next */
         struct correlator_stats stats;
+        struct conn *unlinked;        /* the connection the line being observed named, when the
+                                         line may be its unnamed child's (tied_conn(), hold()) */
 };
 
 static unsigned bucket(const struct host *h, pid_t pid) {
@@ -93,9 +95,18 @@ int correlator_new(const struct correlator_config *cfg, struct correlator **ret)
         return 0;
 }
 
+static void held_free(struct conn *x) {
+        for (unsigned i = 0; i < x->n_held; i++)
+                record_done(&x->held[i]);
+        free(x->held);
+        x->held = NULL;
+        x->n_held = 0;
+}
+
 /* An ended connection: kept, with its storage, for the next one; storage that grew past what
  * sshd's own values need (hostile or odd input) is let go instead of kept for ever. */
 static void conn_recycle(struct correlator *c, struct conn *x) {
+        held_free(x); /* judged before (release()): empty but for an error on the way */
         if (x->strings_size > CONN_STRINGS_KEEP_MAX) {
                 free(x->strings);
                 x->strings = NULL;
@@ -113,6 +124,7 @@ static void host_recycle(struct correlator *c, struct host *h) {
 }
 
 static void conn_free(struct conn *x) {
+        held_free(x);
         free(x->strings);
         free(x);
 }
@@ -633,13 +645,117 @@ static int decide_refusal(struct correlator *c, struct conn *x, const struct dec
         return r;
 }
 
+/*
+ * Whether a line that names x by its text, from a PID x does not know, may be x's user child's
+ * written before the monitor named the child: x authenticated and has no child named yet, the line
+ * is not the monitor's alone, and its writer is attested, not root, and the account where its uid
+ * is known. Anything else is judged at once.
+ */
+static bool may_hold(const struct correlator *c, const struct conn *x, const struct event_origin *o,
+                     bool monitor_only) {
+        return c->cfg.replay && o->rec && !monitor_only && x->authenticated && x->child_pid == 0 &&
+               o->attested && o->has_uid && o->uid != 0 && (!x->has_user_uid || x->user_uid == o->uid);
+}
+
+/* *dst = a copy of o's record, in dst's own buffer, field by field: a record a source lends may
+ * point into the source's own data (buf_len 0). Its ref is the event's (with the pipeline's
+ * digest); not its prematch (the source's, gone by the time it is fed again). */
+static int held_copy(struct log_record *dst, const struct event_origin *o) {
+        const struct log_record *src = o->rec;
+        int r;
+
+        record_reset(dst);
+        for (unsigned f = 0; f < _RECORD_FIELD_MAX; f++)
+                if (record_has(src, f)) {
+                        struct strview v = record_field(src, f);
+
+                        r = record_set(dst, f, v.ptr, v.len);
+                        if (r < 0)
+                                return r;
+                }
+        dst->truncated = src->truncated;
+        dst->realtime_usec = src->realtime_usec;
+        dst->monotonic_usec = src->monotonic_usec;
+        dst->unattested = src->unattested;
+        dst->ref = o->ref;
+        dst->prematch = NULL;
+        return 0;
+}
+
+/* x holds CORRELATOR_HELD_MAX lines: the oldest is judged now as it was before holding (forged),
+ * which keeps the alerts in entry order (counted). */
+static int judge_oldest(struct correlator *c, struct conn *x) {
+        struct log_record oldest = x->held[0];
+        int r;
+
+        memmove(&x->held[0], &x->held[1], (CORRELATOR_HELD_MAX - 1) * sizeof(x->held[0]));
+        x->held[CORRELATOR_HELD_MAX - 1] = (struct log_record){};
+        x->n_held--;
+        c->stats.held_overflow++;
+        c->stats.untied++;
+        r = c->cfg.replay(c->cfg.userdata, &oldest, TRUST_NOT_LINKED);
+        record_done(&oldest);
+        return r;
+}
+
+/* Hold the line of o on x (may_hold()): CORRELATOR_HELD, or -errno. */
+static int hold(struct correlator *c, struct conn *x, const struct event_origin *o,
+                enum trust_verdict *ret_verdict) {
+        struct log_record *l;
+        int r;
+
+        if (x->n_held == CORRELATOR_HELD_MAX) {
+                r = judge_oldest(c, x);
+                if (r < 0)
+                        return r;
+        }
+        if (!x->held) {
+                x->held = calloc(CORRELATOR_HELD_MAX, sizeof(*x->held));
+                if (!x->held)
+                        return -ENOMEM;
+        }
+        l = &x->held[x->n_held];
+        r = held_copy(l, o);
+        if (r < 0)
+                return r;
+        x->n_held++;
+        c->stats.held++;
+        *ret_verdict = TRUST_OK;
+        return CORRELATOR_HELD;
+}
+
+/* Judge the lines held on x, in order: as the child's when child is their _PID, else as forged.
+ * They are taken off x first: feeding one again may end x. */
+static int release(struct correlator *c, struct conn *x, pid_t child) {
+        struct conn held = { .held = x->held, .n_held = x->n_held };
+        int r = 0;
+
+        if (x->n_held == 0)
+                return 0;
+        x->held = NULL;
+        x->n_held = 0;
+        for (unsigned i = 0; i < held.n_held && r >= 0; i++) {
+                enum trust_verdict v = TRUST_OK;
+
+                if (child == 0 || record_pid(&held.held[i]) != child) {
+                        c->stats.untied++;
+                        v = TRUST_NOT_LINKED;
+                }
+                r = c->cfg.replay(c->cfg.userdata, &held.held[i], v);
+        }
+        held_free(&held);
+        return r;
+}
+
 /* The connection ended: decide what is pending, then forget it. */
 static int conn_end(struct correlator *c, struct conn *x, const struct decision_ctx *ctx) {
         struct decision_ctx rctx = { .usec = x->refused_usec, .ref = &x->refused_ref };
         int r, k;
 
         r = decide_refusal(c, x, &rctx);
-        k = decide(c, DECISION_END, x, NULL, ctx);
+        k = release(c, x, 0);
+        if (k >= 0)
+                k = decide(c, DECISION_END, x, NULL, ctx);
         conn_remove(c, x);
         return r < 0 ? r : k;
 }
@@ -655,7 +771,9 @@ static int run_timeouts(struct correlator *c, struct host *h) {
                 struct decision_ctx ctx = { .usec = x->accept_usec + t };
 
                 wait_remove(x);
-                r = decide(c, DECISION_TIMEOUT, x, NULL, &ctx);
+                r = release(c, x, 0);
+                if (r >= 0)
+                        r = decide(c, DECISION_TIMEOUT, x, NULL, &ctx);
                 if (r < 0)
                         return r;
         }
@@ -732,6 +850,9 @@ static int make_room(struct correlator *c, const struct event_origin *o) {
         if (!old)
                 return 0;
         c->stats.evicted++;
+        k = release(c, old, 0);
+        if (k < 0)
+                return k;
         if (old->authenticated) {
                 c->stats.evicted_authenticated++;
                 k = decide(c, DECISION_EVICTED, old, NULL, &ctx);
@@ -921,7 +1042,10 @@ static struct conn *tied_conn(struct correlator *c, const struct event *ev, bool
         if (x && tomb_find(c, o))
                 return NULL; /* a late line of an ended connection, not of x */
         if (x) {
-                c->stats.untied++;
+                if (may_hold(c, x, o, monitor_only))
+                        c->unlinked = x; /* perhaps its child, not named yet: hold() */
+                else
+                        c->stats.untied++;
                 *ret_verdict = TRUST_NOT_LINKED;
                 return NULL;
         }
@@ -1120,7 +1244,7 @@ static int on_user_child(struct correlator *c, const struct event *ev) {
                         return r;
         }
         set_child(c, x, (pid_t) pid);
-        return 0;
+        return release(c, x, (pid_t) pid);
 }
 
 static int on_session_start(struct correlator *c, const struct event *ev,
@@ -1209,15 +1333,7 @@ static int on_other(struct correlator *c, const struct event *ev, enum trust_ver
         return 0;
 }
 
-int correlator_observe(struct correlator *c, const struct event *ev,
-                       enum trust_verdict *ret_verdict) {
-        int r;
-
-        *ret_verdict = TRUST_OK;
-        r = correlator_advance(c, &ev->origin); /* forgets host_find()'s last answer first */
-        if (r < 0)
-                return r;
-
+static int dispatch(struct correlator *c, const struct event *ev, enum trust_verdict *ret_verdict) {
         switch (ev->kind) {
         case EVENT_CONNECTION:
                 return on_connection(c, ev);
@@ -1243,6 +1359,24 @@ int correlator_observe(struct correlator *c, const struct event *ev,
         default:
                 return on_other(c, ev, ret_verdict);
         }
+}
+
+int correlator_observe(struct correlator *c, const struct event *ev,
+                       enum trust_verdict *ret_verdict) {
+        struct conn *x;
+        int r;
+
+        *ret_verdict = TRUST_OK;
+        r = correlator_advance(c, &ev->origin); /* forgets host_find()'s last answer first */
+        if (r < 0)
+                return r;
+        c->unlinked = NULL;
+        r = dispatch(c, ev, ret_verdict);
+        x = c->unlinked; /* (a line fed again inside dispatch() leaves it NULL) */
+        c->unlinked = NULL;
+        if (r < 0 || !x)
+                return r;
+        return hold(c, x, &ev->origin, ret_verdict);
 }
 
 unsigned correlator_size(const struct correlator *c) {

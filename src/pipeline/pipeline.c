@@ -79,6 +79,7 @@ static int pipeline_decide(void *userdata, enum decision d, struct conn *c, stru
 }
 
 static uint64_t evidence_sig(void *userdata, const struct log_record *rec);
+static int pipeline_replay(void *userdata, const struct log_record *rec, enum trust_verdict v);
 
 /* An evidence cursor, for the policy: the source looks the entry up (source_cursor()). */
 static int pipeline_cursor(void *userdata, const struct entry_ref *ref, char **ret) {
@@ -136,6 +137,7 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **ret) {
                                    .session_timeout_usec = cfg->session_timeout_usec,
                                    .max_connections = cfg->max_connections,
                                    .decide = pipeline_decide,
+                                   .replay = pipeline_replay,
                                    .userdata = p,
                                    .account_uid = local_account_uid,
                                    .account_userdata = p },
@@ -198,6 +200,7 @@ static void origin_of(const struct pipeline *p, const struct log_record *rec,
                 .hostname = record_field(rec, RECORD_HOSTNAME),
                 .message = record_field(rec, RECORD_MESSAGE),
                 .ref = p->ref,
+                .rec = rec,
         };
         if (rec->unattested) {
                 /* A text log: the PID is the writer's claim, and no uid is known. One parse of
@@ -577,12 +580,38 @@ static int feed_sshd(struct pipeline *p, const struct log_record *rec) {
         r = correlator_observe(p->correlator, &ev, &v);
         if (r < 0)
                 return r;
+        if (r == CORRELATOR_HELD)
+                return 0; /* judged when its monitor names its child: pipeline_replay() */
         if (v != TRUST_OK) {
                 p->stats.spoofed++;
                 return policy_spoofed(p->policy, rec, &ev, v);
         }
         p->stats.matched++;
         return 0;
+}
+
+/* A line the correlator held, as forged: what feed_sshd() raises for it. */
+static int spoofed_held(struct pipeline *p, const struct log_record *rec, enum trust_verdict v) {
+        struct strview msg = record_field(rec, RECORD_MESSAGE);
+        struct event ev;
+        int m;
+
+        m = rule_set_match_ahead(p->cfg.rules, NULL, msg.ptr, msg.len, &ev);
+        p->stats.spoofed++;
+        return policy_spoofed(p->policy, rec, m > 0 ? &ev : NULL, v);
+}
+
+/* The correlator judges a line it held (session.h's replay_fn): fed again as the child's, or
+ * forged. Its alerts are as if it came now, with its own time and position. */
+static int pipeline_replay(void *userdata, const struct log_record *rec, enum trust_verdict v) {
+        struct pipeline *p = userdata;
+        struct entry_ref ref = p->ref;
+        int r;
+
+        p->ref = rec->ref;
+        r = v == TRUST_OK ? feed_sshd(p, rec) : spoofed_held(p, rec, v);
+        p->ref = ref;
+        return r;
 }
 
 int pipeline_feed(struct pipeline *p, const struct log_record *rec) {

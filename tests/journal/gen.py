@@ -498,8 +498,8 @@ def input_scenarios():
     g.write("duplicates", order=False)
 
     # 25. a session start stored before the monitor names its process (out of order in the file):
-    #     not tied to the connection (the PID was not yet sshd's), spoofed-entry; the forced key's
-    #     connection is judged without it: no-session.
+    #     held on its connection until the monitor names its PID, then taken as the child's: no
+    #     alert, as in the usual order (race_scenarios() has the order CI saw, and forgeries).
     g = Gen()
     g.login(S(0), 9720, 9723, "mirror", "push", "203.0.113.9", 56002, [("forced", PUSH)])
     g.entries.sort(key=lambda f: int(f["__MONOTONIC_TIMESTAMP"]))
@@ -556,6 +556,92 @@ def eviction(out, logins, scanners):
             o.write("\n")
 
 
+def race_login(g, t, mpid, cpid, port, before, session, after, user_child=True):
+    """A 10.0 forced push whose user child logged before its monitor named it: the order of
+    e2e trixie/10-concurrent (OpenSSH 10.0 under load), with that run's gaps in microseconds.
+    before: (usec, pid, uid, message) lines between the monitor's pam_env line and its
+    "User child" line (the child's own "Starting session" is session's place in them)."""
+    ip = "127.0.0.1"
+    tail = " for mirror from %s port %d id 0" % (ip, port)
+    mon = [(0, 'Connection from %s port %d on 127.0.0.1 port 18047 rdomain ""' % (ip, port)),
+           (3932217, "Accepted key ED25519 %s found at /home/mirror/.ssh/authorized_keys:1" % fp("push")),
+           (3938871, "Postponed publickey for mirror from %s port %d ssh2 [preauth]" % (ip, port)),
+           (3992503, "Accepted key ED25519 %s found at /home/mirror/.ssh/authorized_keys:1" % fp("push")),
+           (4576684, "Accepted publickey for mirror from %s port %d ssh2: ED25519 %s" % (ip, port, fp("push"))),
+           (4632698, "pam_unix(sshd:session): session opened for user mirror(uid=1001) by mirror(uid=0)"),
+           (4752337, "pam_env(sshd:session): Unable to open env file: /etc/default/locale")]
+    for dt, m in mon:
+        g.add(t + dt, mpid, 0, m)
+    lines = list(before)
+    if session:
+        lines.append((4784415, cpid, 1001, "Starting session: %s%s" % (session, tail)))
+    for dt, pid, uid, m in sorted(lines):
+        g.add(t + dt, pid, uid, m)
+    if user_child:
+        g.add(t + 4789070, mpid, 0, "User child is on pid %d" % cpid)
+    for dt, pid, uid, m in after or []:
+        g.add(t + dt, pid, uid, m)
+    if after is not None:
+        for dt, m in [(4983931, "Connection closed by %s port %d" % (ip, port)),
+                      (4983982, "Close session: user mirror from %s port %d id 0" % (ip, port)),
+                      (4984002, "Transferred: sent 3464, received 12860 bytes"),
+                      (4984011, "Closing connection to %s port %d" % (ip, port))]:
+            if session:
+                g.add(t + dt, cpid, 1001, m)
+    g.add(t + 4984287, mpid, 0, "pam_unix(sshd:session): session closed for user mirror")
+
+
+def race_scenarios():
+    # 34. sshd 10.0's user child logged its "Starting session" 4.6 ms before its monitor logged
+    #     "User child is on pid N" (CI, trixie/10-concurrent): the line is held on its connection
+    #     until the monitor names it, then taken as the child's. The same alerts as in sshd's
+    #     usual order: none for the forced push, unforced-session for a shell of the push key
+    #     (its time and evidence the session line's).
+    g = Gen("10.0")
+    forced = "forced-command (key-option) '%s'" % PUSH
+    race_login(g, S(0), 14132, 14263, 20830, [], forced, [])
+    race_login(g, S(10), 14140, 14271, 20831, [], "shell", [])
+    g.write("race-child-first")
+    g = Gen("10.0")
+    race_login(g, S(0), 14132, 14263, 20830, [], forced, [], user_child=False)
+    g.add(S(0) + 4789070 - 4700, 14132, 0, "User child is on pid 14263")
+    race_login(g, S(10), 14140, 14271, 20831, [], "shell", [], user_child=False)
+    g.add(S(10) + 4789070 - 4700, 14140, 0, "User child is on pid 14271")
+    g.write("race-child-after")
+
+    # 35. in that window the account itself (its _UID, sshd-session's _EXE) writes a line that
+    #     names the connection from another PID: held too, and spoofed-entry when the monitor
+    #     names the real child, whose session is taken (no alert for it).
+    g = Gen("10.0")
+    race_login(g, S(0), 14132, 14263, 20830,
+               [(4770000, 14290, 1001, "Starting session: shell for mirror from 127.0.0.1 port 20830 id 0")],
+               forced, [])
+    g.write("race-forged")
+
+    # 36. more lines than a connection holds (4): with a fifth, the oldest is judged at once as
+    #     forged (as before holding), so alerts stay in entry order. Four forged lines, then the
+    #     child's: the first forged one goes at once, the other three when the monitor names the
+    #     child, whose session is taken. The child's line, then four forged: the child's line is
+    #     pushed out (spoofed-entry) and its connection ends without a session (no-session): the
+    #     account can make noise this way, never hide an alert.
+    g = Gen("10.0")
+    race_login(g, S(0), 14132, 14263, 20830,
+               [(4770000 + i, 14290 + i, 1001, "Starting session: command for mirror from 127.0.0.1 port 20830 id %d" % i)
+                for i in range(4)], forced, [])
+    race_login(g, S(10), 14140, 14271, 20831,
+               [(4784500 + i, 14295 + i, 1001, "Starting session: command for mirror from 127.0.0.1 port 20831 id %d" % i)
+                for i in range(4)], forced, [])
+    g.write("race-overflow")
+
+    # 37. a held line whose connection ends before its monitor names any child: spoofed-entry
+    #     at the end (before its no-session).
+    g = Gen("10.0")
+    race_login(g, S(0), 14132, 14263, 20830,
+               [(4770000, 14290, 1001, "Starting session: shell for mirror from 127.0.0.1 port 20830 id 0")],
+               None, None, user_child=False)
+    g.write("race-end")
+
+
 if __name__ == "__main__":
     import sys
     if len(sys.argv) == 5 and sys.argv[1] == "eviction":
@@ -568,3 +654,4 @@ if __name__ == "__main__":
     certificate_scenarios()
     logger_priority_scenario()
     interleaved_scenarios()
+    race_scenarios()
