@@ -654,7 +654,8 @@ static int decide_refusal(struct correlator *c, struct conn *x, const struct dec
 static bool may_hold(const struct correlator *c, const struct conn *x, const struct event_origin *o,
                      bool monitor_only) {
         return c->cfg.replay && o->rec && !monitor_only && x->authenticated && x->child_pid == 0 &&
-               o->attested && o->has_uid && o->uid != 0 && (!x->has_user_uid || x->user_uid == o->uid);
+               o->attested && o->has_uid && o->uid != 0 &&
+               (!x->has_user_uid || x->user_uid == o->uid);
 }
 
 /* *dst = a copy of o's record, in dst's own buffer, field by field: a record a source lends may

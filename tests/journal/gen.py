@@ -556,7 +556,7 @@ def eviction(out, logins, scanners):
             o.write("\n")
 
 
-def race_login(g, t, mpid, cpid, port, before, session, after, user_child=True):
+def race_login(g, t, mpid, cpid, port, before, session, after, user_child=True, end=True):
     """A 10.0 forced push whose user child logged before its monitor named it: the order of
     e2e trixie/10-concurrent (OpenSSH 10.0 under load), with that run's gaps in microseconds.
     before: (usec, pid, uid, message) lines between the monitor's pam_env line and its
@@ -588,7 +588,8 @@ def race_login(g, t, mpid, cpid, port, before, session, after, user_child=True):
                       (4984011, "Closing connection to %s port %d" % (ip, port))]:
             if session:
                 g.add(t + dt, cpid, 1001, m)
-    g.add(t + 4984287, mpid, 0, "pam_unix(sshd:session): session closed for user mirror")
+    if end:
+        g.add(t + 4984287, mpid, 0, "pam_unix(sshd:session): session closed for user mirror")
 
 
 def race_scenarios():
@@ -634,11 +635,15 @@ def race_scenarios():
     g.write("race-overflow")
 
     # 37. a held line whose connection ends before its monitor names any child: spoofed-entry
-    #     at the end (before its no-session).
+    #     at the end (before its no-session); likewise when the connection times out (60 s).
     g = Gen("10.0")
     race_login(g, S(0), 14132, 14263, 20830,
                [(4770000, 14290, 1001, "Starting session: shell for mirror from 127.0.0.1 port 20830 id 0")],
                None, None, user_child=False)
+    race_login(g, S(10), 14140, 14271, 20831,
+               [(4770000, 14295, 1001, "Starting session: shell for mirror from 127.0.0.1 port 20831 id 0")],
+               None, None, user_child=False, end=False)
+    g.noise(S(80))
     g.write("race-end")
 
 

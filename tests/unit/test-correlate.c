@@ -168,7 +168,8 @@ static int uid_of_alice(void *userdata, const char *machine_id, const char *user
         return 0;
 }
 
-static struct correlator *new_correlator_with(unsigned max, uint64_t timeout, account_uid_fn f) {
+static struct correlator *new_correlator_with(unsigned max, uint64_t timeout, account_uid_fn f,
+                                              replay_fn replay) {
         struct correlator *c = NULL;
 
         n_seen = 0;
@@ -177,6 +178,7 @@ static struct correlator *new_correlator_with(unsigned max, uint64_t timeout, ac
         if (correlator_new(&(struct correlator_config){ .session_timeout_usec = timeout,
                                                         .max_connections = max,
                                                         .decide = record_decision,
+                                                        .replay = replay,
                                                         .account_uid = f },
                            &c) < 0)
                 abort();
@@ -184,7 +186,7 @@ static struct correlator *new_correlator_with(unsigned max, uint64_t timeout, ac
 }
 
 static struct correlator *new_correlator(unsigned max, uint64_t timeout) {
-        return new_correlator_with(max, timeout, NULL);
+        return new_correlator_with(max, timeout, NULL, NULL);
 }
 
 static void test_interleaved(void) {
@@ -259,7 +261,8 @@ static void test_links(void) {
 }
 
 static void test_account_uid(void) {
-        _cleanup_(correlator_freep) struct correlator *c = new_correlator_with(0, 0, uid_of_alice);
+        _cleanup_(correlator_freep) struct correlator *c =
+                new_correlator_with(0, 0, uid_of_alice, NULL);
 
         /* the password database knows alice: her child's first line cannot fix another uid */
         accept_login(c, 1 * SEC, 100, 103, "alice", "1001");
@@ -379,6 +382,127 @@ static void test_eviction(void) {
         TAP_IS_INT(count(DECISION_EVICTED), 1, "then an authenticated connection is evicted");
         TAP_IS_STR(seen[n_seen - 2].user, "alice", "the least recently active: alice");
         TAP_IS_INT(correlator_stats(c)->evicted_authenticated, 1, "and counted");
+}
+
+/* Lines held until the monitor names its child (session.h, CORRELATOR_HELD): what the correlator
+ * hands back to judge, in order among its decisions (a replay is recorded as _DECISION_MAX, its
+ * verdict in session_id, its _PID in monitor). */
+static int record_replay(void *userdata, const struct log_record *rec, enum trust_verdict v) {
+        if (n_seen >= MAX_DECISIONS)
+                return -ENOSPC;
+        seen[n_seen++] = (struct seen){ .d = _DECISION_MAX, .monitor = record_pid(rec),
+                                        .session_id = (int) v, .usec = rec->realtime_usec };
+        return 0;
+}
+
+/* A session line of alice's connection on port 1001 from pid with uid, with its record; the
+ * correlator's answer. */
+static int held_start(struct correlator *c, uint64_t t, pid_t pid, uid_t uid) {
+        struct log_record rec = {};
+        struct event e = ev(EVENT_SESSION_START);
+        char buf[16];
+        int r;
+
+        (void) snprintf(buf, sizeof(buf), "%d", (int) pid);
+        if (record_set(&rec, RECORD_PID, buf, strlen(buf)) < 0)
+                abort();
+        rec.realtime_usec = t;
+        set(&e, EVENT_FIELD_SESSION_TYPE, "shell");
+        set(&e, EVENT_FIELD_USER, "alice");
+        set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
+        set(&e, EVENT_FIELD_PORT, "1001");
+        set(&e, EVENT_FIELD_SESSION_ID, "0");
+        origin(&e, t, pid, uid);
+        e.origin.rec = &rec;
+        r = correlator_observe(c, &e, &last_verdict);
+        record_done(&rec);
+        return r;
+}
+
+static void name_child(struct correlator *c, uint64_t t, pid_t m, const char *child) {
+        struct event e = ev(EVENT_USER_CHILD);
+
+        set(&e, EVENT_FIELD_CHILD_PID, child);
+        (void) feed(c, t, m, e);
+}
+
+static void test_hold(void) {
+        _cleanup_(correlator_freep) struct correlator *c =
+                new_correlator_with(3, 60 * SEC, uid_of_alice, record_replay);
+        struct event end = ev(EVENT_PAM_SESSION_CLOSE);
+
+        account_uid = 2000; /* alice's, for disconnect() */
+
+        /* held: the account's uid, another PID, before the monitor named a child */
+        accept_login(c, 1 * SEC, 100, 0, "alice", "1001");
+        TAP_IS_INT(held_start(c, 2 * SEC, 103, 2000), CORRELATOR_HELD, "the child's early line");
+        TAP_IS_INT(last_verdict, TRUST_OK, "not judged");
+        TAP_IS_INT(held_start(c, 2 * SEC + 1, 190, 2000), CORRELATOR_HELD, "the account's forgery");
+        TAP_IS_INT(held_start(c, 2 * SEC + 2, 191, 2001), 0, "another account's line is not held");
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "it is judged at once");
+        TAP_IS_INT(held_start(c, 2 * SEC + 3, 192, 0), 0, "nor root's");
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "judged at once");
+        TAP_IS_INT(correlator_stats(c)->held, 2, "two held");
+        TAP_IS_INT(n_seen, 1, "nothing decided but the login");
+        name_child(c, 3 * SEC, 100, "103");
+        TAP_IS_INT(n_seen, 3, "the monitor named the child: both judged");
+        TAP_IS_INT(seen[1].monitor, 103, "in order: the child's line");
+        TAP_IS_INT(seen[1].session_id, TRUST_OK, "as the child's");
+        TAP_IS_INT(seen[2].monitor, 190, "then the forgery");
+        TAP_IS_INT(seen[2].session_id, TRUST_NOT_LINKED, "as forged");
+        TAP_IS_INT(held_start(c, 4 * SEC, 191, 2000), 0, "with the child named, nothing is held");
+        TAP_IS_INT(last_verdict, TRUST_NOT_LINKED, "a line from another PID is forged");
+
+        /* a pre-auth connection's line is not held */
+        n_seen = 0;
+        connect_only(c, 5 * SEC, 200, "1001");
+        TAP_IS_INT(held_start(c, 5 * SEC + 1, 203, 2000), 0, "before the login nothing is held");
+
+        /* eviction: the held line is judged before the connection's EVICTED */
+        n_seen = 0;
+        disconnect(c, 6 * SEC, 103, "1001");
+        accept_login(c, 7 * SEC, 300, 0, "alice", "1001");
+        TAP_IS_INT(held_start(c, 7 * SEC + 5, 303, 2000), CORRELATOR_HELD, "held");
+        accept_login(c, 8 * SEC, 400, 0, "bob", "4004");
+        accept_login(c, 9 * SEC, 500, 0, "carol", "5005");
+        accept_login(c, 10 * SEC, 600, 0, "dora", "6006");
+        TAP_IS_INT(count(DECISION_EVICTED), 1, "alice's connection was evicted");
+        for (unsigned i = 0; i < n_seen; i++)
+                if (seen[i].d == DECISION_EVICTED) {
+                        TAP_IS_INT(seen[i - 1].d, _DECISION_MAX, "right after its held line");
+                        TAP_IS_INT(seen[i - 1].monitor, 303, "that line");
+                        TAP_IS_INT(seen[i - 1].session_id, TRUST_NOT_LINKED, "forged");
+                }
+
+        /* overflow: the oldest is judged at once, in order */
+        n_seen = 0;
+        for (pid_t p = 401; p <= 405; p++) {
+                struct event e = ev(EVENT_SESSION_START);
+                struct log_record rec = {};
+                char buf[16];
+
+                (void) snprintf(buf, sizeof(buf), "%d", (int) p);
+                if (record_set(&rec, RECORD_PID, buf, strlen(buf)) < 0)
+                        abort();
+                set(&e, EVENT_FIELD_USER, "bob");
+                set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
+                set(&e, EVENT_FIELD_PORT, "4004");
+                origin(&e, 11 * SEC + (uint64_t) p, p, 3000);
+                e.origin.rec = &rec;
+                TAP_IS_INT(correlator_observe(c, &e, &last_verdict), CORRELATOR_HELD, "held");
+                record_done(&rec);
+        }
+        TAP_IS_INT(correlator_stats(c)->held_overflow, 1, "one overflow");
+        TAP_IS_INT(n_seen, 1, "the oldest was judged");
+        TAP_IS_INT(seen[0].monitor, 401, "the oldest");
+        TAP_IS_INT(seen[0].session_id, TRUST_NOT_LINKED, "as forged");
+        (void) feed(c, 12 * SEC, 400, end); /* the monitor's last line */
+        TAP_IS_INT(n_seen, 6, "the others at the end, then the end");
+        TAP_IS_INT(seen[1].monitor, 402, "in order");
+        TAP_IS_INT(seen[4].monitor, 405, "to the last");
+        TAP_IS_INT(seen[4].session_id, TRUST_NOT_LINKED, "all forged");
+        TAP_IS_INT(seen[5].d, DECISION_END, "then its END");
+        account_uid = 1000;
 }
 
 /* Late lines and reused PIDs: what an ended or silently gone process leaves behind. */
@@ -531,5 +655,6 @@ int main(void) {
         test_eviction();
         test_stale_pids();
         test_storage();
+        test_hold();
         return tap_done();
 }
