@@ -47,22 +47,16 @@ journal_alerts() {
         ct_exec journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd |
                 jq -c '.KEYTRAIL_JSON | fromjson | select(.type == "unknown-key")'
 }
-wait_file() {   # until the file holds N unknown-key alerts (30 s at most)
+wait_alerts() {   # wait_alerts FN N TRIES: until FN prints N unknown-key alerts (TRIES x 0.1 s)
         local i
-        for ((i = 0; i < 300; i++)); do
-                [ "$(file_alerts | grep -c .)" -ge "$1" ] && return 0
+        for ((i = 0; i < $3; i++)); do
+                [ "$("$1" | grep -c .)" -ge "$2" ] && return 0
                 sleep 0.1
         done
         return 1
 }
-wait_journal() {   # until the journal holds N unknown-key alerts (10 s at most)
-        local i
-        for ((i = 0; i < 100; i++)); do
-                [ "$(journal_alerts | grep -c .)" -ge "$1" ] && return 0
-                sleep 0.1
-        done
-        return 1
-}
+wait_file() { wait_alerts file_alerts "$1" 300; }       # 30 s at most
+wait_journal() { wait_alerts journal_alerts "$1" 100; } # 10 s at most
 main_pid() { ct_exec systemctl show -p MainPID --value keytrail; }
 logged() {      # until journald has written the last login's lines (10 s at most)
         local i
