@@ -68,6 +68,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct pipeline *, pipeline_free);
 /* Process one record (borrowed for the call). Returns 0, or -errno from a stage or the sink. */
 _warn_unused_ int pipeline_feed(struct pipeline *p, const struct log_record *rec);
 
+/* The input ended (scan, report, learn: never follow): the lines still held for a monitor that
+ * has not named its child are judged now (correlator_finish()). Returns 0, or -errno. */
+_warn_unused_ int pipeline_finish(struct pipeline *p);
+
 /* A record that will be fed soon (source_peek()): fetch the memory its duplicate check will read,
  * so that the cache miss overlaps the records fed before it. Changes nothing. */
 void pipeline_prefetch(const struct pipeline *p, const struct log_record *rec);

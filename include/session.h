@@ -41,6 +41,7 @@
 #define CONN_SESSIONS_MAX 16          /* sessions remembered per connection (multiplexing) */
 #define CORRELATOR_CONNECTIONS_DEFAULT 16384
 #define FORCED_COMMAND_LOG_MAX 900    /* sshd logs at most this much of a forced command (%.900s) */
+#define CORRELATOR_HELD_MAX 4         /* lines held per connection (correlator_observe()) */
 
 /* Every string of a connection and of its sessions points into the connection's own storage (see
  * struct conn), or is NULL when sshd has not said it (yet). */
@@ -109,8 +110,11 @@ struct conn {
 
         /* Private to the correlator: lines that name this connection and may be its user child's,
          * written before the monitor named the child (a race between the two processes): copies,
-         * owned, in entry order, judged when the monitor names its child or the connection ends. */
+         * owned, in entry order, judged when the monitor names its child, the connection ends or
+         * the input does (correlator_finish()); held_seq: the order they were held in, over all
+         * connections (correlator_stats.held when each was held). */
         struct log_record *held;
+        uint64_t held_seq[CORRELATOR_HELD_MAX];
         unsigned n_held;
 };
 
@@ -170,6 +174,7 @@ struct correlator_stats {
                                           _PID/_UID do not tie to it (reported as forged) */
         uint64_t held;                 /* lines held until their monitor named its child */
         uint64_t held_overflow;        /* lines judged at once: their connection held enough */
+        uint64_t held_at_end;          /* lines still held when the input ended (correlator_finish()) */
         uint64_t hosts, hosts_peak;    /* (machine, boot) pairs open now, and at most */
 };
 
@@ -196,7 +201,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct correlator *, correlator_free);
  * forged (counted: held_overflow).
  */
 #define CORRELATOR_HELD 1
-#define CORRELATOR_HELD_MAX 4
 _warn_unused_ int correlator_observe(struct correlator *c, const struct event *ev,
                                      enum trust_verdict *ret_verdict);
 
@@ -211,6 +215,15 @@ _warn_unused_ int correlator_advance(struct correlator *c, const struct event_or
  * For lines journald recorded without _EXE and _COMM (docs/security.md). Changes nothing.
  */
 bool correlator_ties(struct correlator *c, const struct event_origin *o);
+
+/*
+ * The input ended (scan, report, learn; never follow, whose input does not end): judge the lines
+ * still held, whose connection is still open and whose monitor has named no child, in the order
+ * they were held (entry order), as forged with TRUST_NOT_NAMED (counted: untied, held_at_end).
+ * Connections stay open, undecided, as the end of the input leaves them. Returns 0, or the
+ * replay callback's -errno (or -ENOMEM: then nothing was judged).
+ */
+_warn_unused_ int correlator_finish(struct correlator *c);
 
 /*
  * A live idle tick (keytrail follow): wall time realtime_usec has come with no entry. Each boot's

@@ -34,6 +34,8 @@ enum trust_verdict {
         TRUST_NOT_LINKED, /* names an open connection, but its _PID is neither that connection's
                              monitor nor the user child the monitor named */
         TRUST_NOT_SESSION, /* a gate record for a connection with no session that could run it */
+        TRUST_NOT_NAMED,  /* held (a user child's line before its monitor named the child), and the
+                             input ended with its connection open and no child named */
         _TRUST_VERDICT_MAX,
 };
 

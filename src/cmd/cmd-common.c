@@ -768,6 +768,12 @@ int cmd_feed_all(struct source *src, struct pipeline *p,
                         break;
                 }
         }
+        if (r == 0) {
+                /* The input ended: lines still held for their monitor are judged now. */
+                r = pipeline_finish(p);
+                if (r < 0)
+                        log_error("processing an entry: %s", strerror(-r));
+        }
         record_done(&scratch);
         return r;
 }
@@ -780,7 +786,8 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
                 "keytrail: stats: records=%llu matched=%llu unmatched=%llu spoofed=%llu "
                 "match_errors=%llu skipped=%llu malformed=%llu oversized=%llu duplicates=%llu "
                 "connections=%llu evicted=%llu evicted_authenticated=%llu orphan_sessions=%llu "
-                "untied=%llu held=%llu held_overflow=%llu hosts_peak=%llu alerts=%llu\n",
+                "untied=%llu held=%llu held_overflow=%llu held_at_end=%llu hosts_peak=%llu "
+                "alerts=%llu\n",
                 (unsigned long long) ps->records, (unsigned long long) ps->matched,
                 (unsigned long long) ps->unmatched, (unsigned long long) ps->spoofed,
                 (unsigned long long) ps->match_errors,
@@ -791,6 +798,7 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
                 (unsigned long long) cs->evicted, (unsigned long long) cs->evicted_authenticated,
                 (unsigned long long) cs->orphan_sessions, (unsigned long long) cs->untied,
                 (unsigned long long) cs->held, (unsigned long long) cs->held_overflow,
+                (unsigned long long) cs->held_at_end,
                 (unsigned long long) cs->hosts_peak, (unsigned long long) pipeline_alerts(p));
 }
 

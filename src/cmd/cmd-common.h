@@ -133,8 +133,9 @@ void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, aler
                          void *userdata, struct pipeline_config *ret);
 
 /* Every record of src through p, to the end; each record first to hook when not NULL (with
- * userdata; a negative return stops the read as a stage's failure would). Returns 0, or -errno
- * after logging (reading, or a stage or the sink failing). */
+ * userdata; a negative return stops the read as a stage's failure would). At the end,
+ * pipeline_finish(). Returns 0, or -errno after logging (reading, or a stage or the sink
+ * failing). */
 int cmd_feed_all(struct source *src, struct pipeline *p,
                  int (*hook)(void *userdata, const struct log_record *rec), void *userdata);
 

@@ -11,6 +11,7 @@
  * accept order, which within one boot is clock order.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -690,6 +691,8 @@ static int judge_oldest(struct correlator *c, struct conn *x) {
         int r;
 
         memmove(&x->held[0], &x->held[1], (CORRELATOR_HELD_MAX - 1) * sizeof(x->held[0]));
+        memmove(&x->held_seq[0], &x->held_seq[1],
+                (CORRELATOR_HELD_MAX - 1) * sizeof(x->held_seq[0]));
         x->held[CORRELATOR_HELD_MAX - 1] = (struct log_record){};
         x->n_held--;
         c->stats.held_overflow++;
@@ -719,8 +722,7 @@ static int hold(struct correlator *c, struct conn *x, const struct event_origin 
         r = held_copy(l, o);
         if (r < 0)
                 return r;
-        x->n_held++;
-        c->stats.held++;
+        x->held_seq[x->n_held++] = c->stats.held++;
         *ret_verdict = TRUST_OK;
         return CORRELATOR_HELD;
 }
@@ -745,6 +747,52 @@ static int release(struct correlator *c, struct conn *x, pid_t child) {
                 r = c->cfg.replay(c->cfg.userdata, &held.held[i], v);
         }
         held_free(&held);
+        return r;
+}
+
+struct held_line {
+        struct log_record rec;
+        uint64_t seq;
+};
+
+static int by_seq(const void *a, const void *b) {
+        const struct held_line *x = a, *y = b;
+
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int correlator_finish(struct correlator *c) {
+        _cleanup_free_ struct held_line *lines = NULL;
+        size_t n = 0, k = 0;
+        int r = 0;
+
+        for (struct conn_list *l = &c->pre_auth; l; l = l == &c->pre_auth ? &c->auth : NULL)
+                for (struct conn *x = l->head; x; x = x->lru_next)
+                        n += x->n_held;
+        if (n == 0)
+                return 0;
+        lines = calloc(n, sizeof(*lines));
+        if (!lines)
+                return -ENOMEM;
+        /* Taken off their connections first, which stay open as the input left them. */
+        for (struct conn_list *l = &c->pre_auth; l; l = l == &c->pre_auth ? &c->auth : NULL)
+                for (struct conn *x = l->head; x; x = x->lru_next) {
+                        for (unsigned i = 0; i < x->n_held; i++)
+                                lines[k++] = (struct held_line){ x->held[i], x->held_seq[i] };
+                        free(x->held);
+                        x->held = NULL;
+                        x->n_held = 0;
+                }
+        assert(k == n);
+        qsort(lines, n, sizeof(*lines), by_seq);
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0) {
+                        c->stats.untied++;
+                        c->stats.held_at_end++;
+                        r = c->cfg.replay(c->cfg.userdata, &lines[i].rec, TRUST_NOT_NAMED);
+                }
+                record_done(&lines[i].rec);
+        }
         return r;
 }
 

@@ -72,6 +72,8 @@ static const char *const trust_verdict_table[_TRUST_VERDICT_MAX] = {
         [TRUST_NOT_LINKED] = ("it names an open connection, but its writer (_PID) is neither "
                               "that connection's sshd monitor nor the user child it named"),
         [TRUST_NOT_SESSION] = "it names a connection that has started no session",
+        [TRUST_NOT_NAMED] = ("it names an open connection whose sshd monitor had named no user "
+                             "child when the input ended"),
 };
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(trust_verdict, enum trust_verdict, trust_verdict_table)

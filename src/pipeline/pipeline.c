@@ -647,6 +647,10 @@ int pipeline_feed(struct pipeline *p, const struct log_record *rec) {
         }
 }
 
+int pipeline_finish(struct pipeline *p) {
+        return correlator_finish(p->correlator);
+}
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p) {
         return &p->stats;
 }

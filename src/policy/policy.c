@@ -726,8 +726,12 @@ int policy_spoofed(struct policy *p, const struct log_record *rec, const struct 
                 return -ENOMEM;
         a.reason = why;
         add_evidence(p, &a, &rec->ref);
-        r = alert_set_message(&a, "An entry claiming to be %s's was not written by it: %s (%s).",
-                              alert_token(&a, ident), trust_verdict_to_string(v),
+        /* Held until the input ended: its writer may be the child, named too late to be read. */
+        r = alert_set_message(&a, "An entry claiming to be %s's %s: %s (%s).",
+                              alert_token(&a, ident),
+                              v == TRUST_NOT_NAMED ? "could not be tied to it"
+                                                   : "was not written by it",
+                              trust_verdict_to_string(v),
                               alert_quote(&a, record_str(rec, RECORD_EXE) ?:
                                                       record_str(rec, RECORD_COMM)) ?: "unknown");
         if (r < 0)

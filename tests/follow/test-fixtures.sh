@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # keytrail follow over the scenario journals (tests/journal/, real journal files made by
 # systemd-journal-remote), against keytrail scan over the same files:
-#   - every scenario: the same alerts (every field, ids included) on stdout and in --output;
+#   - every scenario: the same alerts (every field, ids included) on stdout and in --output, but
+#     for those scan raises because its input ended with lines held (race-open);
 #   - a restart with the state goes on after the cursor and emits nothing again;
 #   - the state missing, corrupt or its cursor gone: said once on stderr, and follow goes on;
 #   - --socket serves the same lines; --identifier keytrail and --until are refused;
@@ -40,7 +41,10 @@ run_follow() {
 mapfile -t scenarios < <(cd "$dir" && ls ./*.expected | sed 's|^\./||; s|\.expected$||' | LC_ALL=C sort)
 for s in "${scenarios[@]}"; do
         journal_from_export "$dir/$s.export" "$tmp/$s.journal" || { fl_ok 1 "$s: journal"; continue; }
-        "$FL_KEYTRAIL" scan --file "$tmp/$s.journal" "${base[@]}" >"$tmp/$s.scan" 2>/dev/null
+        # scan's input ends: lines still held for their monitor are judged then; follow's never
+        # ends, so it leaves them held (docs/alerts.md; tests/journal/held-end.sh)
+        "$FL_KEYTRAIL" scan --file "$tmp/$s.journal" "${base[@]}" 2>/dev/null |
+                jq -c 'select(.reason // "" | contains("when the input ended") | not)' >"$tmp/$s.scan"
         rc=$(run_follow "$s" "$tmp/st-$s" --file "$tmp/$s.journal" --output "$tmp/$s.out" --stdout)
         fl_is "$rc" 0 "$s: follow stops with status 0 on SIGTERM"
         fl_is "$(golden_normalise <"$tmp/$s.out")" "$(golden_normalise <"$tmp/$s.scan")" \

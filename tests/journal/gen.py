@@ -646,6 +646,21 @@ def race_scenarios():
     g.noise(S(80))
     g.write("race-end")
 
+    # 38. the input ends while lines are held: their connections are still open and their
+    #     monitors have named no child (a scan's --until, or a live journal, can end between the
+    #     child's line and the monitor's; so can a journal whose monitor lines were lost). Each is
+    #     spoofed-entry at the end ("could not be tied to it"), in entry order across
+    #     connections, after the other alerts; the connections stay open (no no-session). A
+    #     third connection's held line whose monitor does name it is taken (no alert).
+    g = Gen("10.0")
+    race_login(g, S(0), 14132, 14263, 20830, [], forced, None, user_child=False, end=False)
+    race_login(g, S(1), 14140, 14271, 20831,
+               [(4770000, 14295, 1001, "Starting session: shell for mirror from 127.0.0.1 port 20831 id 0")],
+               "shell", None, user_child=False, end=False)
+    g.add(S(1) + 4800000, 14290, 1001, "Starting session: shell for mirror from 127.0.0.1 port 20830 id 1")
+    race_login(g, S(2), 14150, 14281, 20832, [], forced, [])
+    g.write("race-open")
+
 
 if __name__ == "__main__":
     import sys

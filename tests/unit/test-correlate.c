@@ -395,9 +395,10 @@ static int record_replay(void *userdata, const struct log_record *rec, enum trus
         return 0;
 }
 
-/* A session line of alice's connection on port 1001 from pid with uid, with its record; the
- * correlator's answer. */
-static int held_start(struct correlator *c, uint64_t t, pid_t pid, uid_t uid) {
+/* A session line (a shell) naming user's connection on port, from pid with uid, with its record;
+ * the correlator's answer. */
+static int held_line(struct correlator *c, uint64_t t, pid_t pid, uid_t uid, const char *user,
+                     const char *port) {
         struct log_record rec = {};
         struct event e = ev(EVENT_SESSION_START);
         char buf[16];
@@ -408,15 +409,20 @@ static int held_start(struct correlator *c, uint64_t t, pid_t pid, uid_t uid) {
                 abort();
         rec.realtime_usec = t;
         set(&e, EVENT_FIELD_SESSION_TYPE, "shell");
-        set(&e, EVENT_FIELD_USER, "alice");
+        set(&e, EVENT_FIELD_USER, user);
         set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
-        set(&e, EVENT_FIELD_PORT, "1001");
+        set(&e, EVENT_FIELD_PORT, port);
         set(&e, EVENT_FIELD_SESSION_ID, "0");
         origin(&e, t, pid, uid);
         e.origin.rec = &rec;
         r = correlator_observe(c, &e, &last_verdict);
         record_done(&rec);
         return r;
+}
+
+/* The same of alice's connection on port 1001. */
+static int held_start(struct correlator *c, uint64_t t, pid_t pid, uid_t uid) {
+        return held_line(c, t, pid, uid, "alice", "1001");
 }
 
 static void name_child(struct correlator *c, uint64_t t, pid_t m, const char *child) {
@@ -476,22 +482,9 @@ static void test_hold(void) {
 
         /* overflow: the oldest is judged at once, in order */
         n_seen = 0;
-        for (pid_t p = 401; p <= 405; p++) {
-                struct event e = ev(EVENT_SESSION_START);
-                struct log_record rec = {};
-                char buf[16];
-
-                (void) snprintf(buf, sizeof(buf), "%d", (int) p);
-                if (record_set(&rec, RECORD_PID, buf, strlen(buf)) < 0)
-                        abort();
-                set(&e, EVENT_FIELD_USER, "bob");
-                set(&e, EVENT_FIELD_ADDR, "192.0.2.1");
-                set(&e, EVENT_FIELD_PORT, "4004");
-                origin(&e, 11 * SEC + (uint64_t) p, p, 3000);
-                e.origin.rec = &rec;
-                TAP_IS_INT(correlator_observe(c, &e, &last_verdict), CORRELATOR_HELD, "held");
-                record_done(&rec);
-        }
+        for (pid_t p = 401; p <= 405; p++)
+                TAP_IS_INT(held_line(c, 11 * SEC + (uint64_t) p, p, 3000, "bob", "4004"),
+                           CORRELATOR_HELD, "held");
         TAP_IS_INT(correlator_stats(c)->held_overflow, 1, "one overflow");
         TAP_IS_INT(n_seen, 1, "the oldest was judged");
         TAP_IS_INT(seen[0].monitor, 401, "the oldest");
@@ -503,6 +496,47 @@ static void test_hold(void) {
         TAP_IS_INT(seen[4].session_id, TRUST_NOT_LINKED, "all forged");
         TAP_IS_INT(seen[5].d, DECISION_END, "then its END");
         account_uid = 1000;
+}
+
+/* The input ends with lines held (correlator_finish()): each judged then, as TRUST_NOT_NAMED, in
+ * the order held across connections (also after an overflow moved a connection's lines), and
+ * the connections stay open. */
+static void test_finish(void) {
+        _cleanup_(correlator_freep) struct correlator *c =
+                new_correlator_with(8, 60 * SEC, uid_of_alice, record_replay);
+        static const pid_t want[] = { 201, 102, 103, 104, 105 };
+
+        TAP_IS_INT(correlator_finish(c), 0, "nothing held: nothing to do");
+        accept_login(c, 1 * SEC, 100, 0, "alice", "1001");
+        accept_login(c, 1 * SEC + 1, 200, 0, "bob", "4004");
+        n_seen = 0;
+        for (pid_t p = 101; p <= 104; p++) {
+                TAP_IS_INT(held_line(c, 2 * SEC + (uint64_t) p, p, 2000, "alice", "1001"),
+                           CORRELATOR_HELD, "alice's connection holds it");
+                if (p == 101)
+                        TAP_IS_INT(held_line(c, 2 * SEC + 150, 201, 3000, "bob", "4004"),
+                                   CORRELATOR_HELD, "bob's holds one, after alice's first");
+        }
+        TAP_IS_INT(held_line(c, 4 * SEC, 105, 2000, "alice", "1001"), CORRELATOR_HELD,
+                   "alice's fifth");
+        TAP_IS_INT(n_seen, 1, "pushed the oldest out");
+        TAP_IS_INT(seen[0].monitor, 101, "the oldest");
+        n_seen = 0;
+        TAP_IS_INT(correlator_finish(c), 0, "the input ends");
+        TAP_IS_INT(n_seen, 5, "every line still held is judged");
+        for (unsigned i = 0; i < 5 && i < n_seen; i++) {
+                TAP_IS_INT(seen[i].d, _DECISION_MAX, "a held line, no decision");
+                TAP_IS_INT(seen[i].monitor, want[i], "in the order held");
+                TAP_IS_INT(seen[i].session_id, TRUST_NOT_NAMED, "the input ended first");
+        }
+        TAP_IS_INT(correlator_stats(c)->held_at_end, 5, "counted");
+        TAP_IS_INT(correlator_stats(c)->untied, 6, "as untied, with the overflow");
+        TAP_IS_INT(correlator_size(c), 2, "both connections are still open");
+        n_seen = 0;
+        TAP_IS_INT(correlator_finish(c), 0, "again");
+        TAP_IS_INT(n_seen, 0, "nothing is judged twice");
+        name_child(c, 5 * SEC, 100, "102");
+        TAP_IS_INT(n_seen, 0, "nor when the monitor speaks after all");
 }
 
 /* Late lines and reused PIDs: what an ended or silently gone process leaves behind. */
@@ -656,5 +690,6 @@ int main(void) {
         test_stale_pids();
         test_storage();
         test_hold();
+        test_finish();
         return tap_done();
 }
