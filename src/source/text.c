@@ -10,9 +10,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -389,7 +392,13 @@ struct text_input {
         char boot_id[33];
         enum text_format format;    /* of its first entry; _TEXT_FORMAT_INVALID before */
 
-        bool pending;               /* line: the next entry, views into buf */
+        const char *map;            /* owned: a regular file mapped as it was at open, or NULL */
+        size_t map_len, map_pos;    /* its bytes, and the offset of the next line in them */
+        struct map_slot *slot;      /* map's entry in the SIGBUS handler's table */
+        bool in_map;                /* lines come from map; once used up, or cut short under us,
+                                       read() goes on from map_pos (the file may have grown) */
+
+        bool pending;               /* line: the next entry, views into buf or map */
         struct text_line line;
         uint64_t line_no;
 };
@@ -531,6 +540,161 @@ static int text_cursor(struct source *src, const struct entry_ref *ref, record_d
         return 0;
 }
 
+/*
+ * Regular files are mapped, not read(): one copy less per byte. A file cut short under the scan
+ * (copytruncate, or an attacker with write access) makes the pages past its new end raise SIGBUS
+ * when touched. The handler below maps zeroes over the rest of such a mapping and marks it; the
+ * reader finds the mark after it scanned a line's bytes (every byte of a line is scanned for its
+ * end before the line is used), drops that line and goes on with read() from its start, as if it
+ * had read the file cut short from there on: what read() alone would have seen. A cut that lands
+ * between that scan and the copy of the line leaves zeroes in that one line (as if the file had
+ * held NUL bytes there: hostile input is handled as such). A SIGBUS at any other address is not
+ * ours: the handler puts the previous one back and the fault happens again under it.
+ */
+#define MAP_SLOTS 1024U
+
+struct map_slot {
+        atomic_bool used;
+        _Atomic uintptr_t start;
+        _Atomic size_t len;   /* page-rounded; 0: none */
+        atomic_bool hit;      /* set by the handler: the file was cut short under the map */
+};
+
+static struct map_slot map_slots[MAP_SLOTS];
+static struct sigaction sigbus_old;
+static size_t sigbus_page;
+static bool sigbus_ok;
+static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
+
+static void sigbus_handler(int sig, siginfo_t *si, void *ctx) {
+        uintptr_t a = (uintptr_t) si->si_addr;
+
+        (void) ctx;
+        if (si->si_code > 0)
+                for (size_t i = 0; i < MAP_SLOTS; i++) {
+                        uintptr_t start = atomic_load(&map_slots[i].start), page;
+                        size_t len = atomic_load(&map_slots[i].len);
+
+                        if (len == 0 || a < start || a - start >= len)
+                                continue;
+                        page = a & ~(uintptr_t) (sigbus_page - 1);
+                        if (mmap((void *) page, start + len - page, PROT_READ,
+                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+                                break;
+                        atomic_store(&map_slots[i].hit, true);
+                        return;
+                }
+        (void) sigaction(SIGBUS, &sigbus_old, NULL);
+        if (si->si_code <= 0)
+                (void) raise(sig); /* sent, not a fault: it would not come back by itself */
+}
+
+static void sigbus_install(void) {
+        struct sigaction sa = { .sa_sigaction = sigbus_handler, .sa_flags = SA_SIGINFO | SA_NODEFER };
+        long ps = sysconf(_SC_PAGESIZE);
+
+        if (ps <= 0)
+                return;
+        sigbus_page = (size_t) ps;
+        sigemptyset(&sa.sa_mask);
+        sigbus_ok = sigaction(SIGBUS, &sa, &sigbus_old) >= 0;
+}
+
+/* Map in's regular file (fd, size bytes) when that can be done safely; else leave it to read(). */
+static void input_map(struct text_input *in, int fd, uint64_t size) {
+        struct map_slot *slot = NULL;
+        void *p;
+
+        if (size == 0 || size > SIZE_MAX / 2 || pthread_once(&sigbus_once, sigbus_install) != 0 ||
+            !sigbus_ok)
+                return;
+        for (size_t i = 0; i < MAP_SLOTS && !slot; i++) {
+                bool f = false;
+
+                if (atomic_compare_exchange_strong(&map_slots[i].used, &f, true))
+                        slot = &map_slots[i];
+        }
+        if (!slot)
+                return; /* that many files open at once: read() the rest */
+        p = mmap(NULL, (size_t) size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+                atomic_store(&slot->used, false);
+                return;
+        }
+        (void) madvise(p, (size_t) size, MADV_SEQUENTIAL);
+        atomic_store(&slot->hit, false);
+        atomic_store(&slot->start, (uintptr_t) p);
+        atomic_store(&slot->len, ((size_t) size + sigbus_page - 1) & ~(sigbus_page - 1));
+        in->map = p;
+        in->map_len = (size_t) size;
+        in->slot = slot;
+        in->in_map = true;
+}
+
+static void input_unmap(struct text_input *in) {
+        if (!in->map)
+                return;
+        atomic_store(&in->slot->len, 0);
+        (void) munmap((void *) in->map, in->map_len);
+        atomic_store(&in->slot->start, 0);
+        atomic_store(&in->slot->used, false);
+        in->map = NULL;
+        in->slot = NULL;
+        in->in_map = false;
+}
+
+/* Lines from map_pos on are read() from the file. 0, or -errno. */
+static int map_leave(struct text_input *in) {
+        in->in_map = false;
+        in->start = in->end = 0;
+        in->eof = false;
+        if (lseek(in->fd, (off_t) in->map_pos, SEEK_SET) < 0)
+                return -errno;
+        return 0;
+}
+
+/* input_line() from the map: 1 with a line, as there; 0 when read() is to go on (map_leave()
+ * done), -errno. */
+static int map_line(struct text_input *in, const char **ret_p, size_t *ret_len, bool *ret_cut) {
+        for (;;) {
+                const char *b = in->map + in->map_pos;
+                size_t avail = in->map_len - in->map_pos, len;
+                const char *nl;
+
+                if (in->discarding) {
+                        /* The rest of a cut line. */
+                        nl = memchr(b, '\n', avail);
+                        if (atomic_load_explicit(&in->slot->hit, memory_order_relaxed))
+                                return map_leave(in);
+                        if (!nl) {
+                                in->map_pos = in->map_len;
+                                return map_leave(in);
+                        }
+                        in->map_pos += (size_t) (nl + 1 - b);
+                        in->discarding = false;
+                        continue;
+                }
+                nl = memchr(b, '\n', MIN(avail, (size_t) TEXT_LINE_MAX + 1));
+                if (atomic_load_explicit(&in->slot->hit, memory_order_relaxed))
+                        return map_leave(in);
+                if (nl) {
+                        len = (size_t) (nl - b);
+                        *ret_cut = false;
+                        in->map_pos += len + 1;
+                } else if (avail > TEXT_LINE_MAX) {
+                        len = TEXT_LINE_MAX;
+                        *ret_cut = true;
+                        in->map_pos += len;
+                        in->discarding = true;
+                } else
+                        return map_leave(in); /* a last line without its newline (yet) */
+                in->lineno++;
+                *ret_p = b;
+                *ret_len = len;
+                return 1;
+        }
+}
+
 static int note_skipped(struct text_source *s, struct text_input *in, uint64_t line,
                         const char *why) {
         if (s->skipped++ > 0)
@@ -583,6 +747,12 @@ static int input_fill(struct text_input *in) {
 /* The next raw line of in: 1 and *ret_p, *ret_len (in buf, valid until the next call), 0 at the
  * end, -errno. *ret_cut: the line was longer than TEXT_LINE_MAX and is cut. */
 static int input_line(struct text_input *in, const char **ret_p, size_t *ret_len, bool *ret_cut) {
+        if (in->in_map) {
+                int r = map_line(in, ret_p, ret_len, ret_cut);
+
+                if (r != 0)
+                        return r;
+        }
         for (;;) {
                 char *b = in->buf + in->start;
                 size_t avail = in->end - in->start;
@@ -646,9 +816,9 @@ static bool wanted(const struct text_source *s, struct strview ident) {
 static int input_advance(struct text_source *s, struct text_input *in, bool first) {
         in->pending = false;
         while (!in->done) {
-                const char *p;
-                size_t len;
-                bool cut;
+                const char *p = NULL;
+                size_t len = 0;
+                bool cut = false;
                 int r;
 
                 r = input_line(in, &p, &len, &cut);
@@ -743,8 +913,11 @@ static int open_input(struct text_input *in, const char *path, uint64_t now_usec
                         return -ENOMEM;
                 TAKE_FD(fd);
                 (void) gzbuffer(in->gz, 128 * 1024);
-        } else
+        } else {
+                if (S_ISREG(st.st_mode))
+                        input_map(in, fd, (uint64_t) st.st_size);
                 in->fd = TAKE_FD(fd);
+        }
         return 0;
 }
 
@@ -757,6 +930,7 @@ static void text_free(struct source *src) {
 
                 if (in->gz)
                         (void) gzclose(in->gz);
+                input_unmap(in);
                 if (in->fd >= 0)
                         (void) close(in->fd);
                 free(in->buf);

@@ -651,6 +651,200 @@ static void test_tags(void) {
         tap_ok(all, "tags of 0 to 24 bytes end at the first '[', ':' or ' '");
 }
 
+/* n bytes of content into tmpdir/name, plain or gzip (NUL bytes included). */
+static char *write_bytes(const char *name, const char *content, size_t n, bool gz) {
+        char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", tmpdir, name) < 0)
+                abort();
+        if (gz) {
+                gzFile g = gzopen(path, "wb");
+
+                if (!g || (n > 0 && gzwrite(g, content, (unsigned) n) != (int) n))
+                        abort();
+                gzclose(g);
+        } else {
+                FILE *f = fopen(path, "we");
+
+                if (!f || (n > 0 && fwrite(content, 1, n, f) != n))
+                        abort();
+                fclose(f);
+        }
+        return path;
+}
+
+/* Every entry of path (all identifiers) and the counters, as one string; NULL when it cannot be
+ * opened. thread: with the reader thread. */
+static char *read_all(const char *path, bool thread) {
+        char *paths[] = { (char *) path, NULL }, *d = NULL;
+        const struct text_source_stats *st;
+        struct log_record rec = {};
+        struct source *s = NULL;
+        const char *errpath = NULL;
+        uint64_t errline = 0;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        if (text_source_open(&(struct text_source_options){ .paths = paths }, &s, &errpath,
+                             &errline) < 0)
+                return NULL;
+        if (thread && text_source_start_thread(s, NULL) < 0)
+                abort();
+        f = open_memstream(&d, &size);
+        if (!f)
+                abort();
+        while ((r = source_next(s, &rec)) > 0) {
+                struct strview m = record_field(&rec, RECORD_MESSAGE);
+
+                fprintf(f, "%" PRIu64 " %" PRIu64 " %s %s %x|", rec.ref.text.line,
+                        rec.realtime_usec, record_str(&rec, RECORD_HOSTNAME),
+                        record_str(&rec, RECORD_SYSLOG_IDENTIFIER) ?: "-", rec.truncated);
+                for (size_t i = 0; i < m.len; i++)
+                        if (m.ptr[i] == 0 || m.ptr[i] == '\\')
+                                fputs(m.ptr[i] ? "\\\\" : "\\0", f); /* the dump is a string */
+                        else
+                                fputc(m.ptr[i], f);
+                fputc('\n', f);
+        }
+        st = text_source_stats(s);
+        fprintf(f, "end %d lines %" PRIu64 " entries %" PRIu64 " ignored %" PRIu64
+                   " malformed %" PRIu64 " long %" PRIu64 " skipped %" PRIu64 "\n",
+                r, st->lines, st->entries, st->ignored, st->malformed, st->long_lines,
+                source_skipped(s));
+        fclose(f);
+        record_done(&rec);
+        source_free(s);
+        return d;
+}
+
+/*
+ * Regular files are mapped, gzip goes through read()'s buffer: the same lines either way, at every
+ * length about TEXT_LINE_MAX and the buffer's, with NUL bytes, CRs and no last newline; a file that
+ * grows after it was opened; a file cut short under the reader, with and without the thread.
+ */
+static void test_mapped(void) {
+        static const size_t lens[] = { 0, 1, 15, 40, 100, 4095, 4096, 4097, TEXT_LINE_MAX - 1,
+                                       TEXT_LINE_MAX, TEXT_LINE_MAX + 1, TEXT_LINE_MAX + 2,
+                                       2 * TEXT_LINE_MAX, 256 * 1024 - 1, 256 * 1024, 300000 };
+        size_t cap = 8 * 1024 * 1024;
+        char *buf = malloc(cap);
+        uint64_t x = 88172645463325252ULL;
+
+        if (!buf)
+                return (void) tap_ok(false, "allocate");
+        for (unsigned round = 0; round < 12; round++) {
+                size_t n = 0;
+                char *plain, *gz, *a, *b, *c;
+
+                for (unsigned i = 0; i < 60 && n < cap - 400000; i++) {
+                        size_t len, k;
+
+                        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                        len = i == 0    ? 100 /* a log line first, or the open fails */
+                              : x % 4 == 0 ? lens[(x >> 8) % ELEMENTSOF(lens)]
+                                           : 30 + (x >> 8) % 120;
+                        if (i == 59 && round >= 10)
+                                len = TEXT_LINE_MAX + round - 10; /* the last, no newline */
+                        k = (size_t) snprintf(buf + n, 64, "Nov 27 02:52:%02u h%u sshd[%u]: ",
+                                              (unsigned) (i % 60), round, i);
+                        if (len < k)
+                                k = len; /* a line too short to be one: malformed */
+                        for (size_t j = k; j < len; j++) {
+                                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                                buf[n + j] = "ab \r\0\xff:[]x"[x % 10];
+                        }
+                        n += len;
+                        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                        if (i < 59 || (round < 10 && x % 2))
+                                buf[n++] = '\n';
+                }
+                plain = write_bytes("m.log", buf, n, false);
+                gz = write_bytes("m.log.gz", buf, n, true);
+                a = read_all(plain, false);
+                b = read_all(gz, false);
+                c = read_all(plain, true);
+                tap_ok(a && b && streq(a, b), "round %u: %zu bytes, mapped as read()", round, n);
+                tap_ok(a && c && streq(a, c), "round %u: the same with the reader thread", round);
+                unlink(plain), unlink(gz);
+                free(a), free(b), free(c), free(plain), free(gz);
+        }
+
+        /* 40,000 lines of 100 bytes: line i at offset 100 * i */
+        for (unsigned i = 0; i < 40000; i++) {
+                char l[160];
+
+                (void) snprintf(l, sizeof(l), "Nov 27 02:52:52 h sshd[1]: line %06u %60s\n", i,
+                                "padding");
+                memcpy(buf + 100 * i, l, 100);
+        }
+        for (unsigned mode = 0; mode < 5; mode++) {
+                /* 0: grows after the open; 1-4: cut short after 10 lines were read, at a page
+                 * boundary (1, 3) or within a page (2, 4), without (1, 2) or with the thread */
+                static const size_t cut[] = { 0, 1024 * 1024, 1024 * 1024 + 17, 2 * 1024 * 1024,
+                                              2 * 1024 * 1024 + 4001 };
+                char *path = write_bytes("cut.log", buf, mode == 0 ? 100 * 20000 : 100 * 40000,
+                                         false);
+                char *paths[] = { path, NULL }, last[128] = "";
+                struct log_record rec = {};
+                struct source *s = NULL;
+                const char *errpath = NULL;
+                uint64_t errline = 0, n = 0;
+                size_t want_n, last_len = 0;
+                int r;
+
+                TAP_IS_INT(text_source_open(&(struct text_source_options){ .paths = paths }, &s,
+                                            &errpath, &errline),
+                           0, "mode %u: open", mode);
+                if (!s)
+                        continue;
+                if (mode >= 3)
+                        TAP_IS_INT(text_source_start_thread(s, NULL), 0, "the reader thread");
+                while (n < 10 && source_next(s, &rec) > 0)
+                        n++;
+                if (mode == 0) {
+                        FILE *f = fopen(path, "ae");
+
+                        tap_ok(f && fwrite(buf + 100 * 20000, 1, 100 * 20000, f) == 100 * 20000,
+                               "append 20,000 lines");
+                        if (f)
+                                fclose(f);
+                } else
+                        TAP_IS_INT(truncate(path, (off_t) cut[mode]), 0, "cut to %zu bytes",
+                                   cut[mode]);
+                while ((r = source_next(s, &rec)) > 0) {
+                        struct strview m = record_field(&rec, RECORD_MESSAGE);
+
+                        (void) snprintf(last, sizeof(last), "%.*s", (int) m.len, m.ptr);
+                        last_len = m.len;
+                        n++;
+                }
+                TAP_IS_INT(r, 0, "mode %u: the end, no error", mode);
+                TAP_IS_INT(source_skipped(s), 0, "nothing skipped");
+                TAP_IS_INT(text_source_stats(s)->long_lines, 0, "no line cut");
+                TAP_IS_INT(last_len, strlen(last), "the last message holds no NUL byte");
+                want_n = mode == 0 ? 40000 : (cut[mode] + 99) / 100;
+                TAP_IS_INT(n, (long long) want_n, "mode %u: every line up to the end", mode);
+                if (mode == 0 || cut[mode] % 100 == 0)
+                        tap_ok(strncmp(last, "line ", 5) == 0 &&
+                                       strtoul(last + 5, NULL, 10) == want_n - 1,
+                               "the last line whole: %.12s", last);
+                else {
+                        /* the cut line as read() sees it: its first bytes */
+                        char want[128];
+
+                        (void) snprintf(want, sizeof(want), "%.*s",
+                                        (int) (cut[mode] % 100) - 27, buf + 100 * (want_n - 1) + 27);
+                        TAP_IS_STR(last, want, "the cut line's bytes before the cut");
+                }
+                record_done(&rec);
+                source_free(s);
+                unlink(path);
+                free(path);
+        }
+        free(buf);
+}
+
 int main(void) {
         setenv("TZ", "UTC", 1);
         tzset();
@@ -663,6 +857,7 @@ int main(void) {
         test_clock_cache();
         test_source();
         test_thread();
+        test_mapped();
         rmdir(tmpdir);
         return tap_done();
 }
