@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <zlib.h>
 
 #include "fuzz.h"
 #include "text-log.h"
@@ -48,24 +50,64 @@ static void parse_line(const uint8_t *data, size_t size) {
                     again.usec == l.usec && again.message.len == l.message.len);
 }
 
-static void read_source(const uint8_t *data, size_t size) {
-        char path[64], *paths[2] = { path, NULL };
+/* A memfd holding size bytes of data, as /proc/self/fd/N in path; -1 when it cannot be made. */
+static int memfd_with(const uint8_t *data, size_t size, char path[static 64]) {
+        int fd = memfd_create("fuzz-text", MFD_CLOEXEC);
+
+        if (fd < 0)
+                return -1;
+        if (write(fd, data, size) != (ssize_t) size) {
+                close(fd);
+                return -1;
+        }
+        (void) snprintf(path, 64, "/proc/self/fd/%d", fd);
+        return fd;
+}
+
+/* data gzip-wrapped (stored blocks are enough: zlib reads it back), newly allocated in *ret. */
+static size_t gzip_of(const uint8_t *data, size_t size, uint8_t **ret) {
+        z_stream z = {};
+        uLong bound;
+        uint8_t *out;
+
+        if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+                return 0;
+        bound = deflateBound(&z, (uLong) size);
+        out = malloc(bound);
+        if (!out) {
+                deflateEnd(&z);
+                return 0;
+        }
+        z.next_in = (Bytef *) data;
+        z.avail_in = (uInt) size;
+        z.next_out = out;
+        z.avail_out = (uInt) bound;
+        if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+                deflateEnd(&z);
+                free(out);
+                return 0;
+        }
+        deflateEnd(&z);
+        *ret = out;
+        return z.total_out;
+}
+
+/* Read the file at path to its end, checking each record; a digest of everything read (records,
+ * counters, the end) in *ret_digest: what two reads of the same lines must agree on. */
+static void read_path(char *path, const uint8_t *data, size_t size, uint8_t ret_digest[32]) {
+        char *paths[2] = { path, NULL };
         struct source *s = NULL;
         struct log_record rec = {};
         const char *ep = NULL;
         uint64_t el = 0, n = 0;
-        int fd, r;
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        int r;
 
-        fd = memfd_create("fuzz-text", MFD_CLOEXEC);
-        if (fd < 0)
-                return;
-        if (write(fd, data, size) != (ssize_t) size) {
-                close(fd);
-                return;
-        }
-        (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        FUZZ_ASSERT(md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1);
         r = text_source_open(&(struct text_source_options){ .paths = paths, .now_usec = REF }, &s,
                              &ep, &el);
+        EVP_DigestUpdate(md, &r, sizeof(r));
+        EVP_DigestUpdate(md, &el, sizeof(el));
         if (r >= 0) {
                 while ((r = source_next(s, &rec)) > 0) {
                         char *cursor = NULL;
@@ -74,6 +116,17 @@ static void read_source(const uint8_t *data, size_t size) {
                         FUZZ_ASSERT(rec.field[RECORD_MESSAGE].len <= TEXT_LINE_MAX);
                         FUZZ_ASSERT(source_cursor(s, &rec.ref, NULL, NULL, &cursor) == 0 && strchr(cursor, ':'));
                         free(cursor);
+                        EVP_DigestUpdate(md, &rec.ref.text.line, sizeof(rec.ref.text.line));
+                        EVP_DigestUpdate(md, &rec.realtime_usec, sizeof(rec.realtime_usec));
+                        EVP_DigestUpdate(md, &rec.truncated, sizeof(rec.truncated));
+                        for (unsigned f = 0; f < _RECORD_FIELD_MAX; f++) {
+                                struct strview v = record_field(&rec, f);
+                                uint64_t len = v.ptr ? v.len : UINT64_MAX;
+
+                                EVP_DigestUpdate(md, &len, sizeof(len));
+                                if (v.ptr)
+                                        EVP_DigestUpdate(md, v.ptr, v.len);
+                        }
                         n++;
                 }
                 FUZZ_ASSERT(r == 0);
@@ -83,11 +136,47 @@ static void read_source(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(text_source_stats(s)->lines <=
                             (size >= 2 && data[0] == 0x1f && data[1] == 0x8b ? size * 1032 : size) +
                                     1);
+                EVP_DigestUpdate(md, text_source_stats(s), sizeof(struct text_source_stats));
+                n = source_skipped(s);
+                EVP_DigestUpdate(md, &n, sizeof(n));
                 source_free(s);
         } else
                 FUZZ_ASSERT(ep == path);
+        FUZZ_ASSERT(EVP_DigestFinal_ex(md, ret_digest, NULL) == 1);
+        EVP_MD_CTX_free(md);
         record_done(&rec);
+}
+
+/*
+ * The input as a file: a regular file is mapped (text.c), gzip data goes through read()'s buffer.
+ * Unless it is gzip itself, the same bytes gzip-wrapped must give the same records and counters.
+ */
+static void read_source(const uint8_t *data, size_t size) {
+        char path[64], gz_path[64];
+        uint8_t plain[32], wrapped[32], *gz = NULL;
+        size_t gz_size;
+        int fd, gz_fd;
+
+        fd = memfd_with(data, size, path);
+        if (fd < 0)
+                return;
+        read_path(path, data, size, plain);
         close(fd);
+        if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+                return;
+        gz_size = gzip_of(data, size, &gz);
+        if (gz_size == 0)
+                return;
+        gz_fd = memfd_with(gz, gz_size, gz_path);
+        if (gz_fd < 0) {
+                free(gz);
+                return;
+        }
+        /* the paths differ only in the fd's number: the cursors (FILE:LINE) are not digested */
+        read_path(gz_path, gz, gz_size, wrapped);
+        close(gz_fd);
+        free(gz);
+        FUZZ_ASSERT(memcmp(plain, wrapped, sizeof(plain)) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
