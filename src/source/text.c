@@ -406,8 +406,8 @@ struct text_input {
 /* ---- the reader thread (text_source_start_thread()) ---------------------------------------- */
 
 #define READER_BATCHES 4U
-#define BATCH_ENTRIES 512U
-#define BATCH_BYTES (256U * 1024U)     /* full past this; it has room for one more line */
+#define BATCH_ENTRIES 2048U
+#define BATCH_BYTES (512U * 1024U)     /* full past this; it has room for one more line */
 /*
  * Who runs the rules on a message: the reader thread, or the pipeline in the consumer's thread
  * (rule_set_match_ahead() matches what was not matched ahead). Both threads have work of their

@@ -167,11 +167,11 @@ check "lines of 66,000 and 70,000 bytes: --jobs 2 and --jobs 1 give the same ale
 check "lines of 66,000 and 70,000 bytes: --jobs 2 and --jobs 1 give the same stats line" \
         'grep -q "stats: records=" "$tmp/long2.err" && cmp -s "$tmp/long2.err" "$tmp/long1.err"'
 
-# Many batches (the synthetic bench log, 20,000 entries, about 10,000 sshd lines: 20 batches of the
+# Many batches (the synthetic bench log, 40,000 entries, about 20,000 sshd lines: 10 batches of the
 # reader thread): the reader hands some of the matching to the pipeline whenever the pipeline waited
 # for it (src/source/text.c, MATCH_SHARE_STEPS), so here entries matched ahead and entries matched
 # by the pipeline mix; still byte for byte what --jobs 1 gives, and every anomaly injected.
-python3 "$src/bench/gen-export.py" --entries 20000 --seed 3 --keys-dir "$tmp/gk" -o - 2>/dev/null |
+python3 "$src/bench/gen-export.py" --entries 40000 --seed 3 --keys-dir "$tmp/gk" -o - 2>/dev/null |
         python3 "$src/tests/text/render.py" syslog >"$tmp/gen.log"
 touch -d "2026-12-05 00:00 UTC" "$tmp/gen.log"
 gen_args=(--rules "$src/rules" -o json --stats)
@@ -183,12 +183,12 @@ set -e
 # text tells no forged line from sshd's: spoofed-entry anomalies count as the wrong-user they claim
 gen_want=$(grep -v '^#' "$tmp/gk/anomalies.txt" |
         awk '{ print ($1 == "spoofed-entry" ? "wrong-user" : $1), $2, $3, $4 }' | LC_ALL=C sort)
-check "20,000 generated entries: the anomalies injected, exactly ($(echo "$gen_want" | wc -l))" \
+check "40,000 generated entries: the anomalies injected, exactly ($(echo "$gen_want" | wc -l))" \
         '[ "$(jq -r "[.type, .user, .fingerprint, .source_port] | map(tostring) | join(\" \")" \
                "$tmp/gen2.json" | LC_ALL=C sort)" = "$gen_want" ]'
-check "20,000 generated entries: --jobs 2 and --jobs 1 give the same alerts byte for byte" \
+check "40,000 generated entries: --jobs 2 and --jobs 1 give the same alerts byte for byte" \
         'cmp -s "$tmp/gen2.json" "$tmp/gen1.json"'
-check "20,000 generated entries: --jobs 2 and --jobs 1 give the same stats line" \
+check "40,000 generated entries: --jobs 2 and --jobs 1 give the same stats line" \
         'grep -q "stats: records=" "$tmp/gen2.err" && cmp -s "$tmp/gen2.err" "$tmp/gen1.err"'
 
 # Across New Year: the run moved to start at 2026-12-31 23:59:50 (classic syslog has no year; the
