@@ -313,27 +313,30 @@ static bool parse_boot_marker(const char *p, size_t len, struct strview *ret) {
 /* The bytes that end a tag. */
 static const bool tag_end[256] = { ['['] = true, [':'] = true, [' '] = true };
 
-int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct text_line *ret) {
-        struct text_line l = {};
+/*
+ * The date, time and host of a line, into *l (format, usec, host; boot_id for TEXT_LINE_BOOT):
+ * TEXT_LINE_* or -EBADMSG as text_line_parse(). For TEXT_LINE_ENTRY, *ret_tag is where the tag
+ * starts: nothing after it can make the line anything but an entry.
+ */
+static int parse_head(const char *p, size_t len, struct text_clock *clock, struct text_line *l,
+                      size_t *ret_tag) {
         bool precise = false;
         const char *sp;
-        size_t i, h, t;
+        size_t i, h;
 
         if (len == 0 || p[0] == ' ' || p[0] == '\t')
                 return TEXT_LINE_NOTHING; /* empty, or journalctl's continuation of a message */
         if (len >= 3 && memcmp(p, "-- ", 3) == 0) {
-                if (parse_boot_marker(p, len, &l.boot_id)) {
-                        *ret = l;
+                if (parse_boot_marker(p, len, &l->boot_id))
                         return TEXT_LINE_BOOT;
-                }
                 return TEXT_LINE_NOTHING; /* "-- No entries --", "-- Logs begin at ..." */
         }
         if (is_digit(p[0])) {
-                i = parse_rfc3339(p, len, clock, &l.usec);
-                l.format = TEXT_FORMAT_RFC3339;
+                i = parse_rfc3339(p, len, clock, &l->usec);
+                l->format = TEXT_FORMAT_RFC3339;
         } else {
-                i = parse_classic_time(p, len, clock, &l.usec, &precise);
-                l.format = precise ? TEXT_FORMAT_SYSLOG_PRECISE : TEXT_FORMAT_SYSLOG;
+                i = parse_classic_time(p, len, clock, &l->usec, &precise);
+                l->format = precise ? TEXT_FORMAT_SYSLOG_PRECISE : TEXT_FORMAT_SYSLOG;
         }
         if (i == 0 || i >= len || p[i] != ' ')
                 return -EBADMSG;
@@ -345,12 +348,18 @@ int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct 
         if (!sp || sp == p + h)
                 return -EBADMSG;
         i = (size_t) (sp - p);
-        l.host = (struct strview){ p + h, i - h };
-        i++;
+        l->host = (struct strview){ p + h, i - h };
+        *ret_tag = i + 1;
+        return TEXT_LINE_ENTRY;
+}
+
+/* The tag (ident, pid) and the message of an entry whose tag starts at i, into *l. */
+static void parse_tag(const char *p, size_t len, size_t i, struct text_line *l) {
+        size_t t = i;
 
         /* "TAG[PID]: " or "TAG: ". A tag is a word ending at '[' or ':'; anything else is part of
          * the message (sysklogd's "last message repeated N times"). */
-        t = i;
+        l->ident = l->pid = STRVIEW_NULL;
         while (i < len && !tag_end[(unsigned char) p[i]])
                 i++;
         if (i > t && i < len && p[i] == '[') {
@@ -359,21 +368,32 @@ int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct 
                 while (i < len && is_digit(p[i]))
                         i++;
                 if (i > ps && i + 1 < len && p[i] == ']' && p[i + 1] == ':') {
-                        l.ident = (struct strview){ p + t, ps - 1 - t };
-                        l.pid = (struct strview){ p + ps, i - ps };
+                        l->ident = (struct strview){ p + t, ps - 1 - t };
+                        l->pid = (struct strview){ p + ps, i - ps };
                         i += 2;
                 } else
                         i = t;
         } else if (i > t && i < len && p[i] == ':') {
-                l.ident = (struct strview){ p + t, i - t };
+                l->ident = (struct strview){ p + t, i - t };
                 i++;
         } else
                 i = t;
-        if (l.ident.ptr && i < len && p[i] == ' ')
+        if (l->ident.ptr && i < len && p[i] == ' ')
                 i++;
-        l.message = (struct strview){ p + i, len - i };
-        *ret = l;
-        return TEXT_LINE_ENTRY;
+        l->message = (struct strview){ p + i, len - i };
+}
+
+int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct text_line *ret) {
+        struct text_line l = {};
+        size_t tag = 0;
+        int r;
+
+        r = parse_head(p, len, clock, &l, &tag);
+        if (r == TEXT_LINE_ENTRY)
+                parse_tag(p, len, tag, &l);
+        if (r == TEXT_LINE_ENTRY || r == TEXT_LINE_BOOT)
+                *ret = l;
+        return r;
 }
 
 /* ---- the source ------------------------------------------------------------------------------ */
@@ -490,6 +510,10 @@ struct text_source {
                                          every line */
         size_t n_identifiers;
         uint64_t identifier_lens;     /* bit n: an identifier is n bytes long (n < 64) */
+        uint32_t *identifier_heads;   /* owned, n_identifiers: each one's first bytes (up to 4,
+                                         as loaded from memory), and the mask of those bytes; */
+        uint32_t *identifier_masks;   /* NULL: no tag is ruled out by its first bytes */
+        size_t n_heads;               /* distinct (head, mask) pairs in them */
         uint64_t since_usec, until_usec;
         bool since_set, until_set;
         struct log_record rec;        /* text_next_borrowed()'s without the reader (owned buffers) */
@@ -796,6 +820,24 @@ static int input_line(struct text_input *in, const char **ret_p, size_t *ret_len
         }
 }
 
+/*
+ * Whether a line whose tag starts at p (n bytes to the line's end) may be wanted: false only when
+ * its first bytes are none of the identifiers' first bytes, so that no tag parsed from there can
+ * equal one (wanted()). Half the lines of a syslog file are other programs': they are counted as
+ * entries without their tag parsed.
+ */
+static bool maybe_wanted(const struct text_source *s, const char *p, size_t n) {
+        uint32_t w;
+
+        if (!s->identifier_masks || n < 4)
+                return true;
+        memcpy(&w, p, 4);
+        for (size_t i = 0; i < s->n_heads; i++)
+                if ((w & s->identifier_masks[i]) == s->identifier_heads[i])
+                        return true;
+        return false;
+}
+
 static bool wanted(const struct text_source *s, struct strview ident) {
         if (!s->identifiers)
                 return true;
@@ -816,8 +858,9 @@ static bool wanted(const struct text_source *s, struct strview ident) {
 static int input_advance(struct text_source *s, struct text_input *in, bool first) {
         in->pending = false;
         while (!in->done) {
+                struct text_line l;
                 const char *p = NULL;
-                size_t len = 0;
+                size_t len = 0, tag = 0;
                 bool cut = false;
                 int r;
 
@@ -838,7 +881,7 @@ static int input_advance(struct text_source *s, struct text_input *in, bool firs
                         s->stats.long_lines++;
                 if (len > 0 && p[len - 1] == '\r')
                         len--; /* a file that went through Windows */
-                r = text_line_parse(p, len, &in->clock, &in->line);
+                r = parse_head(p, len, &in->clock, &l, &tag);
                 if (r == -EBADMSG && first && in->format < 0)
                         return -EBADMSG;
                 if (r == -EBADMSG) {
@@ -849,7 +892,7 @@ static int input_advance(struct text_source *s, struct text_input *in, bool firs
                         continue;
                 }
                 if (r == TEXT_LINE_BOOT) {
-                        memcpy(in->boot_id, in->line.boot_id.ptr, 32);
+                        memcpy(in->boot_id, l.boot_id.ptr, 32);
                         in->boot_id[32] = 0;
                         s->stats.ignored++;
                         continue;
@@ -860,9 +903,13 @@ static int input_advance(struct text_source *s, struct text_input *in, bool firs
                 }
                 s->stats.entries++;
                 if (in->format < 0)
-                        in->format = in->line.format;
-                if (!wanted(s, in->line.ident))
+                        in->format = l.format;
+                if (!maybe_wanted(s, p + tag, len - tag))
                         continue;
+                parse_tag(p, len, tag, &l);
+                if (!wanted(s, l.ident))
+                        continue;
+                in->line = l;
                 in->line_no = in->lineno;
                 in->pending = true;
                 break;
@@ -937,9 +984,46 @@ static void text_free(struct source *src) {
         }
         free(s->inputs);
         free(s->identifiers);
+        free(s->identifier_heads);
+        free(s->identifier_masks);
         free(s->first_skipped);
         record_done(&s->rec);
         free(s);
+}
+
+/* maybe_wanted()'s table; none (every tag may be wanted) when an identifier is empty. */
+static int identifier_heads_init(struct text_source *s) {
+        for (size_t i = 0; i < s->n_identifiers; i++)
+                if (s->identifiers[i].len == 0)
+                        return 0;
+        s->identifier_heads = calloc(MAX(s->n_identifiers, (size_t) 1), sizeof(uint32_t));
+        s->identifier_masks = calloc(MAX(s->n_identifiers, (size_t) 1), sizeof(uint32_t));
+        if (!s->identifier_heads || !s->identifier_masks) {
+                free(s->identifier_heads);
+                free(s->identifier_masks);
+                s->identifier_heads = s->identifier_masks = NULL;
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->n_identifiers; i++) {
+                unsigned char head[4] = {}, mask[4] = {};
+                size_t n = MIN(s->identifiers[i].len, (size_t) 4), k;
+                uint32_t h, m;
+
+                memcpy(head, s->identifiers[i].ptr, n);
+                memset(mask, 0xff, n);
+                memcpy(&h, head, 4);
+                memcpy(&m, mask, 4);
+                /* once each: sshd, sshd-session, sshd-auth and sshdo are one "sshd" */
+                for (k = 0; k < s->n_heads; k++)
+                        if (s->identifier_heads[k] == h && s->identifier_masks[k] == m)
+                                break;
+                if (k == s->n_heads) {
+                        s->identifier_heads[k] = h;
+                        s->identifier_masks[k] = m;
+                        s->n_heads++;
+                }
+        }
+        return 0;
 }
 
 int text_source_open(const struct text_source_options *o, struct source **ret,
@@ -977,6 +1061,12 @@ int text_source_open(const struct text_source_options *o, struct source **ret,
                         if (s->identifiers[i].len < 64)
                                 s->identifier_lens |= UINT64_C(1) << s->identifiers[i].len;
                 }
+                r = identifier_heads_init(s);
+                if (r < 0) {
+                        free(s->identifiers);
+                        free(s);
+                        return r;
+                }
         }
         s->since_usec = o->since_usec;
         s->until_usec = o->until_usec;
@@ -984,7 +1074,7 @@ int text_source_open(const struct text_source_options *o, struct source **ret,
         s->until_set = o->until_set || o->until_usec > 0;
         s->inputs = calloc(n, sizeof(*s->inputs));
         if (!s->inputs) {
-                free(s);
+                text_free((struct source *) s);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {

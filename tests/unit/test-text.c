@@ -845,6 +845,101 @@ static void test_mapped(void) {
         free(buf);
 }
 
+/*
+ * Lines of other programs are counted as entries without their tag parsed when its first bytes
+ * rule every identifier out (text.c, maybe_wanted()): the source with identifiers hands out
+ * exactly the lines text_line_parse() gives a wanted identifier, with the same counters, for tags
+ * that share first bytes with the identifiers, are shorter than 4 bytes, end the line early, or
+ * hold the bytes that end a tag. An identifier of 1, 3, 4 and 12 bytes, and one with a ':'.
+ */
+static void test_filter(void) {
+        static const char *const tags[] = { "sshd", "sshd-session", "sshdo", "ssh", "sshd-", "s",
+                                            "x", "x:", "x:y", "ab", "abc", "a", "", "systemd",
+                                            "CRON", "sshd-sessionx", "SSHD", "ss hd", "ssh[",
+                                            "\xff\xfe", "sshd\x00" };
+        static const char *const ends[] = { "[42]: ", "[42]:", ": ", ":", "[]: ", "[4x]: ", " ",
+                                            "", "[", "[42", "[42]", "x" };
+        char *ids[] = { (char *) "sshd", (char *) "sshd-session", (char *) "x:y", (char *) "a",
+                        (char *) "abc", NULL };
+        size_t cap = 4 * 1024 * 1024, n = 0;
+        char *buf = malloc(cap), *want = NULL, *got = NULL, *path, *paths[2];
+        size_t want_size = 0, got_size = 0;
+        uint64_t x = 2463534242ULL, entries = 0, malformed = 0, lineno = 0;
+        struct text_clock c;
+        FILE *fw, *fg;
+        struct source *src = NULL;
+        struct log_record rec = {};
+        const char *errpath = NULL;
+        uint64_t errline = 0;
+        int r;
+
+        if (!buf)
+                return (void) tap_ok(false, "allocate");
+        fw = open_memstream(&want, &want_size);
+        fg = open_memstream(&got, &got_size);
+        if (!fw || !fg)
+                abort();
+        text_clock_init(&c, utc(2026, 12, 3, 0, 0, 0));
+        for (unsigned i = 0; i < 40000; i++) {
+                const char *tag = tags[i % ELEMENTSOF(tags)], *end;
+                size_t start = n, tl = strlen(tag);
+                struct text_line l;
+
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                end = ends[x % ELEMENTSOF(ends)];
+                if (streq(tag, "sshd") && x % 7 == 0)
+                        tl = 5; /* "sshd\0" */
+                n += (size_t) sprintf(buf + n, "%s 27 02:52:%02u h ",
+                                      i > 0 && x % 13 == 0 ? "Nox" : "Nov", /* malformed */
+                                      (unsigned) (x >> 8) % 60);
+                memcpy(buf + n, tag, tl);
+                n += tl;
+                n += (size_t) sprintf(buf + n, "%s%s", end, (x >> 16) % 3 ? "msg" : "");
+                lineno++;
+                r = text_line_parse(buf + start, n - start, &c, &l);
+                if (r < 0)
+                        malformed++;
+                if (r == TEXT_LINE_ENTRY) {
+                        entries++;
+                        for (char **id = ids; *id; id++)
+                                if (l.ident.ptr && strview_eq(l.ident, strview_from(*id))) {
+                                        fprintf(fw, "%" PRIu64 " %.*s\n", lineno,
+                                                (int) l.message.len, l.message.ptr);
+                                        break;
+                                }
+                }
+                buf[n++] = '\n';
+        }
+        fprintf(fw, "entries %" PRIu64 " malformed %" PRIu64 "\n", entries, malformed);
+        fclose(fw);
+
+        path = write_bytes("filter.log", buf, n, false);
+        paths[0] = path;
+        paths[1] = NULL;
+        TAP_IS_INT(text_source_open(&(struct text_source_options){ .paths = paths,
+                                                                   .identifiers = ids },
+                                    &src, &errpath, &errline),
+                   0, "open with identifiers");
+        while (src && (r = source_next(src, &rec)) > 0) {
+                struct strview m = record_field(&rec, RECORD_MESSAGE);
+
+                fprintf(fg, "%" PRIu64 " %.*s\n", rec.ref.text.line, (int) m.len, m.ptr);
+        }
+        if (src)
+                fprintf(fg, "entries %" PRIu64 " malformed %" PRIu64 "\n",
+                        text_source_stats(src)->entries, text_source_stats(src)->malformed);
+        fclose(fg);
+        tap_ok(want && got && streq(want, got), "40,000 lines: the wanted ones, the same counters");
+        tap_ok(want && strlen(want) > 10000, "many of them wanted (%zu bytes)", want ? strlen(want) : 0);
+        record_done(&rec);
+        source_free(src);
+        unlink(path);
+        free(path);
+        free(want);
+        free(got);
+        free(buf);
+}
+
 int main(void) {
         setenv("TZ", "UTC", 1);
         tzset();
@@ -858,6 +953,7 @@ int main(void) {
         test_source();
         test_thread();
         test_mapped();
+        test_filter();
         rmdir(tmpdir);
         return tap_done();
 }
