@@ -40,6 +40,11 @@ bool unicode_is_unsafe(uint32_t cp);
  * "\xNN" escapes. */
 int unhexchar(char c);
 
+/* Whether s is a non-empty run of [A-Za-z0-9+/=:._@-] (fingerprints, addresses, ports, most
+ * paths): written bare, such a run can neither end nor imitate the sentence or line around it;
+ * anything else is written through escape_quote(). */
+bool escape_is_token(const char *s);
+
 _warn_unused_ int escape_quote(const char *s, size_t n, char **ret);
 _warn_unused_ int escape_terminal(const char *s, size_t n, char **ret);
 _warn_unused_ int escape_utf8(const char *s, size_t n, char **ret, size_t *ret_len,

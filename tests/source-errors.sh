@@ -95,8 +95,8 @@ check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "d-junk/system.
         "a folder holding only junk: exit 2, one line naming the file"
 head -c 3000 "$tmp/j.journal" >"$tmp/d-trunc/system@0001.journal~"
 run "" -- scan --directory "$tmp/d-trunc" "${base[@]}"
-check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "d-trunc/system@0001.journal~: not a journal file, or a corrupt one" "$tmp/err"' \
-        "a folder holding only a truncated journal: exit 2, one line naming it"
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "\"$tmp/d-trunc/system@0001.journal~\": not a journal file, or a corrupt one" "$tmp/err"' \
+        "a folder holding only a truncated journal: exit 2, one line naming it (~ is quoted)"
 # a FIFO is no journal file (sd-journal does not look at it); a symlink to one is opened without
 # waiting, and named
 mkfifo "$tmp/d-trunc/fifo.journal"
@@ -148,7 +148,7 @@ if [ -n "$who" ]; then
         check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "no readable journal file in .*d-perm.*: 2 journal files, permission denied" "$tmp/err"' \
                 "nothing readable to the user: exit 2, one line"
         run "$who" -- scan --file "$tmp/j.journal" --file "$tmp/d-perm/user-1234.journal" "${base[@]}"
-        check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --file: cannot open .*d-perm/user-1234.journal.: Permission denied$" "$tmp/err"' \
+        check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --file: cannot open .*d-perm/user-1234.journal: Permission denied$" "$tmp/err"' \
                 "an unreadable second --file is named as itself"
 else
         ok "# SKIP not root: cannot take another user's view"
@@ -157,13 +157,13 @@ fi
 
 # ---- --file errors name the file, and only it ---------------------------------------------------
 run "" -- scan --file "$tmp/j.journal" --file "$tmp/d-junk/system.journal" "${base[@]}"
-check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --file: cannot open .*d-junk/system.journal.: not a journal file, or a corrupt one$" "$tmp/err"' \
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --file: cannot open .*d-junk/system.journal: not a journal file, or a corrupt one$" "$tmp/err"' \
         "a junk second --file: one line naming it"
 run "" -- scan --file "$tmp/nope.journal" "${base[@]}"
-check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "nope.journal.: No such file" "$tmp/err"' \
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "nope.journal: No such file" "$tmp/err"' \
         "a missing --file: one line, no word of the system journal"
 run "" -- scan --directory "$tmp/nope" "${base[@]}"
-check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --directory: cannot open .*nope.: No such file" "$tmp/err"' \
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --directory: cannot open .*nope: No such file" "$tmp/err"' \
         "a missing --directory: one line"
 
 # ---- a file corrupt in the middle: named, what came before it judged, exit 2 --------------------
@@ -197,6 +197,34 @@ run "" -- scan --directory "$tmp/d-corrupt" --stats "${base[@]}"
 check '[ "$rc" = 2 ] && [ "$(jq -r .id "$tmp/out" | sort)" = "$want_alerts" ] && grep -q "d-corrupt/system.journal: corrupt, read only in part" "$tmp/err" && ! grep -q "user-1000" "$tmp/err"' \
         "in a folder: the corrupt file is named, the good one read"
 check 'grep -Eq "stats: records=([3-9][0-9]) " "$tmp/err"' "(the other file's entries were read too)"
+
+# ---- hostile file names: a journal folder's names are chosen by whoever writes there -------------
+# (systemd-journal-remote names its files after the sending host). A name with a newline and a
+# terminal escape sequence is printed as an escaped literal (escape_quote(): "...\n...\u001b..."),
+# so it can neither forge a stderr line of its own nor reach the terminal; plain names stay bare.
+evil=$'evil\nkeytrail: all journal files read, no problem\e[2K\e]0;pwned\a'
+evil_text='evil\\nkeytrail: all journal files read, no problem\\u001b\[2K\\u001b\]0;pwned\\u0007'
+mkdir -p "$tmp/d-evil" "$tmp/d-evil-junk"
+cp "$tmp/corrupt.journal" "$tmp/d-evil/$evil.journal"
+journal_from_export "$src/tests/journal/no-alert-admin.export" "$tmp/d-evil/user-1000.journal"
+run "" -- scan --directory "$tmp/d-evil" "${base[@]}"
+check '[ "$rc" = 2 ] && [ "$(jq -r .id "$tmp/out" | sort)" = "$want_alerts" ] && [ "$(lines "$tmp/err")" = 1 ]' \
+        "a corrupt journal file named with a newline: the alerts before the damage, exit 2, one stderr line"
+check 'grep -q "^keytrail: \"$tmp/d-evil/$evil_text\.journal\": corrupt, read only in part: entries after the damage are lost$" "$tmp/err"' \
+        "its name is one escaped literal on that line"
+check '! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err" && ! grep -q "^keytrail: all journal files" "$tmp/err"' \
+        "no control byte reaches stderr, and the forged line is not a line"
+printf 'not a journal\n' >"$tmp/d-evil-junk/$evil.journal"
+run "" -- scan --directory "$tmp/d-evil-junk" "${base[@]}"
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --directory: no readable journal file in .*d-evil-junk.: \"$tmp/d-evil-junk/$evil_text\.journal\": not a journal file, or a corrupt one$" "$tmp/err"' \
+        "nothing readable: the summary line escapes the name"
+run "" -- scan --file "$tmp/j.journal" --file "$tmp/d-evil-junk/$evil.journal" "${base[@]}"
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --file: cannot open \"$tmp/d-evil-junk/$evil_text\.journal\": not a journal file, or a corrupt one$" "$tmp/err"' \
+        "a junk --file so named: one line, the name escaped"
+check '! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' "(no control byte)"
+run "" -- scan --file "$tmp/j.journal" --file "$tmp/d-junk/system.journal" "${base[@]}"
+check 'grep -q "^keytrail: --file: cannot open $tmp/d-junk/system.journal: not" "$tmp/err"' \
+        "a plain name is written bare"
 
 echo "1..$n"
 [ "$failed" = 0 ]

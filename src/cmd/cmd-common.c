@@ -596,11 +596,13 @@ int cmd_open_journal(struct source **ret) {
                 const char *why = IN_SET(r, -ENODATA, -EBADMSG, -EPROTONOSUPPORT)
                                           ? "not a journal file, or a corrupt one"
                                           : strerror(-r);
+                _cleanup_free_ char *p = cmd_path_text(path ?: arg_n_files > 0 ? arg_files[0]
+                                                                                : arg_directory);
 
                 if (arg_n_files > 0)
-                        log_error("--file: cannot open '%s': %s", path ?: arg_files[0], why);
+                        log_error("--file: cannot open %s: %s", p ?: "?", why);
                 else if (arg_directory)
-                        log_error("--directory: cannot open '%s': %s", path ?: arg_directory, why);
+                        log_error("--directory: cannot open %s: %s", p ?: "?", why);
                 else
                         log_error("cannot open the local journal: %s", why);
                 return r;
@@ -675,10 +677,12 @@ int cmd_check_skipped(const struct source *src) {
         if (n == 0)
                 return r;
         /* Everything readable was read and judged; the unreadable part is an error. */
-        if (arg_n_inputs > 0)
-                log_error("%s: %s; %llu line%s skipped", cur ?: "?", why ?: "unreadable", n,
+        if (arg_n_inputs > 0) {
+                _cleanup_free_ char *path = cmd_path_text(cur);
+
+                log_error("%s: %s; %llu line%s skipped", path ?: "?", why ?: "unreadable", n,
                           n == 1 ? "" : "s");
-        else
+        } else
                 log_error("the journal is corrupt: %llu entr%s skipped, the first at cursor '%s' "
                           "(%s)", n, n == 1 ? "y" : "ies", cur ?: "?", why ?: "unreadable");
         return -EBADMSG;

@@ -110,6 +110,13 @@ int cmd_source_problems(const struct source *src);
 /* One phrase for all the source's problems, or "none found" (for an error line). */
 void cmd_source_summary(const struct source *src, char *buf, size_t size);
 
+/* A file name for a stderr line: any bytes (a journal folder's names are chosen by whoever writes
+ * there: journal-remote names files after the sending host), so bare only when escape_is_token(),
+ * else escape_quote()'s "..." literal: a newline or an escape sequence in it can neither start a
+ * line of its own nor reach the terminal. Returns a malloc'ed string, or NULL (path NULL, or out
+ * of memory: callers print "?"). */
+char *cmd_path_text(const char *path);
+
 /* Open the source of the source options: the text logs of --input, else the journal
  * (cmd_open_journal). Logs errors. */
 int cmd_open_source(struct source **ret);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd-common.h"
+#include "escape.h"
 
 static bool is_denied(const struct source_problem *p) {
         return IN_SET(p->error, -EACCES, -EPERM) && !p->partly && !p->note;
@@ -30,6 +31,18 @@ static const char *problem_why(const struct source_problem *p) {
         return IN_SET(p->error, -ENODATA, -EBADMSG, -EPROTONOSUPPORT)
                        ? "not a journal file, or a corrupt one"
                        : strerror(-p->error);
+}
+
+char *cmd_path_text(const char *path) {
+        char *q = NULL;
+
+        if (!path)
+                return NULL;
+        if (escape_is_token(path))
+                return strdup(path);
+        if (escape_quote(path, strlen(path), &q) < 0)
+                return NULL;
+        return q;
 }
 
 /* Append to buf (of size, *len used so far), cutting at the end. */
@@ -92,8 +105,11 @@ static void denied_summary(const struct source_problem *p, size_t from, size_t n
         append(buf, size, &len, "%zu journal file%s, permission denied (", denied,
                denied == 1 ? "" : "s");
         for (size_t i = from; i < n && listed < 5; i++)
-                if (is_denied(&p[i]))
-                        append(buf, size, &len, "%s%s", listed++ ? ", " : "", p[i].path);
+                if (is_denied(&p[i])) {
+                        _cleanup_free_ char *path = cmd_path_text(p[i].path);
+
+                        append(buf, size, &len, "%s%s", listed++ ? ", " : "", path ?: "?");
+                }
         append(buf, size, &len, "%s)", denied > listed ? ", ..." : "");
         if (groups[0])
                 append(buf, size, &len, "; members of group %s may read them", groups);
@@ -107,9 +123,12 @@ void cmd_source_summary(const struct source *src, char *buf, size_t size) {
         denied_summary(p, 0, n, buf, size);
         len = strlen(buf);
         for (size_t i = 0; i < n; i++)
-                if (!is_denied(&p[i]) && other++ < 3)
-                        append(buf, size, &len, "%s%s: %s", len ? "; " : "", p[i].path,
+                if (!is_denied(&p[i]) && other++ < 3) {
+                        _cleanup_free_ char *path = cmd_path_text(p[i].path);
+
+                        append(buf, size, &len, "%s%s: %s", len ? "; " : "", path ?: "?",
                                problem_why(&p[i]));
+                }
         if (other > 3 || more > 0)
                 append(buf, size, &len, "%s%zu more", len ? "; and " : "", other - MIN(other, 3) + more);
         if (len == 0)
@@ -129,8 +148,11 @@ int cmd_source_problems(const struct source *src) {
                         continue;
                 if (!p[i].note)
                         ret = -EBADMSG;
-                if (i >= reported)
-                        log_error("%s: %s", p[i].path, problem_why(&p[i]));
+                if (i >= reported) {
+                        _cleanup_free_ char *path = cmd_path_text(p[i].path);
+
+                        log_error("%s: %s", path ?: "?", problem_why(&p[i]));
+                }
         }
         denied_summary(p, reported, n, denied, sizeof(denied));
         if (denied[0])

@@ -445,7 +445,13 @@ static void check_dir(struct follower *f, const char *dir, unsigned depth) {
                         seen = streq(f->unreadable[i], path);
                 if (seen || f->n_unreadable >= UNREADABLE_MAX)
                         continue;
-                log_error("%s: cannot read this journal file (%m), ignoring it", path);
+                {
+                        int e = errno;
+                        _cleanup_free_ char *text = cmd_path_text(path);
+
+                        log_error("%s: cannot read this journal file (%s), ignoring it",
+                                  text ?: "?", strerror(e));
+                }
                 f->unreadable[f->n_unreadable++] = TAKE_PTR(path);
         }
         closedir(d);

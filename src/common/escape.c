@@ -122,6 +122,16 @@ static int escape_common(const char *s, size_t n, bool quote, char **ret) {
         return 0;
 }
 
+bool escape_is_token(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || strchr("+/=:._@-", *s)))
+                        return false;
+        return true;
+}
+
 int escape_quote(const char *s, size_t n, char **ret) {
         return escape_common(s, n, true, ret);
 }

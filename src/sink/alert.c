@@ -88,18 +88,8 @@ const char *alert_quote(struct alert *a, const char *s) {
         return alert_keep(a, q, r);
 }
 
-static bool is_token(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || strchr("+/=:._@-", *s)))
-                        return false;
-        return true;
-}
-
 const char *alert_token(struct alert *a, const char *s) {
-        if (s && is_token(s))
+        if (s && escape_is_token(s))
                 return s;
         return alert_quote(a, s);
 }
