@@ -225,6 +225,36 @@ check '! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' "(no control by
 run "" -- scan --file "$tmp/j.journal" --file "$tmp/d-junk/system.journal" "${base[@]}"
 check 'grep -q "^keytrail: --file: cannot open $tmp/d-junk/system.journal: not" "$tmp/err"' \
         "a plain name is written bare"
+# a file the user cannot read, so named, beside one it can: the permission line; and keytrail
+# doctor's journal-access check, which lists the unreadable files of --journal-dir/MACHINE-ID
+# (text: one line per check; JSON: the name's invalid byte escaped, not "out of memory")
+if [ -n "$who" ] && [ -r /etc/machine-id ]; then
+        mid=$(cat /etc/machine-id)
+        mkdir -p "$tmp/d-evil-perm" "$tmp/jd/$mid"
+        cp "$tmp/j.journal" "$tmp/d-evil-perm/system.journal"
+        cp "$tmp/j.journal" "$tmp/d-evil-perm/user-$evil.journal"
+        chmod 644 "$tmp/d-evil-perm/system.journal"
+        chmod 600 "$tmp/d-evil-perm/user-$evil.journal"
+        chmod 755 "$tmp/d-evil-perm" "$tmp/jd" "$tmp/jd/$mid"
+        run "$who" -- scan --directory "$tmp/d-evil-perm" "${base[@]}"
+        check '[ "$rc" = 1 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: cannot read 1 journal file, permission denied (\"$tmp/d-evil-perm/user-$evil_text\.journal\")" "$tmp/err"' \
+                "permission denied: the readable file judged (exit 1), the name escaped in the one line"
+        cp "$tmp/j.journal" "$tmp/jd/$mid/user-$evil.journal"
+        cp "$tmp/j.journal" "$tmp/jd/$mid/user-1001"$'\xff'".journal"
+        chmod 600 "$tmp/jd/$mid/"*
+        setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$kt" doctor \
+                --journal-dir "$tmp/jd" >"$tmp/out" 2>"$tmp/err"
+        check '[ "$(grep -c "^[a-z]* *[a-z-]*: " "$tmp/out")" = "$(lines "$tmp/out")" ] && grep -q "^fail journal-access: UID [0-9]* cannot read 2 of 2 journal files (0 system, 2 user: \"user-1001\\\\xff.journal\", \"user-$evil_text\.journal\")" "$tmp/out" && ! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/out"' \
+                "doctor: the names escaped, one line per check, no control byte"
+        setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$kt" doctor \
+                --journal-dir "$tmp/jd" --format json >"$tmp/out" 2>"$tmp/err"
+        check 'jq -s -e "map(select(.check == \"journal-access\"))[0].message | test(\"2 user: \\\"user-1001\\\\\\\\xff\\\\.journal\\\", \\\"user-evil\\\\\\\\nkeytrail: \")" "$tmp/out" >/dev/null && ! grep -qi "memory" "$tmp/err"' \
+                "doctor --format json: the same, valid JSON"
+else
+        ok "# SKIP not root: cannot take another user's view"
+        ok "# SKIP not root: cannot take another user's view"
+        ok "# SKIP not root: cannot take another user's view"
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -349,13 +349,17 @@ static void check_journal_access(struct report *rep) {
                                         else
                                                 bad_user++;
                                         if (ulen < 200) {
-                                                char *n2 = realloc(unreadable, ulen + l + 3);
+                                                /* a name is anyone's who writes there */
+                                                _cleanup_free_ char *t = cmd_path_text(name);
+                                                size_t tl = t ? strlen(t) : 0;
+                                                char *n2 = t ? realloc(unreadable, ulen + tl + 3)
+                                                             : NULL;
 
                                                 if (n2) {
                                                         unreadable = n2;
                                                         ulen += (size_t) snprintf(
-                                                                unreadable + ulen, l + 3, "%s%s",
-                                                                ulen ? ", " : "", name);
+                                                                unreadable + ulen, tl + 3, "%s%s",
+                                                                ulen ? ", " : "", t);
                                                 }
                                         }
                                 }
