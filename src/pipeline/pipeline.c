@@ -204,9 +204,16 @@ static void origin_of(const struct pipeline *p, const struct log_record *rec,
         };
         if (rec->unattested) {
                 /* A text log: the PID is the writer's claim, and no uid is known. One parse of
-                 * it: this runs for every line. */
-                ret->pid = record_pid(rec);
-                (void) record_uid(rec, &ret->uid);
+                 * it: this runs for every line. What record_pid() gives, without its first try
+                 * (_PID, which a text record has not). */
+                struct strview sp = record_field(rec, RECORD_SYSLOG_PID);
+
+                if (!pid.ptr && sp.ptr && strview_to_u64(sp, INT32_MAX, &v) >= 0)
+                        ret->pid = (pid_t) v;
+                else
+                        ret->pid = record_pid(rec);
+                if (record_has(rec, RECORD_UID))
+                        (void) record_uid(rec, &ret->uid);
                 return;
         }
         if (pid.ptr && strview_to_u64(pid, INT32_MAX, &v) >= 0) {
