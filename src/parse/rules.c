@@ -83,6 +83,8 @@ struct rule {
         size_t prefix_len;
         bool prefix_caseless;            /* prefix is PCRE2's first code unit, a letter that
                                             may match in either case ((?i), (?si), ...) */
+        uint64_t head, head_mask;        /* prefix's first 8 bytes (fewer: masked) as loaded
+                                            from memory, when not caseless */
         uint8_t n_fields;                /* entries used in field[] */
         bool shared_names;               /* two entries of field[] name one field ((?J)) */
         /* One entry per named group: with (?J) several groups may carry one name, so the table is
@@ -682,6 +684,15 @@ static int rule_set_add_line(struct rule_set *s, const char *path, unsigned line
                 s->n_allocated = n;
         }
 
+        if (!rule.prefix_caseless) {
+                unsigned char head[8] = {}, mask[8] = {};
+                size_t n = MIN(rule.prefix_len, sizeof(head));
+
+                memcpy(head, rule.prefix, n);
+                memset(mask, 0xff, n);
+                memcpy(&rule.head, head, sizeof(head));
+                memcpy(&rule.head_mask, mask, sizeof(mask));
+        }
         s->rules[s->n_rules++] = rule;
         s->dispatch_valid = false;
         s->generation++;
@@ -972,17 +983,27 @@ static int match_core(const struct rule_set *s, struct match_state *st, const ch
 
                 if (rule->prefix_len > len || rule->min_length > len)
                         continue;
-                if (rule->prefix_caseless
-                            ? !first_byte_agrees((unsigned char) msg[0],
-                                                 (unsigned char) rule->prefix[0])
-                            : memcmp(msg, rule->prefix, rule->prefix_len) != 0)
+                if (rule->prefix_caseless) {
+                        if (!first_byte_agrees((unsigned char) msg[0],
+                                               (unsigned char) rule->prefix[0]))
+                                continue;
+                } else if (len >= 8) {
+                        /* Most candidates differ within 8 bytes: one load, no call. */
+                        uint64_t w;
+
+                        memcpy(&w, msg, 8);
+                        if ((w & rule->head_mask) != rule->head ||
+                            (rule->prefix_len > 8 &&
+                             memcmp(msg + 8, rule->prefix + 8, rule->prefix_len - 8) != 0))
+                                continue;
+                } else if (memcmp(msg, rule->prefix, rule->prefix_len) != 0)
                         continue;
 
                 st->stats.attempts++;
                 r = rule_run(st, rule, msg, len);
                 if (r == PCRE2_ERROR_NOMATCH)
                         continue;
-                if (r == PCRE2_ERROR_MATCHLIMIT || is_resource_limit(r)) {
+                if (r < 0 && (r == PCRE2_ERROR_MATCHLIMIT || is_resource_limit(r))) {
                         /* keep trying: a hostile line must not hide a later rule's match */
                         limited = true;
                         continue;
