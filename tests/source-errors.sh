@@ -216,7 +216,7 @@ check '! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err" && ! grep -q "^k
         "no control byte reaches stderr, and the forged line is not a line"
 printf 'not a journal\n' >"$tmp/d-evil-junk/$evil.journal"
 run "" -- scan --directory "$tmp/d-evil-junk" "${base[@]}"
-check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --directory: no readable journal file in .*d-evil-junk.: \"$tmp/d-evil-junk/$evil_text\.journal\": not a journal file, or a corrupt one$" "$tmp/err"' \
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --directory: no readable journal file in $tmp/d-evil-junk: \"$tmp/d-evil-junk/$evil_text\.journal\": not a journal file, or a corrupt one$" "$tmp/err"' \
         "nothing readable: the summary line escapes the name"
 run "" -- scan --file "$tmp/j.journal" --file "$tmp/d-evil-junk/$evil.journal" "${base[@]}"
 check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --file: cannot open \"$tmp/d-evil-junk/$evil_text\.journal\": not a journal file, or a corrupt one$" "$tmp/err"' \
@@ -225,6 +225,29 @@ check '! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' "(no control by
 run "" -- scan --file "$tmp/j.journal" --file "$tmp/d-junk/system.journal" "${base[@]}"
 check 'grep -q "^keytrail: --file: cannot open $tmp/d-junk/system.journal: not" "$tmp/err"' \
         "a plain name is written bare"
+# the names an operator types (--directory, --input) are escaped the same way: a folder or a
+# text log named by a script from a listing, or a path pasted with a newline in it
+mkdir -p "$tmp/$evil-dir"
+run "" -- scan --directory "$tmp/$evil-dir" "${base[@]}"
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --directory: no readable journal file in \"$tmp/$evil_text-dir\": none found" "$tmp/err"' \
+        "an empty --directory so named: one line, the name escaped"
+run "" -- scan --directory "$tmp/d-empty" "${base[@]}"
+check '[ "$rc" = 2 ] && grep -q "^keytrail: --directory: no readable journal file in $tmp/d-empty: " "$tmp/err"' \
+        "a plain --directory is written bare"
+run "" -- scan --input "$tmp/$evil.log" "${base[@]}"
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: --input: cannot read \"$tmp/$evil_text\.log\": No such file or directory$" "$tmp/err"' \
+        "a missing --input so named: one line, the name escaped"
+printf 'not a log line\n' >"$tmp/$evil.log"
+run "" -- scan --input "$tmp/$evil.log" "${base[@]}"
+check '[ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "^keytrail: \"$tmp/$evil_text\.log\":1: not a syslog" "$tmp/err"' \
+        "a --input so named that holds no log line: FILE:LINE with the name escaped"
+check '! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' "(no control byte)"
+run "" -- scan --input - "${base[@]}" <"$tmp/$evil.log"
+check '[ "$rc" = 2 ] && grep -q "^keytrail: (stdin):1: not a syslog" "$tmp/err"' \
+        "standard input is (stdin)"
+run "" -- scan --input "$tmp/nope.log" "${base[@]}"
+check '[ "$rc" = 2 ] && grep -q "^keytrail: --input: cannot read $tmp/nope.log: No such file" "$tmp/err"' \
+        "a plain --input is written bare"
 # a file the user cannot read, so named, beside one it can: the permission line; and keytrail
 # doctor's journal-access check, which lists the unreadable files of --journal-dir/MACHINE-ID
 # (text: one line per check; JSON: the name's invalid byte escaped, not "out of memory")

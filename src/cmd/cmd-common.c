@@ -612,10 +612,12 @@ int cmd_open_journal(struct source **ret) {
                 char why[1400];
 
                 cmd_source_summary(src, why, sizeof(why));
-                if (arg_directory)
-                        log_error("--directory: no readable journal file in '%s': %s",
-                                  arg_directory, why);
-                else
+                if (arg_directory) {
+                        _cleanup_free_ char *d = cmd_path_text(arg_directory);
+
+                        log_error("--directory: no readable journal file in %s: %s", d ?: "?",
+                                  why);
+                } else
                         log_error("no readable journal file in %s or %s: %s", journal_local_dirs[0],
                                   journal_local_dirs[1], why);
                 return -ENOENT;
@@ -626,6 +628,7 @@ int cmd_open_journal(struct source **ret) {
 }
 
 static int open_text(struct source **ret) {
+        _cleanup_free_ char *p = NULL;
         const char *path = NULL;
         uint64_t line = 0;
         int r;
@@ -639,16 +642,20 @@ static int open_text(struct source **ret) {
                                      .until_set = arg_until_set,
                              },
                              ret, &path, &line);
+        if (r >= 0)
+                return r;
+        /* The name as typed, or as found; escaped like every file name on stderr. */
+        p = streq_ptr(path, "-") ? strdup("(stdin)") : cmd_path_text(path);
         if (r == -EBADMSG && line > 0)
                 log_error("%s:%llu: not a syslog, rsyslog or journalctl short-iso/short-precise "
                           "line (--input reads text logs)",
-                          streq_ptr(path, "-") ? "(stdin)" : path, (unsigned long long) line);
+                          p ?: "?", (unsigned long long) line);
         else if (r == -E2BIG)
                 log_error("--input: more than %d given", TEXT_INPUTS_MAX);
         else if (r == -EEXIST)
                 log_error("--input: standard input (-) given twice");
-        else if (r < 0)
-                log_error("--input: cannot read '%s': %s", path ?: "?", strerror(-r));
+        else
+                log_error("--input: cannot read %s: %s", p ?: "?", strerror(-r));
         return r;
 }
 

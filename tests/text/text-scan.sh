@@ -252,8 +252,8 @@ expect_error() { # NAME WANT-IN-STDERR -- ARGS...
         fi
 }
 expect_error "a journal file given as text" "$tmp/s.journal:1: not a syslog" -- --input "$tmp/s.journal"
-expect_error "a missing file" "--input: cannot read '$tmp/nope'" -- --input "$tmp/nope"
-expect_error "a directory" "--input: cannot read '$tmp'" -- --input "$tmp"
+expect_error "a missing file" "--input: cannot read $tmp/nope:" -- --input "$tmp/nope"
+expect_error "a directory" "--input: cannot read $tmp:" -- --input "$tmp"
 expect_error "text and journal together" "--input (text logs) cannot be combined with --file" -- \
         --input "$tmp/auth.log" --file "$tmp/s.journal"
 { head -n 200 "$tmp/auth.log"; printf 'garbage line\n'; tail -n +201 "$tmp/auth.log"; } >"$tmp/bad.log"
