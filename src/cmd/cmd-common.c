@@ -162,7 +162,8 @@ void cmd_help_groups(unsigned groups) {
         if (groups & OPT_JOBS)
                 printf("  -j, --jobs N              read the journal files with N threads, merged in\n"
                        "                            journal order (default: the online CPUs, at most\n"
-                       "                            one per file; 1: one thread)\n");
+                       "                            one per file; 1: one thread); --input files: scan\n"
+                       "                            reads them in a second thread when N > 1\n");
         if (groups & OPT_BASELINE)
                 printf("Baseline:\n"
                        "  -k, --authorized-keys [USER:]PATH\n"
