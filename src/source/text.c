@@ -414,6 +414,7 @@ struct text_input {
 
         const char *map;            /* owned: a regular file mapped as it was at open, or NULL */
         size_t map_len, map_pos;    /* its bytes, and the offset of the next line in them */
+        size_t map_dropped;         /* the pages before this offset are let go (MADV_DONTNEED) */
         struct map_slot *slot;      /* map's entry in the SIGBUS handler's table */
         bool in_map;                /* lines come from map; once used up, or cut short under us,
                                        read() goes on from map_pos (the file may have grown) */
@@ -576,6 +577,7 @@ static int text_cursor(struct source *src, const struct entry_ref *ref, record_d
  * ours: the handler puts the previous one back and the fault happens again under it.
  */
 #define MAP_SLOTS 1024U
+#define MAP_DROP_STEP (2U * 1024U * 1024U)
 
 struct map_slot {
         atomic_bool used;
@@ -680,6 +682,15 @@ static int map_leave(struct text_input *in) {
 /* input_line() from the map: 1 with a line, as there; 0 when read() is to go on (map_leave()
  * done), -errno. */
 static int map_line(struct text_input *in, const char **ret_p, size_t *ret_len, bool *ret_cut) {
+        /* The lines before map_pos are copied out by now: their pages are let go now and then,
+         * so that a scan of a huge file does not keep it all mapped (resident) to its end. */
+        if (in->map_pos - in->map_dropped >= MAP_DROP_STEP) {
+                size_t to = in->map_pos & ~(sigbus_page - 1);
+
+                (void) madvise((char *) in->map + in->map_dropped, to - in->map_dropped,
+                               MADV_DONTNEED);
+                in->map_dropped = to;
+        }
         for (;;) {
                 const char *b = in->map + in->map_pos;
                 size_t avail = in->map_len - in->map_pos, len;
