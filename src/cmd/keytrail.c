@@ -6,6 +6,7 @@
  */
 
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "cmd-common.h"
 #include "commands.h"
@@ -40,6 +41,21 @@ static void help(void) {
         printf("\n'keytrail COMMAND --help' shows a command's options.\n");
 }
 
+/*
+ * sd-journal keeps every journal file it reads open, and keytrail a lookup handle per file besides:
+ * a folder of more files than the soft limit of open files (1,024 for most shells and services)
+ * would be read only in part. Raise the soft limit to the hard one, as journalctl does; nothing
+ * here uses select(). Past the hard limit a folder is still read only in part.
+ */
+static void nofile_raise(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int main(int argc, char *argv[]) {
         if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h") ||
                           streq(argv[1], "help"))) {
@@ -54,6 +70,7 @@ int main(int argc, char *argv[]) {
                 log_error("missing command (see keytrail --help)");
                 return 2;
         }
+        nofile_raise();
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))
                         return verbs[i].run(argc - 1, argv + 1);

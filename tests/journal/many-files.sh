@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# More journal files than the soft limit of open files: sd-journal keeps every file it reads
+# open (and keytrail a lookup handle per file besides), so a folder of many files (a long
+# retention, journal-remote's hosts) read with the usual soft limit of 1,024 failed: --jobs 1 read
+# only part of the entries and called the rest "written to during the scan", --jobs 2 stopped with
+# "Too many open files". keytrail raises the soft limit to the hard one at its start, as
+# journalctl does. Here: the e2e sample spread over 100 files, read with a soft limit of 40
+# (the hard one left as it is): --jobs 1 and 2 give exactly what they give without the limit.
+# TAP.
+#
+#   many-files.sh KEYTRAIL SOURCE_DIR
+set -u
+keytrail=$1 src=$2
+. "$src/tests/journal-lib.sh"
+. "$src/tests/tap-lib.sh"
+export TZ=UTC
+args=(--rules "$src/rules" --format json --stats)
+for f in "$src"/tests/data/sample-authorized_keys-*; do
+        args+=(--authorized-keys "ktdemo${f##*sample-authorized_keys-}:$f")
+done
+
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt 1000 ]; then
+        echo "1..0 # SKIP hard limit of open files $(ulimit -Hn): cannot test past a soft one"
+        exit 0
+fi
+
+# The sample's entries over 100 files, each file a run of consecutive entries (one seqnum id each).
+python3 - "$src/tests/data/e2e-openssh-9.2.export" "$tmp" <<'PY'
+import sys
+blocks = [b for b in open(sys.argv[1], encoding="utf-8").read().split("\n\n") if b.strip()]
+per = -(-len(blocks) // 100)
+for k in range(0, len(blocks), per):
+    with open("%s/e%03d.export" % (sys.argv[2], k // per), "w", encoding="utf-8") as f:
+        f.write("\n\n".join(blocks[k:k + per]) + "\n\n")
+PY
+mkdir "$tmp/j"
+for e in "$tmp"/e*.export; do
+        name=${e##*/}
+        journal_from_export "$e" "$tmp/j/${name%.export}.journal" || exit 1
+done
+check "100 journal files" '[ "$(ls "$tmp/j" | wc -l)" = 100 ]'
+
+for j in 1 2; do
+        "$keytrail" scan --jobs $j "${args[@]}" --directory "$tmp/j" >"$tmp/free.$j" 2>"$tmp/free-err.$j"
+        echo "rc=$?" >>"$tmp/free.$j"
+        (
+                ulimit -Sn 40
+                exec "$keytrail" scan --jobs $j "${args[@]}" --directory "$tmp/j"
+        ) >"$tmp/low.$j" 2>"$tmp/low-err.$j"
+        echo "rc=$?" >>"$tmp/low.$j"
+        check "--jobs $j, soft limit 40: the alerts and exit status of no limit" \
+                'cmp -s "$tmp/free.$j" "$tmp/low.$j"'
+        check "--jobs $j, soft limit 40: the same stderr (--stats), nothing else" \
+                'cmp -s "$tmp/free-err.$j" "$tmp/low-err.$j" && [ "$(wc -l <"$tmp/low-err.$j")" = 1 ]'
+done
+check "no limit: 11 alerts, exit 1, every entry read (records=399)" \
+        '[ "$(tail -n 1 "$tmp/free.1")" = rc=1 ] && [ "$(grep -c "^{" "$tmp/free.1")" = 11 ] &&
+         grep -q "records=399 " "$tmp/free-err.1"'
+check "--jobs 2 = --jobs 1" 'cmp -s "$tmp/free.1" "$tmp/free.2" && cmp -s "$tmp/free-err.1" "$tmp/free-err.2"'
+tap_done
