@@ -110,7 +110,6 @@ struct journal_par {
         bool stop;                     /* under the lock */
         size_t wanted;                 /* under the lock: the file the merge waits for, or
                                           SIZE_MAX */
-        size_t n_idle;                 /* under the lock: readers waiting for work */
         struct pfile *files;           /* owned, n_files, in sd-journal's order */
         size_t n_files;
         pthread_t *threads;            /* owned, n_threads started */
@@ -540,23 +539,11 @@ static bool readable(const struct pfile *f) {
         return !f->busy && !f->read_done && f->n_free > 0;
 }
 
-/*
- * Under the lock: the file to read next, or NULL; last: the one the calling reader read last. A
- * reader keeps to its file while it may: the file's sd_journal state and the objects every entry
- * of it shares stay in that CPU's cache (bench/README.md: hopping between the files cost the
- * readers CPU). The file the merge waits for comes first, unless another reader is idle to take it
- * (then woken, so that it does).
- */
-static struct pfile *pick(struct journal_par *p, struct pfile *last) {
+/* Under the lock: the file to read next, or NULL. */
+static struct pfile *pick(struct journal_par *p) {
         struct pfile *best = NULL;
-        bool want = p->wanted != SIZE_MAX && readable(&p->files[p->wanted]);
 
-        if (last && readable(last) && (!want || p->n_idle > 0)) {
-                if (want)
-                        pthread_cond_signal(&p->work);
-                return last;
-        }
-        if (want)
+        if (p->wanted != SIZE_MAX && readable(&p->files[p->wanted]))
                 return &p->files[p->wanted];
         for (size_t i = 0; i < p->n_files; i++) {
                 struct pfile *f = &p->files[i];
@@ -569,7 +556,6 @@ static struct pfile *pick(struct journal_par *p, struct pfile *last) {
 
 static void *reader(void *userdata) {
         struct journal_par *p = userdata;
-        struct pfile *last = NULL;
 
         (void) pthread_setname_np(pthread_self(), "keytrail-read");
         for (;;) {
@@ -582,14 +568,11 @@ static void *reader(void *userdata) {
                                 pthread_mutex_unlock(&p->lock);
                                 return NULL;
                         }
-                        f = pick(p, last);
+                        f = pick(p);
                         if (f)
                                 break;
-                        p->n_idle++;
                         pthread_cond_wait(&p->work, &p->lock);
-                        p->n_idle--;
                 }
-                last = f;
                 f->busy = true;
                 b = f->free_b[--f->n_free];
                 pthread_mutex_unlock(&p->lock);
