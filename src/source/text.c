@@ -861,6 +861,27 @@ static bool wanted(const struct text_source *s, struct strview ident) {
         return false;
 }
 
+static void view_move(struct strview *v, const char *from, const char *to) {
+        if (v->ptr)
+                v->ptr = to + (v->ptr - from);
+}
+
+/*
+ * l's views (into the map, the line at p, len bytes) moved to a copy of the line in in->buf
+ * (unused while lines come from the map: map_leave() empties it). With several inputs a line
+ * waits while the others' come first, as long as the merge says: mapped, a cut of its file in
+ * that time (copytruncate) would turn its bytes into zeroes, or into what was written there
+ * since. read() keeps a line in buf; so does this.
+ */
+static void line_keep(struct text_input *in, const char *p, size_t len, struct text_line *l) {
+        _Static_assert(TEXT_LINE_MAX <= TEXT_BUF_SIZE, "a line fits in buf");
+        memcpy(in->buf, p, len);
+        view_move(&l->host, p, in->buf);
+        view_move(&l->ident, p, in->buf);
+        view_move(&l->pid, p, in->buf);
+        view_move(&l->message, p, in->buf);
+}
+
 /*
  * Read up to in's next wanted entry into in->line. Returns 0 (in->pending says whether there is
  * one), or -errno. A corrupt gzip stream ends the input (counted as skipped), never the scan.
@@ -920,6 +941,8 @@ static int input_advance(struct text_source *s, struct text_input *in, bool firs
                 parse_tag(p, len, tag, &l);
                 if (!wanted(s, l.ident))
                         continue;
+                if (in->in_map && s->n_inputs > 1)
+                        line_keep(in, p, len, &l);
                 in->line = l;
                 in->line_no = in->lineno;
                 in->pending = true;

@@ -846,6 +846,78 @@ static void test_mapped(void) {
 }
 
 /*
+ * Two mapped inputs: the second one's first line is read (and waits) while the first input's lines
+ * come first; the second file is then cut short under the scan (logrotate's copytruncate), and
+ * written again, as rsyslog goes on after it. The waiting line is handed out as it was read, as
+ * read() gives it (review2's T1: it came out as NUL bytes, or as the new bytes at its offsets).
+ */
+static void test_mapped_waiting(void) {
+        static const char a_text[] = "Nov 27 02:52:01 h sshd[10]: first of a\n"
+                                     "Nov 27 02:52:02 h sshd[10]: second of a\n";
+        static const char b_text[] = "Nov 27 02:52:09 h sshd[20]: Accepted publickey for root from "
+                                     "192.0.2.7 port 4242 ssh2: ED25519 SHA256:AAAA\n";
+        static const char later[] = "Dec  1 00:00:00 h logger: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n";
+
+        for (unsigned regrow = 0; regrow < 2; regrow++)
+                for (unsigned thread = 0; thread < 2; thread++) {
+                        char *a = write_bytes("wa.log", a_text, strlen(a_text), false);
+                        char *b = write_bytes("wb.log", b_text, strlen(b_text), false);
+                        char *paths[] = { a, b, NULL };
+                        struct log_record rec = {};
+                        struct source *s = NULL;
+                        const char *errpath = NULL;
+                        uint64_t errline = 0;
+                        unsigned n = 0;
+                        bool cut = false;
+                        int r;
+
+                        TAP_IS_INT(text_source_open(&(struct text_source_options){ .paths = paths },
+                                                    &s, &errpath, &errline),
+                                   0, "waiting line, regrow %u, thread %u: open", regrow, thread);
+                        if (!s)
+                                continue;
+                        if (thread) {
+                                /* the reader may fill its batch before the cut: cut first */
+                                TAP_IS_INT(truncate(b, 0), 0, "cut the second file");
+                                cut = true;
+                                TAP_IS_INT(text_source_start_thread(s, NULL), 0, "the thread");
+                        }
+                        while ((r = source_next(s, &rec)) > 0) {
+                                struct strview m = record_field(&rec, RECORD_MESSAGE);
+                                struct strview id = record_field(&rec, RECORD_SYSLOG_IDENTIFIER);
+
+                                n++;
+                                if (!cut) {
+                                        TAP_IS_INT(truncate(b, 0), 0, "cut the second file");
+                                        cut = true;
+                                }
+                                if (regrow && n == 1) {
+                                        FILE *f = fopen(b, "ae");
+
+                                        tap_ok(f && fputs(later, f) >= 0, "written again");
+                                        if (f)
+                                                fclose(f);
+                                }
+                                if (n == 3) {
+                                        TAP_IS_INT(id.len, 4, "its tag as read");
+                                        tap_ok(id.ptr && strncmp(id.ptr, "sshd", 4) == 0,
+                                               "its tag: sshd");
+                                        tap_ok(m.len > 8 && memcmp(m.ptr, "Accepted", 8) == 0 &&
+                                                       !memchr(m.ptr, 0, m.len),
+                                               "its message as read: %.8s", m.len ? m.ptr : "");
+                                }
+                        }
+                        TAP_IS_INT(r, 0, "the end, no error");
+                        TAP_IS_INT(n, 3, "three lines");
+                        record_done(&rec);
+                        source_free(s);
+                        unlink(a), unlink(b);
+                        free(a), free(b);
+                }
+}
+
+/*
  * Lines of other programs are counted as entries without their tag parsed when its first bytes
  * rule every identifier out (text.c, maybe_wanted()): the source with identifiers hands out
  * exactly the lines text_line_parse() gives a wanted identifier, with the same counters, for tags
@@ -953,6 +1025,7 @@ int main(void) {
         test_source();
         test_thread();
         test_mapped();
+        test_mapped_waiting();
         test_filter();
         rmdir(tmpdir);
         return tap_done();
