@@ -151,7 +151,8 @@ void cmd_help_groups(unsigned groups) {
         if ((groups & OPT_SOURCE) && (groups & OPT_TEXT))
                 printf("      --input PATH          read this text log instead: syslog, rsyslog or\n"
                        "                            journalctl -o short-iso output; gzip too; - is\n"
-                       "                            standard input (repeatable)\n");
+                       "                            standard input; a pipe or FIFO too, e.g.\n"
+                       "                            <(zcat auth.log.2.gz) (repeatable)\n");
         if (groups & OPT_SOURCE)
                 printf("  -S, --since TIME          from TIME (journalctl syntax: \"2026-11-01 10:00\",\n"
                        "                            yesterday, -2h, @EPOCH)\n"

@@ -951,36 +951,43 @@ static int input_advance(struct text_source *s, struct text_input *in, bool firs
         return 0;
 }
 
+/*
+ * Open in's file. A regular file named by its path is peeked at for gzip's magic bytes (pread()):
+ * a plain one is mapped or read(), a gzip one read through zlib. Anything else (standard input "-",
+ * a pipe such as /dev/stdin or <(zcat ...), a FIFO, a character device) cannot be peeked at
+ * without consuming its bytes: it is read through zlib, which decompresses gzip data and passes
+ * anything else through unchanged. A FIFO with no writer makes open() wait for one, as `cat FIFO`
+ * does (a signal such as SIGINT ends the wait); the inputs are opened in the order given, each
+ * read up to its first entry before the next is opened.
+ */
 static int open_input(struct text_input *in, const char *path, uint64_t now_usec) {
         _cleanup_close_ int fd = -1;
         unsigned char magic[2];
         struct stat st;
         ssize_t n;
-        bool gz;
+        bool gz = true;
 
         in->name = path;
         in->name_len = strlen(input_name(in));
         in->fd = -1;
         in->format = _TEXT_FORMAT_INVALID;
-        if (streq(path, "-")) {
+        if (streq(path, "-"))
                 fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-                if (fd < 0)
-                        return -errno;
-                /* A pipe cannot be peeked: zlib reads plain data through unchanged. */
-                gz = true;
-        } else {
+        else
                 fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0)
-                        return -errno;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (S_ISREG(st.st_mode) && !streq(path, "-")) {
+                /* Standard input may have been read from already: its offset need not be 0. */
                 n = pread(fd, magic, sizeof(magic), 0);
                 if (n < 0)
                         return -errno;
                 gz = n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
         in->regular = S_ISREG(st.st_mode);
         text_clock_init(&in->clock, S_ISREG(st.st_mode) && st.st_mtime > 0
                                             ? (uint64_t) st.st_mtime * USEC_PER_SEC
