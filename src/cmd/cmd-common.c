@@ -813,6 +813,16 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
                 (unsigned long long) cs->held, (unsigned long long) cs->held_overflow,
                 (unsigned long long) cs->held_at_end,
                 (unsigned long long) cs->hosts_peak, (unsigned long long) pipeline_alerts(p));
+        if (src && arg_n_inputs > 0) {
+                const struct text_source_stats *ts = text_source_stats(src);
+
+                fprintf(stderr,
+                        "keytrail: text: lines=%llu entries=%llu ignored=%llu malformed=%llu "
+                        "long_lines=%llu\n",
+                        (unsigned long long) ts->lines, (unsigned long long) ts->entries,
+                        (unsigned long long) ts->ignored, (unsigned long long) ts->malformed,
+                        (unsigned long long) ts->long_lines);
+        }
 }
 
 /* ---- output ---------------------------------------------------------------------------------- */

@@ -146,7 +146,8 @@ void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, aler
 int cmd_feed_all(struct source *src, struct pipeline *p,
                  int (*hook)(void *userdata, const struct log_record *rec), void *userdata);
 
-/* The --stats line on stderr. src may be NULL. */
+/* The --stats line on stderr, and with --input a second one, the text reader's counters. src may
+ * be NULL. */
 void cmd_print_stats(const struct pipeline *p, const struct source *src);
 
 /* Alert output to stdout, NDJSON or text (--format; auto: text on a terminal). */

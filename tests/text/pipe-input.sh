@@ -38,14 +38,15 @@ scan() {
         set -e
         echo "$rc" >"$tmp/$name.rc"
         jq -c "$norm" "$tmp/$name.json" >"$tmp/$name.n"
-        grep '^keytrail: stats:' "$tmp/$name.err" >"$tmp/$name.stats" || true
+        grep '^keytrail: \(stats\|text\):' "$tmp/$name.err" >"$tmp/$name.stats" || true
 }
 
 # same NAME: NAME gave exactly what the regular file gave: exit 1, alerts, stats, nothing else
 same() {
         local name=$1
-        check "$name: exit 1, only the stats line on stderr" \
-                '[ "$(cat "$tmp/$name.rc")" = 1 ] && [ "$(grep -vc "^keytrail: stats:" "$tmp/$name.err")" = 0 ]' ||
+        check "$name: exit 1, only the stats lines on stderr" \
+                '[ "$(cat "$tmp/$name.rc")" = 1 ] &&
+                 [ "$(grep -vc "^keytrail: \(stats\|text\):" "$tmp/$name.err")" = 0 ]' ||
                 sed 's/^/# /' "$tmp/$name.err"
         if cmp -s "$tmp/file.n" "$tmp/$name.n"; then
                 ok "$name: the regular file's alerts, ids and evidence lines ($(wc -l <"$tmp/$name.n"))"
@@ -53,7 +54,7 @@ same() {
                 not_ok "$name: the regular file's alerts, ids and evidence lines"
                 diff "$tmp/file.n" "$tmp/$name.n" | cut -c1-300 | head -20 | sed 's/^/# /'
         fi
-        check "$name: the regular file's --stats line" 'cmp -s "$tmp/file.stats" "$tmp/$name.stats"'
+        check "$name: the regular file's --stats lines" 'cmp -s "$tmp/file.stats" "$tmp/$name.stats"'
 }
 
 # evidence_names NAME: the input names its evidence gives, one a line
