@@ -22,12 +22,31 @@ static void help(void) {
                "Review it, then pass it to keytrail scan --policy FILE (docs/policy.md).\n"
                "\n");
         cmd_help_groups(OPT_SOURCE | OPT_TEXT | OPT_ANALYSIS);
-        printf("\nExit status: 0, or 2 on an error.\n");
+        printf("Output:\n"
+               "      --stats               print counters on stderr at the end: what was read\n"
+               "                            and matched, what was skipped\n"
+               "\nExit status: 0, or 2 on an error.\n");
+}
+
+enum { ARG_LEARN_STATS = 0x300 };
+
+static const struct option options[] = {
+        { "stats", no_argument, NULL, ARG_LEARN_STATS },
+        {}
+};
+
+static int parse_extra(int c, const char *value) {
+        if (c != ARG_LEARN_STATS)
+                return -ENOENT;
+        arg_stats = true;
+        return 0;
 }
 
 static const struct cmd_spec spec = {
         .name = "learn",
         .groups = OPT_SOURCE | OPT_TEXT | OPT_ANALYSIS,
+        .extra = options,
+        .parse_extra = parse_extra,
         .help = help,
 };
 

@@ -5,8 +5,8 @@
 # journalctl -o short-iso renders it, with lines of every kind put in after its 20th line: empty,
 # journalctl's notes, a boot marker and a continuation (ignored), one in no known format
 # (malformed), sshd lines of 70,000 bytes (cut: a long line) and 66,000 bytes (not cut), another
-# program's line. Scan (--jobs 1 and 2, plain and gzip) and report print the same text line; a
-# journal scan prints none.
+# program's line. Scan (--jobs 1 and 2, plain and gzip), report and learn print the same text line;
+# a journal scan prints none. learn --stats prints scan's counters line.
 #
 #   text-stats.sh KEYTRAIL SOURCE_DIR
 set -eu
@@ -76,12 +76,28 @@ check "the sample alone: exit 1, text line lines=399 entries=399 and zeroes" \
         '[ "$(cat "$tmp/plain.rc")" = 1 ] &&
          [ "$(grep "^keytrail: text:" "$tmp/plain.err")" = "keytrail: text: lines=399 entries=399 ignored=0 malformed=0 long_lines=0" ]'
 
-# report reads through the same source and prints the same line.
+# report and learn read through the same source and print the same line.
 run report "$keytrail" report --input "$tmp/mixed.log" "${args[@]}" -o json --stats
 check "report --input --stats: exit 2, the same text line" \
         '[ "$(cat "$tmp/report.rc")" = 2 ] &&
          [ "$(grep "^keytrail: text:" "$tmp/report.err")" = "$want_text" ]'
+run learn "$keytrail" learn --input "$tmp/mixed.log" --rules "$src/rules" --stats
+check "learn --input --stats: exit 2, a policy, the same text line" \
+        '[ "$(cat "$tmp/learn.rc")" = 2 ] && grep -q "^\[key SHA256:" "$tmp/learn.out" &&
+         [ "$(grep "^keytrail: text:" "$tmp/learn.err")" = "$want_text" ]'
+
+# learn --stats (it had no such option): scan's counters line, the policy unchanged by it.
+run learn-j "$keytrail" learn --file "$tmp/s.journal" --rules "$src/rules" --stats
+run learn-n "$keytrail" learn --file "$tmp/s.journal" --rules "$src/rules"
 run scan-j "$keytrail" scan --file "$tmp/s.journal" "${args[@]}" -o json --stats
+check "learn --file --stats: exit 0, the policy of learn without --stats" \
+        '[ "$(cat "$tmp/learn-j.rc")" = 0 ] && [ -s "$tmp/learn-j.out" ] &&
+         cmp -s "$tmp/learn-j.out" "$tmp/learn-n.out"'
+check "  ... one line on stderr: records= matched= unmatched= spoofed= as scan's" \
+        '[ "$(wc -l <"$tmp/learn-j.err")" = 1 ] &&
+         [ "$(grep -o "records=[0-9]* matched=[0-9]* unmatched=[0-9]* spoofed=[0-9]*" "$tmp/learn-j.err")" = \
+           "$(grep -o "records=[0-9]* matched=[0-9]* unmatched=[0-9]* spoofed=[0-9]*" "$tmp/scan-j.err")" ] &&
+         grep -q "^keytrail: stats: records=399 matched=261 unmatched=136 spoofed=2 " "$tmp/learn-j.err"'
 check "a journal scan prints no text line" \
         '[ "$(grep -c "^keytrail: " "$tmp/scan-j.err")" = 1 ] && grep -q "^keytrail: stats:" "$tmp/scan-j.err"'
 
