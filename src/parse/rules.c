@@ -111,11 +111,15 @@ struct match_state {
         struct rule_set_stats stats;
 };
 
+/* Read only when memo_key[] says it holds a message: the slots need no zeroing. */
 struct memo_slot {
-        uint32_t len;                    /* of msg; 0: empty (empty messages are not kept) */
-        char msg[MEMO_MESSAGE_MAX];
         struct rule_match m;             /* the outcome; m.set and m.len are not used */
+        uint32_t len;                    /* of msg */
+        char msg[MEMO_MESSAGE_MAX];
 };
+
+/* An outcome's offsets and counters are 16 bits wide (struct rule_match). */
+_Static_assert(MESSAGE_MAX <= UINT16_MAX && RULES_MAX <= UINT16_MAX, "rule_match's members fit");
 
 struct rule_matcher {
         const struct rule_set *set;      /* borrowed: outlives the matcher */
@@ -1077,8 +1081,9 @@ int rule_matcher_new(struct rule_set *s, struct rule_matcher **ret) {
                 rule_matcher_free(m);
                 return r;
         }
-        /* Zeroed pages: only the slots used are ever touched. Without it, every message runs. */
-        m->memo = calloc(MEMO_SLOTS, sizeof(struct memo_slot));
+        /* Only the slots used are ever touched (a mapping of its own: pages never touched are
+         * never resident). Without it, every message runs. */
+        m->memo = aligned_alloc(_Alignof(struct memo_slot), MEMO_SLOTS * sizeof(struct memo_slot));
         m->generation = s->generation;
         *ret = m;
         return 0;
@@ -1204,12 +1209,19 @@ void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struc
                                 ret->n_fields++;
                         ret->field[j] = (__typeof__(ret->field[0])){
                                 .field = rule->field[i].field,
-                                .start = (uint32_t) ov[2 * g],
-                                .len = (uint32_t) (ov[2 * g + 1] - ov[2 * g]),
+                                .start = (uint16_t) ov[2 * g],
+                                .len = (uint16_t) (ov[2 * g + 1] - ov[2 * g]),
                         };
                 }
         }
-        ret->stats = m->st.stats;
+        ret->stats = (struct rule_match_stats){
+                .messages = (uint16_t) m->st.stats.messages,
+                .matched = (uint16_t) m->st.stats.matched,
+                .attempts = (uint16_t) m->st.stats.attempts,
+                .retried = (uint16_t) m->st.stats.retried,
+                .match_limit = (uint16_t) m->st.stats.match_limit,
+                .too_long = (uint16_t) m->st.stats.too_long,
+        };
         /* Kept when it is the message's answer, not a limit's: a pattern that hit a stack or
          * the match limit on a line may get further on it another time. */
         if (slot && IN_SET(ret->result, 0, 1) && ret->stats.retried == 0 &&
@@ -1221,7 +1233,7 @@ void rule_matcher_run(struct rule_matcher *m, const char *msg, size_t len, struc
         }
 }
 
-static void stats_add(struct rule_set_stats *a, const struct rule_set_stats *b) {
+static void stats_add(struct rule_set_stats *a, const struct rule_match_stats *b) {
         a->messages += b->messages;
         a->matched += b->matched;
         a->attempts += b->attempts;
