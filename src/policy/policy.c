@@ -540,11 +540,8 @@ static bool runs_gate(const char *command) {
  * could not log): what the client asked for is unknown. */
 static int on_gate_silent(struct policy *p, struct conn *c, const struct decision_ctx *ctx) {
         const struct baseline_entry *e = NULL, *other = NULL;
+        bool looked_up = false;
         int r;
-
-        if (baseline_fp(c) && c->user)
-                e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user, c->key_location,
-                                    &other) ?: other;
 
         for (unsigned i = 0; i < c->n_sessions; i++) {
                 struct conn_session *s = &c->sessions[i];
@@ -554,6 +551,12 @@ static int on_gate_silent(struct policy *p, struct conn *c, const struct decisio
                     !s->command || !runs_gate(s->command) ||
                     (s->alerted & (1u << ALERT_GATE_SILENT)))
                         continue;
+                /* Looked up for the first such session only: every connection ends here, and
+                 * few have one. */
+                if (!looked_up && baseline_fp(c) && c->user)
+                        e = baseline_lookup(p->cfg.baseline, baseline_fp(c), c->user,
+                                            c->key_location, &other) ?: other;
+                looked_up = true;
                 s->alerted |= 1u << ALERT_GATE_SILENT;
                 alert_from_conn(p, &a, ALERT_GATE_SILENT, c, ctx);
                 a.key_type = key_type_of(c, e);
