@@ -106,15 +106,29 @@ static void held_free(struct conn *x) {
 
 /* An ended connection: kept, with its storage, for the next one; storage that grew past what
  * sshd's own values need (hostile or odd input) is let go instead of kept for ever. */
+/* conn_recycle() zeroes the members before sessions[] and from n_sessions on. */
+_Static_assert(offsetof(struct conn, n_sessions) ==
+                       offsetof(struct conn, sessions) + sizeof(((struct conn *) NULL)->sessions),
+               "n_sessions follows sessions[]");
+
 static void conn_recycle(struct correlator *c, struct conn *x) {
+        char *strings = x->strings;
+        size_t strings_size = x->strings_size;
+
         held_free(x); /* judged before (release()): empty but for an error on the way */
-        if (x->strings_size > CONN_STRINGS_KEEP_MAX) {
-                free(x->strings);
-                x->strings = NULL;
-                x->strings_size = 0;
+        if (strings_size > CONN_STRINGS_KEEP_MAX) {
+                free(strings);
+                strings = NULL;
+                strings_size = 0;
         }
-        *x = (struct conn){ .strings = x->strings, .strings_size = x->strings_size,
-                            .lru_next = c->free_conns };
+        /* Zeroed but for sessions[] (most of the struct: 2.4 of 2.9 KB, written for every
+         * connection): only sessions[0..n_sessions) are ever read, and each is set when its
+         * session starts. */
+        memset(x, 0, offsetof(struct conn, sessions));
+        memset(&x->n_sessions, 0, sizeof(*x) - offsetof(struct conn, n_sessions));
+        x->strings = strings;
+        x->strings_size = strings_size;
+        x->lru_next = c->free_conns;
         c->free_conns = x;
 }
 
