@@ -8,6 +8,7 @@
  * encodes the former the same way. Pure function.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "macro.h"
@@ -17,3 +18,7 @@ _warn_unused_ int sshd_vis(const char *in, size_t len, char **ret);
 
 /* The same into out, which holds at least len * 4 + 1 bytes. Returns out. */
 char *sshd_vis_to(const char *in, size_t len, char *out);
+
+/* Whether sshd_vis() gives len bytes of in back unchanged: none of them is escaped (printable
+ * ASCII but the backslash). */
+bool sshd_vis_is_identity(const char *in, size_t len);

@@ -66,6 +66,16 @@ char *sshd_vis_to(const char *in, size_t len, char *out) {
         return out;
 }
 
+bool sshd_vis_is_identity(const char *in, size_t len) {
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char) in[i];
+
+                if (c < 0x20 || c >= 0x7f || c == '\\')
+                        return false;
+        }
+        return true;
+}
+
 int sshd_vis(const char *in, size_t len, char **ret) {
         char *out;
 

@@ -328,7 +328,9 @@ static int command_agrees(const char *expected, const struct conn_session *s, bo
         const char *vis;
         int r;
 
-        if (el <= (sizeof(buf) - 1) / 4)
+        if (sshd_vis_is_identity(expected, el))
+                vis = expected; /* the usual command: nothing to escape, no copy */
+        else if (el <= (sizeof(buf) - 1) / 4)
                 vis = sshd_vis_to(expected, el, buf);
         else {
                 r = sshd_vis(expected, el, &heap);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void test_u64(void) {
         uint64_t v = 0;
@@ -56,6 +57,21 @@ static void test_vis(void) {
         vis_one("caf\xc3\xa9", 5, "caf\\303\\251", "UTF-8 as octal, as sshd logs it");
         vis_one("x\x01y", 3, "x\\001y", "control byte as octal");
         vis_one("'\"", 2, "'\"", "quotes verbatim");
+        {
+                /* sshd_vis_is_identity() says so exactly when encoding changes nothing: every
+                 * byte alone, and a plain command with one of them inside. */
+                unsigned agree = 0;
+
+                for (unsigned c = 0; c < 256; c++) {
+                        char in[3] = { 'a', (char) c, 'b' }, out[3 * 4 + 1];
+
+                        sshd_vis_to(in, sizeof(in), out);
+                        agree += sshd_vis_is_identity(in, sizeof(in)) ==
+                                 (strlen(out) == sizeof(in) && memcmp(out, in, sizeof(in)) == 0);
+                }
+                TAP_IS_INT((int) agree, 256, "identity exactly when nothing is escaped");
+                tap_ok(sshd_vis_is_identity("", 0), "the empty string is its own encoding");
+        }
 }
 
 static void test_dup(void) {
