@@ -28,6 +28,8 @@ struct source_stats {
         uint64_t oversized;     /* entries skipped: a MESSAGE longer than RECORD_FIELD_MAX_BYTES */
         uint64_t unresolved;    /* evidence whose entry was no longer in the files when its alert
                                    was built: given a partial cursor (source_cursor()) */
+        uint64_t fd_limited;    /* files that could not be opened again (to look evidence up, to
+                                   check them at the end) for the limit of open files */
 };
 
 #define SOURCE_READERS_MAX 8    /* groups named per unreadable file */

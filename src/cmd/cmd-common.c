@@ -597,7 +597,8 @@ int cmd_open_journal(struct source **ret) {
         if (r < 0) {
                 const char *why = IN_SET(r, -ENODATA, -EBADMSG, -EPROTONOSUPPORT)
                                           ? "not a journal file, or a corrupt one"
-                                          : strerror(-r);
+                                  : IN_SET(r, -EMFILE, -ENFILE) ? cmd_fd_limit_text(r)
+                                                                : strerror(-r);
                 _cleanup_free_ char *p = cmd_path_text(path ?: arg_n_files > 0 ? arg_files[0]
                                                                                 : arg_directory);
 
@@ -673,7 +674,16 @@ int cmd_check_skipped(const struct source *src) {
         unsigned long long n = source_skipped(src), u = source_stats(src)->unresolved;
         int r = cmd_source_problems(src);
 
-        if (u > 0)
+        if (u > 0 && source_stats(src)->fd_limited > 0) {
+                /* The files could not all be opened again to look it up */
+                log_error("%llu evidence entr%s could not be looked up in the journal files: %s; "
+                          "%s a partial cursor (b=;m=;t=), and %s alert id%s differ%s from a scan "
+                          "that finds %s",
+                          u, u == 1 ? "y" : "ies", cmd_fd_limit_text(-EMFILE),
+                          u == 1 ? "it has" : "they have", u == 1 ? "its" : "their",
+                          u == 1 ? "" : "s", u == 1 ? "s" : "", u == 1 ? "it" : "them");
+                r = -EBADMSG;
+        } else if (u > 0)
                 /* Evidence is looked up when an alert is built: a file emptied or rewritten in
                  * between leaves only what the entry was read with (source.h). */
                 log_error("%llu evidence entr%s had left the journal files by the time %s alert "
@@ -755,6 +765,12 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
 /* How far ahead the duplicate table's slot is fetched: enough records to hide a miss to memory. */
 #define PREFETCH_AHEAD 4
 
+/* Why reading or processing failed: past the limit of open files, which limit and what to do. */
+static const char *feed_error(int r) {
+        return arg_n_inputs == 0 && IN_SET(r, -EMFILE, -ENFILE) ? cmd_fd_limit_text(r)
+                                                                 : strerror(-r);
+}
+
 int cmd_feed_all(struct source *src, struct pipeline *p,
                  int (*hook)(void *userdata, const struct log_record *rec), void *userdata) {
         struct log_record scratch = {};
@@ -765,7 +781,7 @@ int cmd_feed_all(struct source *src, struct pipeline *p,
                 r = source_next_borrowed(src, &scratch, &rec);
                 if (r < 0) {
                         log_error("reading the %s: %s", arg_n_inputs > 0 ? "text logs" : "journal",
-                                  strerror(-r));
+                                  feed_error(r));
                         break;
                 }
                 if (r == 0)
@@ -777,7 +793,7 @@ int cmd_feed_all(struct source *src, struct pipeline *p,
                 if (r >= 0)
                         r = pipeline_feed(p, rec);
                 if (r < 0) {
-                        log_error("processing an entry: %s", strerror(-r));
+                        log_error("processing an entry: %s", feed_error(r));
                         break;
                 }
         }
@@ -785,7 +801,7 @@ int cmd_feed_all(struct source *src, struct pipeline *p,
                 /* The input ended: lines still held for their monitor are judged now. */
                 r = pipeline_finish(p);
                 if (r < 0)
-                        log_error("processing an entry: %s", strerror(-r));
+                        log_error("processing an entry: %s", feed_error(r));
         }
         record_done(&scratch);
         return r;

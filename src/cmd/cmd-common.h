@@ -146,6 +146,10 @@ void cmd_pipeline_config(struct rule_set *rules, struct baseline *baseline, aler
 int cmd_feed_all(struct source *src, struct pipeline *p,
                  int (*hook)(void *userdata, const struct log_record *rec), void *userdata);
 
+/* Why a journal file could not be opened for the limit of open files (error -EMFILE or -ENFILE):
+ * the limit and how to raise it. Static storage, valid until the next call. */
+const char *cmd_fd_limit_text(int error);
+
 /* The --stats line on stderr, and with --input a second one, the text reader's counters. src may
  * be NULL. */
 void cmd_print_stats(const struct pipeline *p, const struct source *src);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cmd-common.h"
 #include "escape.h"
@@ -17,7 +18,27 @@ static bool is_denied(const struct source_problem *p) {
         return IN_SET(p->error, -EACCES, -EPERM) && !p->partly && !p->note;
 }
 
+const char *cmd_fd_limit_text(int error) {
+        static char buf[320];
+        struct rlimit rl;
+
+        if (error == -ENFILE)
+                return "the system's limit of open files was reached (fs.file-max, "
+                       "/proc/sys/fs/file-max): raise it, or read fewer journal files at once";
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return strerror(-error);
+        (void) snprintf(buf, sizeof(buf),
+                        "more journal files than the limit of open files allows (%llu; keytrail "
+                        "needs one per file, more to look evidence up): raise the hard limit "
+                        "(ulimit -Hn as root, LimitNOFILE= in a systemd unit) or read fewer "
+                        "files at once (--file)",
+                        (unsigned long long) rl.rlim_cur);
+        return buf;
+}
+
 static const char *problem_why(const struct source_problem *p) {
+        if (IN_SET(p->error, -EMFILE, -ENFILE))
+                return cmd_fd_limit_text(p->error);
         if (p->note)
                 /* journal.c: an entry of a match term no file held at the start was written (a
                  * note: a scan of a live journal never was sure to read what is written while it
@@ -137,8 +158,9 @@ void cmd_source_summary(const struct source *src, char *buf, size_t size) {
 
 int cmd_source_problems(const struct source *src) {
         static size_t reported, reported_more; /* problems are only appended: say each once */
+        static bool limit_said;                /* the limit of open files: explained once */
         const struct source_problem *p;
-        size_t n = 0, more = 0;
+        size_t n = 0, more = 0, limited = 0;
         char denied[1400];
         int ret = 0;
 
@@ -148,12 +170,20 @@ int cmd_source_problems(const struct source *src) {
                         continue;
                 if (!p[i].note)
                         ret = -EBADMSG;
-                if (i >= reported) {
+                if (i < reported)
+                        continue;
+                if (IN_SET(p[i].error, -EMFILE, -ENFILE) && limit_said)
+                        limited++;
+                else {
                         _cleanup_free_ char *path = cmd_path_text(p[i].path);
 
                         log_error("%s: %s", path ?: "?", problem_why(&p[i]));
+                        limit_said = limit_said || IN_SET(p[i].error, -EMFILE, -ENFILE);
                 }
         }
+        if (limited > 0)
+                log_error("and %zu more journal file%s, for the same limit of open files", limited,
+                          limited == 1 ? "" : "s");
         denied_summary(p, reported, n, denied, sizeof(denied));
         if (denied[0])
                 log_error("cannot read %s", denied);

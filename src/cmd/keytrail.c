@@ -45,7 +45,8 @@ static void help(void) {
  * sd-journal keeps every journal file it reads open, and keytrail a lookup handle per file besides:
  * a folder of more files than the soft limit of open files (1,024 for most shells and services)
  * would be read only in part. Raise the soft limit to the hard one, as journalctl does; nothing
- * here uses select(). Past the hard limit a folder is still read only in part.
+ * here uses select(). Past the hard limit the journal source refuses the folder and says why
+ * (journal.c's fd_room(), cmd_fd_limit_text()).
  */
 static void nofile_raise(void) {
         struct rlimit rl;

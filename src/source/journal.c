@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <systemd/sd-id128.h>
@@ -241,6 +242,36 @@ static int add_note(struct source *s, const char *path, int error) {
         if (r >= 0 && s->n_problems > n)
                 s->problems[n].note = true;
         return r;
+}
+
+/* A failure for the limit of open files: the process's (RLIMIT_NOFILE) or the system's. */
+static bool fd_limited(int r) {
+        return r == -EMFILE || r == -ENFILE;
+}
+
+/*
+ * Whether n more descriptors fit under the soft limit of open files (keytrail raises it to the
+ * hard one at its start), besides those open now: sd-journal keeps one per file it reads, and one
+ * it cannot open it leaves out without a word (the file would look cut short, or changed). 0, or
+ * -EMFILE.
+ */
+static int fd_room(size_t n) {
+        struct rlimit rl;
+        struct dirent *de;
+        size_t open_now = 0;
+        DIR *d;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return 0;
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return fd_limited(-errno) ? -EMFILE : 0;
+        while ((de = readdir(d)))
+                open_now += de->d_name[0] != '.';
+        (void) closedir(d);
+        /* (open_now counts opendir()'s own descriptor: it stands for the one sd-journal holds
+         * while it lists a folder) */
+        return open_now + n > rl.rlim_cur ? -EMFILE : 0;
 }
 
 /* ---- which files ---------------------------------------------------------------------------- */
@@ -686,6 +717,12 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                         if (r < 0)
                                 return r;
                 }
+                r = fd_room(n_order);
+                if (r < 0) {
+                        if (reterr_path)
+                                *reterr_path = o->files[0];
+                        return r;
+                }
                 if (!parallel_wanted(s, o)) {
                         r = sd_journal_open_files(&j, (const char **) o->files, 0);
                         if (r < 0) {
@@ -725,6 +762,8 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 if (r >= 0)
                         r = iteration_order(s, listed, l.n, &order, &n_order);
                 file_list_done(&l);
+                if (r >= 0)
+                        r = fd_room(n_order);
                 if (r < 0) {
                         if (reterr_path && o->directory)
                                 *reterr_path = o->directory;
@@ -1128,6 +1167,13 @@ static int recheck_match(struct source *s) {
                 r = open_files(s, f, 1, &j);
                 if (r == -ENOMEM)
                         return r;
+                if (fd_limited(r)) {
+                        /* Not for a change of the file: said as what it is */
+                        r = add_problem(s, s->order[f], r, true);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 found = r < 0; /* cannot be looked at: may have changed */
                 for (size_t i = 0; r >= 0 && i <= n && !found; i++)
                         found = s->absent[i] && term_held(s, j, i, true) != 0;
@@ -1435,7 +1481,7 @@ static int journal_next(struct source *s, struct log_record *rec) {
 
 /* Files from..from+n of the iteration order, through the descriptors held since the start when
  * all of them are (sd-journal takes descriptors it opens: it is given copies), else by name. */
-static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret) {
+static int open_files_once(struct source *s, size_t from, size_t n, sd_journal **ret) {
         _cleanup_free_ const char **paths = NULL;
         _cleanup_free_ int *fds = NULL;
         size_t k = 0;
@@ -1462,6 +1508,35 @@ static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret)
                 return -ENOMEM;
         memcpy(paths, s->order + from, n * sizeof(char *));
         return sd_journal_open_files(ret, paths, 0);
+}
+
+/*
+ * open_files_once(); past the limit of open files (every handle holds a descriptor per file), the
+ * lookup handles (side_of(), replay()) and the descriptors held for them, which are only kept to
+ * be used again, are let go and it is tried once more. A failure for that limit is counted (source_stats()'s fd_limited): the caller
+ * says what it could not do, never that a file changed.
+ */
+static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret) {
+        int r = open_files_once(s, from, n, ret);
+
+        if (!fd_limited(r))
+                return r;
+        for (size_t i = 0; s->sides && i < s->n_order; i++) {
+                sd_journal_close(s->sides[i]);
+                s->sides[i] = NULL;
+        }
+        sd_journal_close(s->replay);
+        s->replay = NULL;
+        /* The files held open for lookups are then found by name, as when there are too many */
+        for (size_t i = 0; i < s->n_order; i++)
+                if (s->order_fds[i] >= 0) {
+                        (void) close(s->order_fds[i]);
+                        s->order_fds[i] = -1;
+                }
+        r = open_files_once(s, from, n, ret);
+        if (fd_limited(r))
+                s->stats.fd_limited++;
+        return r;
 }
 
 /*
@@ -1576,7 +1651,9 @@ static int find_in(struct source *s, size_t i, const struct entry_ref *ref, reco
         memcpy(boot.bytes, ref->boot_id, 16);
         r = side_of(s, i, &j);
         if (r < 0)
-                return r == -ENOMEM ? r : 0; /* gone or unreadable now: not there */
+                /* gone or unreadable now: not there (past the limit of open files: counted, and
+                 * said with the evidence left unresolved) */
+                return r == -ENOMEM ? r : 0;
         /* The first and last monotonic time of the boot in the file (its _BOOT_ID's entries) */
         r = sd_journal_get_cutoff_monotonic_usec(j, boot, &from, &to);
         if (r <= 0 || ref->monotonic_usec < from || ref->monotonic_usec > to)
