@@ -65,7 +65,7 @@ expect 2 "no rules found" "empty rules directory" -- scan --file "$tmp/j.journal
 { sed -n 1p "$src/tests/journal/mirror.authorized_keys"; echo 'command="unterminated ssh-ed25519 AAAA'; } >"$tmp/ak"
 expect 2 "$tmp/ak:2: " "broken authorized_keys line: FILE:LINE" -- scan --file "$tmp/j.journal" \
         --rules "$src/rules" --authorized-keys "mirror:$tmp/ak"
-expect 2 "cannot read '$tmp/nope'" "missing authorized_keys file" -- scan --file "$tmp/j.journal" \
+expect 2 "cannot read $tmp/nope:" "missing authorized_keys file" -- scan --file "$tmp/j.journal" \
         --rules "$src/rules" --authorized-keys "mirror:$tmp/nope"
 
 # journals that cannot be read

@@ -248,6 +248,54 @@ check '[ "$rc" = 2 ] && grep -q "^keytrail: (stdin):1: not a syslog" "$tmp/err"'
 run "" -- scan --input "$tmp/nope.log" "${base[@]}"
 check '[ "$rc" = 2 ] && grep -q "^keytrail: --input: cannot read $tmp/nope.log: No such file" "$tmp/err"' \
         "a plain --input is written bare"
+# Every other path an operator types is written the same way in its problem line: --baseline,
+# --policy, --output (baseline's and follow's), --state-dir, --socket, --authorized-keys, --rules.
+# A missing folder so named makes each fail: one line, the name one escaped literal, exit 2.
+bad="$tmp/$evil-none" bad_text="$tmp/$evil_text-none"
+evil_path() { # NAME TEXT ARGS...: run ARGS, then check for the one line "keytrail: TEXT" (a regex;
+               # follow's "no state yet" beside it)
+        local name=$1 want=$2
+        shift 2
+        run "" -- "$@"
+        check '[ "$rc" = 2 ] && [ "$(grep -vc "follow.state: no state yet" "$tmp/err")" = 1 ] &&
+               grep -q "^keytrail: $want$" "$tmp/err" &&
+               ! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' \
+                "$name so named: one line, the name escaped, no control byte"
+}
+evil_path "a missing --baseline" "--baseline: cannot read \"$bad_text\.bl\": No such file or directory" \
+        scan --file "$tmp/j.journal" --rules "$src/rules" --baseline "$bad.bl"
+printf 'keytrail-baseline 1\nbogus\n' >"$tmp/$evil.bl"
+evil_path "a --baseline with a bad line" "\"$tmp/$evil_text\.bl\":2: unknown record" \
+        scan --file "$tmp/j.journal" --rules "$src/rules" --baseline "$tmp/$evil.bl"
+evil_path "a missing --policy" "--policy: cannot read \"$bad_text\.policy\": No such file or directory" \
+        scan --file "$tmp/j.journal" "${base[@]}" --policy "$bad.policy"
+printf 'garbage\n' >"$tmp/$evil.policy"
+evil_path "a --policy with a bad line" "\"$tmp/$evil_text\.policy\":1: .*" \
+        scan --file "$tmp/j.journal" "${base[@]}" --policy "$tmp/$evil.policy"
+evil_path "a missing --authorized-keys" \
+        "--authorized-keys: cannot read \"$bad_text\.ak\": No such file or directory" \
+        scan --file "$tmp/j.journal" --rules "$src/rules" --authorized-keys "mirror:$bad.ak"
+mkdir -p "$tmp/$evil-rules"
+evil_path "an empty --rules" "\"$tmp/$evil_text-rules\": no rules found" \
+        scan --file "$tmp/j.journal" --rules "$tmp/$evil-rules"
+evil_path "follow's --state-dir in a missing folder" \
+        "--state-dir: cannot create \"$bad_text/st\": No such file or directory" \
+        follow --file "$tmp/j.journal" "${base[@]}" --state-dir "$bad/st"
+mkdir -p "$tmp/st"
+evil_path "follow's --output in a missing folder" \
+        "--output: cannot open \"$bad_text/alerts\": No such file or directory" \
+        follow --file "$tmp/j.journal" "${base[@]}" --state-dir "$tmp/st" --output "$bad/alerts"
+rm -rf "$tmp/st" && mkdir -p "$tmp/st"
+evil_path "follow's --socket in a missing folder" \
+        "--socket: cannot listen on \"$bad_text/sock\": No such file or directory" \
+        follow --file "$tmp/j.journal" "${base[@]}" --state-dir "$tmp/st" --socket "$bad/sock"
+if [ "$(id -u)" = 0 ]; then
+        run "" -- baseline --output "$bad/bl"
+        check '[ "$rc" = 2 ] && grep -q "^keytrail: --output: cannot create a file beside \"$bad_text/bl\": No such file or directory$" "$tmp/err" && ! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' \
+                "baseline's --output in a missing folder so named: the name escaped, no control byte"
+else
+        ok "# SKIP not root: keytrail baseline needs root"
+fi
 # a file the user cannot read, so named, beside one it can: the permission line; and keytrail
 # doctor's journal-access check, which lists the unreadable files of --journal-dir/MACHINE-ID
 # (text: one line per check; JSON: the name's invalid byte escaped, not "out of memory")

@@ -415,7 +415,7 @@ out:
 }
 
 static int write_output(const struct baseline_file *bf, const char *comment) {
-        _cleanup_free_ char *tmp = NULL;
+        _cleanup_free_ char *tmp = NULL, *output = NULL;
         FILE *f;
         int fd, r;
 
@@ -427,10 +427,11 @@ static int write_output(const struct baseline_file *bf, const char *comment) {
         }
         if (asprintf(&tmp, "%s.XXXXXX", arg_output) < 0)
                 return log_error("out of memory"), -ENOMEM;
+        output = cmd_path_text(arg_output); /* for the lines below: any bytes, escaped */
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0) {
                 r = -errno;
-                log_error("--output: cannot create a file beside '%s': %s", arg_output,
+                log_error("--output: cannot create a file beside %s: %s", output ?: "?",
                           strerror(-r));
                 return r;
         }
@@ -452,7 +453,7 @@ static int write_output(const struct baseline_file *bf, const char *comment) {
                 r = -errno;
         if (r < 0) {
                 (void) unlink(tmp);
-                log_error("--output: cannot write '%s': %s", arg_output, strerror(-r));
+                log_error("--output: cannot write %s: %s", output ?: "?", strerror(-r));
                 return r;
         }
         return 0;
@@ -500,7 +501,7 @@ int baseline_collect(const char *sshd, struct baseline_file **ret, struct baseli
 
 static int baseline(void) {
         _cleanup_(baseline_file_freep) struct baseline_file *bf = NULL;
-        _cleanup_free_ char *comment = NULL;
+        _cleanup_free_ char *comment = NULL, *output = NULL;
         struct baseline_totals t = {};
         char host[256] = "", when[TIMEUTIL_RFC3339_MAX] = "";
         int r;
@@ -521,10 +522,11 @@ static int baseline(void) {
         r = write_output(bf, comment);
         if (r < 0)
                 return r;
+        output = arg_output ? cmd_path_text(arg_output) : NULL;
         log_info("baseline: %u account%s, %u file%s read, %u refused, %u key%s%s%s", t.accounts,
                  t.accounts == 1 ? "" : "s", t.files_read, t.files_read == 1 ? "" : "s",
                  t.files_refused, t.keys, t.keys == 1 ? "" : "s", arg_output ? " -> " : "",
-                 arg_output ?: "");
+                 output ?: "");
         return 0;
 }
 

@@ -407,15 +407,19 @@ int cmd_load_rules(struct rule_set **ret) {
                 dir = stat(RULESDIR, &st) >= 0 ? RULESDIR : SOURCE_RULESDIR;
         r = rule_set_load_dir(rules, dir, &e);
         if (r < 0) {
+                _cleanup_free_ char *p = cmd_path_text(e.file ?: dir);
+
                 if (e.file && e.line > 0)
-                        log_error("%s:%u: %s", e.file, e.line, e.message ?: strerror(-r));
+                        log_error("%s:%u: %s", p ?: "?", e.line, e.message ?: strerror(-r));
                 else
-                        log_error("%s: %s", e.file ?: dir, e.message ?: strerror(-r));
+                        log_error("%s: %s", p ?: "?", e.message ?: strerror(-r));
                 rule_load_error_done(&e);
                 return r;
         }
         if (rule_set_size(rules) == 0) {
-                log_error("%s: no rules found", dir);
+                _cleanup_free_ char *p = cmd_path_text(dir);
+
+                log_error("%s: no rules found", p ?: "?");
                 return -ENOENT;
         }
         *ret = TAKE_PTR(rules);
@@ -436,12 +440,15 @@ static int load_baseline_arg(struct baseline *b, const char *arg) {
                 path = colon + 1;
         }
         r = baseline_add_file(b, user, path, true, NULL, NULL, &line, &what);
-        if (r == -EBADMSG || r == -E2BIG || (r == -ENOSPC && line > 0)) {
-                log_error("%s:%u: %s", path, line, what ?: "malformed authorized_keys line");
-                return r;
-        }
         if (r < 0) {
-                log_error("--authorized-keys: cannot read '%s': %s", path, strerror(-r));
+                _cleanup_free_ char *p = cmd_path_text(path);
+
+                if (r == -EBADMSG || r == -E2BIG || (r == -ENOSPC && line > 0))
+                        log_error("%s:%u: %s", p ?: "?", line,
+                                  what ?: "malformed authorized_keys line");
+                else
+                        log_error("--authorized-keys: cannot read %s: %s", p ?: "?",
+                                  strerror(-r));
                 return r;
         }
         return 0;
@@ -504,6 +511,7 @@ static int load_baseline_system(struct baseline *b) {
 /* --baseline FILE: the file keytrail baseline wrote. Strict: FILE:LINE on the first bad line. */
 static int load_baseline_file(struct baseline *b) {
         _cleanup_(baseline_file_freep) struct baseline_file *bf = NULL;
+        _cleanup_free_ char *p = NULL;
         const char *what = NULL;
         unsigned line = 0;
         int r;
@@ -511,17 +519,19 @@ static int load_baseline_file(struct baseline *b) {
         r = baseline_file_load(arg_baseline, &bf, &line, &what);
         if (r == -ENOMEM)
                 return log_error("out of memory"), r;
-        if (r < 0 && line > 0) {
-                log_error("%s:%u: %s", arg_baseline, line, what ?: "malformed line");
-                return r;
-        }
         if (r < 0) {
-                log_error("--baseline: cannot read '%s': %s", arg_baseline, strerror(-r));
+                p = cmd_path_text(arg_baseline);
+                if (line > 0)
+                        log_error("%s:%u: %s", p ?: "?", line, what ?: "malformed line");
+                else
+                        log_error("--baseline: cannot read %s: %s", p ?: "?", strerror(-r));
                 return r;
         }
         r = baseline_file_apply(bf, b);
-        if (r < 0)
-                return log_error("--baseline: '%s': %s", arg_baseline, strerror(-r)), r;
+        if (r < 0) {
+                p = cmd_path_text(arg_baseline);
+                return log_error("--baseline: %s: %s", p ?: "?", strerror(-r)), r;
+        }
         return 0;
 }
 
@@ -715,11 +725,15 @@ int cmd_load_policy(struct policy_file **ret) {
         if (!arg_policy)
                 return 0;
         r = policy_file_load(arg_policy, ret, &e);
-        if (r < 0 && e.line > 0)
-                log_error("%s:%u: %s", arg_policy, e.line, e.message ?: strerror(-r));
-        else if (r < 0)
-                log_error("--policy: cannot read '%s': %s", arg_policy,
-                          e.message ?: strerror(-r));
+        if (r < 0) {
+                _cleanup_free_ char *p = cmd_path_text(arg_policy);
+
+                if (e.line > 0)
+                        log_error("%s:%u: %s", p ?: "?", e.line, e.message ?: strerror(-r));
+                else
+                        log_error("--policy: cannot read %s: %s", p ?: "?",
+                                  e.message ?: strerror(-r));
+        }
         return r;
 }
 

@@ -117,6 +117,9 @@ void cmd_source_summary(const struct source *src, char *buf, size_t size);
  * of memory: callers print "?"). */
 char *cmd_path_text(const char *path);
 
+/* cmd_path_text(path) made once into *cache (owned by the caller, kept for its lines), or "?". */
+const char *cmd_path_cached(char **cache, const char *path);
+
 /* Open the source of the source options: the text logs of --input, else the journal
  * (cmd_open_journal). Logs errors. */
 int cmd_open_source(struct source **ret);

@@ -66,6 +66,12 @@ char *cmd_path_text(const char *path) {
         return q;
 }
 
+const char *cmd_path_cached(char **cache, const char *path) {
+        if (!*cache)
+                *cache = cmd_path_text(path);
+        return *cache ?: "?";
+}
+
 /* Append to buf (of size, *len used so far), cutting at the end. */
 static void append(char *buf, size_t size, size_t *len, const char *fmt, ...) _printf_(4, 5);
 static void append(char *buf, size_t size, size_t *len, const char *fmt, ...) {

@@ -112,10 +112,12 @@ int drift_new(const char *baseline_path, const char *live_path, const char *sshd
         }
         r = baseline_file_load(baseline_path, &d->recorded, &line, &what);
         if (r < 0) {
+                _cleanup_free_ char *p = cmd_path_text(baseline_path);
+
                 if (line > 0)
-                        log_error("%s:%u: %s", baseline_path, line, what ?: "malformed line");
+                        log_error("%s:%u: %s", p ?: "?", line, what ?: "malformed line");
                 else
-                        log_error("--baseline: cannot read '%s': %s", baseline_path, strerror(-r));
+                        log_error("--baseline: cannot read %s: %s", p ?: "?", strerror(-r));
                 drift_free(d);
                 return r;
         }

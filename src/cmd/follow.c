@@ -76,6 +76,14 @@ static const char *arg_live_keys;
 static bool arg_journal;
 static bool arg_stdout;
 
+/* The operator's paths as stderr lines write them (cmd_path_text(): any bytes, escaped), made when
+ * first needed; freed by verb_follow(). */
+static char *state_dir_text, *output_text, *socket_text;
+
+static const char *state_dir_shown(void) {
+        return cmd_path_cached(&state_dir_text, arg_state_dir);
+}
+
 enum {
         ARG_STATE_DIR = 0x200,
         ARG_OUTPUT,
@@ -261,7 +269,7 @@ static void commit_collect(struct follower *f, bool wait) {
         if (r > 0)
                 f->commits++;
         else if (r < 0) {
-                log_error("%s: cannot commit the state: %s", arg_state_dir, strerror(-r));
+                log_error("%s: cannot commit the state: %s", state_dir_shown(), strerror(-r));
                 f->dirty = true; /* the file is the previous commit: try again */
         }
 }
@@ -350,14 +358,14 @@ static int load_state(struct follower *f) {
         if (r == -ENOMEM)
                 return r;
         if (r == -ENOENT)
-                log_info("%s/%s: no state yet, starting from %s", arg_state_dir, STATE_FILE_NAME,
+                log_info("%s/%s: no state yet, starting from %s", state_dir_shown(), STATE_FILE_NAME,
                          arg_since ? "--since" : "the oldest entry");
         else if (r == -EBADMSG && line > 0)
-                log_error("%s/%s:%u: corrupt state, ignoring it: starting from %s", arg_state_dir,
+                log_error("%s/%s:%u: corrupt state, ignoring it: starting from %s", state_dir_shown(),
                           STATE_FILE_NAME, line, arg_since ? "--since" : "the oldest entry");
         else
                 log_error("%s/%s: unusable state (%s), ignoring it: starting from %s",
-                          arg_state_dir, STATE_FILE_NAME,
+                          state_dir_shown(), STATE_FILE_NAME,
                           r == -EBADMSG ? "incomplete" : strerror(-r),
                           arg_since ? "--since" : "the oldest entry");
         r = state_new(&f->state);
@@ -394,7 +402,7 @@ static int position(struct follower *f, bool have_state) {
                                 f->j, replay > REPLAY_MARGIN_USEC ? replay - REPLAY_MARGIN_USEC : 0);
                 }
                 log_error("%s/%s: the committed cursor is no longer in the journal (vacuumed?): "
-                          "going on from %s", arg_state_dir, STATE_FILE_NAME,
+                          "going on from %s", state_dir_shown(), STATE_FILE_NAME,
                           arg_since ? "--since" : "the oldest entry");
                 /* Whatever is still there up to the committed time was judged already. */
                 f->replaying = true;
@@ -563,13 +571,13 @@ static void reload(struct follower *f) {
         if (arg_output) {
                 r = sinks_reopen(f->sinks);
                 if (r < 0)
-                        log_error("--output: cannot reopen '%s' (%s): writing on to the old file",
-                                  arg_output, strerror(-r));
+                        log_error("--output: cannot reopen %s (%s): writing on to the old file",
+                                  cmd_path_cached(&output_text, arg_output), strerror(-r));
                 else {
                         /* The new file's mark, so a crash does not look for it in the old one. */
                         r = commit(f);
                         if (r < 0)
-                                log_error("%s: cannot commit the state: %s", arg_state_dir,
+                                log_error("%s: cannot commit the state: %s", state_dir_shown(),
                                           strerror(-r));
                 }
         }
@@ -750,7 +758,7 @@ static int run(struct follower *f) {
                                 r = commit_async(f);
                                 if (r < 0)
                                         log_error("%s: cannot commit the state: %s",
-                                                  arg_state_dir, strerror(-r));
+                                                  state_dir_shown(), strerror(-r));
                         }
                         status(f, false);
                         watchdog(f);
@@ -783,7 +791,7 @@ static int run(struct follower *f) {
                 if (f->dirty && now_mono() - f->last_commit >= COMMIT_IDLE_INTERVAL_USEC) {
                         r = commit_async(f);
                         if (r < 0)
-                                log_error("%s: cannot commit the state: %s", arg_state_dir,
+                                log_error("%s: cannot commit the state: %s", state_dir_shown(),
                                           strerror(-r));
                 }
                 if (f->drift) {
@@ -839,7 +847,7 @@ static int open_sinks(struct follower *f) {
         if (arg_output) {
                 r = sinks_add_file(f->sinks, arg_output);
                 if (r < 0)
-                        return log_error("--output: cannot open '%s': %s", arg_output,
+                        return log_error("--output: cannot open %s: %s", cmd_path_cached(&output_text, arg_output),
                                          strerror(-r)), r;
         }
         if (arg_journal) {
@@ -850,7 +858,7 @@ static int open_sinks(struct follower *f) {
         if (arg_socket) {
                 r = sinks_add_socket(f->sinks, arg_socket);
                 if (r < 0)
-                        return log_error("--socket: cannot listen on '%s': %s", arg_socket,
+                        return log_error("--socket: cannot listen on %s: %s", cmd_path_cached(&socket_text, arg_socket),
                                          r == -EEXIST ? "it exists and is not a socket"
                                          : r == -EADDRINUSE ? "another process listens on it"
                                                             : strerror(-r)), r;
@@ -892,7 +900,7 @@ static int follow(void) {
         }
         if (mkdir(arg_state_dir, 0700) < 0 && errno != EEXIST) {
                 r = -errno;
-                log_error("--state-dir: cannot create '%s': %s", arg_state_dir, strerror(-r));
+                log_error("--state-dir: cannot create %s: %s", state_dir_shown(), strerror(-r));
                 return r;
         }
         lock = state_lock(arg_state_dir);
@@ -901,7 +909,7 @@ static int follow(void) {
                                   ? "another keytrail follow uses this state directory"
                                   : strerror(-lock));
                 if (lock != -EBUSY)
-                        log_error("(cannot lock '%s/%s')", arg_state_dir, STATE_LOCK_NAME);
+                        log_error("(cannot lock %s/%s)", state_dir_shown(), STATE_LOCK_NAME);
                 return lock;
         }
 
@@ -933,7 +941,7 @@ static int follow(void) {
                 /* The instance and where the sinks stand, before anything is emitted. */
                 r = commit(&f);
                 if (r < 0) {
-                        log_error("%s: cannot write the state: %s", arg_state_dir, strerror(-r));
+                        log_error("%s: cannot write the state: %s", state_dir_shown(), strerror(-r));
                         goto out;
                 }
         }
@@ -981,7 +989,7 @@ static int follow(void) {
                 (void) sd_notify(0, "STOPPING=1");
                 r = commit(&f);
                 if (r < 0)
-                        log_error("%s: cannot commit the state: %s", arg_state_dir, strerror(-r));
+                        log_error("%s: cannot commit the state: %s", state_dir_shown(), strerror(-r));
                 if (sinks_pending(f.sinks) > 0) {
                         log_error("stopping with %zu alert(s) not yet taken by a sink: they are "
                                   "decided again at the next start", sinks_pending(f.sinks));
@@ -1014,5 +1022,9 @@ int verb_follow(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? 2 : 0;
         r = follow();
+        free(state_dir_text);
+        free(output_text);
+        free(socket_text);
+        state_dir_text = output_text = socket_text = NULL;
         return r < 0 ? 2 : 0;
 }

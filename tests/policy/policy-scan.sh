@@ -139,7 +139,7 @@ set +e
 "$keytrail" scan --file "$tmp/s.journal" "${args[@]}" --policy "$tmp/missing.policy" >/dev/null 2>"$tmp/e.err"
 rc=$?
 set -e
-[ $rc = 2 ] && grep -qF -- "--policy: cannot read '$tmp/missing.policy'" "$tmp/e.err" &&
+[ $rc = 2 ] && grep -qF -- "--policy: cannot read $tmp/missing.policy:" "$tmp/e.err" &&
         ok "error: a missing policy file" || not_ok "error: a missing policy file (rc $rc)"
 
 tap_done
