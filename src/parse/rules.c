@@ -1081,8 +1081,8 @@ int rule_matcher_new(struct rule_set *s, struct rule_matcher **ret) {
                 rule_matcher_free(m);
                 return r;
         }
-        /* Only the slots used are ever touched (a mapping of its own: pages never touched are
-         * never resident). Without it, every message runs. */
+        /* Not zeroed: memo_key[] (zeroed with m) says which slots hold a message, so only the
+         * slots used are ever touched. Without it, every message runs. */
         m->memo = aligned_alloc(_Alignof(struct memo_slot), MEMO_SLOTS * sizeof(struct memo_slot));
         m->generation = s->generation;
         *ret = m;
