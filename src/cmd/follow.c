@@ -47,6 +47,9 @@
 #define COMMIT_INTERVAL_USEC (1 * USEC_PER_SEC)      /* while catching up */
 #define COMMIT_IDLE_INTERVAL_USEC (100 * USEC_PER_MSEC) /* once caught up */
 #define STATUS_INTERVAL_USEC (1 * USEC_PER_SEC)
+/* Before READY=1: how much longer systemd is asked to wait for the start each time STATUS= says
+ * that entries were read since (status()). */
+#define START_EXTEND_USEC (30 * USEC_PER_SEC)
 #define LIVE_GRACE_USEC (1 * USEC_PER_SEC)
 #define IDLE_TICK_USEC (500 * USEC_PER_MSEC)
 /* journald wakes inotify readers at most every 250 ms (its post-change timer), but a reader sees
@@ -182,6 +185,7 @@ struct follower {
         uint64_t replay_until_usec;
 
         bool ready, dirty;
+        uint64_t extended_at;      /* entries + own_entries at the last EXTEND_TIMEOUT_USEC= */
         uint64_t last_usec;        /* realtime of the last entry fed (or of the committed one) */
         uint64_t last_read;        /* monotonic time it was read */
         uint64_t poll_usec;        /* how long to wait for the journal next (POLL_MIN_USEC..) */
@@ -508,18 +512,36 @@ static int signals_open(void) {
         return fd < 0 ? -errno : fd;
 }
 
+/*
+ * STATUS=, every STATUS_INTERVAL_USEC (or now: force). Before READY=1 (replaying, catching up) it
+ * also asks systemd for START_EXTEND_USEC more to start, when entries were read since it last did:
+ * READY=1 waits for the catch-up, whose replay part (from the first line of the oldest connection
+ * open at the commit up to the committed cursor) commits nothing. A long-lived connection puts that
+ * first line days back, so the replay can outlast TimeoutStartSec= (90 s by default): systemd then
+ * killed follow, restarted it, and the same replay began again, for ever, no entry ever followed.
+ * A start that reads nothing still times out.
+ */
 static void status(struct follower *f, bool force) {
         const struct correlator_stats *cs = pipeline_correlator_stats(f->p);
         const struct sink_stats *ss = sinks_stats(f->sinks);
-        uint64_t now = now_mono();
+        uint64_t now = now_mono(), n_read = f->entries + f->own_entries;
+        bool extend = !f->ready && n_read != f->extended_at;
+        char ext[64] = "";
 
         if (!force && now - f->last_status < STATUS_INTERVAL_USEC)
                 return;
         f->last_status = now;
+        if (extend) {
+                f->extended_at = n_read;
+                (void) snprintf(ext, sizeof(ext), "EXTEND_TIMEOUT_USEC=%" PRIu64 "\n",
+                                (uint64_t) START_EXTEND_USEC);
+        }
         (void) sd_notifyf(0,
+                          "%s"
                           "STATUS=%s: entries %" PRIu64 ", open connections %u, alerts %" PRIu64
                           ", evicted %" PRIu64 ", socket readers %u, socket drops %" PRIu64
                           "%s%s",
+                          ext,
                           f->replaying ? "replaying" : f->ready ? "following" : "catching up",
                           f->entries, pipeline_open_connections(f->p), f->alerts, cs->evicted,
                           ss->socket_readers, ss->socket_dropped,
