@@ -1638,8 +1638,9 @@ static int is_entry(struct source *s, sd_journal *j, const struct entry_ref *ref
 /*
  * The entries of file i (in the iteration order) that ref may be: its boot, clocks and digest.
  * Found by bisection (sd_journal_seek_monotonic_usec() with a _BOOT_ID match: the file's entries
- * of one boot, in monotonic order). The earliest in sd-journal's order of those found in this
- * file and before is *best; *ids: the seqnum ids they come from (1, or 2 for more).
+ * of one boot, in monotonic order). The first found in this file and before is *best; *ids: 1
+ * when every one found is that entry (one seqnum id, one seqnum), else 2: which one sd-journal
+ * handed out, only replay() can tell.
  */
 static int find_in(struct source *s, size_t i, const struct entry_ref *ref, record_digest_fn digest,
                    void *userdata, struct journal_pos *best, unsigned *ids) {
@@ -1689,10 +1690,11 @@ static int find_in(struct source *s, size_t i, const struct entry_ref *ref, reco
                         continue;
                 if (*ids == 0)
                         *best = pos;
-                else if (!sd_id128_equal(pos.seqnum_id, best->seqnum_id))
+                else if (!sd_id128_equal(pos.seqnum_id, best->seqnum_id) ||
+                         journal_pos_compare(&pos, best) != 0)
+                        /* Copies of other seqnum ids, or the entry stored twice under one (two
+                         * seqnums): which one sd-journal handed out, only replay() tells */
                         *ids = 2;
-                else if (journal_pos_compare(&pos, best) < 0)
-                        *best = pos;
                 *ids = MAX(*ids, 1U);
         }
 }

@@ -19,7 +19,9 @@
 #     orders, and with the history of tests/scan-parallel.sh (one seqnum id over several files);
 #   - a file whose monotonic clock goes back within a boot (the lookup by bisection misses it);
 #   - files renamed away after the read (a rotation or vacuum during the scan): still found (held
-#     open); emptied in place: a partial cursor, counted.
+#     open); emptied in place: a partial cursor, counted;
+#   - an entry stored twice under one seqnum id whose second copy is the one read (fleet 233 of
+#     tests/journal/fleet-gen.py); keytrail scan --jobs 1 and 2 over it, byte for byte.
 # keytrail scan over same-time: the alerts of --jobs 1 and --jobs 2 (the parallel reader) are equal
 # byte for byte, and every evidence cursor names the entry of its own connection.
 set -u
@@ -114,6 +116,29 @@ done >"$tmp/back.export"
 journal_from_export "$tmp/back.export" "$tmp/back.journal" || not_ok "back: journal"
 agree "monotonic clock going back" "$tmp/back.journal"
 
+# ---- an entry stored twice under one seqnum id -----------------------------------------------------------
+# Two seqnums, identical fields (the fleet of review2's fuzzer, seed 233: tests/journal/fleet-gen.py,
+# equal clocks over nine files, one of them holding an entry twice). In this order of the files
+# sd-journal's merge hands out the SECOND copy (the first is passed over at a tie with another
+# file's entry); the bisection finds both, and the earlier seqnum is not the one read: the lookup
+# reads the files again (replay()). Before: --jobs 1's evidence named the copy never read, where
+# --jobs 2's named the one read (later_differ=1).
+mkdir -p "$tmp/fleet/j"
+python3 "$dir/fleet-gen.py" 233 "$tmp/fleet" "$src"/tests/data/e2e-openssh-*.export >/dev/null
+while read -r op a c; do
+        case $op in
+        new | append) journal_from_export "$c" "$tmp/fleet/j/$a" ;;
+        copy) cp "$tmp/fleet/j/$a" "$tmp/fleet/j/$c" ;;
+        esac
+done <"$tmp/fleet/plan"
+fleet=()
+for f in f1 f5-more f2 f0 f5-again f4 f3 f5-copy f5; do fleet+=("$tmp/fleet/j/$f.journal"); done
+check "fleet 233: nine files, entries stored again" \
+        '"$lookup" "${fleet[@]}" >"$tmp/fleet.out" 2>&1; grep -q " stored_again=1[0-9] " "$tmp/fleet.out"'
+agree "an entry stored twice in one seqnum id, its second copy read (fleet 233)" "${fleet[@]}"
+fleet_files=()
+for f in "${fleet[@]}"; do fleet_files+=(--file "$f"); done
+
 # ---- the files gone before the alert --------------------------------------------------------------------
 # renamed or deleted (rotation, vacuum) during the scan: the source holds them open
 mkdir -p "$tmp/gone"
@@ -158,5 +183,19 @@ done < <(jq -r '.source_port as $p | .evidence[] | "\($p) \(.)"' "$tmp/scan.a")
 check "same-time: every evidence cursor is its connection's own line" '[ $bad = 0 ]'
 check "same-time: nothing said on stderr but the stats" \
         '[ "$(grep -vc "^keytrail: stats:" "$tmp/scan-err.a")" = 0 ]'
+
+# fleet 233 (above): the alerts of --jobs 1 and --jobs 2 are equal byte for byte, evidence included
+fargs=(--rules "$src/rules" --format json --stats)
+for f in mirror ops root; do fargs+=(--authorized-keys "$f:$dir/$f.authorized_keys"); done
+for f in "$src"/tests/data/sample-authorized_keys-*; do
+        fargs+=(--authorized-keys "ktdemo${f##*sample-authorized_keys-}:$f")
+done
+for j in 1 2; do
+        "$keytrail" scan --jobs $j "${fargs[@]}" "${fleet_files[@]}" >"$tmp/fleet.$j" 2>"$tmp/fleet-err.$j"
+        echo "rc=$?" >>"$tmp/fleet.$j"
+done
+check "fleet 233: keytrail scan --jobs 1 equals --jobs 2, byte for byte ($(grep -c "^{" "$tmp/fleet.1") alerts)" \
+        '[ "$(grep -c "^{" "$tmp/fleet.1")" -gt 100 ] &&
+         cmp -s "$tmp/fleet.1" "$tmp/fleet.2" && cmp -s "$tmp/fleet-err.1" "$tmp/fleet-err.2"'
 
 tap_done
