@@ -32,6 +32,16 @@ fl_done() {
         [ "$FL_FAILED" = 0 ]
 }
 
+# fl_scenario_base: base=(the options scan and follow take for the scenario journals of
+# tests/journal: the rules, JSON, their accounts' authorized_keys)
+fl_scenario_base() {
+        local d=$FL_SRC/tests/journal
+        base=(--rules "$FL_SRC/rules" --format json
+              --authorized-keys "mirror:$d/mirror.authorized_keys"
+              --authorized-keys "ops:$d/ops.authorized_keys"
+              --authorized-keys "root:$d/root.authorized_keys")
+}
+
 # fl_notify_start DIR: a sd_notify listener; sets NOTIFY_SOCKET and FL_NOTIFY (the log file)
 fl_notify_start() {
         FL_NOTIFY=$1/notify.log

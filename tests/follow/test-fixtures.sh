@@ -17,10 +17,7 @@ dir=$FL_SRC/tests/journal
 . "$FL_SRC/tests/follow/lib.sh"
 trap 'fl_notify_stop; rm -rf "$tmp"' EXIT
 
-base=(--rules "$FL_SRC/rules" --format json
-      --authorized-keys "mirror:$dir/mirror.authorized_keys"
-      --authorized-keys "ops:$dir/ops.authorized_keys"
-      --authorized-keys "root:$dir/root.authorized_keys")
+fl_scenario_base
 
 fl_notify_start "$tmp" || { echo "1..0 # SKIP cannot start the notify listener"; exit 0; }
 
