@@ -6,6 +6,7 @@
  * counted, the first one remembered as FILE:LINE, like the journal's unreadable entries.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -456,7 +457,8 @@ struct batch {
         struct rule_match *match;        /* owned, BATCH_ENTRIES: match[i] goes with e[i] */
         size_t n, next;                  /* entries filled; the consumer's next one */
         char *data;                      /* owned, BATCH_BYTES + TEXT_LINE_MAX + 64: the fields,
-                                            one after the other, each NUL-terminated (read in
+                                            a line's host to its message, each NUL-terminated
+                                            (batch_put_line()), then its boot id (read in
                                             order by the consumer: text_next_borrowed() hands
                                             them out in place) */
         size_t used;
@@ -1240,6 +1242,34 @@ static uint32_t batch_put(struct batch *b, struct strview v) {
         return off;
 }
 
+/*
+ * The fields of l into b's data for e, with one copy: they are parts of one line, in the order
+ * host, ident, pid, message (parse_head(), parse_tag()), each followed in the line by at least
+ * one byte that is none of the next one's (' ', '[', ']', ':'). That byte is a NUL in the copy,
+ * and one follows the message: each field NUL-terminated, as a record's is.
+ */
+static void batch_put_line(struct batch *b, const struct text_line *l, struct ahead_entry *e) {
+        const char *from = l->host.ptr, *to = l->message.ptr + l->message.len;
+        char *d = b->data + b->used;
+        uint32_t at = (uint32_t) b->used;
+
+        assert(l->message.ptr > from + l->host.len && to >= l->message.ptr);
+        memcpy(d, from, (size_t) (to - from));
+        e->host = at;
+        d[l->host.len] = 0;
+        if (l->ident.ptr) {
+                e->ident = at + (uint32_t) (l->ident.ptr - from);
+                d[l->ident.ptr + l->ident.len - from] = 0;
+        }
+        if (l->pid.ptr) {
+                e->pid = at + (uint32_t) (l->pid.ptr - from);
+                d[l->pid.ptr + l->pid.len - from] = 0;
+        }
+        e->message = at + (uint32_t) (l->message.ptr - from);
+        d[to - from] = 0;
+        b->used += (size_t) (to - from) + 1;
+}
+
 /* Fill b with the next entries (the reader thread). */
 static void batch_fill(struct text_source *s, struct reader *t, struct batch *b) {
         *b = (struct batch){ .e = b->e, .match = b->match, .data = b->data };
@@ -1255,24 +1285,21 @@ static void batch_fill(struct text_source *s, struct reader *t, struct batch *b)
                         break;
                 }
                 l = &in->line;
-                /* The fields are parts of one line: together at most TEXT_LINE_MAX bytes; with
-                 * the boot id and a NUL each, less than 64 more. */
+                /* The fields are parts of one line: host to message at most TEXT_LINE_MAX bytes;
+                 * with a NUL, and the boot id and its NUL, less than 64 more. */
                 *e = (struct ahead_entry){
                         .usec = l->usec,
                         .line_no = in->line_no,
                         .input = in,
-                        .message = batch_put(b, l->message),
                         .message_len = (uint32_t) l->message.len,
-                        .host = batch_put(b, l->host),
                         .host_len = (uint32_t) l->host.len,
-                        .ident = batch_put(b, l->ident),
                         .ident_len = (uint32_t) l->ident.len,
                         .has_ident = l->ident.ptr,
-                        .pid = batch_put(b, l->pid),
                         .pid_len = (uint32_t) l->pid.len,
                         .has_pid = l->pid.ptr,
                         .has_boot_id = in->boot_id[0],
                 };
+                batch_put_line(b, l, e);
                 if (e->has_boot_id)
                         e->boot_id = batch_put(b, (struct strview){ in->boot_id, 32 });
                 if (t->matcher && e->has_ident) {
@@ -1508,7 +1535,7 @@ static int text_next_borrowed(struct source *src, const struct log_record **ret)
                 const struct ahead_entry *x = &t->cur->e[t->cur->next];
                 const char *xm = (const char *) &t->cur->match[t->cur->next];
 
-                for (uint32_t o = x->message & ~63U; o < x->host + x->host_len; o += 64)
+                for (uint32_t o = x->host & ~63U; o < x->message + x->message_len; o += 64)
                         __builtin_prefetch(d + o);
                 /* what rule_set_match_ahead() reads of an outcome with up to 13 captures */
                 __builtin_prefetch(xm);
