@@ -15,6 +15,7 @@
 
 #include "baseline-file.h"
 #include "cmd-common.h"
+#include "sigbus.h"
 #include "discover.h"
 #include "config.h"
 #include "gate-log.h"
@@ -589,6 +590,13 @@ int cmd_open_journal(struct source **ret) {
         int r;
 
         fill_identifiers();
+        /* journald truncates the files it archives: a page cut off under a reader is read as
+         * zeroes, not SIGBUS (sigbus.h) */
+        r = sigbus_zero_install();
+        if (r < 0) {
+                log_error("SIGBUS handler: %s", strerror(-r));
+                return r;
+        }
 
         r = journal_source_open(
                 &(struct journal_source_options){

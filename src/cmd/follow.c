@@ -24,11 +24,9 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -41,6 +39,7 @@
 #include "drift.h"
 #include "sshd-config.h"
 #include "idset.h"
+#include "sigbus.h"
 #include "sink.h"
 #include "state.h"
 #include "timeutil.h"
@@ -203,7 +202,7 @@ struct follower {
         bool recover_said;         /* said that it waits for journald */
 
         uint64_t entries, alerts, replayed, suppressed, commits, own_entries;
-        uint64_t sigbus_said;      /* pages read as zeroes (sigbus_handler()) said so far */
+        uint64_t sigbus_said;      /* pages read as zeroes (sigbus.h) said so far */
         char *unreadable[UNREADABLE_MAX]; /* owned: journal files said unreadable, once each */
         size_t n_unreadable;
 };
@@ -498,53 +497,11 @@ static void remember_problems(struct follower *f) {
         }
 }
 
-/* ---- journal files cut short under the reader -------------------------------------------------- */
-
-/*
- * sd-journal maps the journal files, and touching a page that a truncation cut off raises SIGBUS,
- * which libsystemd leaves to the program (journalctl installs a handler of its own, not in the
- * library's API). journald itself truncates its files: the unused tail of each file it archives,
- * and a file it gives up on, so any account that writes enough to make its journal rotate (a
- * flood of logger(1) lines) could kill the service at will. As journalctl does: a fault on a page
- * maps zeroes over that page, which sd-journal then reads as a corrupt or empty object (an error it
- * handles), and it is counted; a SIGBUS that is not a fault at an address goes to the previous
- * disposition. Only reading is done through such maps here (the text reader, with its own
- * handler, is not used by follow).
- */
-static struct sigaction sigbus_old;
-static size_t sigbus_page;
-static atomic_uint_fast64_t sigbus_pages;
-
-static void sigbus_handler(int sig, siginfo_t *si, void *ctx) {
-        (void) ctx;
-        if (si->si_code == BUS_ADRERR && si->si_addr) {
-                void *page = (void *) ((uintptr_t) si->si_addr & ~(uintptr_t) (sigbus_page - 1));
-
-                if (mmap(page, sigbus_page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-                         0) == page) {
-                        atomic_fetch_add_explicit(&sigbus_pages, 1, memory_order_relaxed);
-                        return;
-                }
-        }
-        (void) sigaction(SIGBUS, &sigbus_old, NULL);
-        if (si->si_code <= 0)
-                (void) raise(sig); /* sent, not a fault: it would not come back by itself */
-}
-
-static int sigbus_install(void) {
-        struct sigaction sa = { .sa_sigaction = sigbus_handler, .sa_flags = SA_SIGINFO | SA_NODEFER };
-        long ps = sysconf(_SC_PAGESIZE);
-
-        if (ps <= 0)
-                return -EINVAL;
-        sigbus_page = (size_t) ps;
-        sigemptyset(&sa.sa_mask);
-        return sigaction(SIGBUS, &sa, &sigbus_old) < 0 ? -errno : 0;
-}
+/* ---- journal files cut short under the reader (sigbus.h) ------------------------------------- */
 
 /* Say once per new fault that a journal file was cut short while read. */
 static void sigbus_note(struct follower *f) {
-        uint64_t n = atomic_load_explicit(&sigbus_pages, memory_order_relaxed);
+        uint64_t n = sigbus_zero_pages();
 
         if (n == f->sigbus_said)
                 return;
@@ -1002,7 +959,7 @@ static int follow(void) {
                 goto out;
         }
         f.sigfd = r;
-        r = sigbus_install();
+        r = sigbus_zero_install();
         if (r < 0) {
                 log_error("SIGBUS handler: %s", strerror(-r));
                 goto out;

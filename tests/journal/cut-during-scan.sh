@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# A journal file truncated while keytrail scan reads it (journald truncates the files it
+# archives, so a scan of the live journal meets this on a rotation): sd-journal maps the files,
+# and the page cut off raised SIGBUS, killing the scan (review3's F2). gdb stops keytrail at its
+# first sd_journal_next(), the second of two real journal files (systemd-journal-remote) is cut to
+# nothing there, and the scan goes on: with --jobs 1 and 2, keytrail ends by itself (no signal), and
+# says on stderr what it could not read. TAP.
+#   cut-during-scan.sh KEYTRAIL SOURCE_DIR
+set -u
+keytrail=$1 src=$2
+. "$src/tests/journal-lib.sh"
+. "$src/tests/tap-lib.sh"
+if ! command -v gdb >/dev/null; then
+        not_ok "gdb not found (tests/packages.txt)"
+        tap_done
+        exit
+fi
+mkdir -p "$tmp/base"
+journal_from_export "$src/tests/journal/unknown-key.export" "$tmp/base/a.journal" &&
+        journal_from_export "$src/tests/journal/forgery.export" "$tmp/base/b.journal" ||
+        { echo "Bail out! journal-remote"; exit 1; }
+for j in 1 2; do
+        rm -rf "$tmp/d" && cp -a "$tmp/base" "$tmp/d"
+        gdb -q -batch -ex 'set breakpoint pending on' -ex 'break sd_journal_next' -ex run \
+                -ex "shell truncate -s 0 '$tmp/d/b.journal'" -ex delete \
+                -ex 'handle SIGBUS nostop noprint pass' -ex continue \
+                --args "$keytrail" scan --jobs $j --directory "$tmp/d" --rules "$src/rules" \
+                --format json >"$tmp/gdb.$j" 2>&1
+        check "--jobs $j: the file was cut at the first sd_journal_next()" \
+                "grep -q 'Breakpoint 1, .*sd_journal_next' '$tmp/gdb.$j'"
+        check "  the scan ended by itself, not by a signal" \
+                "grep -q 'exited with code\|exited normally' '$tmp/gdb.$j' && ! grep -q 'terminated with signal' '$tmp/gdb.$j'"
+        check "  stderr names what it could not read" \
+                "grep -q '^keytrail: .*\(b\.journal\|--directory\)' '$tmp/gdb.$j'"
+        grep -q 'terminated with signal' "$tmp/gdb.$j" && grep -m3 'signal\|^keytrail' "$tmp/gdb.$j" | sed 's/^/# /'
+done
+tap_done
