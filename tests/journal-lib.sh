@@ -14,3 +14,11 @@ journal_from_export() {
                 return 1
         }
 }
+
+# sample_text_log SOURCE_DIR OUT.log: the bundled real sample (tests/data/e2e-openssh-9.2.export)
+# as a journal file, $tmp/s.journal, and as the text log journalctl -o short-iso renders of it (in
+# the caller's TZ).
+sample_text_log() {
+        journal_from_export "$1/tests/data/e2e-openssh-9.2.export" "$tmp/s.journal" &&
+                journalctl --file "$tmp/s.journal" -o short-iso >"$2"
+}

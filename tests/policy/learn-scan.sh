@@ -16,8 +16,7 @@ export TZ=UTC
 rules=(--rules "$src/rules")
 key='[.type, .user, (.source_port // "-" | tostring), (.session_id // "-" | tostring)] | join(" ")'
 
-journal_from_export "$src/tests/data/e2e-openssh-9.2.export" "$tmp/s.journal"
-journalctl --file "$tmp/s.journal" -o short-iso >"$tmp/s.log"
+sample_text_log "$src" "$tmp/s.log"
 
 # scan NAME WANT-RC ARGS...: the alerts as "type user port session", sorted, in $tmp/NAME
 scan() {

@@ -10,14 +10,12 @@
 #   policy-scan.sh KEYTRAIL SOURCE_DIR
 set -eu
 keytrail=$1 src=$2
-data=$src/tests/data
 . "$src/tests/journal-lib.sh"
 export TZ=UTC
 . "$src/tests/tap-lib.sh"
 
 sample_args "$src"
-journal_from_export "$data/e2e-openssh-9.2.export" "$tmp/s.journal"
-journalctl --file "$tmp/s.journal" -o short-iso >"$tmp/s.log"
+sample_text_log "$src" "$tmp/s.log"
 base='[.type, (.user // "-"), (.source_port // "-" | tostring), (.session_id // "-" | tostring), (.label // "-")] | join(" ")'
 
 # run NAME POLICY-FILE WANT-RC: the alerts of the journal and of the text, as "type user port

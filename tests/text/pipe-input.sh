@@ -15,8 +15,7 @@ export TZ=UTC
 . "$src/tests/tap-lib.sh"
 
 sample_args "$src"
-journal_from_export "$src/tests/data/e2e-openssh-9.2.export" "$tmp/s.journal"
-journalctl --file "$tmp/s.journal" -o short-iso >"$tmp/auth.log"
+sample_text_log "$src" "$tmp/auth.log"
 gzip -c "$tmp/auth.log" >"$tmp/auth.log.gz"
 lines=$(wc -l <"$tmp/auth.log")
 head -n $((lines / 2)) "$tmp/auth.log" >"$tmp/first.log"

@@ -16,8 +16,7 @@ export TZ=UTC
 . "$src/tests/tap-lib.sh"
 
 sample_args "$src"
-journal_from_export "$src/tests/data/e2e-openssh-9.2.export" "$tmp/s.journal"
-journalctl --file "$tmp/s.journal" -o short-iso >"$tmp/auth.log"
+sample_text_log "$src" "$tmp/auth.log"
 python3 - "$tmp/auth.log" >"$tmp/mixed.log" <<'PY'
 import re, sys
 lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
