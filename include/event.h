@@ -75,6 +75,8 @@ enum event_field {
  * SYSLOG_IDENTIFIER, SYSLOG_PID, _COMM) is the writer's claim. All views are borrowed from the
  * record and die with it.
  */
+/* origin_of() (pipeline.c) sets each member by name, not by a compound literal (a hot path): a
+ * member added here must be set there too. */
 struct event_origin {
         pid_t pid;                 /* _PID; else SYSLOG_PID (then attested is false); 0: none */
         uid_t uid;                 /* _UID, when has_uid */

@@ -885,8 +885,9 @@ static int open_sinks(struct follower *f) {
         if (arg_output) {
                 r = sinks_add_file(f->sinks, arg_output);
                 if (r < 0)
-                        return log_error("--output: cannot open %s: %s", cmd_path_cached(&output_text, arg_output),
-                                         strerror(-r)), r;
+                        return log_error("--output: cannot open %s: %s",
+                                         cmd_path_cached(&output_text, arg_output), strerror(-r)),
+                               r;
         }
         if (arg_journal) {
                 r = sinks_add_journal(f->sinks, f->state->instance);
@@ -896,7 +897,8 @@ static int open_sinks(struct follower *f) {
         if (arg_socket) {
                 r = sinks_add_socket(f->sinks, arg_socket);
                 if (r < 0)
-                        return log_error("--socket: cannot listen on %s: %s", cmd_path_cached(&socket_text, arg_socket),
+                        return log_error("--socket: cannot listen on %s: %s",
+                                         cmd_path_cached(&socket_text, arg_socket),
                                          r == -EEXIST ? "it exists and is not a socket"
                                          : r == -EADDRINUSE ? "another process listens on it"
                                                             : strerror(-r)), r;

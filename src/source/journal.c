@@ -1513,8 +1513,8 @@ static int open_files_once(struct source *s, size_t from, size_t n, sd_journal *
 /*
  * open_files_once(); past the limit of open files (every handle holds a descriptor per file), the
  * lookup handles (side_of(), replay()) and the descriptors held for them, which are only kept to
- * be used again, are let go and it is tried once more. A failure for that limit is counted (source_stats()'s fd_limited): the caller
- * says what it could not do, never that a file changed.
+ * be used again, are let go and it is tried once more. A failure for that limit is counted
+ * (source_stats()'s fd_limited): the caller says what it could not do, never that a file changed.
  */
 static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret) {
         int r = open_files_once(s, from, n, ret);
