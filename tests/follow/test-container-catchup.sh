@@ -58,9 +58,12 @@ fl_ok "$([ -n "$r" ] && [ "$r" != 0 ]; echo $?)" "the open login is the committe
 N=600000
 seq "$N" | sed 's/^/review line /' >"$CT_ROOT/root/lines"
 ct_exec logger -t sshd -f /root/lines
-last=$(ct_exec journalctl -q -o json -n 1 SYSLOG_IDENTIFIER=sshd MESSAGE="review line $N" |
-        jq -r .__REALTIME_TIMESTAMP)
+# logger(1) returns once its last datagram is in journald's socket, maybe before journald wrote it:
+# the last line's time is asked for until the journal has it.
+last=
 for _ in $(seq 1200); do
+        [ -n "$last" ] || last=$(ct_exec journalctl -q -o json -n 1 SYSLOG_IDENTIFIER=sshd \
+                MESSAGE="review line $N" | jq -r .__REALTIME_TIMESTAMP)
         c=$(state cursor_usec)
         [ -n "$c" ] && [ -n "$last" ] && [ "$c" -ge "$last" ] && break
         sleep 0.1
