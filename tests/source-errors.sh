@@ -289,6 +289,30 @@ rm -rf "$tmp/st" && mkdir -p "$tmp/st"
 evil_path "follow's --socket in a missing folder" \
         "--socket: cannot listen on \"$bad_text/sock\": No such file or directory" \
         follow --file "$tmp/j.journal" "${base[@]}" --state-dir "$tmp/st" --socket "$bad/sock"
+# keytrail doctor writes the paths it is given the same way in its report: one line per check (a
+# status word, the check's name), whatever the names hold
+doctor_lines() { # PATTERN...: each a line of $tmp/out; and 8 lines, each a check's, no control byte
+        local p
+        for p in "$@"; do
+                grep -q "$p" "$tmp/out" || return 1
+        done
+        [ "$(lines "$tmp/out")" = 8 ] &&
+                [ "$(grep -cE '^(ok|warn|fail|skip) +[a-z-]+: ' "$tmp/out")" = 8 ] &&
+                ! grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$tmp/out"
+}
+run "" -- doctor --baseline "$bad.bl" --rules "$tmp/$evil-rules" --sshd "$bad-sshd" \
+        --journal-dir "$bad-jd"
+check 'doctor_lines "^fail baseline: no baseline file at \"$bad_text\.bl\": .*; fix: keytrail baseline --output \"$bad_text\.bl\"$" \
+        "^fail rules: \"$tmp/$evil_text-rules\": no rules found;" \
+        "^warn sshd-loglevel: cannot read sshd.s effective LogLevel: \"$bad_text-sshd\" -T failed (cannot run " \
+        "^fail journal-storage: .*\"$bad_text-jd\"\\|^[a-z]* *journal-storage: the journal is \\(volatile\\|not kept\\)"' \
+        "doctor with --baseline, --rules, --sshd, --journal-dir so named: the names escaped"
+run "" -- doctor --baseline "$tmp/$evil.bl" --format json
+check 'jq -s -e "map(select(.check == \"baseline\"))[0].message | test(\"^the baseline file is unreadable: \\\"$tmp/evil\\\\\\\\nkeytrail: .*\\\\.bl\\\":2: unknown record$\")" "$tmp/out" >/dev/null' \
+        "doctor --format json with a --baseline so named that has a bad line: the name escaped"
+run "" -- doctor --baseline "$tmp/$evil.bl"
+check 'doctor_lines "^fail baseline: the baseline file is unreadable: \"$tmp/$evil_text\.bl\":2: unknown record; fix: keytrail baseline --output \"$tmp/$evil_text\.bl\"$"' \
+        "doctor with a --baseline so named that has a bad line: the name escaped"
 if [ "$(id -u)" = 0 ]; then
         run "" -- baseline --output "$bad/bl"
         check '[ "$rc" = 2 ] && grep -q "^keytrail: --output: cannot create a file beside \"$bad_text/bl\": No such file or directory$" "$tmp/err" && ! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' \

@@ -23,6 +23,7 @@
 #include "cmd-common.h"
 #include "commands.h"
 #include "config.h"
+#include "escape.h"
 #include "rules.h"
 #include "sshd-config.h"
 
@@ -46,6 +47,27 @@ static const char *arg_unit = DEFAULT_UNIT;
 static const char *arg_journal_dirs[2] = { "/var/log/journal", "/run/log/journal" };
 static const char *arg_journald_conf = "/etc/systemd/journald.conf";
 static bool arg_json;
+
+/* The operator's paths and names as the report writes them (cmd_path_text(): any bytes, escaped, so
+ * that none can forge a report line or reach the terminal), made when first needed; freed by
+ * doctor(). */
+static char *baseline_text, *sshd_text, *journal_dir_text, *unit_text;
+
+static const char *baseline_shown(void) {
+        return cmd_path_cached(&baseline_text, arg_baseline_path);
+}
+
+static const char *sshd_shown(void) {
+        return cmd_path_cached(&sshd_text, arg_sshd_path);
+}
+
+static const char *journal_dir_shown(void) {
+        return cmd_path_cached(&journal_dir_text, arg_journal_dirs[0]);
+}
+
+static const char *unit_shown(void) {
+        return cmd_path_cached(&unit_text, arg_unit);
+}
 
 enum {
         ARG_FORMAT = 0x300,
@@ -207,7 +229,7 @@ static void check_loglevel(struct report *rep, const struct context *c) {
                 report(rep, "sshd-loglevel", CHECK_WARN,
                        "run keytrail doctor as root where sshd runs (sshd -T needs root, the host "
                        "keys and /run/sshd)",
-                       "cannot read sshd's effective LogLevel: '%s -T' failed (%s)", arg_sshd_path,
+                       "cannot read sshd's effective LogLevel: %s -T failed (%s)", sshd_shown(),
                        c->sshd_error ?: "?");
                 return;
         }
@@ -292,16 +314,16 @@ static void check_storage(struct report *rep) {
 
         if (streq(s, "persistent"))
                 report(rep, "journal-storage", CHECK_OK, NULL, "journald keeps the journal in %s "
-                       "(Storage=persistent)", arg_journal_dirs[0]);
+                       "(Storage=persistent)", journal_dir_shown());
         else if (streq(s, "auto") && is_dir(arg_journal_dirs[0]))
                 report(rep, "journal-storage", CHECK_OK, NULL,
                        "journald keeps the journal in %s (Storage=auto, and the folder exists)",
-                       arg_journal_dirs[0]);
+                       journal_dir_shown());
         else if (streq(s, "auto"))
                 report(rep, "journal-storage", CHECK_FAIL, fix,
                        "the journal is volatile (Storage=auto and no %s): sshd's history is lost "
                        "at every reboot",
-                       arg_journal_dirs[0]);
+                       journal_dir_shown());
         else
                 report(rep, "journal-storage", CHECK_FAIL, fix,
                        "the journal is %s (Storage=%s): sshd's history is lost at every reboot",
@@ -368,12 +390,17 @@ static void check_journal_access(struct report *rep) {
                 }
                 free(list);
         }
-        if (total == 0)
+        if (total == 0) {
+                _cleanup_free_ char *d0 = NULL, *d1 = NULL, *t0 = NULL, *t1 = NULL;
+
+                if (asprintf(&d0, "%s/%s", arg_journal_dirs[0], buf) >= 0)
+                        t0 = cmd_path_text(d0);
+                if (asprintf(&d1, "%s/%s", arg_journal_dirs[1], buf) >= 0)
+                        t1 = cmd_path_text(d1);
                 report(rep, "journal-access", CHECK_FAIL,
                        "check that systemd-journald runs, and --journal-dir",
-                       "no journal file found in %s/%s or %s/%s", arg_journal_dirs[0], buf,
-                       arg_journal_dirs[1], buf);
-        else if (bad == 0)
+                       "no journal file found in %s or %s", t0 ?: "?", t1 ?: "?");
+        } else if (bad == 0)
                 report(rep, "journal-access", CHECK_OK, NULL,
                        "UID %u reads all %u system and user journal files", (unsigned) getuid(),
                        total);
@@ -398,10 +425,14 @@ static int note_change(void *userdata, enum baseline_change change, const struct
         struct diff_summary *d = userdata;
         const struct baseline_key *k = n ?: o;
 
-        if (d->n[0] + d->n[1] + d->n[2] + d->n[3] == 0)
+        if (d->n[0] + d->n[1] + d->n[2] + d->n[3] == 0) {
+                _cleanup_free_ char *user = cmd_path_text(k->user),
+                                    *file = cmd_path_text(k->key->file);
+
                 (void) snprintf(d->first, sizeof(d->first), "%s: %s %s:%u %s",
-                                baseline_change_to_string(change), k->user, k->key->file,
+                                baseline_change_to_string(change), user ?: "?", file ?: "?",
                                 k->key->line, k->key->fingerprint);
+        }
         d->n[change]++;
         return 0;
 }
@@ -414,8 +445,8 @@ static void check_baseline(struct report *rep, struct context *c) {
         int r;
 
         if (asprintf(&fix, "review the changes, then keytrail baseline --output %s",
-                     arg_baseline_path) < 0 ||
-            asprintf(&write, "keytrail baseline --output %s", arg_baseline_path) < 0) {
+                     baseline_shown()) < 0 ||
+            asprintf(&write, "keytrail baseline --output %s", baseline_shown()) < 0) {
                 rep->error = -ENOMEM;
                 return;
         }
@@ -424,26 +455,26 @@ static void check_baseline(struct report *rep, struct context *c) {
                 report(rep, "baseline", CHECK_FAIL, write,
                        "no baseline file at %s: keytrail judges logins by what it finds at run "
                        "time, and the service cannot read home directories",
-                       arg_baseline_path);
+                       baseline_shown());
                 return;
         }
         if (r < 0 && line > 0) {
                 report(rep, "baseline", CHECK_FAIL, write,
-                       "the baseline file is unreadable: %s:%u: %s", arg_baseline_path, line,
+                       "the baseline file is unreadable: %s:%u: %s", baseline_shown(), line,
                        what ?: "malformed line");
                 return;
         }
         if (r < 0) {
                 report(rep, "baseline", CHECK_FAIL,
                        "make it readable by keytrail's account (mode 0644)",
-                       "cannot read the baseline file %s: %s", arg_baseline_path, strerror(-r));
+                       "cannot read the baseline file %s: %s", baseline_shown(), strerror(-r));
                 return;
         }
         if (!c->live) {
                 report(rep, "baseline", CHECK_WARN, "run keytrail doctor as root",
                        "%s has %zu keys of %zu accounts; not compared with the live "
                        "authorized_keys (they need root)",
-                       arg_baseline_path, c->recorded->n_keys, c->recorded->n_accounts);
+                       baseline_shown(), c->recorded->n_keys, c->recorded->n_accounts);
                 return;
         }
         r = baseline_file_diff(c->recorded, c->live, note_change, &d);
@@ -454,12 +485,12 @@ static void check_baseline(struct report *rep, struct context *c) {
         if (r == 0)
                 report(rep, "baseline", CHECK_OK, NULL,
                        "%s matches the live authorized_keys (%zu keys, %zu accounts)",
-                       arg_baseline_path, c->recorded->n_keys, c->recorded->n_accounts);
+                       baseline_shown(), c->recorded->n_keys, c->recorded->n_accounts);
         else
                 report(rep, "baseline", CHECK_FAIL, fix,
                        "%s is stale: %u key%s added, %u removed, %u with changed options, %u "
                        "moved in the live authorized_keys (first: %s)",
-                       arg_baseline_path, d.n[BASELINE_KEY_ADDED],
+                       baseline_shown(), d.n[BASELINE_KEY_ADDED],
                        d.n[BASELINE_KEY_ADDED] == 1 ? "" : "s", d.n[BASELINE_KEY_REMOVED],
                        d.n[BASELINE_KEY_OPTIONS_CHANGED], d.n[BASELINE_KEY_MOVED], d.first);
 }
@@ -467,6 +498,7 @@ static void check_baseline(struct report *rep, struct context *c) {
 static void check_rules(struct report *rep) {
         _cleanup_(rule_set_freep) struct rule_set *rules = rule_set_new();
         struct rule_load_error e = {};
+        _cleanup_free_ char *dir_text = NULL;
         const char *dir = arg_rules_dir;
         struct stat st;
         int r;
@@ -479,21 +511,25 @@ static void check_rules(struct report *rep) {
                 dir = stat(RULESDIR, &st) >= 0 ? RULESDIR : SOURCE_RULESDIR;
         r = rule_set_load_dir(rules, dir, &e);
         if (r < 0) {
+                _cleanup_free_ char *p = cmd_path_text(e.file ?: dir);
+
                 if (e.file && e.line > 0)
                         report(rep, "rules", CHECK_FAIL, "fix the rule, or reinstall keytrail",
-                               "%s:%u: %s", e.file, e.line, e.message ?: strerror(-r));
+                               "%s:%u: %s", p ?: "?", e.line, e.message ?: strerror(-r));
                 else
                         report(rep, "rules", CHECK_FAIL, "fix the rule, or reinstall keytrail",
-                               "%s: %s", e.file ?: dir, e.message ?: strerror(-r));
+                               "%s: %s", p ?: "?", e.message ?: strerror(-r));
                 rule_load_error_done(&e);
                 return;
         }
+        dir_text = cmd_path_text(dir);
         if (rule_set_size(rules) == 0) {
                 report(rep, "rules", CHECK_FAIL, "reinstall keytrail, or name --rules DIR",
-                       "%s: no rules found", dir);
+                       "%s: no rules found", dir_text ?: "?");
                 return;
         }
-        report(rep, "rules", CHECK_OK, NULL, "%zu rules load from %s", rule_set_size(rules), dir);
+        report(rep, "rules", CHECK_OK, NULL, "%zu rules load from %s", rule_set_size(rules),
+               dir_text ?: "?");
 }
 
 static bool uses_gate(const struct authkey *k) {
@@ -520,9 +556,13 @@ static void check_gate_candidates(struct report *rep, const struct context *c) {
 
                 if (!k->command || uses_gate(k))
                         continue;
-                if (n++ == 0)
-                        (void) snprintf(first, sizeof(first), "%s %s:%u", bf->keys[i].user,
-                                        k->file, k->line);
+                if (n++ == 0) {
+                        _cleanup_free_ char *user = cmd_path_text(bf->keys[i].user),
+                                            *file = cmd_path_text(k->file);
+
+                        (void) snprintf(first, sizeof(first), "%s %s:%u", user ?: "?",
+                                        file ?: "?", k->line);
+                }
         }
         if (n == 0)
                 report(rep, "gate-candidates", CHECK_OK, NULL,
@@ -553,9 +593,9 @@ static void check_expose_auth_info(struct report *rep, const struct context *c) 
         if (c->sshd.n == 0) {
                 report(rep, "expose-auth-info", CHECK_WARN,
                        "run keytrail doctor as root where sshd runs",
-                       "%u key%s run keytrail-gate, but sshd's ExposeAuthInfo cannot be read: '%s "
-                       "-T' failed (%s)",
-                       n, n == 1 ? "" : "s", arg_sshd_path, c->sshd_error ?: "?");
+                       "%u key%s run keytrail-gate, but sshd's ExposeAuthInfo cannot be read: %s "
+                       "-T failed (%s)",
+                       n, n == 1 ? "" : "s", sshd_shown(), c->sshd_error ?: "?");
                 return;
         }
         v = sshd_config_get(&c->sshd, "exposeauthinfo");
@@ -591,16 +631,16 @@ static void check_unit(struct report *rep) {
         }
         out[strcspn(out, "\n")] = '\0';
         if (status == 0 && streq(out, "active")) {
-                report(rep, "unit", CHECK_OK, NULL, "%s is active", arg_unit);
+                report(rep, "unit", CHECK_OK, NULL, "%s is active", unit_shown());
                 return;
         }
         if (asprintf(&fix, "systemctl enable --now %s; journalctl -u %s says why it stopped",
-                     arg_unit, arg_unit) < 0) {
+                     unit_shown(), unit_shown()) < 0) {
                 rep->error = -ENOMEM;
                 return;
         }
         report(rep, "unit", CHECK_FAIL, fix,
-               "%s is %s: no alert is raised while it does not run", arg_unit,
+               "%s is %s: no alert is raised while it does not run", unit_shown(),
                out[0] ? out : "not active");
 }
 
@@ -612,6 +652,14 @@ static int doctor(void) {
         r = sshd_config_query(arg_sshd_path, &c.sshd, &c.sshd_error);
         if (r == -ENOMEM)
                 return log_error("out of memory"), r;
+        if (c.sshd_error) {
+                /* sshd's (or cmd_run()'s) stderr, which names --sshd: any bytes */
+                char *t = NULL;
+
+                r = escape_terminal(c.sshd_error, strlen(c.sshd_error), &t);
+                free(c.sshd_error);
+                c.sshd_error = r < 0 ? NULL : t;
+        }
         if (geteuid() == 0) {
                 struct baseline_totals t = { .quiet = true };
 
@@ -633,6 +681,10 @@ static int doctor(void) {
         free(c.sshd_error);
         baseline_file_free(c.recorded);
         baseline_file_free(c.live);
+        free(baseline_text);
+        free(sshd_text);
+        free(journal_dir_text);
+        free(unit_text);
         if (rep.error < 0)
                 return log_error("%s", strerror(-rep.error)), rep.error;
         if (fflush(stdout) != 0)
