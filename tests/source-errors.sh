@@ -317,7 +317,11 @@ if [ "$(id -u)" = 0 ]; then
         run "" -- baseline --output "$bad/bl"
         check '[ "$rc" = 2 ] && grep -q "^keytrail: --output: cannot create a file beside \"$bad_text/bl\": No such file or directory$" "$tmp/err" && ! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' \
                 "baseline's --output in a missing folder so named: the name escaped, no control byte"
+        run "" -- baseline --sshd "$bad-sshd"
+        check '[ "$rc" = 0 ] && grep -q "^keytrail: \"$bad_text-sshd\" -T failed (cannot run .*): assuming sshd.s default AuthorizedKeysFile" "$tmp/err" && ! grep -q $'"'"'[\x01-\x09\x0b-\x1f\x7f]'"'"' "$tmp/err"' \
+                "baseline's --sshd so named that cannot run: the name escaped, no control byte"
 else
+        ok "# SKIP not root: keytrail baseline needs root"
         ok "# SKIP not root: keytrail baseline needs root"
 fi
 # a file the user cannot read, so named, beside one it can: the permission line; and keytrail

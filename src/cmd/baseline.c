@@ -23,6 +23,7 @@
 #include "config.h"
 #include "io-util.h"
 #include "discover.h"
+#include "escape.h"
 #include "baseline-live.h"
 #include "sshd-config.h"
 #include "timeutil.h"
@@ -475,9 +476,15 @@ int baseline_collect(const char *sshd, struct baseline_file **ret, struct baseli
         if (r >= 0) {
                 akf = sshd_config_get(&cfg, "authorizedkeysfile");
                 akc = sshd_config_get(&cfg, "authorizedkeyscommand");
-        } else if (!t->quiet)
-                log_error("'%s -T' failed (%s): assuming sshd's default AuthorizedKeysFile %s",
-                          sshd, message ?: strerror(-r), SSHD_DEFAULT_AUTHORIZED_KEYS_FILE);
+        } else if (!t->quiet) {
+                /* --sshd, and its stderr (which names it when it cannot run): any bytes */
+                _cleanup_free_ char *p = cmd_path_text(sshd), *m = NULL;
+
+                if (message && escape_terminal(message, strlen(message), &m) < 0)
+                        m = NULL;
+                log_error("%s -T failed (%s): assuming sshd's default AuthorizedKeysFile %s",
+                          p ?: "?", m ?: strerror(-r), SSHD_DEFAULT_AUTHORIZED_KEYS_FILE);
+        }
         if (!akf) {
                 akf = SSHD_DEFAULT_AUTHORIZED_KEYS_FILE;
                 is_default = true;

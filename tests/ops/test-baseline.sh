@@ -205,7 +205,7 @@ rc=$?
 # ---- without sshd -T: the default, said on stderr ----------------------------------------------
 "$kt" baseline --sshd /nonexistent/sshd >"$tmp/bl2" 2>"$tmp/err"
 rc=$?
-if [ $rc = 0 ] && grep -q "'/nonexistent/sshd -T' failed (cannot run /nonexistent/sshd: No such file or directory): assuming sshd's default AuthorizedKeysFile .ssh/authorized_keys .ssh/authorized_keys2" "$tmp/err" &&
+if [ $rc = 0 ] && grep -q "/nonexistent/sshd -T failed (cannot run /nonexistent/sshd: No such file or directory): assuming sshd's default AuthorizedKeysFile .ssh/authorized_keys .ssh/authorized_keys2" "$tmp/err" &&
         grep -qx 'authorized-keys-file default .ssh/authorized_keys .ssh/authorized_keys2' "$tmp/bl2"; then
         ok "no sshd -T: the default files, said on stderr and in the file"
 else not_ok "no sshd -T: fallback ($rc)" "$tmp/err"; fi
