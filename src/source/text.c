@@ -11,8 +11,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 #include <zlib.h>
 
 #include "rules.h"
+#include "sigbus.h"
 #include "string-table.h"
 #include "text-log.h"
 #include "timeutil.h"
@@ -416,7 +415,7 @@ struct text_input {
         const char *map;            /* owned: a regular file mapped as it was at open, or NULL */
         size_t map_len, map_pos;    /* its bytes, and the offset of the next line in them */
         size_t map_dropped;         /* the pages before this offset are let go (MADV_DONTNEED) */
-        struct map_slot *slot;      /* map's entry in the SIGBUS handler's table */
+        struct sigbus_map *slot;    /* map's entry in the SIGBUS handler's table (sigbus.h) */
         bool in_map;                /* lines come from map; once used up, or cut short under us,
                                        read() goes on from map_pos (the file may have grown) */
 
@@ -570,89 +569,32 @@ static int text_cursor(struct source *src, const struct entry_ref *ref, record_d
 /*
  * Regular files are mapped, not read(): one copy less per byte. A file cut short under the scan
  * (copytruncate, or an attacker with write access) makes the pages past its new end raise SIGBUS
- * when touched. The handler below maps zeroes over the rest of such a mapping and marks it; the
- * reader finds the mark after it scanned a line's bytes (every byte of a line is scanned for its
- * end before the line is used), drops that line and goes on with read() from its start, as if it
- * had read the file cut short from there on: what read() alone would have seen. A cut that lands
- * between that scan and the copy of the line leaves zeroes in that one line (as if the file had
- * held NUL bytes there: hostile input is handled as such). A SIGBUS at any other address is not
- * ours: the handler puts the previous one back and the fault happens again under it.
+ * when touched. The handler (sigbus.h) maps zeroes over the rest of such a mapping and marks it;
+ * the reader finds the mark after it scanned a line's bytes (every byte of a line is scanned for
+ * its end before the line is used), drops that line and goes on with read() from its start, as if
+ * it had read the file cut short from there on: what read() alone would have seen. A cut that
+ * lands between that scan and the copy of the line leaves zeroes in that one line (as if the file
+ * had held NUL bytes there: hostile input is handled as such).
  */
-#define MAP_SLOTS 1024U
 #define MAP_DROP_STEP (2U * 1024U * 1024U)
-
-struct map_slot {
-        atomic_bool used;
-        _Atomic uintptr_t start;
-        _Atomic size_t len;   /* page-rounded; 0: none */
-        atomic_bool hit;      /* set by the handler: the file was cut short under the map */
-};
-
-static struct map_slot map_slots[MAP_SLOTS];
-static struct sigaction sigbus_old;
-static size_t sigbus_page;
-static bool sigbus_ok;
-static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
-
-static void sigbus_handler(int sig, siginfo_t *si, void *ctx) {
-        uintptr_t a = (uintptr_t) si->si_addr;
-
-        (void) ctx;
-        if (si->si_code > 0)
-                for (size_t i = 0; i < MAP_SLOTS; i++) {
-                        uintptr_t start = atomic_load(&map_slots[i].start), page;
-                        size_t len = atomic_load(&map_slots[i].len);
-
-                        if (len == 0 || a < start || a - start >= len)
-                                continue;
-                        page = a & ~(uintptr_t) (sigbus_page - 1);
-                        if (mmap((void *) page, start + len - page, PROT_READ,
-                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-                                break;
-                        atomic_store(&map_slots[i].hit, true);
-                        return;
-                }
-        (void) sigaction(SIGBUS, &sigbus_old, NULL);
-        if (si->si_code <= 0)
-                (void) raise(sig); /* sent, not a fault: it would not come back by itself */
-}
-
-static void sigbus_install(void) {
-        struct sigaction sa = { .sa_sigaction = sigbus_handler, .sa_flags = SA_SIGINFO | SA_NODEFER };
-        long ps = sysconf(_SC_PAGESIZE);
-
-        if (ps <= 0)
-                return;
-        sigbus_page = (size_t) ps;
-        sigemptyset(&sa.sa_mask);
-        sigbus_ok = sigaction(SIGBUS, &sa, &sigbus_old) >= 0;
-}
 
 /* Map in's regular file (fd, size bytes) when that can be done safely; else leave it to read(). */
 static void input_map(struct text_input *in, int fd, uint64_t size) {
-        struct map_slot *slot = NULL;
+        struct sigbus_map *slot;
         void *p;
 
-        if (size == 0 || size > SIZE_MAX / 2 || pthread_once(&sigbus_once, sigbus_install) != 0 ||
-            !sigbus_ok)
+        if (size == 0 || size > SIZE_MAX / 2)
                 return;
-        for (size_t i = 0; i < MAP_SLOTS && !slot; i++) {
-                bool f = false;
-
-                if (atomic_compare_exchange_strong(&map_slots[i].used, &f, true))
-                        slot = &map_slots[i];
-        }
-        if (!slot)
-                return; /* that many files open at once: read() the rest */
         p = mmap(NULL, (size_t) size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-                atomic_store(&slot->used, false);
+        if (p == MAP_FAILED)
+                return;
+        slot = sigbus_map_add(p, (size_t) size);
+        if (!slot) {
+                /* that many files mapped at once, or no handler: read() the rest */
+                (void) munmap(p, (size_t) size);
                 return;
         }
         (void) madvise(p, (size_t) size, MADV_SEQUENTIAL);
-        atomic_store(&slot->hit, false);
-        atomic_store(&slot->start, (uintptr_t) p);
-        atomic_store(&slot->len, ((size_t) size + sigbus_page - 1) & ~(sigbus_page - 1));
         in->map = p;
         in->map_len = (size_t) size;
         in->slot = slot;
@@ -662,10 +604,8 @@ static void input_map(struct text_input *in, int fd, uint64_t size) {
 static void input_unmap(struct text_input *in) {
         if (!in->map)
                 return;
-        atomic_store(&in->slot->len, 0);
+        sigbus_map_remove(in->slot);
         (void) munmap((void *) in->map, in->map_len);
-        atomic_store(&in->slot->start, 0);
-        atomic_store(&in->slot->used, false);
         in->map = NULL;
         in->slot = NULL;
         in->in_map = false;
@@ -687,7 +627,7 @@ static int map_line(struct text_input *in, const char **ret_p, size_t *ret_len, 
         /* The lines before map_pos are copied out by now: their pages are let go now and then,
          * so that a scan of a huge file does not keep it all mapped (resident) to its end. */
         if (in->map_pos - in->map_dropped >= MAP_DROP_STEP) {
-                size_t to = in->map_pos & ~(sigbus_page - 1);
+                size_t to = in->map_pos & ~(sigbus_page_size() - 1);
 
                 (void) madvise((char *) in->map + in->map_dropped, to - in->map_dropped,
                                MADV_DONTNEED);
@@ -701,7 +641,7 @@ static int map_line(struct text_input *in, const char **ret_p, size_t *ret_len, 
                 if (in->discarding) {
                         /* The rest of a cut line. */
                         nl = memchr(b, '\n', avail);
-                        if (atomic_load_explicit(&in->slot->hit, memory_order_relaxed))
+                        if (sigbus_map_hit(in->slot))
                                 return map_leave(in);
                         if (!nl) {
                                 in->map_pos = in->map_len;
@@ -712,7 +652,7 @@ static int map_line(struct text_input *in, const char **ret_p, size_t *ret_len, 
                         continue;
                 }
                 nl = memchr(b, '\n', MIN(avail, (size_t) TEXT_LINE_MAX + 1));
-                if (atomic_load_explicit(&in->slot->hit, memory_order_relaxed))
+                if (sigbus_map_hit(in->slot))
                         return map_leave(in);
                 if (nl) {
                         len = (size_t) (nl - b);
