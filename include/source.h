@@ -30,6 +30,8 @@ struct source_stats {
                                    was built: given a partial cursor (source_cursor()) */
         uint64_t fd_limited;    /* files that could not be opened again (to look evidence up, to
                                    check them at the end) for the limit of open files */
+        uint64_t jobs_limited;  /* reader threads of --jobs not started for the limit of open
+                                   files: the journal was read with one handle (journal.c) */
 };
 
 #define SOURCE_READERS_MAX 8    /* groups named per unreadable file */

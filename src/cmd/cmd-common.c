@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -644,6 +645,19 @@ int cmd_open_journal(struct source **ret) {
                 return -ENOENT;
         }
         (void) cmd_source_problems(src);
+        if (source_stats(src)->jobs_limited > 0) {
+                /* journal.c's par_fit(): said, not an error (the exit status is unchanged) */
+                struct rlimit rl = {};
+
+                (void) getrlimit(RLIMIT_NOFILE, &rl);
+                log_info("reading the %llu journal files with one thread, not %llu: threads need "
+                         "up to three descriptors per file, more than the limit of open files "
+                         "allows (%llu); raise the hard limit (ulimit -Hn as root, LimitNOFILE= "
+                         "in a systemd unit) to read them in parallel",
+                         (unsigned long long) source_stats(src)->files,
+                         (unsigned long long) source_stats(src)->jobs_limited + 1,
+                         (unsigned long long) rl.rlim_cur);
+        }
         *ret = TAKE_PTR(src);
         return 0;
 }
@@ -835,7 +849,8 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
 
         fprintf(stderr,
                 "keytrail: stats: records=%llu matched=%llu unmatched=%llu spoofed=%llu "
-                "match_errors=%llu skipped=%llu malformed=%llu oversized=%llu duplicates=%llu "
+                "match_errors=%llu skipped=%llu malformed=%llu oversized=%llu jobs_limited=%llu "
+                "duplicates=%llu "
                 "connections=%llu evicted=%llu evicted_authenticated=%llu orphan_sessions=%llu "
                 "untied=%llu held=%llu held_overflow=%llu held_at_end=%llu hosts_peak=%llu "
                 "alerts=%llu\n",
@@ -845,6 +860,7 @@ void cmd_print_stats(const struct pipeline *p, const struct source *src) {
                 (unsigned long long) (src ? source_skipped(src) : 0),
                 (unsigned long long) (src ? source_stats(src)->malformed : 0),
                 (unsigned long long) (src ? source_stats(src)->oversized : 0),
+                (unsigned long long) (src ? source_stats(src)->jobs_limited : 0),
                 (unsigned long long) ps->duplicates, (unsigned long long) cs->connections,
                 (unsigned long long) cs->evicted, (unsigned long long) cs->evicted_authenticated,
                 (unsigned long long) cs->orphan_sessions, (unsigned long long) cs->untied,

@@ -108,6 +108,9 @@ struct source {
         char **match_identifiers;     /* owned copies of the options' matches, for the sides */
         char **match_also;
         char **match_also_kept;
+        bool par_off;                 /* --jobs N, without the descriptors for it (par_fit()) */
+        bool hold_none;               /* no file held open (order_fds): the descriptors are the
+                                         parallel reader's (par_fit()) */
         struct journal_source_options par_options; /* the parallel reader's: these matches */
         uint64_t *tail_realtimes;     /* owned: the parallel reader's copy of the tails' times */
         char **par_identifiers;       /* owned array (strings borrowed): the identifiers kept */
@@ -612,7 +615,32 @@ static int iteration_order(struct source *s, char *const *paths, size_t n, char 
 
 /* Files read by threads (o->jobs > 1): one sd_journal per file, merged in journal-parallel.c. */
 static bool parallel_wanted(const struct source *s, const struct journal_source_options *o) {
-        return o->jobs > 1 && s->n_files > 0 && s->n_files <= JOURNAL_PAR_FILES_MAX;
+        return !s->par_off && o->jobs > 1 && s->n_files > 0 &&
+               s->n_files <= JOURNAL_PAR_FILES_MAX;
+}
+
+/*
+ * The parallel reader holds a handle per file for its readers and opens, on the merge's thread, up
+ * to one more per file (journal-parallel.c's side handles: cursors read exact, entries too big for
+ * a batch); one that cannot open for the limit of open files stops the scan halfway. The lookup
+ * handles of evidence (side_of(): one more per file) let go of theirs at the limit, but only when
+ * one of them fails to open: until then they can take what a side handle needs. And the files
+ * held open for lookups (order_fds, up to JOURNAL_HELD_FILES_MAX) take one more per file. So,
+ * with the n files under the limit (fd_room(n), checked before): room for four per file, all of
+ * that; for three, the readers without held files (looked up by name, as past
+ * JOURNAL_HELD_FILES_MAX); else one handle, as --jobs 1 (which lets go of its lookup handles and
+ * held files at the limit), counted.
+ */
+static void par_fit(struct source *s, const struct journal_source_options *o, size_t n) {
+        if (!parallel_wanted(s, o) || n == 0 ||
+            fd_room((n > JOURNAL_HELD_FILES_MAX ? 3 : 4) * n) >= 0)
+                return;
+        if (fd_room(3 * n) >= 0) {
+                s->hold_none = true;
+                return;
+        }
+        s->par_off = true;
+        s->stats.jobs_limited = MIN((size_t) o->jobs, n) - 1;
 }
 
 static size_t n_identifiers(const struct source *s);
@@ -723,6 +751,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                                 *reterr_path = o->files[0];
                         return r;
                 }
+                par_fit(s, o, n_order);
                 if (!parallel_wanted(s, o)) {
                         r = sd_journal_open_files(&j, (const char **) o->files, 0);
                         if (r < 0) {
@@ -769,6 +798,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                                 *reterr_path = o->directory;
                         return r;
                 }
+                par_fit(s, o, n_order);
                 if (!parallel_wanted(s, o) && o->directory) {
                         r = sd_journal_open_directory(&j, o->directory, 0);
                         if (r < 0) {
@@ -794,7 +824,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
         if (!s->order_fds)
                 return -ENOMEM;
         for (size_t i = 0; i < n_order; i++)
-                s->order_fds[i] = n_order > JOURNAL_HELD_FILES_MAX ? -1
+                s->order_fds[i] = n_order > JOURNAL_HELD_FILES_MAX || s->hold_none ? -1
                                   : open(s->order[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         r = strv_copy(o->identifiers, &s->match_identifiers);
         if (r >= 0)

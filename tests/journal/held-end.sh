@@ -43,7 +43,7 @@ in_order() {
         jq -r '[.type, .sshd_pid, .source_port] | map(tostring) | join(" ")' "$1" | paste -sd,
 }
 
-stats_open='keytrail: stats: records=32 matched=21 unmatched=7 spoofed=4 match_errors=0 skipped=0 malformed=0 oversized=0 duplicates=0 connections=3 evicted=0 evicted_authenticated=0 orphan_sessions=0 untied=4 held=5 held_overflow=0 held_at_end=4 hosts_peak=1 alerts=4'
+stats_open='keytrail: stats: records=32 matched=21 unmatched=7 spoofed=4 match_errors=0 skipped=0 malformed=0 oversized=0 jobs_limited=0 duplicates=0 connections=3 evicted=0 evicted_authenticated=0 orphan_sessions=0 untied=4 held=5 held_overflow=0 held_at_end=4 hosts_peak=1 alerts=4'
 order_open='spoofed-entry 14263 20830,spoofed-entry 14295 20831,spoofed-entry 14271 20831,spoofed-entry 14290 20830'
 
 # -- scan, one thread -------------------------------------------------------------------------
