@@ -81,6 +81,11 @@ static inline void closep(int *fd) {
 }
 #define _cleanup_close_ _cleanup_(closep)
 
+/* one when n is 1, else many: "1 host", "2 hosts". Both borrowed, returned as given. */
+static inline const char *plural(long long n, const char *one, const char *many) {
+        return n == 1 ? one : many;
+}
+
 static inline bool streq_ptr(const char *a, const char *b) {
         if (!a || !b)
                 return a == b;

@@ -701,29 +701,38 @@ int cmd_open_source(struct source **ret) {
         return open_text(ret);
 }
 
+/* The u evidence entries given a partial cursor (source.h's unresolved), and why (ending in its
+ * ':' or ';'): one line. */
+static void log_unresolved(unsigned long long u, const char *why) {
+        log_error("%llu evidence entr%s %s %s a partial cursor (b=;m=;t=), and %s alert id%s "
+                  "differ%s from a scan that finds %s",
+                  u, plural(u, "y", "ies"), why, plural(u, "it has", "they have"),
+                  plural(u, "its", "their"), plural(u, "", "s"), plural(u, "s", ""),
+                  plural(u, "it", "them"));
+}
+
 int cmd_check_skipped(const struct source *src) {
         const char *why = NULL, *cur = source_first_skipped(src, &why);
         unsigned long long n = source_skipped(src), u = source_stats(src)->unresolved;
         int r = cmd_source_problems(src);
+        char because[512];
 
         if (u > 0 && source_stats(src)->fd_limited > 0) {
                 /* The files could not all be opened again to look it up */
-                log_error("%llu evidence entr%s could not be looked up in the journal files: %s; "
-                          "%s a partial cursor (b=;m=;t=), and %s alert id%s differ%s from a scan "
-                          "that finds %s",
-                          u, u == 1 ? "y" : "ies", cmd_fd_limit_text(-EMFILE),
-                          u == 1 ? "it has" : "they have", u == 1 ? "its" : "their",
-                          u == 1 ? "" : "s", u == 1 ? "s" : "", u == 1 ? "it" : "them");
+                (void) snprintf(because, sizeof(because),
+                                "could not be looked up in the journal files: %s;",
+                                cmd_fd_limit_text(-EMFILE));
+                log_unresolved(u, because);
                 r = -EBADMSG;
-        } else if (u > 0)
+        } else if (u > 0) {
                 /* Evidence is looked up when an alert is built: a file emptied or rewritten in
                  * between leaves only what the entry was read with (source.h). */
-                log_error("%llu evidence entr%s had left the journal files by the time %s alert "
-                          "was built (a file changed during the scan): %s a partial cursor "
-                          "(b=;m=;t=), and %s alert id%s differ%s from a scan that finds %s",
-                          u, u == 1 ? "y" : "ies", u == 1 ? "its" : "their",
-                          u == 1 ? "it has" : "they have", u == 1 ? "its" : "their",
-                          u == 1 ? "" : "s", u == 1 ? "s" : "", u == 1 ? "it" : "them");
+                (void) snprintf(because, sizeof(because),
+                                "had left the journal files by the time %s alert was built (a file "
+                                "changed during the scan):",
+                                plural(u, "its", "their"));
+                log_unresolved(u, because);
+        }
 
         if (n == 0)
                 return r;
@@ -732,10 +741,10 @@ int cmd_check_skipped(const struct source *src) {
                 _cleanup_free_ char *path = cmd_path_text(cur);
 
                 log_error("%s: %s; %llu line%s skipped", path ?: "?", why ?: "unreadable", n,
-                          n == 1 ? "" : "s");
+                          plural(n, "", "s"));
         } else
                 log_error("the journal is corrupt: %llu entr%s skipped, the first at cursor '%s' "
-                          "(%s)", n, n == 1 ? "y" : "ies", cur ?: "?", why ?: "unreadable");
+                          "(%s)", n, plural(n, "y", "ies"), cur ?: "?", why ?: "unreadable");
         return -EBADMSG;
 }
 

@@ -47,11 +47,6 @@ char *report_key_label(const char *machine_id, const char *fingerprint);
  * words in every format). malloc'ed; NULL on OOM. */
 char *report_totals_line(json_t *totals);
 
-/* one when n is 1, else many: "1 host", "2 hosts". Both borrowed, returned as given. */
-static inline const char *plural(long long n, const char *one, const char *many) {
-        return n == 1 ? one : many;
-}
-
 /* Where a renderer writes: the stream (borrowed) and the first error met (-EIO, -ENOMEM). The
  * renderers write on after an error and return err at the end. */
 struct out {
