@@ -810,10 +810,18 @@ int cmd_pipeline_new(struct rule_set *rules, struct baseline *baseline, alert_fn
 /* How far ahead the duplicate table's slot is fetched: enough records to hide a miss to memory. */
 #define PREFETCH_AHEAD 4
 
-/* Why reading or processing failed: past the limit of open files, which limit and what to do. */
+/* Why reading or processing failed: past the limit of open files, which limit and what to do;
+ * a journal file's damage (or a cut under the reader, read as zeroes: sigbus.h) in one wording,
+ * whichever error sd-journal or the parallel reader (--jobs) met it with. */
 static const char *feed_error(int r) {
-        return arg_n_inputs == 0 && IN_SET(r, -EMFILE, -ENFILE) ? cmd_fd_limit_text(r)
-                                                                 : strerror(-r);
+        if (arg_n_inputs > 0)
+                return strerror(-r);
+        if (IN_SET(r, -EMFILE, -ENFILE))
+                return cmd_fd_limit_text(r);
+        if (IN_SET(r, -EBADMSG, -ENODATA, -EADDRNOTAVAIL, -EPROTONOSUPPORT))
+                return "a journal file is corrupt, or was cut short under the scan: reading "
+                       "stopped there, the entries after it in every file are not read";
+        return strerror(-r);
 }
 
 int cmd_feed_all(struct source *src, struct pipeline *p,

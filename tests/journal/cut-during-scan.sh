@@ -35,4 +35,18 @@ for j in 1 2; do
                 "grep -q '^keytrail: .*\(b\.journal\|--directory\)' '$tmp/gdb.$j'"
         grep -q 'terminated with signal' "$tmp/gdb.$j" && grep -m3 'signal\|^keytrail' "$tmp/gdb.$j" | sed 's/^/# /'
 done
+# Cut later, in the middle of the read (at the 21st sd_journal_next()): the single handle and the
+# parallel reader meet the zeroes with different errors (EBADMSG, ENODATA); both say it in one
+# wording, not as the errno (they said "Bad message" and "No data available").
+cut_line="keytrail: reading the journal: a journal file is corrupt, or was cut short under the scan: reading stopped there, the entries after it in every file are not read"
+for j in 1 2; do
+        rm -rf "$tmp/d" && cp -a "$tmp/base" "$tmp/d"
+        gdb -q -batch -ex 'set breakpoint pending on' -ex 'break sd_journal_next' -ex 'ignore 1 20' \
+                -ex run -ex "shell truncate -s 0 '$tmp/d/b.journal'" -ex delete \
+                -ex 'handle SIGBUS nostop noprint pass' -ex continue \
+                --args "$keytrail" scan --jobs $j --directory "$tmp/d" --rules "$src/rules" \
+                --format json >"$tmp/gdb.$j" 2>&1
+        check "--jobs $j, cut in the middle: exit 2, the one wording" \
+                "grep -q 'exited with code 02' '$tmp/gdb.$j' && grep -qxF '$cut_line' '$tmp/gdb.$j'"
+done
 tap_done
