@@ -241,6 +241,11 @@ static int add_note(struct source *s, const char *path, int error) {
         size_t n = s->n_problems;
         int r;
 
+        /* A file said already, as a note or a failure, stays as it is (add_problem() would turn
+         * a note into a failure, unsaid: an exit status 2 with no line for it) */
+        for (size_t i = 0; i < s->n_problems; i++)
+                if (streq(s->problems[i].path, path))
+                        return 0;
         r = add_problem(s, path, error, true);
         if (r >= 0 && s->n_problems > n)
                 s->problems[n].note = true;
@@ -648,8 +653,8 @@ static int find_absent(struct source *s, sd_journal *j);
 static int open_files(struct source *s, size_t from, size_t n, sd_journal **ret);
 
 static int open_parallel(struct source *s, const struct journal_source_options *o, char **order,
-                         size_t n, const char **reterr_path) {
-        size_t failed = 0, k = 0;
+                         size_t n, const char **reterr_path, size_t *reterr_index) {
+        size_t failed = SIZE_MAX, k = 0;
         int r;
 
         /* The readers leave the terms no file holds out too (prune_match()) */
@@ -693,13 +698,46 @@ static int open_parallel(struct source *s, const struct journal_source_options *
                                     .exact_realtimes = s->tail_realtimes,
                                     .n_exact_realtimes = s->n_tails },
                             &s->par, &failed);
-        if (r < 0 && r != -ENOMEM && reterr_path && o->files && o->files[0]) {
+        if (r < 0)
+                *reterr_index = failed;
+        if (r < 0 && r != -ENOMEM && reterr_path && o->files && o->files[0] && failed < n) {
                 /* the path as given */
                 for (char **f = o->files; *f; f++)
                         if (streq(*f, order[failed]))
                                 *reterr_path = *f;
         }
         return r;
+}
+
+/*
+ * A file of a folder (or of the local journal) gone or damaged between the listing and the
+ * readers' open made the parallel open fail, and with it the whole read ("cannot open" the
+ * folder): journald vacuums and truncates its files, and any account that makes it rotate can
+ * time that. Read with one handle then, as --jobs 1 does (it lists the folder again); the file
+ * that failed (failed, an index of order, if known) is said as a file written to during the scan,
+ * as --jobs 1 says it. The parallel open's state is let go; *ret: the handle. 0, or -errno.
+ */
+static int par_abandon(struct source *s, const struct journal_source_options *o, size_t failed,
+                       sd_journal **ret) {
+        int r;
+
+        if (failed < s->n_order) {
+                /* said as --jobs 1 says a file that changed under it */
+                r = add_note(s, s->order[failed], -ESTALE);
+                if (r < 0)
+                        return r;
+        }
+        s->par_off = true;
+        s->match_checked = false; /* prune_match() looks again, at the new handle's files */
+        free(s->absent);
+        s->absent = NULL;
+        free(s->par_identifiers);
+        s->par_identifiers = NULL;
+        free(s->tail_realtimes);
+        s->tail_realtimes = NULL;
+        if (o->directory)
+                return sd_journal_open_directory(ret, o->directory, 0);
+        return sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY);
 }
 
 int journal_source_open(const struct journal_source_options *o, struct source **ret,
@@ -835,11 +873,19 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 return r;
         if (parallel_wanted(s, o)) {
                 /* (evidence is looked up as with one handle: the same files, order and matches) */
-                r = open_parallel(s, o, s->order, n_order, reterr_path);
+                size_t failed = SIZE_MAX;
+
+                r = open_parallel(s, o, s->order, n_order, reterr_path, &failed);
+                if (r >= 0) {
+                        *ret = TAKE_PTR(s);
+                        return 0;
+                }
+                if (r == -ENOMEM || fd_limited(r) || (o->files && o->files[0]))
+                        return r; /* (given files must all open, as with one handle) */
+                r = par_abandon(s, o, failed, &j);
                 if (r < 0)
                         return r;
-                *ret = TAKE_PTR(s);
-                return 0;
+                s->j = j;
         }
         r = journal_add_matches(j, o);
         if (r < 0)

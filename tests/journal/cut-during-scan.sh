@@ -41,6 +41,20 @@ done
 # Cut later, in the middle of the read (at the 21st sd_journal_next()): the single handle and the
 # parallel reader meet the zeroes with different errors (EBADMSG, ENODATA); both say it in one
 # wording, not as the errno (they said "Bad message" and "No data available").
+# A file of the folder deleted (journald vacuums) at the first sd_journal_next(): under --jobs 2 that
+# is before the readers open the files, and the open failed whole ("--directory: cannot open D: No
+# such file or directory", exit 2, no alert at all). Both now read what is left: b.journal's alerts,
+# as a scan of it alone gives them.
+"$keytrail" scan --file "$tmp/base/b.journal" --rules "$src/rules" --format json >"$tmp/b.out" 2>/dev/null
+for j in 1 2; do
+        rm -rf "$tmp/d" && cp -a "$tmp/base" "$tmp/d"
+        gdb -q -batch -ex 'set breakpoint pending on' -ex 'break sd_journal_next' -ex run \
+                -ex "shell rm '$tmp/d/a.journal'" -ex delete -ex continue \
+                --args "$keytrail" scan --jobs $j --directory "$tmp/d" --rules "$src/rules" \
+                --format json >"$tmp/gdb.$j" 2>&1
+        check "--jobs $j, a file deleted at the start: b.journal's alerts, exit 1" \
+                "grep -q 'exited with code 01' '$tmp/gdb.$j' && [ \"\$(grep '^{' '$tmp/gdb.$j' | jq -r .id | sort)\" = \"\$(jq -r .id '$tmp/b.out' | sort)\" ] && [ -s '$tmp/b.out' ] && ! grep -q 'cannot open' '$tmp/gdb.$j'"
+done
 cut_line="keytrail: reading the journal: a journal file is corrupt, or was cut short under the scan: reading stopped there, the entries after it in every file are not read"
 for j in 1 2; do
         rm -rf "$tmp/d" && cp -a "$tmp/base" "$tmp/d"
