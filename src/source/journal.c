@@ -35,6 +35,7 @@
 #define JOURNAL_FILES_MAX 65536 /* journal files listed per source */
 #define READ_AHEAD 32 /* entries read at a time (bench/README.md: cache misses) */
 #define SD_JOURNAL_FILES_MAX 7168 /* sd-journal's own JOURNAL_FILES_MAX: it opens no more */
+#define FD_ROOM_PROBE_MAX 65536   /* fd_room() without /proc: descriptors asked at most */
 #define JOURNAL_HELD_FILES_MAX 256 /* files held open for evidence lookups (beside sd-journal's) */
 
 /* A file as a lookup handle last saw it (seen_file_check()). */
@@ -272,8 +273,17 @@ static int fd_room(size_t n) {
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
                 return 0;
         d = opendir("/proc/self/fd");
-        if (!d)
-                return fd_limited(-errno) ? -EMFILE : 0;
+        if (!d && fd_limited(-errno))
+                return -EMFILE;
+        if (!d) {
+                /* No /proc (a chroot, a container without it): each descriptor asked, up to a
+                 * limit that n fits under in any case; +1 stands for opendir()'s below */
+                if (rl.rlim_cur > (rlim_t) n + FD_ROOM_PROBE_MAX)
+                        return 0;
+                for (int fd = 0; (rlim_t) fd < rl.rlim_cur; fd++)
+                        open_now += fcntl(fd, F_GETFD) >= 0;
+                return open_now + 1 + n > rl.rlim_cur ? -EMFILE : 0;
+        }
         while ((de = readdir(d)))
                 open_now += de->d_name[0] != '.';
         (void) closedir(d);
