@@ -2,12 +2,17 @@
 /*
  * The baseline: authorized_keys entries bound to accounts, indexed by fingerprint. Entries live in
  * an array in load order; an index sorted by (fingerprint, load order) is rebuilt lazily after
- * additions, so lookups are a binary search.
+ * additions, with a hash of each fingerprint's run in it, so a lookup is a hash and a compare
+ * (a binary search of the index when there was no memory for the hash table).
  */
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define XXH_INLINE_ALL /* a hash per lookup: inlined, no call */
+#include <xxhash.h>
 
 #include "baseline.h"
 
@@ -19,6 +24,14 @@ struct baseline {
         size_t n_entries, alloc_entries;
         size_t *index;                  /* owned; entries sorted by fingerprint, then load order */
         bool index_valid;
+        /* With index_valid, when there was memory for it: each fingerprint's run in index[], by
+         * the hash of the fingerprint (open addressing; hash 0: an empty slot). A lookup per
+         * login and session: one hash and one strcmp() instead of a binary search's. */
+        struct fp_slot {
+                uint64_t hash;
+                uint32_t start, n;              /* index[start .. start + n) */
+        } *runs;                        /* owned, runs_mask + 1 slots; NULL: binary search */
+        size_t runs_mask;
         char **users;                   /* owned; accounts covered */
         size_t n_users, alloc_users;
         bool covers_all;                /* an entry has no user */
@@ -37,6 +50,7 @@ struct baseline *baseline_free(struct baseline *b) {
         }
         free(b->entries);
         free(b->index);
+        free(b->runs);
         for (size_t i = 0; i < b->n_users; i++)
                 free(b->users[i]);
         free(b->users);
@@ -200,6 +214,40 @@ static int cmp_index(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
+/* The hash of a fingerprint for b->runs, never 0 (an empty slot's). */
+static uint64_t fp_hash(const char *fingerprint) {
+        return XXH3_64bits(fingerprint, strlen(fingerprint)) | 1;
+}
+
+/* b->runs from the sorted index; left NULL without memory (lookups then search the index). */
+static void build_runs(struct baseline *b) {
+        size_t n_slots = 16;
+
+        free(b->runs);
+        b->runs = NULL;
+        if (b->n_entries == 0 || b->n_entries > UINT32_MAX / 4)
+                return;
+        while (n_slots < 2 * b->n_entries)
+                n_slots *= 2;
+        b->runs = calloc(n_slots, sizeof(b->runs[0]));
+        if (!b->runs)
+                return;
+        b->runs_mask = n_slots - 1;
+        for (size_t i = 0, j; i < b->n_entries; i = j) {
+                const char *fp = b->entries[b->index[i]].key->fingerprint;
+                uint64_t h = fp_hash(fp);
+                size_t k = h & b->runs_mask;
+
+                for (j = i + 1; j < b->n_entries; j++)
+                        if (!streq(b->entries[b->index[j]].key->fingerprint, fp))
+                                break;
+                while (b->runs[k].hash != 0)
+                        k = (k + 1) & b->runs_mask;
+                b->runs[k] = (struct fp_slot){ .hash = h, .start = (uint32_t) i,
+                                               .n = (uint32_t) (j - i) };
+        }
+}
+
 static void ensure_index(const struct baseline *cb) {
         struct baseline *b = (struct baseline *) cb; /* the index is a cache */
         size_t *p;
@@ -216,6 +264,7 @@ static void ensure_index(const struct baseline *cb) {
         qsort(b->index, b->n_entries, sizeof(size_t), cmp_index);
         sort_ctx = NULL;
         b->index_valid = true;
+        build_runs(b);
 }
 
 /* Whether location is "FILE:LINE" of k (as sshd writes it, the line in decimal, no leading zero):
@@ -245,7 +294,8 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                                              const char *user, const char *location,
                                              const struct baseline_entry **ret_other) {
         const struct baseline_entry *best = NULL, *other = NULL;
-        size_t lo = 0, hi;
+        size_t lo = 0, hi, end;
+        bool known = false; /* index[lo .. end) are the entries of fingerprint */
 
         if (!fingerprint) {
                 if (ret_other)
@@ -253,7 +303,21 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                 return NULL;
         }
         ensure_index(b);
-        if (b->index_valid) {
+        end = b->n_entries;
+        if (b->index_valid && b->runs) {
+                uint64_t h = fp_hash(fingerprint);
+
+                lo = end = 0; /* none, unless found */
+                known = true;
+                for (size_t k = h & b->runs_mask; b->runs[k].hash != 0; k = (k + 1) & b->runs_mask)
+                        if (b->runs[k].hash == h &&
+                            streq(b->entries[b->index[b->runs[k].start]].key->fingerprint,
+                                  fingerprint)) {
+                                lo = b->runs[k].start;
+                                end = lo + b->runs[k].n;
+                                break;
+                        }
+        } else if (b->index_valid) {
                 /* lower bound of fingerprint in the sorted index */
                 hi = b->n_entries;
                 while (lo < hi) {
@@ -267,10 +331,10 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
         }
         /* With the index, the entries of this fingerprint are a run from lo; without it (no
          * memory for it), every entry is looked at. */
-        for (size_t i = lo; i < b->n_entries; i++) {
+        for (size_t i = lo; i < end; i++) {
                 const struct baseline_entry *e = &b->entries[b->index_valid ? b->index[i] : i];
 
-                if (!streq(e->key->fingerprint, fingerprint)) {
+                if (!known && !streq(e->key->fingerprint, fingerprint)) {
                         if (b->index_valid)
                                 break;
                         continue;

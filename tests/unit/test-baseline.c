@@ -21,6 +21,66 @@ static char *write_file(const char *text) {
         return path;
 }
 
+/*
+ * Many keys added by hand, several under one fingerprint and in several accounts, looked up by
+ * every fingerprint, near misses and unknown ones: each answer is the one of a plain walk over the
+ * entries in load order (what baseline_lookup() promises: the first entry for the account, the
+ * one at the location first), whatever the index and its hash table do.
+ */
+static void test_many_keys(void) {
+        _cleanup_(baseline_freep) struct baseline *b = baseline_new();
+        static const char *const users[] = { "alice", "bob", NULL };
+        char fp[64], loc[64];
+        unsigned bad = 0, n = 0;
+
+        for (unsigned i = 0; i < 300; i++) {
+                struct authkey *k = calloc(1, sizeof(*k));
+
+                /* 100 fingerprints, each three times; "SHA256:k1" is a prefix of "SHA256:k10" */
+                (void) snprintf(fp, sizeof(fp), "SHA256:k%u", (i * 37) % 100);
+                k->fingerprint = strdup(fp);
+                k->file = strdup("/keys");
+                k->line = i + 1;
+                if (!k->fingerprint || !k->file ||
+                    baseline_add_key(b, users[i % ELEMENTSOF(users)], k) < 0) {
+                        tap_ok(false, "key %u added", i);
+                        return;
+                }
+        }
+        for (unsigned f = 0; f < 120; f++)
+                for (unsigned u = 0; u < ELEMENTSOF(users) + 1; u++)
+                        for (unsigned l = 0; l < 3; l++) {
+                                const char *user = u < ELEMENTSOF(users) ? users[u] : "carol";
+                                const struct baseline_entry *e, *o = NULL, *want = NULL,
+                                                                   *want_o = NULL, *at = NULL;
+
+                                (void) snprintf(fp, sizeof(fp),
+                                                f < 100 ? "SHA256:k%u" : "SHA256:x%u", f);
+                                (void) snprintf(loc, sizeof(loc), "/keys:%u", l == 0 ? 0 : f + l);
+                                for (size_t i = 0; i < baseline_size(b); i++) {
+                                        const struct baseline_entry *x = baseline_entry_at(b, i);
+
+                                        if (!streq(x->key->fingerprint, fp))
+                                                continue;
+                                        if (!x->user || (user && streq(x->user, user))) {
+                                                if (!at && x->key->line == (l == 0 ? 0 : f + l))
+                                                        at = x;
+                                                if (!want)
+                                                        want = x;
+                                        } else if (!want_o)
+                                                want_o = x;
+                                }
+                                if (at)
+                                        want = at;
+                                e = baseline_lookup(b, fp, user, loc, &o);
+                                n++;
+                                if (e != want || o != (want ? NULL : want_o))
+                                        bad++;
+                        }
+        tap_ok(n == 120 * 4 * 3 && bad == 0,
+               "%u lookups of 300 keys as a walk finds them: %u differ", n, bad);
+}
+
 int main(void) {
         _cleanup_(baseline_freep) struct baseline *b = baseline_new();
         const struct baseline_entry *e, *other;
@@ -110,6 +170,8 @@ int main(void) {
 
         TAP_IS_INT(baseline_add_file(b, "z", "/nonexistent/keys", true, NULL, NULL, &line, &what),
                    -ENOENT, "a missing file is -ENOENT");
+
+        test_many_keys();
 
         unlink(mirror);
         unlink(ops);
