@@ -383,6 +383,13 @@ static void parse_tag(const char *p, size_t len, size_t i, struct text_line *l) 
         l->message = (struct strview){ p + i, len - i };
 }
 
+static bool holds_tag_end(struct strview v) {
+        for (size_t i = 0; i < v.len; i++)
+                if (tag_end[(unsigned char) v.ptr[i]])
+                        return true;
+        return false;
+}
+
 int text_line_parse(const char *p, size_t len, struct text_clock *clock, struct text_line *ret) {
         struct text_line l = {};
         size_t tag = 0;
@@ -511,6 +518,9 @@ struct text_source {
         struct strview *identifiers;  /* owned array of views borrowed from the options; NULL:
                                          every line */
         size_t n_identifiers;
+        size_t n_direct;              /* identifiers[0..n_direct) hold no byte that ends a tag;
+                                         the others can never be a tag */
+        bool tag_direct;              /* no identifier is empty: tag_wanted() applies */
         uint64_t identifier_lens;     /* bit n: an identifier is n bytes long (n < 64) */
         uint32_t *identifier_heads;   /* owned, n_identifiers: each one's first bytes (up to 4,
                                          as loaded from memory), and the mask of those bytes; */
@@ -803,6 +813,43 @@ static bool wanted(const struct text_source *s, struct strview ident) {
         return false;
 }
 
+/*
+ * parse_tag() and wanted() in one, without the loop over the tag: for a source whose identifiers
+ * are none of them empty (s->tag_direct). An identifier that holds a byte that ends a tag never
+ * equals a tag; one that holds none is the tag of the line exactly when the line has it at i,
+ * followed by '[' or ':' (where parse_tag() ends the tag). Returns whether the tag is one of the
+ * identifiers, with l's ident, pid and message then as parse_tag() sets them.
+ */
+static bool tag_wanted(const struct text_source *s, const char *p, size_t len, size_t i,
+                       struct text_line *l) {
+        const char *t = p + i;
+        size_t n = len - i;
+
+        for (size_t k = 0; k < s->n_direct; k++) {
+                struct strview id = s->identifiers[k];
+                size_t j = id.len + 1, ps = j;
+
+                if (n <= id.len || (t[id.len] != '[' && t[id.len] != ':') ||
+                    memcmp(t, id.ptr, id.len) != 0)
+                        continue;
+                l->pid = STRVIEW_NULL;
+                if (t[id.len] == '[') {
+                        while (j < n && is_digit(t[j]))
+                                j++;
+                        if (j == ps || j + 1 >= n || t[j] != ']' || t[j + 1] != ':')
+                                return false; /* no tag: parse_tag() leaves ident NULL */
+                        l->pid = (struct strview){ t + ps, j - ps };
+                        j += 2;
+                }
+                l->ident = (struct strview){ t, id.len };
+                if (j < n && t[j] == ' ')
+                        j++;
+                l->message = (struct strview){ t + j, n - j };
+                return true;
+        }
+        return false;
+}
+
 static void view_move(struct strview *v, const char *from, const char *to) {
         if (v->ptr)
                 v->ptr = to + (v->ptr - from);
@@ -880,9 +927,14 @@ static int input_advance(struct text_source *s, struct text_input *in, bool firs
                         in->format = l.format;
                 if (!maybe_wanted(s, p + tag, len - tag))
                         continue;
-                parse_tag(p, len, tag, &l);
-                if (!wanted(s, l.ident))
-                        continue;
+                if (s->tag_direct) {
+                        if (!tag_wanted(s, p, len, tag, &l))
+                                continue;
+                } else {
+                        parse_tag(p, len, tag, &l);
+                        if (!wanted(s, l.ident))
+                                continue;
+                }
                 if (in->in_map && s->n_inputs > 1)
                         line_keep(in, p, len, &l);
                 in->line = l;
@@ -1039,11 +1091,23 @@ int text_source_open(const struct text_source_options *o, struct source **ret,
                         free(s);
                         return -ENOMEM;
                 }
-                for (size_t i = 0; i < s->n_identifiers; i++) {
-                        s->identifiers[i] = strview_from(o->identifiers[i]);
-                        if (s->identifiers[i].len < 64)
-                                s->identifier_lens |= UINT64_C(1) << s->identifiers[i].len;
-                }
+                /* Those that can be a tag first (tag_wanted() looks at them alone), then the
+                 * others (wanted() compares them in vain: a tag parsed never equals them). */
+                s->tag_direct = true;
+                for (int pass = 0, k = 0; pass < 2; pass++)
+                        for (size_t i = 0; i < s->n_identifiers; i++) {
+                                struct strview v = strview_from(o->identifiers[i]);
+
+                                if (holds_tag_end(v) != (pass == 1))
+                                        continue;
+                                s->identifiers[k++] = v;
+                                if (pass == 0)
+                                        s->n_direct++;
+                                if (v.len < 64)
+                                        s->identifier_lens |= UINT64_C(1) << v.len;
+                                if (v.len == 0)
+                                        s->tag_direct = false;
+                        }
                 r = identifier_heads_init(s);
                 if (r < 0) {
                         free(s->identifiers);

@@ -975,8 +975,11 @@ static void test_filter(void) {
                         entries++;
                         for (char **id = ids; *id; id++)
                                 if (l.ident.ptr && strview_eq(l.ident, strview_from(*id))) {
-                                        fprintf(fw, "%" PRIu64 " %.*s\n", lineno,
-                                                (int) l.message.len, l.message.ptr);
+                                        fprintf(fw, "%" PRIu64 " %.*s %.*s%s %.*s\n", lineno,
+                                                (int) l.ident.len, l.ident.ptr,
+                                                (int) l.pid.len, l.pid.ptr ?: "",
+                                                l.pid.ptr ? "" : "-", (int) l.message.len,
+                                                l.message.ptr);
                                         break;
                                 }
                 }
@@ -993,15 +996,20 @@ static void test_filter(void) {
                                     &src, &errpath, &errline),
                    0, "open with identifiers");
         while (src && (r = source_next(src, &rec)) > 0) {
-                struct strview m = record_field(&rec, RECORD_MESSAGE);
+                struct strview m = record_field(&rec, RECORD_MESSAGE),
+                               id = record_field(&rec, RECORD_SYSLOG_IDENTIFIER),
+                               pid = record_field(&rec, RECORD_SYSLOG_PID);
 
-                fprintf(fg, "%" PRIu64 " %.*s\n", rec.ref.text.line, (int) m.len, m.ptr);
+                fprintf(fg, "%" PRIu64 " %.*s %.*s%s %.*s\n", rec.ref.text.line, (int) id.len,
+                        id.ptr, (int) pid.len, pid.ptr ?: "", pid.ptr ? "" : "-", (int) m.len,
+                        m.ptr);
         }
         if (src)
                 fprintf(fg, "entries %" PRIu64 " malformed %" PRIu64 "\n",
                         text_source_stats(src)->entries, text_source_stats(src)->malformed);
         fclose(fg);
-        tap_ok(want && got && streq(want, got), "40,000 lines: the wanted ones, the same counters");
+        tap_ok(want && got && streq(want, got),
+               "40,000 lines: the wanted ones (tag, PID, message), the same counters");
         tap_ok(want && strlen(want) > 10000, "many of them wanted (%zu bytes)", want ? strlen(want) : 0);
         record_done(&rec);
         source_free(src);
