@@ -83,11 +83,28 @@ journal_alerts() {
         journalctl -q -o json MESSAGE_ID=bcd06bf9b7284bb295fc006f9981a5fd --since "${ARGS[1]}" |
                 jq -c '.KEYTRAIL_JSON | fromjson'
 }
-# wait_caught_up: until the journal has everything and follow has read it (a session of its own
-# kind would need a marker; the state's cursor catching up with the last sshd entry is enough)
+# wait_settled N FILE...: sshd done and the journal synced, then until FILE... hold N of this
+# run's alerts (at most 60 s: a missing one then fails the check that follows), and one second
+# more, so that a repeat written after them is seen too. No fixed sleep: under the sanitizers on
+# a busy machine follow can take seconds to catch up.
 wait_settled() {
+        local n=$1 i
+        shift
         kt_settle
-        sleep 2
+        for ((i = 0; i < 600; i++)); do
+                [ "$(cat "$@" 2>/dev/null | jq -r "$OURS | .type" 2>/dev/null | grep -c .)" -ge "$n" ] &&
+                        break
+                sleep 0.1
+        done
+        sleep 1
+}
+# wait_journal N: until the journal sink's entries hold N of this run's alerts (at most 60 s)
+wait_journal() {
+        local i
+        for ((i = 0; i < 600; i++)); do
+                [ "$(journal_alerts | jq -r "$OURS | .type" | grep -c .)" -ge "$1" ] && break
+                sleep 0.1
+        done
 }
 
 # ---- 1. the crash soak ----------------------------------------------------------------------
@@ -125,7 +142,8 @@ for ((i = 0; i < 600; i++)); do
         [ "$(grep -c 'READY=1' "$FL_NOTIFY")" -ge "$(grep -c . "$W/starts")" ] && break
         sleep 0.1
 done
-wait_settled
+wait_settled "$(grep -c . "$EXPECTED")" "$W/alerts.ndjson"
+wait_journal "$(grep -c . "$EXPECTED")"
 kills=$(cat "$W/kills")
 [ "$kills" -ge 5 ]
 fl_ok $? "follow was killed with SIGKILL $kills times while $SESSIONS sessions streamed in"
@@ -151,7 +169,7 @@ fl_wait_notify '^[0-9.]+ RELOADING=1' "$n" 10 && fl_wait_notify '^[0-9.]+ READY=
 fl_ok $? "SIGHUP: RELOADING=1, then READY=1"
 session strip
 session unknown
-wait_settled
+wait_settled "$(grep -c . "$EXPECTED")" "$W/alerts.ndjson.1" "$W/alerts.ndjson"
 want=$(LC_ALL=C sort "$EXPECTED")
 got=$(cat "$W/alerts.ndjson.1" "$W/alerts.ndjson" | jq -r "$OURS | $LINE" | LC_ALL=C sort)
 fl_is "$got" "$want" "logrotate: the old and the new file hold every alert exactly once"
@@ -170,7 +188,7 @@ grep -q "reload failed (the line above says why): the previous rules and baselin
         "$W/follow.stderr"
 fl_ok $? "broken rules: the old set stays in use, said once"
 session strip
-wait_settled
+wait_settled 3 "$W/alerts.ndjson"
 fl_is "$(jq -r "$OURS | $LINE" "$W/alerts.ndjson" | grep -c .)" 3 "broken rules: alerts still decided"
 sed -i '$d' "$W/rules/sshd.rules"
 # the administrator now intends the unknown key
@@ -183,7 +201,7 @@ grep -q "reloaded the rules and the baseline" "$W/follow.stderr"
 fl_ok $? "fixed rules: reloaded"
 session unknown
 session strip
-wait_settled
+wait_settled 4 "$W/alerts.ndjson"
 fl_is "$(jq -r "$OURS | .type" "$W/alerts.ndjson" | LC_ALL=C sort | uniq -c | awk '{print $2 "=" $1}' | paste -sd, -)" \
         "unforced-session=3,unknown-key=1" "reloaded baseline: the key now intended raises nothing"
 grep -E 'STATUS=following: entries [0-9]+, open connections [0-9]+, alerts [0-9]+' "$FL_NOTIFY" >/dev/null
