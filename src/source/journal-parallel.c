@@ -1,17 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The parallel reader of the journal source (journal-internal.h). Owns one sd_journal per file,
- * the reader threads and the batches they fill.
+ * The parallel reader of the journal source (journal-internal.h). Owns the reader processes, one
+ * sd_journal per file in the reader that reads it, and the batches they fill.
  *
- * Threads: a reader takes a file that needs entries (the one the merge waits for first, else the
- * one with the fewest batches ready), reads one batch of its matched entries through the file's
- * own sd_journal (one reader at a time per file: the file's busy flag), and queues it. Each file
- * has BATCHES_PER_FILE batches, allocated once and reused: one the merge reads, the others ready
- * or being filled; a file whose batches are all full waits for the merge (back-pressure), so the
- * memory is bounded by the number of files, never by the input. One mutex guards the queues and
- * flags; batch contents pass between threads only through it (a reader fills a batch it took
- * from the free list under the lock, and queues it under the lock; the merge returns it under the
- * lock). Nothing else is shared: the merge state is the calling thread's.
+ * Readers are processes, not threads: every sd_journal call runs systemd's getpid_cached(), a
+ * locked compare-and-swap on one libsystemd global (its pid check), about 27 times per entry; two
+ * threads of one process on two CPUs bounce that cache line between the CPUs on every call, which
+ * cost the readers 15-50 % more CPU than on one CPU (bench/README.md). A forked reader writes its
+ * own copy of the page. So journal_par_new() maps one MAP_SHARED region (this struct, the files'
+ * state and every batch, at the same address in every process: pointers into it are valid in all)
+ * and forks the readers; they die with keytrail (PR_SET_PDEATHSIG) and ignore the signals that
+ * stop it, which stops them.
+ *
+ * Each file is read by one reader, given when the files are opened: the files whose times overlap
+ * (those the merge reads at once) go to different readers (assign()). A reader takes the file of
+ * its own that the merge waits for first, else the one with the fewest batches ready, reads one
+ * batch of its matched entries through its sd_journal, and queues it. Each file has
+ * BATCHES_PER_FILE batches, in the map, reused: one the merge reads, the others ready or being
+ * filled; a file whose batches are all full waits for the merge (back-pressure), so the memory is
+ * bounded by the number of files, never by the input. One process-shared, robust mutex guards the
+ * queues and flags; batch contents pass between processes only through it (a reader fills a batch
+ * it took from the free list under the lock, and queues it under the lock; the merge returns it
+ * under the lock). Nothing else is shared: the merge state is the calling thread's. A reader that
+ * dies (killed, out of memory) is seen by the merge while it waits (-EPIPE).
  *
  * The merge hands the entries out in exactly the order one sd_journal over all the files does
  * (systemd 252, sd-journal.c: real_journal_next(), next_beyond_location(), compare_with_location();
@@ -26,11 +37,17 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "journal-internal.h"
 
@@ -64,11 +81,10 @@ struct id_cache {
 };
 
 struct batch {
-        alignas(LINE) struct journal_par_entry *e; /* owned, batch_entries of them (allocated on
-                                                      first use) */
+        alignas(LINE) struct journal_par_entry *e; /* in the shared map, batch_entries of them */
         size_t n;                      /* entries filled */
-        char *data;                    /* owned: the entries' field items */
-        size_t used, alloc;
+        char *data;                    /* in the shared map: the entries' field items */
+        size_t used, alloc;            /* alloc: data's size, the batch budget plus an entry */
         int end;                       /* 0: more may follow; 1: the file ends after these;
                                           < 0: reading failed after these */
         uint64_t ord;                  /* e[0]'s place in the file's stream (0: its first) */
@@ -78,8 +94,9 @@ struct batch {
 };
 
 struct pfile {
-        sd_journal *j;                 /* owned; used by one reader at a time (busy) */
         const char *path;              /* borrowed from journal_par_new()'s caller */
+        unsigned owner;                /* the reader that reads it (its sd_journal is that
+                                          process's) */
         struct id_cache ids[2];        /* the reader's: the last s= and b= of its cursors */
         sd_id128_t seqnum_id;          /* the reader's: the file's (every cursor's s=) */
         uint64_t ord;                  /* the reader's: entries its handle went to */
@@ -103,19 +120,28 @@ struct pfile {
         struct id_cache side_ids[2];
 };
 
+/* A reader process: the merge wakes it when one of its files may be read. */
+struct reader {
+        alignas(LINE) pthread_cond_t work;
+        pid_t pid;                     /* the parent's: 0 when not started or reaped */
+};
+
 struct journal_par {
-        pthread_mutex_t lock;
-        pthread_cond_t work;           /* readers: a file may be read */
+        pthread_mutex_t lock;          /* process-shared and robust (a reader may die) */
         pthread_cond_t ready;          /* the merge: a batch was queued */
         bool stop;                     /* under the lock */
         size_t wanted;                 /* under the lock: the file the merge waits for, or
                                           SIZE_MAX */
-        struct pfile *files;           /* owned, n_files, in sd-journal's order */
+        struct pfile *files;           /* in the map, n_files, in sd-journal's order */
         size_t n_files;
-        pthread_t *threads;            /* owned, n_threads started */
-        size_t n_threads;
+        struct reader *readers;        /* in the map, n_readers */
+        size_t n_readers, n_started;
         size_t batch_bytes, batch_entries;
-        bool lock_init, work_init, ready_init;
+        bool dead;                     /* the merge's: a reader died before it was told to stop */
+        pid_t parent;
+        void *map;                     /* everything above and the batches: shared with the
+                                          readers, made before they are forked */
+        size_t map_size;
         struct journal_source_options src; /* copy of the caller's (its strings borrowed) */
         const uint64_t *exact_rt;      /* borrowed, sorted */
         size_t n_exact_rt;
@@ -134,15 +160,30 @@ struct journal_par {
         size_t last;                   /* its file, SIZE_MAX before the first and after the end */
 };
 
-/* Zeroed, aligned as its type asks (calloc() does not for LINE). */
-static void *alloc_lines(size_t size) {
-        void *p;
+static size_t lines(size_t size) {
+        return (size + LINE - 1) / LINE * LINE;
+}
 
-        size = (size + LINE - 1) / LINE * LINE;
-        p = aligned_alloc(LINE, size);
-        if (p)
-                memset(p, 0, size);
-        return p;
+/* The shared lock: a reader that died holding it leaves it to the others, who notice the death
+ * (the merge: dead_readers()). */
+static void lock(struct journal_par *p) {
+        if (pthread_mutex_lock(&p->lock) == EOWNERDEAD)
+                (void) pthread_mutex_consistent(&p->lock);
+}
+
+static void unlock(struct journal_par *p) {
+        pthread_mutex_unlock(&p->lock);
+}
+
+/* Under the lock: wait on c, until *until if given. 0 or ETIMEDOUT. */
+static int wait_on(struct journal_par *p, pthread_cond_t *c, const struct timespec *until) {
+        int r = until ? pthread_cond_timedwait(c, &p->lock, until) : pthread_cond_wait(c, &p->lock);
+
+        if (r == EOWNERDEAD) {
+                (void) pthread_mutex_consistent(&p->lock);
+                r = 0;
+        }
+        return r;
 }
 
 /* ---- cursors ---------------------------------------------------------------------------------- */
@@ -322,7 +363,7 @@ static int compare_with_location(const struct journal_pos *f, const struct journ
         return journal_pos_compare(f, l);
 }
 
-/* ---- reader threads --------------------------------------------------------------------------- */
+/* ---- readers ---------------------------------------------------------------------------------- */
 
 /* A batch being filled: the reader's own copies of the counters it bumps for every field, kept off
  * the batch (which the merge's CPU reads) until the batch is queued. */
@@ -337,15 +378,10 @@ struct fill {
 static int fill_reserve(struct fill *w, size_t len) {
         struct batch *b = w->b;
 
-        if (w->used + len > b->alloc) {
-                size_t n = MAX(MAX(b->alloc * 2, w->used + len), w->bytes_max + 4096);
-                char *a = realloc(b->data, n);
-
-                if (!a)
-                        return -ENOMEM;
-                b->data = a;
-                b->alloc = n;
-        }
+        /* never: a batch is filled to under bytes_max, and an entry adds at most ENTRY_KEPT_MAX
+         * (read_one()), which alloc holds */
+        if (w->used + len > b->alloc)
+                return -ENOBUFS;
         return 0;
 }
 
@@ -391,7 +427,7 @@ static bool exact_realtime(const struct journal_par *p, uint64_t realtime) {
  * with one handle), at a wall clock asked for, and for errors and side entries (their cursor is
  * wanted later); fill() reads the last one's.
  */
-static int read_one(const struct journal_par *p, struct pfile *f, struct fill *w) {
+static int read_one(const struct journal_par *p, struct pfile *f, sd_journal *j, struct fill *w) {
         struct journal_par_entry *e = &w->b->e[w->n];
         const uint32_t message = UINT32_C(1) << RECORD_MESSAGE;
         size_t mark = w->used;
@@ -402,24 +438,24 @@ static int read_one(const struct journal_par *p, struct pfile *f, struct fill *w
         int r;
 
         *e = (struct journal_par_entry){ .data_off = (uint32_t) mark };
-        r = sd_journal_get_realtime_usec(f->j, &e->pos.realtime);
+        r = sd_journal_get_realtime_usec(j, &e->pos.realtime);
         if (r < 0) {
                 e->error = r;
                 goto done;
         }
-        if (sd_journal_get_monotonic_usec(f->j, &e->pos.monotonic, &e->pos.boot_id) < 0)
+        if (sd_journal_get_monotonic_usec(j, &e->pos.monotonic, &e->pos.boot_id) < 0)
                 e->pos.monotonic = 0;
         e->has_pos = true;
         want = !w->exact_seen || e->pos.monotonic == 0 ||
                (p->n_exact_rt > 0 && exact_realtime(p, e->pos.realtime));
 
-        sd_journal_restart_data(f->j);
+        sd_journal_restart_data(j);
         for (;;) {
                 enum record_field fl;
                 size_t off = 0;
                 uint32_t bit, h;
 
-                r = sd_journal_enumerate_data(f->j, &data, &len);
+                r = sd_journal_enumerate_data(j, &data, &len);
                 if (r < 0) {
                         e->error = r;
                         e->present = e->truncated = 0;
@@ -464,7 +500,7 @@ static int read_one(const struct journal_par *p, struct pfile *f, struct fill *w
                 e->side = false;
         }
         if (want || e->error < 0 || e->side) {
-                r = pos_of(f->j, &pos, f->ids);
+                r = pos_of(j, &pos, f->ids);
                 if (r == -ENOMEM)
                         return r;
                 if (r >= 0) {
@@ -486,29 +522,23 @@ done:
         return 0;
 }
 
-static void fill(struct journal_par *p, struct pfile *f, struct batch *b) {
+/* Fill b from f's sd_journal j (NULL: it did not open, with error open_error). */
+static void fill(struct journal_par *p, struct pfile *f, sd_journal *j, int open_error,
+                 struct batch *b) {
         struct fill w = { .b = b, .bytes_max = p->batch_bytes };
         size_t entries_max = p->batch_entries;
         int r = 0;
 
-        b->end = 0;
-        if (!b->e) {
-                b->e = malloc(entries_max * sizeof(struct journal_par_entry));
-                if (!b->e) {
-                        b->n = 0;
-                        b->end = -ENOMEM;
-                        return;
-                }
-        }
+        b->end = j ? 0 : open_error;
         b->ord = f->ord;
         b->all_exact = false;
-        while (w.n < entries_max && w.used < w.bytes_max) {
-                r = sd_journal_next(f->j);
+        while (j && w.n < entries_max && w.used < w.bytes_max) {
+                r = sd_journal_next(j);
                 if (r == 0)
                         b->end = 1;
                 if (r > 0) {
                         f->ord++;
-                        r = read_one(p, f, &w);
+                        r = read_one(p, f, j, &w);
                 }
                 if (r < 0)
                         b->end = r;
@@ -525,7 +555,7 @@ static void fill(struct journal_par *p, struct pfile *f, struct batch *b) {
 
                 /* The handle is still on the last entry (not after the end, where it may be on
                  * one it skipped): its seqnum is the batch's upper bound. */
-                if (b->end == 0 && e->has_pos && !e->exact && pos_of(f->j, &pos, f->ids) >= 0 &&
+                if (b->end == 0 && e->has_pos && !e->exact && pos_of(j, &pos, f->ids) >= 0 &&
                     same_times(&pos, &e->pos)) {
                         e->pos = pos;
                         e->exact = true;
@@ -539,54 +569,89 @@ static bool readable(const struct pfile *f) {
         return !f->busy && !f->read_done && f->n_free > 0;
 }
 
-/* Under the lock: the file to read next, or NULL. */
-static struct pfile *pick(struct journal_par *p) {
+/* Under the lock: the file of reader me to read next, or NULL. */
+static struct pfile *pick(struct journal_par *p, unsigned me) {
         struct pfile *best = NULL;
 
-        if (p->wanted != SIZE_MAX && readable(&p->files[p->wanted]))
+        if (p->wanted != SIZE_MAX && p->files[p->wanted].owner == me &&
+            readable(&p->files[p->wanted]))
                 return &p->files[p->wanted];
         for (size_t i = 0; i < p->n_files; i++) {
                 struct pfile *f = &p->files[i];
 
-                if (readable(f) && (!best || f->n_ready < best->n_ready))
+                if (f->owner == me && readable(f) && (!best || f->n_ready < best->n_ready))
                         best = f;
         }
         return best;
 }
 
-static void *reader(void *userdata) {
-        struct journal_par *p = userdata;
+static int open_file(const char *path, const struct journal_source_options *o, sd_journal **ret);
 
-        (void) pthread_setname_np(pthread_self(), "keytrail-read");
+/*
+ * Reader me, a child process: opens its files (each its own sd_journal, with the matches and the
+ * --since seek), fills their batches as the merge frees them, and exits when told to stop. It dies
+ * with the parent (PR_SET_PDEATHSIG) and leaves the signals that stop keytrail to the parent, which
+ * stops it. Never returns.
+ */
+static _Noreturn void reader_main(struct journal_par *p, unsigned me) {
+        static const int quiet[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2 };
+        sd_journal **h;
+        int *errs;
+
+        for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
+                (void) signal(quiet[i], SIG_IGN);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != p->parent)
+                _exit(0);
+        (void) prctl(PR_SET_NAME, "keytrail-read");
+
+        h = calloc(p->n_files, sizeof(sd_journal *));
+        errs = calloc(p->n_files, sizeof(int));
+        for (size_t i = 0; i < p->n_files; i++) {
+                if (p->files[i].owner != me)
+                        continue;
+                if (!h || !errs) {
+                        if (errs)
+                                errs[i] = -ENOMEM;
+                        continue;
+                }
+                errs[i] = open_file(p->files[i].path, &p->src, &h[i]);
+        }
+
         for (;;) {
                 struct pfile *f;
                 struct batch *b;
+                size_t i;
 
-                pthread_mutex_lock(&p->lock);
+                lock(p);
                 for (;;) {
                         if (p->stop) {
-                                pthread_mutex_unlock(&p->lock);
-                                return NULL;
+                                unlock(p);
+                                for (size_t k = 0; h && k < p->n_files; k++)
+                                        sd_journal_close(h[k]);
+                                free(h);
+                                free(errs);
+                                _exit(0);
                         }
-                        f = pick(p);
+                        f = pick(p, me);
                         if (f)
                                 break;
-                        pthread_cond_wait(&p->work, &p->lock);
+                        (void) wait_on(p, &p->readers[me].work, NULL);
                 }
                 f->busy = true;
                 b = f->free_b[--f->n_free];
-                pthread_mutex_unlock(&p->lock);
+                unlock(p);
 
-                fill(p, f, b);
+                i = (size_t) (f - p->files);
+                fill(p, f, h ? h[i] : NULL, errs ? errs[i] : -ENOMEM, b);
 
-                pthread_mutex_lock(&p->lock);
+                lock(p);
                 f->ready[(f->ready_head + f->n_ready) % BATCHES_PER_FILE] = b;
                 f->n_ready++;
                 f->busy = false;
                 if (b->end != 0)
                         f->read_done = true;
                 pthread_cond_signal(&p->ready);
-                pthread_mutex_unlock(&p->lock);
+                unlock(p);
         }
 }
 
@@ -594,10 +659,23 @@ static void *reader(void *userdata) {
 
 /* Give batch b of f back to the readers. */
 static void give_back(struct journal_par *p, struct pfile *f, struct batch *b) {
-        pthread_mutex_lock(&p->lock);
+        lock(p);
         f->free_b[f->n_free++] = b;
-        pthread_cond_signal(&p->work);
-        pthread_mutex_unlock(&p->lock);
+        pthread_cond_signal(&p->readers[f->owner].work);
+        unlock(p);
+}
+
+/* Whether a reader died before it was told to stop (reaped here). */
+static bool dead_readers(struct journal_par *p) {
+        for (size_t k = 0; k < p->n_started; k++) {
+                struct reader *rd = &p->readers[k];
+
+                if (rd->pid > 0 && waitpid(rd->pid, NULL, WNOHANG) == rd->pid) {
+                        rd->pid = 0;
+                        p->dead = true;
+                }
+        }
+        return p->dead;
 }
 
 /* The held batch, unless it is keep. */
@@ -663,20 +741,32 @@ static int file_head_slow(struct journal_par *p, size_t i, struct journal_par_en
                 if (f->ended)
                         return f->error;
 
-                pthread_mutex_lock(&p->lock);
+                lock(p);
                 while (f->n_ready == 0) {
+                        struct timespec until;
+
                         if (p->wanted != i) {
                                 p->wanted = i;
-                                pthread_cond_broadcast(&p->work);
+                                pthread_cond_signal(&p->readers[f->owner].work);
                         }
-                        pthread_cond_wait(&p->ready, &p->lock);
+                        /* woken by the reader; every 100 ms it looks whether the reader lives */
+                        (void) clock_gettime(CLOCK_MONOTONIC, &until);
+                        until.tv_nsec += 100 * 1000 * 1000;
+                        if (until.tv_nsec >= 1000 * 1000 * 1000) {
+                                until.tv_sec++;
+                                until.tv_nsec -= 1000 * 1000 * 1000;
+                        }
+                        if (wait_on(p, &p->ready, &until) == ETIMEDOUT && dead_readers(p)) {
+                                unlock(p);
+                                return -EPIPE; /* a reader died (killed, out of memory) */
+                        }
                 }
                 p->wanted = SIZE_MAX;
                 f->cur = f->ready[f->ready_head];
                 f->next = 0;
                 f->ready_head = (f->ready_head + 1) % BATCHES_PER_FILE;
                 f->n_ready--;
-                pthread_mutex_unlock(&p->lock);
+                unlock(p);
         }
 }
 
@@ -1013,34 +1103,31 @@ int journal_par_side(struct journal_par *p, size_t file, const char *cursor, sd_
 /* ---- setup ------------------------------------------------------------------------------------ */
 
 struct journal_par *journal_par_free(struct journal_par *p) {
+        void *map;
+        size_t map_size;
+
         if (!p)
                 return NULL;
-        if (p->n_threads > 0) {
-                pthread_mutex_lock(&p->lock);
+        if (p->n_started > 0) {
+                lock(p);
                 p->stop = true;
-                pthread_cond_broadcast(&p->work);
-                pthread_mutex_unlock(&p->lock);
-                for (size_t i = 0; i < p->n_threads; i++)
-                        (void) pthread_join(p->threads[i], NULL);
+                for (size_t k = 0; k < p->n_started; k++)
+                        pthread_cond_signal(&p->readers[k].work);
+                unlock(p);
+                for (size_t k = 0; k < p->n_started; k++)
+                        while (p->readers[k].pid > 0 && waitpid(p->readers[k].pid, NULL, 0) < 0 &&
+                               errno == EINTR)
+                                ;
         }
-        free(p->threads);
-        for (size_t i = 0; p->files && i < p->n_files; i++) {
-                sd_journal_close(p->files[i].j);
+        for (size_t i = 0; p->files && i < p->n_files; i++)
                 sd_journal_close(p->files[i].side);
-                for (size_t k = 0; k < BATCHES_PER_FILE; k++) {
-                        free(p->files[i].batches[k].e);
-                        free(p->files[i].batches[k].data);
-                }
-        }
-        free(p->files);
         free(p->scratch);
-        if (p->ready_init)
-                pthread_cond_destroy(&p->ready);
-        if (p->work_init)
-                pthread_cond_destroy(&p->work);
-        if (p->lock_init)
-                pthread_mutex_destroy(&p->lock);
-        free(p);
+        /* The lock and the conditions go with the map, not destroyed: pthread_cond_destroy()
+         * would wait for the waiters' wake-ups, and a reader killed while it waited never takes
+         * its own. */
+        map = p->map;
+        map_size = p->map_size;
+        (void) munmap(map, map_size);
         return NULL;
 }
 
@@ -1067,65 +1154,174 @@ static int open_file(const char *path, const struct journal_source_options *o, s
         return 0;
 }
 
+struct span {
+        uint64_t from, to;
+        size_t i;
+};
+
+static int cmp_span(const void *a, const void *b) {
+        const struct span *x = a, *y = b;
+
+        if (x->from != y->from)
+                return x->from < y->from ? -1 : 1;
+        return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Give each file to a reader, so that the files the merge reads at once (whose times overlap)
+ * are read by different readers as far as there are readers: in the order the files start, each
+ * goes to the reader whose files end first (then: the one with fewest files).
+ */
+static int assign(struct journal_par *p, struct span *spans) {
+        uint64_t *until = calloc(p->n_readers, sizeof(uint64_t));
+        size_t *count = calloc(p->n_readers, sizeof(size_t));
+
+        if (!until || !count) {
+                free(until);
+                free(count);
+                return -ENOMEM;
+        }
+        qsort(spans, p->n_files, sizeof(struct span), cmp_span);
+        for (size_t s = 0; s < p->n_files; s++) {
+                size_t best = 0;
+
+                for (size_t k = 1; k < p->n_readers; k++)
+                        if (until[k] < until[best] ||
+                            (until[k] == until[best] && count[k] < count[best]))
+                                best = k;
+                p->files[spans[s].i].owner = (unsigned) best;
+                until[best] = MAX(until[best], spans[s].to);
+                count[best]++;
+        }
+        free(until);
+        free(count);
+        return 0;
+}
+
 int journal_par_new(char *const *files, size_t n, const struct journal_par_options *o,
                     struct journal_par **ret, size_t *reterr_index) {
         _cleanup_(journal_par_freep) struct journal_par *p = NULL;
+        _cleanup_free_ struct span *spans = NULL;
+        pthread_mutexattr_t ma;
+        pthread_condattr_t ca;
+        size_t batch_bytes, batch_entries, readers_off, files_off, batches_off, entries_size,
+                data_size, size;
+        void *map;
+        char *next;
         int r;
 
         assert(n > 0 && o->jobs > 0);
-        p = alloc_lines(sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        p->wanted = p->last = p->held_file = SIZE_MAX;
-        p->src = *o->source;
-        p->exact_rt = o->exact_realtimes;
-        p->n_exact_rt = o->n_exact_realtimes;
-        r = -pthread_mutex_init(&p->lock, NULL);
-        if (r < 0)
-                return r;
-        p->lock_init = true;
-        r = -pthread_cond_init(&p->work, NULL);
-        if (r < 0)
-                return r;
-        p->work_init = true;
-        r = -pthread_cond_init(&p->ready, NULL);
-        if (r < 0)
-                return r;
-        p->ready_init = true;
+        batch_bytes = MIN(MAX(BATCH_BYTES_BUDGET / n, (size_t) BATCH_BYTES_MIN),
+                          (size_t) BATCH_BYTES_MAX);
+        batch_entries = MIN(MAX(batch_bytes / 512, (size_t) BATCH_ENTRIES_MIN),
+                            (size_t) BATCH_ENTRIES_MAX);
 
-        p->batch_bytes = MIN(MAX(BATCH_BYTES_BUDGET / n, (size_t) BATCH_BYTES_MIN),
-                             (size_t) BATCH_BYTES_MAX);
-        p->batch_entries = MIN(MAX(p->batch_bytes / 512, (size_t) BATCH_ENTRIES_MIN),
-                               (size_t) BATCH_ENTRIES_MAX);
-        p->scratch = calloc(p->batch_entries, sizeof(struct journal_pos));
-        if (!p->scratch)
+        /* Every file opens here (so that the one that does not is named), and tells its times;
+         * the readers open their own after the fork (an sd_journal is its process's). */
+        spans = calloc(n, sizeof(struct span));
+        if (!spans)
                 return -ENOMEM;
-        p->files = alloc_lines(n * sizeof(struct pfile));
-        if (!p->files)
-                return -ENOMEM;
-        p->n_files = n;
         for (size_t i = 0; i < n; i++) {
-                struct pfile *f = &p->files[i];
+                sd_journal *j;
 
-                f->path = files[i];
-                r = open_file(files[i], o->source, &f->j);
+                r = open_file(files[i], o->source, &j);
                 if (r < 0) {
                         if (r != -ENOMEM && reterr_index)
                                 *reterr_index = i;
                         return r;
                 }
-                for (size_t k = 0; k < BATCHES_PER_FILE; k++)
-                        f->free_b[f->n_free++] = &f->batches[k];
+                spans[i].i = i;
+                if (sd_journal_get_cutoff_realtime_usec(j, &spans[i].from, &spans[i].to) <= 0)
+                        spans[i].from = spans[i].to = 0;
+                sd_journal_close(j);
         }
 
-        p->threads = calloc(o->jobs, sizeof(pthread_t));
-        if (!p->threads)
+        /* One shared map, made before the fork, so at the same address in every process: the
+         * state, the readers', the files' and their batches (entries and field bytes). */
+        readers_off = lines(sizeof(struct journal_par));
+        files_off = readers_off + lines(o->jobs * sizeof(struct reader));
+        batches_off = files_off + lines(n * sizeof(struct pfile));
+        entries_size = lines(batch_entries * sizeof(struct journal_par_entry));
+        data_size = lines(batch_bytes + ENTRY_KEPT_MAX);
+        size = batches_off + n * BATCHES_PER_FILE * (entries_size + data_size);
+        map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (map == MAP_FAILED)
+                return -errno;
+        p = map;
+        p->map = map;
+        p->map_size = size;
+        p->readers = (struct reader *) ((char *) map + readers_off);
+        p->n_readers = o->jobs;
+        p->files = (struct pfile *) ((char *) map + files_off);
+        p->n_files = n;
+        p->batch_bytes = batch_bytes;
+        p->batch_entries = batch_entries;
+        p->wanted = p->last = p->held_file = SIZE_MAX;
+        p->src = *o->source;
+        p->exact_rt = o->exact_realtimes;
+        p->n_exact_rt = o->n_exact_realtimes;
+        p->parent = getpid();
+
+        r = -pthread_mutexattr_init(&ma);
+        if (r < 0)
+                return r;
+        r = -pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+        if (r >= 0)
+                r = -pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+        if (r >= 0)
+                r = -pthread_mutex_init(&p->lock, &ma);
+        pthread_mutexattr_destroy(&ma);
+        if (r < 0)
+                return r;
+        r = -pthread_condattr_init(&ca);
+        if (r < 0)
+                return r;
+        r = -pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+        for (size_t k = 0; r >= 0 && k < p->n_readers; k++)
+                r = -pthread_cond_init(&p->readers[k].work, &ca);
+        if (r >= 0)
+                r = -pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (r >= 0)
+                r = -pthread_cond_init(&p->ready, &ca);
+        pthread_condattr_destroy(&ca);
+        if (r < 0)
+                return r;
+
+        p->scratch = calloc(p->batch_entries, sizeof(struct journal_pos));
+        if (!p->scratch)
                 return -ENOMEM;
-        for (unsigned i = 0; i < o->jobs; i++) {
-                r = -pthread_create(&p->threads[i], NULL, reader, p);
-                if (r < 0)
-                        return r;
-                p->n_threads++;
+        next = (char *) map + batches_off;
+        for (size_t i = 0; i < n; i++) {
+                struct pfile *f = &p->files[i];
+
+                f->path = files[i];
+                for (size_t k = 0; k < BATCHES_PER_FILE; k++) {
+                        struct batch *b = &f->batches[k];
+
+                        b->e = (struct journal_par_entry *) next;
+                        b->data = next + entries_size;
+                        b->alloc = data_size;
+                        next += entries_size + data_size;
+                        f->free_b[f->n_free++] = b;
+                }
+        }
+        r = assign(p, spans);
+        if (r < 0)
+                return r;
+
+        for (unsigned k = 0; k < o->jobs; k++) {
+                pid_t pid;
+
+                /* what the reader would print is not printed twice */
+                (void) fflush(stdout);
+                (void) fflush(stderr);
+                pid = fork();
+                if (pid < 0)
+                        return -errno;
+                if (pid == 0)
+                        reader_main(p, k);
+                p->readers[k].pid = pid;
+                p->n_started++;
         }
         *ret = TAKE_PTR(p);
         return 0;
