@@ -163,10 +163,11 @@ void cmd_help_groups(unsigned groups) {
                        "                            sshd-session, sshd-auth)\n"
                        "      --trusted-exe PATH    also trust entries written by this binary (repeatable)\n");
         if (groups & OPT_JOBS)
-                printf("  -j, --jobs N              read the journal files with N threads, merged in\n"
-                       "                            journal order (default: the online CPUs, at most\n"
-                       "                            one per file; 1: one thread); --input files: scan\n"
-                       "                            reads them in a second thread when N > 1\n");
+                printf("  -j, --jobs N              read the journal files in N reader processes,\n"
+                       "                            merged in journal order (default: the online CPUs,\n"
+                       "                            at most one per file; 1: no reader process);\n"
+                       "                            --input files: scan reads them in a second thread\n"
+                       "                            when N > 1\n");
         if (groups & OPT_BASELINE)
                 printf("Baseline:\n"
                        "  -k, --authorized-keys [USER:]PATH\n"
