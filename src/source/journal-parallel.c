@@ -1312,10 +1312,7 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
         for (unsigned k = 0; k < o->jobs; k++) {
                 pid_t pid;
 
-                /* what the reader would print is not printed twice */
-                (void) fflush(stdout);
-                (void) fflush(stderr);
-                pid = fork();
+                pid = fork(); /* the reader leaves with _exit(): its copy of stdio is never flushed */
                 if (pid < 0)
                         return -errno;
                 if (pid == 0)
