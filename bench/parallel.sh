@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# bench/parallel.sh [BUILD_DIR]: `keytrail scan --jobs N` (journal files read by N threads, merged
-# in journal order) against the bare single-threaded sd-journal loop, over the bench's journal
+# bench/parallel.sh [BUILD_DIR]: `keytrail scan --jobs N` (journal files read by N reader
+# processes, merged in journal order) against the bare single-threaded sd-journal loop, over the bench's journal
 # (bench/work/journal, made by bench/run.sh), in one run: bare loop, --jobs 1, --jobs 2, --jobs 4,
 # alternating, REPS times each; medians of wall and CPU time. The alerts of every --jobs must be
 # byte-identical to those of --jobs 1. See bench/README.md ("Many files").
@@ -11,9 +11,11 @@
 #   JOBS_LIST="1 2 4"  the --jobs values timed
 #   OTHER=PATH   also time another keytrail binary with --jobs 2 (e.g. one built from an older
 #                commit), alternating with the rest, to compare two builds side by side
-#   SPLIT=1      also sample one --jobs 2 run with perf (cpu-clock) and print the CPU split by
-#                thread: the main thread (merge, rules, correlator, output) against the readers;
-#                the main thread's share bounds how far more cores can take --jobs
+#   SPLIT=1      also sample one --jobs 2 run with perf (cpu-clock) and print the CPU split:
+#                the main thread (merge, rules, correlator, output) against the readers; the
+#                main thread's share bounds how far more cores can take --jobs. With ONE_CPU=1
+#                also of one run held to one CPU: the readers' CPU on 2 CPUs against on 1 (what
+#                running side by side costs them)
 #   ONE_CPU=1    (the default; 0: off) also time --jobs 2 held to one CPU (taskset -c 0): with
 #                the 2-CPU line, how --jobs 2 grows from one core to two
 #   WORK=bench/work  where the journal is (bench/run.sh's); this run's timings and alerts go to a
@@ -142,10 +144,22 @@ echo "goal: --jobs 2 at least 1.5 x the bare loop's speed on 2 CPUs"
 
 if [ "${SPLIT:-0}" = 1 ]; then
         command -v perf >/dev/null || die "SPLIT=1 needs perf"
-        perf record -q -F 999 -o "$OUT/perf.data" "${kt[@]}" --jobs 2 >/dev/null 2>&1 ||
-                [ $? -le 1 ] || die "perf record failed"
-        # threads are named keytrail (main) and keytrail-read (readers)
-        perf report -i "$OUT/perf.data" --no-children --sort comm --stdio 2>/dev/null |
-                awk '$1 ~ /%$/ { sub(/%/, "", $1); if ($2 == "keytrail-read") r += $1; else m += $1 }
-                     END { printf "CPU split of --jobs 2 (perf): main thread %.0f %%, readers %.0f %%\n", m, r }'
+        # split LABEL [taskset ...]: the readers are processes named keytrail-read; samples of
+        # 999 Hz cpu-clock, so counts / 999 are CPU seconds
+        split() {
+                local label=$1
+                shift
+                perf record -q -F 999 -o "$OUT/perf.data" "$@" "${kt[@]}" --jobs 2 >/dev/null 2>&1 ||
+                        [ $? -le 1 ] || die "perf record failed"
+                perf report -i "$OUT/perf.data" --no-children --sort comm -F sample,comm --stdio \
+                        2>/dev/null |
+                        awk -v l="$label" 'NF == 2 && $1 ~ /^[0-9]+$/ {
+                                if ($2 == "keytrail-read") r += $1; else m += $1 }
+                             END { printf "CPU split of --jobs 2%s (perf): main thread %.2f s (%.0f %%), readers %.2f s (%.0f %%)\n",
+                                   l, m / 999, 100 * m / (m + r), r / 999, 100 * r / (m + r) }'
+        }
+        split ""
+        if [ "$ONE_CPU" = 1 ]; then
+                split " on 1 CPU" taskset -c 0
+        fi
 fi
