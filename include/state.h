@@ -13,6 +13,11 @@
  *     instance HEX32          this follower's identity: its journal alerts carry it
  *     cursor CURSOR           the last entry fully processed (absent before the first entry)
  *     cursor_usec USEC        its realtime
+ *     host MACHINE CURSOR USEC   per host (_MACHINE_ID, 32 hex digits, at most STATE_HOSTS_MAX,
+ *                             each once): the last entry of that host fully processed, and its
+ *                             realtime. Follow reads each host through a handle of its own and
+ *                             goes on from these; a state without host lines (written before
+ *                             they existed) has only the cursor above, where every host goes on.
  *     replay_usec USEC        first entry of the oldest connection open then (0: none open)
  *     commit_usec USEC        the wall clock at the commit
  *     sink NAME MARK          each exactly-once sink's position at the commit (sink.h)
@@ -32,6 +37,7 @@
 #define STATE_FILE_NAME "follow.state"
 #define STATE_LOCK_NAME "follow.lock"
 #define STATE_SINKS_MAX 8
+#define STATE_HOSTS_MAX 64
 #define STATE_FILE_MAX_BYTES (16u * 1024 * 1024)
 #define STATE_LINE_MAX 4096
 
@@ -39,10 +45,18 @@ struct state_sink {
         char *name, *mark; /* owned */
 };
 
+struct state_host {
+        char machine_id[33];
+        char *cursor; /* owned */
+        uint64_t cursor_usec;
+};
+
 struct state {
         char instance[33];
         char *cursor; /* owned; NULL before the first commit */
         uint64_t cursor_usec, replay_usec, commit_usec;
+        struct state_host hosts[STATE_HOSTS_MAX];
+        unsigned n_hosts;
         struct state_sink sinks[STATE_SINKS_MAX];
         unsigned n_sinks;
         struct idset *ids; /* owned */
@@ -99,6 +113,17 @@ const char *state_sink_mark(const struct state *s, const char *name);
 
 /* Set the mark of sink name (copied). Returns 0, -ENOMEM, -ENOSPC, -EINVAL (space or newline). */
 _warn_unused_ int state_set_sink_mark(struct state *s, const char *name, const char *mark);
+
+/* Set the position of host machine_id (32 hex digits) to cursor (copied) at usec. Returns 0,
+ * -ENOMEM, -ENOSPC (STATE_HOSTS_MAX hosts already), -EINVAL (not hex, space or newline). */
+_warn_unused_ int state_set_host(struct state *s, const char *machine_id, const char *cursor,
+                                 uint64_t usec);
+
+/* Forget every host's position. */
+void state_clear_hosts(struct state *s);
+
+/* The position of host machine_id, or NULL (borrowed from s). */
+const struct state_host *state_host(const struct state *s, const char *machine_id);
 
 /* Set the cursor (copied). Returns 0, -ENOMEM, -EINVAL (space or newline). */
 _warn_unused_ int state_set_cursor(struct state *s, const char *cursor);

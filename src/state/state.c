@@ -49,6 +49,8 @@ struct state *state_free(struct state *s) {
         if (!s)
                 return NULL;
         free(s->cursor);
+        for (unsigned i = 0; i < s->n_hosts; i++)
+                free(s->hosts[i].cursor);
         for (unsigned i = 0; i < s->n_sinks; i++) {
                 free(s->sinks[i].name);
                 free(s->sinks[i].mark);
@@ -123,15 +125,56 @@ int state_set_cursor(struct state *s, const char *cursor) {
         return 0;
 }
 
+int state_set_host(struct state *s, const char *machine_id, const char *cursor, uint64_t usec) {
+        struct state_host *h = NULL;
+        char *c;
+
+        if (!hex32_ok(machine_id) || !token_ok(cursor))
+                return -EINVAL;
+        for (unsigned i = 0; i < s->n_hosts && !h; i++)
+                if (streq(s->hosts[i].machine_id, machine_id))
+                        h = &s->hosts[i];
+        if (!h && s->n_hosts >= STATE_HOSTS_MAX)
+                return -ENOSPC;
+        c = strdup(cursor);
+        if (!c)
+                return -ENOMEM;
+        if (!h) {
+                h = &s->hosts[s->n_hosts++];
+                memcpy(h->machine_id, machine_id, 33);
+                h->cursor = NULL;
+        }
+        free(h->cursor);
+        h->cursor = c;
+        h->cursor_usec = usec;
+        return 0;
+}
+
+void state_clear_hosts(struct state *s) {
+        for (unsigned i = 0; i < s->n_hosts; i++)
+                free(s->hosts[i].cursor);
+        s->n_hosts = 0;
+}
+
+const struct state_host *state_host(const struct state *s, const char *machine_id) {
+        for (unsigned i = 0; i < s->n_hosts; i++)
+                if (streq(s->hosts[i].machine_id, machine_id))
+                        return &s->hosts[i];
+        return NULL;
+}
+
 static int parse_u64(const char *t, uint64_t *ret) {
         return strview_to_u64(strview_from(t), UINT64_MAX, ret) < 0 ? -EBADMSG : 0;
 }
 
-/* One line, split in place at spaces into at most 4 words. Returns the number of words. */
+/* One line, split in place at spaces into at most 4 words. Returns the number of words, 5 for
+ * more. */
 static unsigned split(char *line, char *w[static 4]) {
         unsigned n = 0;
 
-        for (char *p = line; *p && n < 4;) {
+        for (char *p = line; *p;) {
+                if (n == 4)
+                        return 5; /* more words than any line has */
                 w[n++] = p;
                 p = strchr(p, ' ');
                 if (!p)
@@ -166,6 +209,16 @@ static int parse_line(struct state *s, char *line, bool *ended, uint64_t *ids) {
                   : streq(w[0], "replay_usec") ? &s->replay_usec
                                                : &s->commit_usec) = v;
                 return 0;
+        }
+        if (n == 4 && streq(w[0], "host")) {
+                /* one line per host, never twice the same */
+                if (!hex32_ok(w[1]) || state_host(s, w[1]))
+                        return -EBADMSG;
+                r = parse_u64(w[3], &v);
+                if (r < 0)
+                        return r;
+                r = state_set_host(s, w[1], w[2], v);
+                return r == -EINVAL || r == -ENOSPC ? -EBADMSG : r;
         }
         if (n == 3 && streq(w[0], "sink")) {
                 r = state_set_sink_mark(s, w[1], w[2]);
@@ -269,6 +322,9 @@ int state_format(const struct state *s, char **ret, size_t *ret_len) {
                 fprintf(f, "cursor %s\n", s->cursor);
         fprintf(f, "cursor_usec %" PRIu64 "\nreplay_usec %" PRIu64 "\ncommit_usec %" PRIu64 "\n",
                 s->cursor_usec, s->replay_usec, s->commit_usec);
+        for (unsigned i = 0; i < s->n_hosts; i++)
+                fprintf(f, "host %s %s %" PRIu64 "\n", s->hosts[i].machine_id, s->hosts[i].cursor,
+                        s->hosts[i].cursor_usec);
         for (unsigned i = 0; i < s->n_sinks; i++)
                 fprintf(f, "sink %s %s\n", s->sinks[i].name, s->sinks[i].mark);
         while (idset_next(s->ids, &pos, &id, &usec)) {

@@ -128,6 +128,65 @@ static void corrupt_one(const char *text, int want, unsigned want_line, const ch
 }
 
 #define HEAD "keytrail-follow-state 1\ninstance 0123456789abcdef0123456789abcdef\n"
+#define MA "4c6f0b5e8f6a4c9aa1f2e3d4c5b6a7b8"
+#define MB "0123456789abcdef0123456789abcdef"
+
+/* Per-host positions: kept across a save, each host once, bounded; a state without them (written
+ * before they existed) still loads, with its one cursor. */
+static void test_hosts(void) {
+        _cleanup_(state_freep) struct state *s = NULL, *t = NULL;
+        const struct state_host *h;
+        unsigned line = 99;
+        char mid[33];
+        int r = 0;
+
+        TAP_IS_INT(state_new(&s), 0, "hosts: state_new");
+        if (!s)
+                return;
+        TAP_IS_INT(state_set_host(s, MA, "s=1;i=2", 10), 0, "hosts: set A");
+        TAP_IS_INT(state_set_host(s, MB, "s=3;i=4", 5), 0, "hosts: set B");
+        TAP_IS_INT(state_set_host(s, MA, "s=1;i=9", 20), 0, "hosts: set A again");
+        TAP_IS_INT(state_set_host(s, "0123", "s=1", 1), -EINVAL, "hosts: a short machine id is refused");
+        TAP_IS_INT(state_set_host(s, "0123456789ABCDEF0123456789ABCDEF", "s=1", 1), -EINVAL,
+                   "hosts: upper-case hex is refused");
+        TAP_IS_INT(state_set_host(s, MB, "a b", 1), -EINVAL, "hosts: a cursor with a space is refused");
+        TAP_IS_INT(s->n_hosts, 2, "hosts: two hosts");
+        TAP_IS_INT(state_save(tmpdir, s), 0, "hosts: save");
+        TAP_IS_INT(state_load(tmpdir, &t, &line), 0, "hosts: load");
+        if (!t)
+                return;
+        TAP_IS_INT(t->n_hosts, 2, "hosts: two hosts loaded");
+        h = state_host(t, MA);
+        TAP_IS_STR(h ? h->cursor : NULL, "s=1;i=9", "hosts: A's last cursor kept");
+        TAP_IS_INT(h ? h->cursor_usec : 0, 20, "hosts: A's time kept");
+        h = state_host(t, MB);
+        TAP_IS_STR(h ? h->cursor : NULL, "s=3;i=4", "hosts: B's cursor kept");
+        TAP_IS_INT(h ? h->cursor_usec : 0, 5, "hosts: B's time kept");
+        tap_ok(!state_host(t, "ffffffffffffffffffffffffffffffff"), "hosts: no other host");
+        state_clear_hosts(t);
+        TAP_IS_INT(t->n_hosts, 0, "hosts: cleared");
+        for (unsigned i = 0; i < STATE_HOSTS_MAX && r == 0; i++) {
+                (void) snprintf(mid, sizeof(mid), "%032x", i);
+                r = state_set_host(t, mid, "s=1", i);
+        }
+        TAP_IS_INT(r, 0, "hosts: %u hosts", (unsigned) STATE_HOSTS_MAX);
+        TAP_IS_INT(state_set_host(t, MA, "s=1", 1), -ENOSPC, "hosts: one more is refused");
+
+        corrupt_one(HEAD "cursor s=1\nhost " MA " s=1;i=2 7\nhost " MA " s=1;i=3 8\nend 0\n",
+                    -EBADMSG, 5, "hosts: one host twice");
+        corrupt_one(HEAD "cursor s=1\nhost " MA " s=1;i=2\nend 0\n", -EBADMSG, 4,
+                    "hosts: a host without time");
+        corrupt_one(HEAD "cursor s=1\nhost 4C6F0B5E8F6A4C9AA1F2E3D4C5B6A7B8 s=1 7\nend 0\n", -EBADMSG,
+                    4, "hosts: a machine id not as journald writes it");
+        corrupt_one(HEAD "cursor s=1\nhost " MA " s=1 x7\nend 0\n", -EBADMSG, 4,
+                    "hosts: a time that is no number");
+        corrupt_one(HEAD "cursor s=1\nhost " MA " s=1 7 8\nend 0\n", -EBADMSG, 4,
+                    "hosts: a word too many");
+        corrupt_one(HEAD "cursor s=1\nhost " MA " s=1;i=2 7\nend 0\n", 0, 0,
+                    "hosts: a state with a host is accepted");
+        corrupt_one(HEAD "cursor s=1\ncursor_usec 7\nend 0\n", 0, 0,
+                    "hosts: a state without hosts (the one cursor) is accepted");
+}
 
 static void test_corrupt(void) {
         corrupt_one("", -EBADMSG, 0, "an empty file");
@@ -241,6 +300,7 @@ int main(void) {
         test_idset();
         test_round_trip();
         test_corrupt();
+        test_hosts();
         test_lock();
         test_writer();
         {
