@@ -178,5 +178,21 @@ const char *source_first_skipped(const struct source *s, const char **ret_why);
  * last entry (the holder may start elsewhere); files that do not open are still listed. */
 struct sd_journal *journal_source_journal(struct source *s);
 
+/*
+ * keytrail follow, one handle per host (docs/follow.md): a new sd_journal over the files the
+ * source opened (the same folder, files or local journal), with the source's matches each joined
+ * with _MACHINE_ID=machine_id (32 hex digits). Owned by the caller. 0 and *ret, or -errno
+ * (-EMFILE: its files would not all open within the limit of open files).
+ */
+_warn_unused_ int journal_source_open_host(struct source *s, const char *machine_id,
+                                           struct sd_journal **ret);
+
+/*
+ * Read the next records through j (a handle of journal_source_open_host(), borrowed: it must
+ * outlive its use) instead of the source's own handle (j NULL: the own again). on_next: the
+ * caller has already moved j onto the entry to hand out next (sd_journal_next() returned 1).
+ */
+void journal_source_read_through(struct source *s, struct sd_journal *j, bool on_next);
+
 struct source *source_free(struct source *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct source *, source_free);

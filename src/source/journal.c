@@ -59,7 +59,13 @@ struct tail {
 
 struct source {
         const struct source_ops *ops; /* first: see source.h */
-        sd_journal *j;                /* owned; NULL when par reads */
+        sd_journal *j;                /* the handle read: own, or one of follow's per-host handles
+                                         (journal_source_read_through()); NULL when par reads */
+        sd_journal *own;              /* owned: the handle opened (j before any read_through) */
+        bool next_ready;              /* j is already on the entry to hand out next */
+        char *open_dir;               /* owned copies of how the files were opened, for
+                                         journal_source_open_host(): a folder, or */
+        char **open_files;            /* the files given, or neither: the local journal */
         struct journal_par *par;      /* owned: the parallel reader, or NULL */
         const struct journal_par_entry *par_entry; /* par's current entry (valid until the next
                                                       journal_par_next()), or NULL */
@@ -861,7 +867,17 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 }
         }
 
-        s->j = j;
+        s->j = s->own = j;
+        if (o->directory) {
+                s->open_dir = strdup(o->directory);
+                if (!s->open_dir)
+                        return -ENOMEM;
+        }
+        if (o->files && o->files[0]) {
+                r = strv_copy(o->files, &s->open_files);
+                if (r < 0)
+                        return r;
+        }
         s->since_usec = o->since_usec;
         s->since_set = o->since_set || o->since_usec > 0;
         /* For looking evidence up later (source_cursor()): the files in sd-journal's order, and
@@ -1447,7 +1463,8 @@ static int next_entry(struct source *s, struct log_record *rec0) {
                         r = error;
                 } else {
                         s->on_entry = false;
-                        r = sd_journal_next(s->j);
+                        r = s->next_ready ? 1 : sd_journal_next(s->j);
+                        s->next_ready = false;
                         if (r < 0)
                                 return r;
                         if (r == 0) {
@@ -1920,7 +1937,9 @@ static void journal_free(struct source *s) {
         for (size_t i = 0; i < READ_AHEAD; i++)
                 record_done(&s->ahead[i]);
         journal_par_free(s->par);
-        sd_journal_close(s->j);
+        sd_journal_close(s->own);
+        free(s->open_dir);
+        strv_free(s->open_files);
         for (size_t i = 0; s->sides && i < s->n_order; i++)
                 sd_journal_close(s->sides[i]);
         free(s->sides);
@@ -1973,4 +1992,62 @@ sd_journal *journal_source_journal(struct source *s) {
          * built: each record's whole position is read at once, so no cursor is looked up later. */
         s->eager = true;
         return s->j;
+}
+
+int journal_source_open_host(struct source *s, const char *machine_id, sd_journal **ret) {
+        _cleanup_free_ char *m = NULL;
+        sd_journal *j = NULL;
+        bool ids, also;
+        int r;
+
+        if (!s || s->ops != &journal_ops || !s->own)
+                return -EINVAL;
+        ids = s->match_identifiers && s->match_identifiers[0];
+        also = s->match_also && s->match_also[0];
+        /* Each handle opens every file: past the limit sd-journal would skip some, silently. */
+        r = fd_room(s->n_order);
+        if (r < 0)
+                return r;
+        if (asprintf(&m, "_MACHINE_ID=%s", machine_id) < 0)
+                return -ENOMEM;
+        if (s->open_files)
+                r = sd_journal_open_files(&j, (const char **) s->open_files, 0);
+        else if (s->open_dir)
+                r = sd_journal_open_directory(&j, s->open_dir, 0);
+        else
+                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        if (r < 0)
+                return r;
+        /* sd-journal's match: a disjunction of conjunctions; the machine joins each of them. */
+        for (char **i = s->match_identifiers; r >= 0 && i && *i; i++) {
+                _cleanup_free_ char *t = NULL;
+
+                if (asprintf(&t, "SYSLOG_IDENTIFIER=%s", *i) < 0)
+                        r = -ENOMEM;
+                else
+                        r = sd_journal_add_match(j, t, 0);
+        }
+        if (r >= 0 && (ids || !also))
+                r = sd_journal_add_match(j, m, 0);
+        if (r >= 0 && also) {
+                if (ids)
+                        r = sd_journal_add_disjunction(j);
+                for (char **i = s->match_also; r >= 0 && *i; i++)
+                        r = sd_journal_add_match(j, *i, 0);
+                if (r >= 0)
+                        r = sd_journal_add_match(j, m, 0);
+        }
+        if (r < 0) {
+                sd_journal_close(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+void journal_source_read_through(struct source *s, sd_journal *j, bool on_next) {
+        if (!s || s->ops != &journal_ops)
+                return;
+        s->j = j ?: s->own;
+        s->next_ready = on_next;
 }
