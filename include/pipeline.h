@@ -82,8 +82,9 @@ uint64_t pipeline_alerts(const struct pipeline *p);
 
 /* For keytrail follow. Wall time usec has come with no entry (the clock, once live): each boot's
  * clock moves on by the time elapsed since its last entry (correlator_tick()), deciding the
- * timeouts that passed: 0 or the sink's -errno. */
-_warn_unused_ int pipeline_advance(struct pipeline *p, uint64_t usec);
+ * timeouts that passed; machine_id: only that machine's (NULL: every one). 0 or the sink's
+ * -errno. */
+_warn_unused_ int pipeline_advance(struct pipeline *p, const char *machine_id, uint64_t usec);
 
 /* Open connections now, and the log time of the oldest one's first entry (0: none). */
 unsigned pipeline_open_connections(const struct pipeline *p);

@@ -230,8 +230,11 @@ _warn_unused_ int correlator_finish(struct correlator *c);
  * clock moves on by the wall time elapsed since its last entry (never back, and not at all for a
  * boot whose last entry is dated later), deciding the timeouts that passed. Returns 0 or the
  * callback's -errno. Timeouts run no callback that frees a host, so iterating the hosts is safe.
+ * machine_id (32 hex digits): only that machine's boots (follow keeps a clock per host: another
+ * host's entries may come in late, docs/follow.md); NULL: every boot.
  */
-_warn_unused_ int correlator_tick(struct correlator *c, uint64_t realtime_usec);
+_warn_unused_ int correlator_tick(struct correlator *c, const char *machine_id,
+                                  uint64_t realtime_usec);
 
 /*
  * The open authenticated connection of a host (o's machine and boot) with this remote address

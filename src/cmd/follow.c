@@ -72,6 +72,11 @@
 #define UNREADABLE_MAX 256
 #define RECOVER_LOOK_USEC (50 * USEC_PER_MSEC)  /* how often to look for journald's marker */
 #define RECOVER_SAY_USEC (10 * USEC_PER_SEC)    /* say once that the journal sink waits */
+/* Hosts (_MACHINE_ID) read each through a handle of their own (docs/follow.md), at most this many;
+ * their machines are looked for again when files come or go, and every DISCOVER_USEC once live. */
+#define HOSTS_MAX STATE_HOSTS_MAX
+#define SIGBUS_SAY_USEC (10 * USEC_PER_SEC)
+#define DISCOVER_USEC (1 * USEC_PER_SEC)
 
 static const char *arg_state_dir = DEFAULT_STATE_DIR;
 static const char *arg_output;
@@ -168,41 +173,64 @@ static const struct cmd_spec spec = {
         .parse_extra = parse_extra,
 };
 
+/*
+ * One host of the journal (one _MACHINE_ID): its own sd_journal with keytrail's matches and
+ * _MACHINE_ID=, so that entries of another host that come in late, dated before what was read
+ * (a lagging upload, a clock behind, a file copied in), are still ahead of this host's position.
+ * Within one host's files journald and journal-remote write in order.
+ */
+struct fhost {
+        char machine_id[33];
+        sd_journal *j;             /* owned */
+        bool pending;              /* j is on an entry not handed out yet, dated next_usec */
+        uint64_t next_usec;
+        bool idle;                 /* j was at its end since the last wait */
+        bool seen;                 /* found at the last look for machines */
+        bool have_pos;             /* an entry was read (or the state's cursor found) */
+        struct entry_ref ref;      /* the last entry read, when ref.kind is ENTRY_REF_JOURNAL */
+        char *cursor;              /* owned: else its cursor, taken at once */
+        uint64_t last_usec;        /* realtime of the last entry read (or the committed one) */
+        uint64_t last_read;        /* monotonic time it was read */
+        /* Replaying up to this host's committed position: nothing of it is emitted. */
+        bool replaying;
+        char *replay_cursor;       /* owned: the cursor to reach; NULL: reach replay_until_usec */
+        uint64_t replay_until_usec;
+        uint64_t committed_usec;   /* the committed position's realtime (on_alert) */
+};
+
 struct follower {
         struct pipeline *p;        /* owned */
         struct rule_set *rules;    /* owned; the pipeline borrows it */
         struct baseline *baseline; /* owned; the pipeline borrows it */
         struct source *src;        /* owned */
-        sd_journal *j;             /* borrowed from src */
+        sd_journal *j;             /* borrowed from src: looks for machines and files, wakes */
+        struct fhost hosts[HOSTS_MAX];
+        size_t n_hosts;
+        struct fhost *last_host;   /* the host of the entry read last */
+        size_t hosts_unread, hosts_unread_said; /* machines beyond HOSTS_MAX at the last look */
+        uint64_t last_discover;
         struct sinks *sinks;       /* owned */
         struct state *state;       /* owned */
         struct drift *drift;       /* owned; with --baseline: authorized_keys against it */
         struct state_writer *writer; /* owned: writes the states committed live (commit_async) */
         int sigfd;
 
-        /* Replaying up to the committed cursor: nothing is emitted. */
-        bool replaying;
-        char *replay_cursor;       /* owned: the cursor to reach; NULL: reach replay_until_usec */
-        uint64_t replay_until_usec;
+        /* Hosts replaying up to their committed cursor (nothing of theirs is emitted): 0 none */
+        size_t replaying;
 
         bool ready, dirty;
+        bool have_state;           /* a state was loaded at the start */
         uint64_t extended_at;      /* entries + own_entries at the last EXTEND_TIMEOUT_USEC= */
-        uint64_t last_usec;        /* realtime of the last entry fed (or of the committed one) */
-        uint64_t last_read;        /* monotonic time it was read */
+        uint64_t last_usec;        /* the latest realtime of the entries fed (or committed) */
+        uint64_t last_read;        /* monotonic time the last entry was read */
         uint64_t poll_usec;        /* how long to wait for the journal next (POLL_MIN_USEC..) */
-        bool have_position;        /* an entry was read: the journal has a position to commit */
-        /* The cursor of that entry, owned, taken before anything can make sd-journal forget its
-         * position: sd_journal_process() closes a file that journald rotated or vacuumed away,
-         * and if it held the current entry, sd_journal_get_cursor() fails (-EADDRNOTAVAIL) until
-         * the next entry is read, although reading goes on from the right place. */
-        char *cursor;
-        bool cursor_stale;         /* entries were read since cursor was taken */
         uint64_t last_commit, last_status, last_watchdog, watchdog_usec;
         uint64_t recover_start, recover_look; /* monotonic: the journal's read-back began, looked */
         bool recover_said;         /* said that it waits for journald */
 
         uint64_t entries, alerts, replayed, suppressed, commits, own_entries;
         uint64_t sigbus_said;      /* pages read as zeroes (sigbus.h) said so far */
+        uint64_t sigbus_at;        /* monotonic: when said last */
         char *unreadable[UNREADABLE_MAX]; /* owned: journal files said unreadable, once each */
         size_t n_unreadable;
 };
@@ -214,16 +242,30 @@ static uint64_t now_mono(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
+static struct fhost *host_of(struct follower *f, const char *machine_id) {
+        if (!machine_id)
+                return NULL;
+        for (size_t i = 0; i < f->n_hosts; i++)
+                if (streq(f->hosts[i].machine_id, machine_id))
+                        return &f->hosts[i];
+        return NULL;
+}
+
 static int on_alert(void *userdata, const struct alert *a) {
         struct follower *f = userdata;
+        struct fhost *h;
         char id[33];
         int r;
 
-        /* Replaying: an alert of the committed past was emitted before the commit (or is an
-         * artefact of the partial replay); one decided later is judged by its id like any. */
-        if (f->replaying && a->time_usec <= f->state->cursor_usec) {
-                f->replayed++;
-                return 0;
+        /* Replaying: an alert of the committed past of its host was emitted before the commit (or
+         * is an artefact of the partial replay); one decided later is judged by its id like any. */
+        if (f->replaying > 0) {
+                h = host_of(f, a->machine_id);
+                if (h ? h->replaying && a->time_usec <= h->committed_usec
+                      : a->time_usec <= f->state->cursor_usec) {
+                        f->replayed++;
+                        return 0;
+                }
         }
         r = alert_id(a, id);
         if (r < 0)
@@ -249,19 +291,34 @@ static int on_alert(void *userdata, const struct alert *a) {
 
 /* ---- state ----------------------------------------------------------------------------------- */
 
-/* Take the cursor of the last entry read, if not yet done. */
-static int cursor_cache(struct follower *f) {
+/* The cursor of h's last entry read (borrowed: buf, or h->cursor). */
+static const char *host_cursor(const struct fhost *h, char buf[static ENTRY_REF_CURSOR_MAX]) {
+        if (h->ref.kind == ENTRY_REF_JOURNAL)
+                return entry_ref_journal_cursor(&h->ref, buf);
+        return h->cursor;
+}
+
+/* After reading an entry of h (its handle still on it): remember where h is. Its position comes
+ * with the record (the source reads each whole position at once, journal_source_journal()); only
+ * when it could not is the cursor asked for now, before anything can make sd-journal forget it
+ * (sd_journal_process() closes a file journald rotated or vacuumed away: the cursor of an entry
+ * of it is then refused, -EADDRNOTAVAIL). */
+static int host_read(struct fhost *h, const struct log_record *rec) {
         char *c = NULL;
         int r;
 
-        if (!f->cursor_stale)
+        h->have_pos = true;
+        h->last_usec = rec->realtime_usec;
+        if (rec->ref.kind == ENTRY_REF_JOURNAL) {
+                h->ref = rec->ref;
                 return 0;
-        r = sd_journal_get_cursor(f->j, &c);
+        }
+        r = sd_journal_get_cursor(h->j, &c);
         if (r < 0)
                 return r;
-        free(f->cursor);
-        f->cursor = c;
-        f->cursor_stale = false;
+        h->ref.kind = ENTRY_REF_NONE;
+        free(h->cursor);
+        h->cursor = c;
         return 0;
 }
 
@@ -303,15 +360,26 @@ static int commit_how(struct follower *f, bool async) {
                 commit_collect(f, true); /* commits land in order */
         }
         /* Before the first entry only the instance and the sinks' marks are written: a crash
-         * then still finds what the sinks hold. */
-        if (f->have_position) {
-                r = cursor_cache(f);
+         * then still finds what the sinks hold. Each host's position, and the last entry read
+         * as the cursor (what states without hosts held). A host gone from the journal (its files
+         * vacuumed) is gone from the state. */
+        state_clear_hosts(f->state);
+        for (size_t i = 0; i < f->n_hosts; i++) {
+                const struct fhost *h = &f->hosts[i];
+                char buf[ENTRY_REF_CURSOR_MAX];
+                const char *c = h->have_pos ? host_cursor(h, buf) : NULL;
+
+                if (!c)
+                        continue;
+                r = state_set_host(f->state, h->machine_id, c, h->last_usec);
                 if (r < 0)
                         return r;
-                r = state_set_cursor(f->state, f->cursor);
-                if (r < 0)
-                        return r;
-                f->state->cursor_usec = f->last_usec;
+                if (h == f->last_host) {
+                        r = state_set_cursor(f->state, c);
+                        if (r < 0)
+                                return r;
+                        f->state->cursor_usec = f->last_usec;
+                }
         }
         replay = f->p ? pipeline_oldest_open_usec(f->p) : 0;
         f->state->replay_usec = replay;
@@ -380,54 +448,253 @@ static int load_state(struct follower *f) {
         return 0;
 }
 
-/* Where to start reading: after the committed cursor, replaying from the oldest connection that
- * was open then; or --since / the head. */
-static int position(struct follower *f, bool have_state) {
-        const char *cursor = have_state ? f->state->cursor : NULL;
-        int r;
+/* ---- hosts ----------------------------------------------------------------------------------- */
 
-        if (cursor) {
-                r = sd_journal_seek_cursor(f->j, cursor);
-                if (r >= 0)
-                        r = sd_journal_next(f->j);
-                if (r > 0 && sd_journal_test_cursor(f->j, cursor) > 0) {
-                        uint64_t replay = f->state->replay_usec;
-
-                        if (replay == 0 || replay > f->state->cursor_usec) {
-                                /* Nothing was open: go on right after the cursor's entry. */
-                                f->have_position = true;
-                                f->cursor_stale = true;
-                                f->last_usec = f->state->cursor_usec;
-                                return 0;
-                        }
-                        f->replaying = true;
-                        f->replay_cursor = strdup(cursor);
-                        if (!f->replay_cursor)
-                                return -ENOMEM;
-                        return sd_journal_seek_realtime_usec(
-                                f->j, replay > REPLAY_MARGIN_USEC ? replay - REPLAY_MARGIN_USEC : 0);
-                }
-                log_error("%s/%s: the committed cursor is no longer in the journal (vacuumed?): "
-                          "going on from %s", state_dir_shown(), STATE_FILE_NAME,
-                          arg_since ? "--since" : "the oldest entry");
-                /* Whatever is still there up to the committed time was judged already. */
-                f->replaying = true;
-                f->replay_until_usec = f->state->cursor_usec;
-        }
-        if (arg_since)
-                return sd_journal_seek_realtime_usec(f->j, arg_since);
-        return sd_journal_seek_head(f->j);
+static void host_done(struct fhost *h) {
+        sd_journal_close(h->j);
+        free(h->cursor);
+        free(h->replay_cursor);
+        *h = (struct fhost){};
 }
 
-/* After feeding an entry: was it the last one judged before the stop? */
-static void check_replay_end(struct follower *f, const struct log_record *rec) {
-        if (!f->replaying)
+static void host_replay_done(struct follower *f, struct fhost *h) {
+        if (!h->replaying)
                 return;
-        if (f->replay_cursor ? sd_journal_test_cursor(f->j, f->replay_cursor) > 0
-                             : rec->realtime_usec > f->replay_until_usec) {
-                f->replaying = false;
-                f->replay_cursor = (free(f->replay_cursor), NULL);
+        h->replaying = false;
+        h->replay_cursor = (free(h->replay_cursor), NULL);
+        f->replaying--;
+}
+
+/* h's position is cursor (copied) at usec: what a commit writes until h reads an entry. */
+static int host_hold(struct fhost *h, const char *cursor, uint64_t usec) {
+        char *c = strdup(cursor);
+
+        if (!c)
+                return -ENOMEM;
+        free(h->cursor);
+        h->cursor = c;
+        h->ref.kind = ENTRY_REF_NONE;
+        h->have_pos = true;
+        h->last_usec = usec;
+        return 0;
+}
+
+/*
+ * Where h starts reading: after its committed cursor, replaying from the oldest connection that
+ * was open then; in a state written before hosts had positions of their own (legacy), after the
+ * one cursor, as the one handle did; with no position, --since or the head at the first start,
+ * the head for a host found later (none of its entries was read).
+ */
+static int host_position(struct follower *f, struct fhost *h, bool start, bool legacy) {
+        const struct state_host *sh = state_host(f->state, h->machine_id);
+        const char *cursor = sh ? sh->cursor : legacy ? f->state->cursor : NULL;
+        uint64_t cursor_usec = sh ? sh->cursor_usec : f->state->cursor_usec;
+        uint64_t replay = f->state->replay_usec;
+        bool first = start && (legacy || !f->have_state);
+        int r;
+
+        if (!cursor) {
+                if (first && arg_since)
+                        return sd_journal_seek_realtime_usec(h->j, arg_since);
+                return sd_journal_seek_head(h->j);
         }
+        h->committed_usec = cursor_usec;
+        r = sd_journal_seek_cursor(h->j, cursor);
+        if (r >= 0)
+                r = sd_journal_next(h->j);
+        if (r < 0)
+                return r;
+        if (r > 0 && sd_journal_test_cursor(h->j, cursor) > 0) {
+                r = host_hold(h, cursor, cursor_usec);
+                if (r < 0)
+                        return r;
+                if (replay == 0 || replay > cursor_usec)
+                        return 0; /* nothing was open: go on right after the cursor's entry */
+                h->replaying = true;
+                f->replaying++;
+                h->replay_cursor = strdup(cursor);
+                if (!h->replay_cursor)
+                        return -ENOMEM;
+                return sd_journal_seek_realtime_usec(
+                        h->j, replay > REPLAY_MARGIN_USEC ? replay - REPLAY_MARGIN_USEC : 0);
+        }
+        if (!sh) {
+                /* Legacy, and the cursor is another host's: this host goes on where the one
+                 * handle went on, at its first entry past that place (the handle is on it). */
+                if (r > 0) {
+                        h->pending = true;
+                        if (sd_journal_get_realtime_usec(h->j, &h->next_usec) < 0)
+                                h->next_usec = 0;
+                }
+                if (replay == 0 || replay > cursor_usec)
+                        return 0;
+                h->pending = false;
+                h->replaying = true;
+                f->replaying++;
+                h->replay_until_usec = cursor_usec;
+                return sd_journal_seek_realtime_usec(
+                        h->j, replay > REPLAY_MARGIN_USEC ? replay - REPLAY_MARGIN_USEC : 0);
+        }
+        log_error("%s/%s: host %s: the committed cursor is no longer in the journal (vacuumed?): "
+                  "going on from %s", state_dir_shown(), STATE_FILE_NAME, h->machine_id,
+                  first && arg_since ? "--since" : "the oldest entry");
+        /* Whatever is still there up to the committed time was judged already. */
+        r = host_hold(h, cursor, cursor_usec);
+        if (r < 0)
+                return r;
+        h->replaying = true;
+        f->replaying++;
+        h->replay_until_usec = cursor_usec;
+        if (first && arg_since)
+                return sd_journal_seek_realtime_usec(h->j, arg_since);
+        return sd_journal_seek_head(h->j);
+}
+
+static bool machine_id_ok(const char *t) {
+        for (size_t i = 0; i < 32; i++)
+                if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+/* Open machine_id's handle into the table and place it. 0, or -errno (nothing added). */
+static int host_add(struct follower *f, const char *machine_id, bool start) {
+        struct fhost *h = &f->hosts[f->n_hosts];
+        int r;
+
+        *h = (struct fhost){ .last_read = now_mono() };
+        memcpy(h->machine_id, machine_id, 33);
+        r = journal_source_open_host(f->src, machine_id, &h->j);
+        /* Its own watch (inotify): the files that come for this host (rotation) are added. */
+        if (r >= 0)
+                r = sd_journal_get_fd(h->j);
+        if (r >= 0)
+                r = host_position(f, h, start, f->have_state && f->state->n_hosts == 0);
+        if (r < 0) {
+                host_replay_done(f, h);
+                host_done(h);
+                return r;
+        }
+        h->seen = true;
+        f->n_hosts++;
+        return 0;
+}
+
+/*
+ * Look for the journal's machines (sd_journal_query_unique(_MACHINE_ID) over every file): each
+ * new one gets a handle, up to HOSTS_MAX; those beyond are counted and said (never silently);
+ * a host whose files are all gone (vacuumed) and that has nothing left to read is let go.
+ * Returns 0, or -ENOMEM.
+ */
+static int discover(struct follower *f, bool start) {
+        const void *data;
+        size_t len, unread = 0;
+        int r;
+
+        f->last_discover = now_mono();
+        for (size_t i = 0; i < f->n_hosts; i++)
+                f->hosts[i].seen = false;
+        r = sd_journal_query_unique(f->j, "_MACHINE_ID");
+        if (r < 0) {
+                log_error("looking for the journal's machines: %s", strerror(-r));
+                return r == -ENOMEM ? r : 0;
+        }
+        SD_JOURNAL_FOREACH_UNIQUE(f->j, data, len) {
+                char mid[33];
+                struct fhost *h;
+
+                if (len != strlen("_MACHINE_ID=") + 32 || !machine_id_ok((const char *) data + 12))
+                        continue; /* journald writes 32 lowercase hex digits: not a host's */
+                memcpy(mid, (const char *) data + 12, 32);
+                mid[32] = 0;
+                h = host_of(f, mid);
+                if (h) {
+                        h->seen = true;
+                        continue;
+                }
+                if (f->n_hosts >= HOSTS_MAX) {
+                        unread++;
+                        continue;
+                }
+                r = host_add(f, mid, start);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_error("cannot read the journal of host %s: %s", mid, strerror(-r));
+                        unread++;
+                }
+        }
+        for (size_t i = 0; i < f->n_hosts;) {
+                struct fhost *h = &f->hosts[i];
+
+                if (h->seen || h->pending || !h->idle || h->replaying) {
+                        i++;
+                        continue;
+                }
+                if (f->last_host == h)
+                        f->last_host = NULL;
+                else if (f->last_host > h)
+                        f->last_host--;
+                host_done(h);
+                memmove(h, h + 1, (f->n_hosts - i - 1) * sizeof(*h));
+                f->n_hosts--;
+        }
+        if (unread > f->hosts_unread_said) {
+                log_error("the journal holds %zu machines more than follow reads at once (%u): "
+                          "their entries are not read (keytrail scan reads them)",
+                          unread, (unsigned) HOSTS_MAX);
+                f->hosts_unread_said = unread;
+        }
+        f->hosts_unread = unread;
+        return 0;
+}
+
+/*
+ * The next entry in time among the hosts' next ones (each host's own in its order): 1 with *rec
+ * and *ret its host, 0 when every host is at its end, -errno. A host at its end is looked at
+ * again after the next wait (wait_events()).
+ */
+static int next_record(struct follower *f, struct log_record *rec, struct fhost **ret) {
+        struct fhost *best = NULL;
+        int r;
+
+        for (size_t i = 0; i < f->n_hosts; i++) {
+                struct fhost *h = &f->hosts[i];
+
+                if (!h->pending && !h->idle) {
+                        r = sd_journal_next(h->j);
+                        if (r < 0)
+                                return r;
+                        if (r == 0) {
+                                h->idle = true;
+                                continue;
+                        }
+                        h->pending = true;
+                        /* (one host: no order to keep) */
+                        if (f->n_hosts > 1 && sd_journal_get_realtime_usec(h->j, &h->next_usec) < 0)
+                                h->next_usec = 0; /* read it now: the source says why not */
+                }
+                if (h->pending && (!best || h->next_usec < best->next_usec))
+                        best = h;
+        }
+        if (!best)
+                return 0;
+        best->pending = false;
+        journal_source_read_through(f->src, best->j, true);
+        r = source_next(f->src, rec);
+        if (r == 0)
+                best->idle = true; /* what was left could not be read (the source counts it) */
+        *ret = best;
+        return r;
+}
+
+/* After feeding an entry of h: was it the last one of h judged before the stop? */
+static void check_replay_end(struct follower *f, struct fhost *h, const struct log_record *rec) {
+        if (!h->replaying)
+                return;
+        if (h->replay_cursor ? sd_journal_test_cursor(h->j, h->replay_cursor) > 0
+                             : rec->realtime_usec > h->replay_until_usec)
+                host_replay_done(f, h);
 }
 
 /* ---- journal files we cannot read: said once each ------------------------------------------- */
@@ -499,13 +766,15 @@ static void remember_problems(struct follower *f) {
 
 /* ---- journal files cut short under the reader (sigbus.h) ------------------------------------- */
 
-/* Say once per new fault that a journal file was cut short while read. */
+/* Say that a journal file was cut short while read, when new faults came, at most every
+ * SIGBUS_SAY_USEC: each host's handle maps the file too, and each faults on its own. */
 static void sigbus_note(struct follower *f) {
         uint64_t n = sigbus_zero_pages();
 
-        if (n == f->sigbus_said)
+        if (n == f->sigbus_said || (f->sigbus_at > 0 && now_mono() - f->sigbus_at < SIGBUS_SAY_USEC))
                 return;
         f->sigbus_said = n;
+        f->sigbus_at = now_mono();
         log_error("a journal file was cut short while it was read (journald truncates the files it "
                   "rotates): %" PRIu64 " page(s) of it read as zeroes so far", n);
 }
@@ -541,11 +810,13 @@ static void status(struct follower *f, bool force) {
         const struct sink_stats *ss = sinks_stats(f->sinks);
         uint64_t now = now_mono(), n_read = f->entries + f->own_entries;
         bool extend = !f->ready && n_read != f->extended_at;
-        char ext[64] = "";
+        char ext[64] = "", unread[48] = "";
 
         if (!force && now - f->last_status < STATUS_INTERVAL_USEC)
                 return;
         f->last_status = now;
+        if (f->hosts_unread > 0)
+                (void) snprintf(unread, sizeof(unread), ", hosts unread %zu", f->hosts_unread);
         if (extend) {
                 f->extended_at = n_read;
                 (void) snprintf(ext, sizeof(ext), "EXTEND_TIMEOUT_USEC=%" PRIu64 "\n",
@@ -555,7 +826,7 @@ static void status(struct follower *f, bool force) {
                           "%s"
                           "STATUS=%s: entries %" PRIu64 ", open connections %u, alerts %" PRIu64
                           ", evicted %" PRIu64 ", socket readers %u, socket drops %" PRIu64
-                          "%s%s",
+                          "%s%s%s",
                           ext,
                           f->replaying ? "replaying" : f->ready ? "following" : "catching up",
                           f->entries, pipeline_open_connections(f->p), f->alerts, cs->evicted,
@@ -563,7 +834,8 @@ static void status(struct follower *f, bool force) {
                           sinks_failing(f->sinks) > 0 ? ", waiting for a sink" : "",
                           sinks_recovering(f->sinks)
                                   ? ", journal sink waiting for journald to show the start marker"
-                                  : "");
+                                  : "",
+                          unread);
 }
 
 static void watchdog(struct follower *f) {
@@ -657,11 +929,19 @@ static int wait_events(struct follower *f, uint64_t timeout_usec) {
                 return -errno;
         if (r > 0)
                 sinks_poll_dispatch(f->sinks, fds + n, n_sink);
-        (void) cursor_cache(f); /* while sd-journal still has the entry (above) */
         sigbus_note(f);
         r = sd_journal_process(f->j);
-        if (r == SD_JOURNAL_INVALIDATE)
+        if (r != SD_JOURNAL_NOP)
+                for (size_t i = 0; i < f->n_hosts; i++)
+                        (void) sd_journal_process(f->hosts[i].j);
+        for (size_t i = 0; i < f->n_hosts; i++)
+                f->hosts[i].idle = false;
+        if (r == SD_JOURNAL_INVALIDATE) {
                 check_unreadable(f); /* files came or went: rotation, vacuum, a new journald */
+                r = discover(f, false); /* and machines with them */
+                if (r < 0)
+                        return r;
+        }
         return handle_signals(f);
 }
 
@@ -731,6 +1011,7 @@ static int recover_poll(struct follower *f) {
 
 static int run(struct follower *f) {
         struct log_record rec = {};
+        struct fhost *h = NULL;
         uint64_t since_service = 0;
         bool read_error_said = false;
         int r = 0;
@@ -753,7 +1034,7 @@ static int run(struct follower *f) {
                         }
                         log_info("the %s sink takes alerts again", which ?: "failing");
                 }
-                r = source_next(f->src, &rec);
+                r = next_record(f, &rec, &h);
                 if (r < 0) {
                         if (!read_error_said)
                                 log_error("reading the journal: %s (retrying)", strerror(-r));
@@ -764,8 +1045,13 @@ static int run(struct follower *f) {
                         continue;
                 }
                 if (r > 0) {
-                        f->have_position = true;
-                        f->cursor_stale = true;
+                        r = host_read(h, &rec);
+                        if (r == -ENOMEM) {
+                                log_error("out of memory");
+                                break;
+                        }
+                        f->last_host = h;
+                        h->last_read = now_mono();
                         if (own_entry(&rec)) {
                                 f->own_entries++;
                                 continue;
@@ -779,7 +1065,7 @@ static int run(struct follower *f) {
                                 log_error("processing an entry: %s", strerror(-r));
                                 break;
                         }
-                        check_replay_end(f, &rec);
+                        check_replay_end(f, h, &rec);
                         f->dirty = true;
                         if (sinks_failing(f->sinks) > 0) {
                                 const char *which = NULL;
@@ -807,23 +1093,35 @@ static int run(struct follower *f) {
                 }
 
                 /* Caught up. */
-                if (f->replaying) {
-                        /* The cursor never came: nothing after it was read before. */
-                        f->replaying = false;
-                        f->replay_cursor = (free(f->replay_cursor), NULL);
-                }
+                /* A cursor that never came: nothing after it was read before. */
+                for (size_t i = 0; i < f->n_hosts && f->replaying > 0; i++)
+                        host_replay_done(f, &f->hosts[i]);
                 if (!f->ready) {
                         f->ready = true;
                         (void) sd_notify(0, "READY=1");
                         status(f, true);
                 }
-                if (f->last_usec > 0 && now_mono() - f->last_read > LIVE_GRACE_USEC) {
-                        r = pipeline_advance(f->p, f->last_usec + (now_mono() - f->last_read) -
-                                                           LIVE_GRACE_USEC);
-                        if (r < 0) {
-                                log_error("deciding timeouts: %s", strerror(-r));
+                /* Each host's clock by the time since its own last entry was read: another
+                 * host's late entries must not find their connections timed out. */
+                for (size_t i = 0; i < f->n_hosts; i++) {
+                        struct fhost *x = &f->hosts[i];
+                        uint64_t now = now_mono();
+
+                        if (x->last_usec == 0 || now - x->last_read <= LIVE_GRACE_USEC)
+                                continue;
+                        r = pipeline_advance(f->p, x->machine_id,
+                                             x->last_usec + (now - x->last_read) - LIVE_GRACE_USEC);
+                        if (r < 0)
                                 break;
-                        }
+                }
+                if (r < 0) {
+                        log_error("deciding timeouts: %s", strerror(-r));
+                        break;
+                }
+                if (now_mono() - f->last_discover >= DISCOVER_USEC) {
+                        r = discover(f, false);
+                        if (r < 0)
+                                break;
                 }
                 commit_collect(f, false);
                 if (f->dirty && now_mono() - f->last_commit >= COMMIT_IDLE_INTERVAL_USEC) {
@@ -868,8 +1166,8 @@ static void follower_done(struct follower *f) {
         drift_free(f->drift);
         commit_collect(f, true);
         state_writer_free(f->writer);
-        free(f->replay_cursor);
-        free(f->cursor);
+        for (size_t i = 0; i < f->n_hosts; i++)
+                host_done(&f->hosts[i]);
         for (size_t i = 0; i < f->n_unreadable; i++)
                 free(f->unreadable[i]);
         if (f->sigfd >= 0)
@@ -1014,7 +1312,8 @@ static int follow(void) {
         r = cmd_pipeline_new(f.rules, f.baseline, on_alert, &f, &f.p);
         if (r < 0)
                 goto out;
-        r = position(&f, have_state);
+        f.have_state = have_state;
+        r = discover(&f, true);
         if (r < 0) {
                 log_error("cannot position in the journal: %s", strerror(-r));
                 goto out;
@@ -1049,11 +1348,11 @@ static int follow(void) {
                         " replayed=%" PRIu64 " suppressed=%" PRIu64 " recovered=%" PRIu64
                         " own_entries=%" PRIu64 " commits=%" PRIu64 " open=%u evicted=%" PRIu64
                         " ids_dropped=%" PRIu64 " socket_dropped=%" PRIu64
-                        " socket_refused=%" PRIu64 "\n",
+                        " socket_refused=%" PRIu64 " hosts=%zu hosts_unread=%zu\n",
                         f.entries, f.alerts, f.replayed, f.suppressed, ss->recovered,
                         f.own_entries, f.commits, pipeline_open_connections(f.p),
                         pipeline_correlator_stats(f.p)->evicted, idset_dropped(f.state->ids),
-                        ss->socket_dropped, ss->socket_refused);
+                        ss->socket_dropped, ss->socket_refused, f.n_hosts, f.hosts_unread);
         }
 out:
         follower_done(&f);

@@ -872,11 +872,13 @@ bool correlator_ties(struct correlator *c, const struct event_origin *o) {
         return x && x->has_user_uid && x->user_uid == o->uid;
 }
 
-int correlator_tick(struct correlator *c, uint64_t realtime_usec) {
+int correlator_tick(struct correlator *c, const char *machine_id, uint64_t realtime_usec) {
         int r;
 
         for (unsigned i = 0; i < HOST_BUCKETS; i++)
                 for (struct host *h = c->host_hash[i]; h; h = h->hash_next) {
+                        if (machine_id && !streq(h->machine_id, machine_id))
+                                continue;
                         if (realtime_usec <= h->realtime)
                                 continue; /* never earlier than the boot's last entry */
                         h->clock += realtime_usec - h->realtime;

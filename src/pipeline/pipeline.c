@@ -673,8 +673,8 @@ uint64_t pipeline_alerts(const struct pipeline *p) {
         return policy_alerts(p->policy);
 }
 
-int pipeline_advance(struct pipeline *p, uint64_t usec) {
-        return correlator_tick(p->correlator, usec);
+int pipeline_advance(struct pipeline *p, const char *machine_id, uint64_t usec) {
+        return correlator_tick(p->correlator, machine_id, usec);
 }
 
 unsigned pipeline_open_connections(const struct pipeline *p) {

@@ -317,9 +317,9 @@ static void test_clocks(void) {
 
         /* a live idle tick: each boot moves on by the wall time since its own last entry */
         accept_login(c, 100 * SEC, 400, 403, "dora", "4004");
-        TAP_IS_INT(correlator_tick(c, 150 * SEC), 0, "tick 50 s after dora's login");
+        TAP_IS_INT(correlator_tick(c, NULL, 150 * SEC), 0, "tick 50 s after dora's login");
         TAP_IS_INT(count(DECISION_TIMEOUT), 1, "not yet");
-        TAP_IS_INT(correlator_tick(c, 161 * SEC), 0, "tick past her timeout");
+        TAP_IS_INT(correlator_tick(c, NULL, 161 * SEC), 0, "tick past her timeout");
         TAP_IS_INT(count(DECISION_TIMEOUT), 2, "dora times out on a tick");
         TAP_IS_STR(seen[n_seen - 1].user, "dora", "dora's connection");
         TAP_IS_INT(count(DECISION_TIMEOUT), 2, "carol's boot, its last entry dated later, waits");
