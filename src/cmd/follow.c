@@ -640,9 +640,9 @@ static int discover(struct follower *f, bool start) {
                 f->n_hosts--;
         }
         if (unread > f->hosts_unread_said) {
-                log_error("the journal holds %zu machines more than follow reads at once (%u): "
-                          "their entries are not read (keytrail scan reads them)",
-                          unread, (unsigned) HOSTS_MAX);
+                log_error("the journal holds more machines than follow reads at once (%u): the "
+                          "entries of %zu of them are not read (keytrail scan reads them)",
+                          (unsigned) HOSTS_MAX, unread);
                 f->hosts_unread_said = unread;
         }
         f->hosts_unread = unread;

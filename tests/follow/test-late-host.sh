@@ -154,6 +154,30 @@ fl_is "$(grep -c . "$tmp/out")" "$before" "  nothing alerted again"
 fl_is "$(grep -c '^host ' "$tmp/st/follow.state")" 2 "  the new state holds a position per host"
 fl_is "$(grep -c . "$tmp/h.stderr")" 0 "  nothing on stderr" || cat "$tmp/h.stderr" >&2
 
+# the bound: 65 machines (one file of journal-remote's, an entry of sshd's each); follow reads 64
+# and says so, in STATUS= and in --stats, never silently
+python3 - "$tmp/many.export" <<'PY' || bail "export of 65 machines"
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(65):
+        f.write("__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%032x\n"
+                "_MACHINE_ID=%032x\n_HOSTNAME=h%d\nSYSLOG_IDENTIFIER=sshd\n_PID=600\n_UID=0\n"
+                "MESSAGE=Server listening on 0.0.0.0 port 22.\n\n"
+                % (1764200000000000 + i, 1000 + i, i + 1, i + 1, i))
+PY
+journal_from_export "$tmp/many.export" "$tmp/many.journal" || bail journal-remote
+lines_before=$(fl_notify_lines)
+fl_follow_start "$tmp/m" --stats --state-dir "$tmp/st-many" "${base[@]}" --file "$tmp/many.journal"
+fl_wait_notify '^[0-9.]+ READY=1' "$lines_before" 20
+fl_ok $? "65 machines: READY=1"
+fl_wait_notify 'STATUS=following: .*, hosts unread 1$' "$lines_before" 5
+fl_ok $? "  STATUS= ends with ', hosts unread 1'"
+fl_follow_stop
+fl_is "$(grep -c 'the journal holds more machines than follow reads at once (64): the entries of 1 of them are not read (keytrail scan reads them)' "$tmp/m.stderr")" 1 \
+        "  one line on stderr says so"
+grep -q ' hosts=64 hosts_unread=1$' "$tmp/m.stderr"
+fl_ok $? "  --stats: hosts=64 hosts_unread=1"
+
 fl_is "$(cat "$tmp/f.stderr")" "keytrail: $tmp/st/follow.state: no state yet, starting from the oldest entry" \
         "on stderr: only the first start's line"
 fl_is "$(grep -c . "$tmp/g.stderr")" 0 "  and nothing at the second" || cat "$tmp/g.stderr" >&2
