@@ -75,8 +75,8 @@
 /* Hosts (_MACHINE_ID) read each through a handle of their own (docs/follow.md), at most this many;
  * their machines are looked for again when files come or go, and every DISCOVER_USEC once live. */
 #define HOSTS_MAX STATE_HOSTS_MAX
-#define SIGBUS_SAY_USEC (10 * USEC_PER_SEC)
 #define DISCOVER_USEC (1 * USEC_PER_SEC)
+#define SIGBUS_SAY_USEC (10 * USEC_PER_SEC)     /* say a file cut short at most this often */
 
 static const char *arg_state_dir = DEFAULT_STATE_DIR;
 static const char *arg_output;
@@ -577,6 +577,7 @@ static int host_add(struct follower *f, const char *machine_id, bool start) {
         }
         h->seen = true;
         f->n_hosts++;
+        f->last_usec = MAX(f->last_usec, h->last_usec); /* a committed position */
         return 0;
 }
 
