@@ -10,8 +10,9 @@
 # the one before and all before A's: wrong-user at the scenarios' time, a new file written while
 # follow waits; no-session-timeout (300 s later) appended in two uploads, the session's lines
 # a few seconds after its login, meanwhile B's connection must not be timed out by A's clock;
-# unforced-session (500 s later) appended; follow stopped; command-mismatch (700 s later)
-# appended; follow started again from its state. Each time every alert of follow (every field)
+# unforced-session (500 s later) appended; B's file rotated and unknown-key (600 s later) in a new
+# one; follow stopped; command-mismatch (700 s later) appended; follow started again from its
+# state. Each time every alert of follow (every field)
 # must be scan's over the same folder.
 set -u
 FL_KEYTRAIL=$1 FL_SRC=$2
@@ -53,6 +54,7 @@ host "$dir/wrong-user.export" "$tmp/b1.export" 0 b || bail "export B1"
 host "$dir/unforced-session.export" "$tmp/b2.export" 500 b || bail "export B2"
 host "$dir/command-mismatch.export" "$tmp/b3.export" 700 b || bail "export B3"
 host "$dir/no-session-timeout.export" "$tmp/b4.export" 300 b || bail "export B4"
+host "$dir/unknown-key.export" "$tmp/b5.export" 600 b || bail "export B5"
 # B4 in two uploads: up to the login ("Accepted publickey"), then the rest (its session's lines,
 # and sshd's own 60 s later, which time the connection out on B's own clock)
 python3 - "$tmp/b4.export" "$tmp/b4a.export" "$tmp/b4b.export" <<'PY' || bail "split B4"
@@ -65,7 +67,7 @@ PY
 
 mkdir -p "$tmp/d" "$tmp/ref"
 journal_from_export "$tmp/a.export" "$tmp/d/remote-a.journal" || bail journal-remote
-for p in b1 b2 b3 b4a b4b; do
+for p in b1 b2 b3 b4a b4b b5; do
         journal_from_export "$tmp/$p.export" "$tmp/ref/$p.journal" || bail journal-remote
 done
 ids() { jq -r .id "$@" 2>/dev/null | LC_ALL=C sort; }
@@ -80,7 +82,7 @@ wait_lines() {
         done
         return 1
 }
-for p in b1 b2 b3; do
+for p in b1 b2 b3 b5; do
         "$FL_KEYTRAIL" scan "${base[@]}" --file "$tmp/ref/$p.journal" >"$tmp/$p.alerts" 2>/dev/null
         [ -s "$tmp/$p.alerts" ] || bail "scenario $p raises no alert"
         jq -e "select(.machine_id == \"$B_MACHINE\" and .boot_id == \"$B_BOOT\" and .host == \"hostb\")" \
@@ -121,6 +123,11 @@ upload b4b 1 "  its no-session alert once B's later lines are read, as scan's"
 
 # B's next upload, appended to its file, still before A's latest
 upload b2 "$(grep -c . "$tmp/b2.alerts")" "host B's late entries appended to its file: alerted"
+
+# B's file rotated (renamed as journal-remote archives it) and the next upload in a new file: B's
+# own handle must take the new file in (its inotify watch)
+mv "$tmp/d/remote-b.journal" "$tmp/d/remote-b@0123456789abcdef0123456789abcdef-0000000000000001-0006448800000000.journal"
+upload b5 "$(grep -c . "$tmp/b5.alerts")" "host B's file rotated, its next upload in a new file: alerted"
 
 fl_follow_stop
 fl_is "$FL_RC" 0 "SIGTERM: exit status 0"
