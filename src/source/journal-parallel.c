@@ -22,7 +22,7 @@
  * queues and flags; batch contents pass between processes only through it (a reader fills a batch
  * it took from the free list under the lock, and queues it under the lock; the merge returns it
  * under the lock). Nothing else is shared: the merge state is the calling thread's. A reader that
- * dies (killed, out of memory) is seen by the merge while it waits (-EPIPE).
+ * dies (killed, out of memory) is seen by the merge while it waits for one of its files (-EPIPE).
  *
  * The merge hands the entries out in exactly the order one sd_journal over all the files does
  * (systemd 252, sd-journal.c: real_journal_next(), next_beyond_location(), compare_with_location();
@@ -124,6 +124,7 @@ struct pfile {
 struct reader {
         alignas(LINE) pthread_cond_t work;
         pid_t pid;                     /* the parent's: 0 when not started or reaped */
+        bool dead;                     /* the merge's: it ended before it was told to stop */
 };
 
 struct journal_par {
@@ -137,7 +138,6 @@ struct journal_par {
         struct reader *readers;        /* in the map, n_readers */
         size_t n_readers, n_started;
         size_t batch_bytes, batch_entries;
-        bool dead;                     /* the merge's: a reader died before it was told to stop */
         pid_t parent;
         void *map;                     /* everything above and the batches: shared with the
                                           readers, made before they are forked */
@@ -165,7 +165,7 @@ static size_t lines(size_t size) {
 }
 
 /* The shared lock: a reader that died holding it leaves it to the others, who notice the death
- * (the merge: dead_readers()). */
+ * (the merge: reap_readers()). */
 static void lock(struct journal_par *p) {
         if (pthread_mutex_lock(&p->lock) == EOWNERDEAD)
                 (void) pthread_mutex_consistent(&p->lock);
@@ -665,17 +665,16 @@ static void give_back(struct journal_par *p, struct pfile *f, struct batch *b) {
         unlock(p);
 }
 
-/* Whether a reader died before it was told to stop (reaped here). */
-static bool dead_readers(struct journal_par *p) {
+/* Reap the readers that ended (died: none ends before it is told to stop). */
+static void reap_readers(struct journal_par *p) {
         for (size_t k = 0; k < p->n_started; k++) {
                 struct reader *rd = &p->readers[k];
 
                 if (rd->pid > 0 && waitpid(rd->pid, NULL, WNOHANG) == rd->pid) {
                         rd->pid = 0;
-                        p->dead = true;
+                        rd->dead = true;
                 }
         }
-        return p->dead;
 }
 
 /* The held batch, unless it is keep. */
@@ -749,14 +748,18 @@ static int file_head_slow(struct journal_par *p, size_t i, struct journal_par_en
                                 p->wanted = i;
                                 pthread_cond_signal(&p->readers[f->owner].work);
                         }
-                        /* woken by the reader; every 100 ms it looks whether the reader lives */
+                        /* woken by the reader; every 100 ms it looks whether the reader lives
+                         * (one that died after it queued its files' last batches is no loss) */
                         (void) clock_gettime(CLOCK_MONOTONIC, &until);
                         until.tv_nsec += 100 * 1000 * 1000;
                         if (until.tv_nsec >= 1000 * 1000 * 1000) {
                                 until.tv_sec++;
                                 until.tv_nsec -= 1000 * 1000 * 1000;
                         }
-                        if (wait_on(p, &p->ready, &until) == ETIMEDOUT && dead_readers(p)) {
+                        if (wait_on(p, &p->ready, &until) != ETIMEDOUT)
+                                continue;
+                        reap_readers(p);
+                        if (p->readers[f->owner].dead) {
                                 unlock(p);
                                 return -EPIPE; /* a reader died (killed, out of memory) */
                         }
@@ -1312,7 +1315,8 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
         for (unsigned k = 0; k < o->jobs; k++) {
                 pid_t pid;
 
-                pid = fork(); /* the reader leaves with _exit(): its copy of stdio is never flushed */
+                /* the reader leaves with _exit(): its copy of stdio is never flushed */
+                pid = fork();
                 if (pid < 0)
                         return -errno;
                 if (pid == 0)
