@@ -55,20 +55,28 @@ for j in 1 2; do
         check "--jobs $j, a file deleted at the start: b.journal's alerts, exit 1" \
                 "grep -q 'exited with code 01' '$tmp/gdb.$j' && [ \"\$(grep '^{' '$tmp/gdb.$j' | jq -r .id | sort)\" = \"\$(jq -r .id '$tmp/b.out' | sort)\" ] && [ -s '$tmp/b.out' ] && ! grep -q 'cannot open' '$tmp/gdb.$j'"
 done
-# --jobs 2's readers are processes: gdb keeps them (detach-on-fork off) so that the breakpoint
-# counts their calls too, and the continues go on until keytrail itself (inferior 1, which waits
-# for its readers) has exited.
+# --jobs 2's readers are processes: gdb keeps them (detach-on-fork off), and the file is cut at
+# the 11th sd_journal_next() of inferior 3, the second reader (files that start at the same time
+# go to the readers in the folder's order, so it is b.journal's): counted there, the cut cannot
+# come while keytrail is still forking a reader (which would keep a breakpoint gdb does not know
+# of), nor after b.journal was read whole. The continues go on until keytrail itself (inferior 1,
+# which waits for its readers) has exited.
 cut_line="keytrail: reading the journal: a journal file is corrupt, or was cut short under the scan: reading stopped there, the entries after it in every file are not read"
 for j in 1 2; do
         rm -rf "$tmp/d" && cp -a "$tmp/base" "$tmp/d"
+        if [ $j = 1 ]; then
+                at=(-ex 'break sd_journal_next' -ex 'ignore 1 20')
+        else
+                at=(-ex 'set $n = 0' -ex 'break sd_journal_next if $_inferior == 3 && ($n = $n + 1) > 10')
+        fi
         gdb -q -batch -ex 'set detach-on-fork off' -ex 'set schedule-multiple on' \
-                -ex 'set breakpoint pending on' -ex 'break sd_journal_next' -ex 'ignore 1 20' \
+                -ex 'set breakpoint pending on' "${at[@]}" \
                 -ex run -ex "shell truncate -s 0 '$tmp/d/b.journal'" -ex delete \
                 -ex 'handle SIGBUS nostop noprint pass' -ex continue \
                 -ex 'inferior 1' -ex continue -ex 'inferior 1' -ex continue \
                 --args "$keytrail" scan --jobs $j --directory "$tmp/d" --rules "$src/rules" \
                 --format json >"$tmp/gdb.$j" 2>&1
         check "--jobs $j, cut in the middle: exit 2, the one wording" \
-                "grep -q 'exited with code 02' '$tmp/gdb.$j' && grep -qxF '$cut_line' '$tmp/gdb.$j'"
+                "grep -q 'Inferior 1 (process [0-9]*) exited with code 02' '$tmp/gdb.$j' && grep -qxF '$cut_line' '$tmp/gdb.$j'"
 done
 tap_done
