@@ -665,12 +665,17 @@ static void give_back(struct journal_par *p, struct pfile *f, struct batch *b) {
         unlock(p);
 }
 
-/* Reap the readers that ended (died: none ends before it is told to stop). */
+/* Reap the readers that ended (died: none ends before it is told to stop). ECHILD: one that
+ * the kernel reaped itself, as it does when keytrail was started with SIGCHLD ignored. */
 static void reap_readers(struct journal_par *p) {
         for (size_t k = 0; k < p->n_started; k++) {
                 struct reader *rd = &p->readers[k];
+                pid_t r;
 
-                if (rd->pid > 0 && waitpid(rd->pid, NULL, WNOHANG) == rd->pid) {
+                if (rd->pid <= 0)
+                        continue;
+                r = waitpid(rd->pid, NULL, WNOHANG);
+                if (r == rd->pid || (r < 0 && errno == ECHILD)) {
                         rd->pid = 0;
                         rd->dead = true;
                 }
