@@ -32,6 +32,8 @@ struct source_stats {
                                    check them at the end) for the limit of open files */
         uint64_t jobs_limited;  /* reader threads of --jobs not started for the limit of open
                                    files: the journal was read with one handle (journal.c) */
+        uint64_t jobs_unforked; /* reader processes of --jobs that fork() could not start (the
+                                   limit of processes, memory): read with one handle */
 };
 
 #define SOURCE_READERS_MAX 8    /* groups named per unreadable file */

@@ -659,6 +659,12 @@ int cmd_open_journal(struct source **ret) {
                          (unsigned long long) source_stats(src)->jobs_limited + 1,
                          (unsigned long long) rl.rlim_cur);
         }
+        if (source_stats(src)->jobs_unforked > 0)
+                /* journal.c: said, not an error (the exit status is unchanged) */
+                log_info("reading the %llu journal files with one reader, not %llu: cannot start "
+                         "reader processes (the limit of processes, ulimit -u, or memory)",
+                         (unsigned long long) source_stats(src)->files,
+                         (unsigned long long) source_stats(src)->jobs_unforked + 1);
         *ret = TAKE_PTR(src);
         return 0;
 }

@@ -91,8 +91,9 @@ struct journal_par;
 
 /*
  * Open each of files (borrowed, n of them, in the order sd-journal would iterate them) alone and
- * start o->jobs reader threads. Returns 0, or -errno with *reterr_index the file that did not
- * open (none for -ENOMEM).
+ * start o->jobs reader processes. Returns 0, or -errno with *reterr_index the file that did not
+ * open (none for -ENOMEM); -EAGAIN, no file named, when fork() failed (the limit of processes,
+ * memory).
  */
 _warn_unused_ int journal_par_new(char *const *files, size_t n, const struct journal_par_options *o,
                                   struct journal_par **ret, size_t *reterr_index);

@@ -1323,7 +1323,7 @@ int journal_par_new(char *const *files, size_t n, const struct journal_par_optio
                 /* the reader leaves with _exit(): its copy of stdio is never flushed */
                 pid = fork();
                 if (pid < 0)
-                        return -errno;
+                        return -EAGAIN; /* (ENOMEM too) the caller reads with one handle */
                 if (pid == 0)
                         reader_main(p, k);
                 p->readers[k].pid = pid;

@@ -729,7 +729,8 @@ static int open_parallel(struct source *s, const struct journal_source_options *
  * A file of a folder (or of the local journal) gone or damaged between the listing and the
  * readers' open made the parallel open fail, and with it the whole read ("cannot open" the
  * folder): journald vacuums and truncates its files, and any account that makes it rotate can
- * time that. Read with one handle then, as --jobs 1 does (it lists the folder again); the file
+ * time that. Or fork() could not start the reader processes (failed: none; given files too).
+ * Read with one handle then, as --jobs 1 does (it lists the folder again); the file
  * that failed (failed, an index of order, if known) is said as a file written to during the scan,
  * as --jobs 1 says it. The parallel open's state is let go; *ret: the handle. 0, or -errno.
  */
@@ -751,6 +752,8 @@ static int par_abandon(struct source *s, const struct journal_source_options *o,
         s->par_identifiers = NULL;
         free(s->tail_realtimes);
         s->tail_realtimes = NULL;
+        if (o->files && o->files[0])
+                return sd_journal_open_files(ret, (const char **) o->files, 0);
         if (o->directory)
                 return sd_journal_open_directory(ret, o->directory, 0);
         return sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY);
@@ -906,7 +909,10 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                         *ret = TAKE_PTR(s);
                         return 0;
                 }
-                if (r == -ENOMEM || fd_limited(r) || (o->files && o->files[0]))
+                if (r == -EAGAIN && failed == SIZE_MAX)
+                        /* no reader processes (fork(): ulimit -u, memory): one handle, said */
+                        s->stats.jobs_unforked = MIN((size_t) o->jobs, n_order) - 1;
+                else if (r == -ENOMEM || fd_limited(r) || (o->files && o->files[0]))
                         return r; /* (given files must all open, as with one handle) */
                 r = par_abandon(s, o, failed, &j);
                 if (r < 0)

@@ -59,4 +59,30 @@ alive() {
 for ((i = 0; i < 100 && $(alive && echo 1 || echo 0); i++)); do sleep 0.1; done
 check "keytrail killed after the fork: its two readers are gone" \
         "[ \$(wc -l <'$tmp/readers') = 2 ] && ! alive"
+# fork() cannot start the readers (the limit of processes: nobody with ulimit -u 1): read with one
+# reader, said in one line, the alerts and exit status of --jobs 1; given files and a folder
+# (a third file with an alert: a key not in the baseline)
+mkdir -p "$tmp/u" && cp "$tmp"/d/*.journal "$tmp/u/" && cp "$src/tests/journal/mirror.authorized_keys" "$tmp/"
+journal_from_export "$src/tests/journal/unknown-key.export" "$tmp/u/2.journal" ||
+        { echo "Bail out! journal-remote"; exit 1; }
+kargs=(--authorized-keys "mirror:$tmp/mirror.authorized_keys" --rules "$src/rules" --format json)
+"$keytrail" scan --jobs 1 --directory "$tmp/u" "${kargs[@]}" >"$tmp/one" 2>/dev/null
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then
+        chmod a+rx "$tmp" "$tmp/u" && chmod a+r "$tmp"/u/*.journal "$tmp/mirror.authorized_keys"
+        unforked="keytrail: reading the 3 journal files with one reader, not 2: cannot start reader processes (the limit of processes, ulimit -u, or memory)"
+        for how in files folder; do
+                if [ $how = files ]; then a=(--file "$tmp/u/0.journal" --file "$tmp/u/1.journal"
+                        --file "$tmp/u/2.journal")
+                else a=(--directory "$tmp/u"); fi
+                rc=0
+                setpriv --reuid nobody --regid nogroup --clear-groups prlimit --nproc=1 -- \
+                        "$keytrail" scan --jobs 2 "${a[@]}" "${kargs[@]}" \
+                        >"$tmp/unforked" 2>"$tmp/unforked.err" || rc=$?
+                check "fork() fails, $how: exit 1, the alerts of --jobs 1, the one line" \
+                        "[ $rc = 1 ] && [ -s '$tmp/one' ] && cmp -s '$tmp/one' '$tmp/unforked' && [ \"\$(cat '$tmp/unforked.err')\" = '$unforked' ]"
+                [ $rc = 1 ] || sed 's/^/# /' "$tmp/unforked.err"
+        done
+else
+        not_ok "fork() fails: needs root, setpriv and prlimit (util-linux)"
+fi
 tap_done
