@@ -917,7 +917,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                 r = par_abandon(s, o, failed, &j);
                 if (r < 0)
                         return r;
-                s->j = j;
+                s->j = s->own = j; /* (closed with the source) */
         }
         r = journal_add_matches(j, o);
         if (r < 0)
