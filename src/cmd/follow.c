@@ -500,6 +500,9 @@ static int host_position(struct follower *f, struct fhost *h, bool start, bool l
         }
         h->committed_usec = cursor_usec;
         r = sd_journal_seek_cursor(h->j, cursor);
+        if (r == -EINVAL && sh)
+                r = 0; /* a host line's cursor sd-journal cannot read (a damaged state): as a
+                        * vacuumed one, below, not the host left unread */
         if (r >= 0)
                 r = sd_journal_next(h->j);
         if (r < 0)
