@@ -500,9 +500,16 @@ static int host_position(struct follower *f, struct fhost *h, bool start, bool l
         }
         h->committed_usec = cursor_usec;
         r = sd_journal_seek_cursor(h->j, cursor);
-        if (r == -EINVAL && sh)
-                r = 0; /* a host line's cursor sd-journal cannot read (a damaged state): as a
-                        * vacuumed one, below, not the host left unread */
+        if (r == -EINVAL) {
+                /* a cursor sd-journal cannot read (a damaged state): a host line's as a vacuumed
+                 * one, below; an older state's one cursor as another host's, from the handle's
+                 * first entry: never the host left unread */
+                if (!sh)
+                        log_error("%s/%s: the committed cursor is not one the journal reads: host "
+                                  "%s goes on from its oldest entry", state_dir_shown(),
+                                  STATE_FILE_NAME, h->machine_id);
+                r = 0;
+        }
         if (r >= 0)
                 r = sd_journal_next(h->j);
         if (r < 0)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # follow with a state whose host line holds a cursor sd-journal cannot read (a damaged state, a
 # hand edit): that host is said once and read on as with a vacuumed cursor (the entries up to the
-# committed time judged silently, the later ones alerted), never left unread.
+# committed time judged silently, the later ones alerted), never left unread; an older state's one
+# cursor: every host from its oldest entry, said.
 # Usage: test-bad-cursor.sh KEYTRAIL SRCDIR (TAP on stdout)
 set -u
 FL_KEYTRAIL=$1 FL_SRC=$2
@@ -61,5 +62,24 @@ fl_is "$(LC_ALL=C comm -13 <(echo "$first") <(LC_ALL=C sort "$tmp/out"))" "$want
         "  the entries after the committed time: alerted, every field as scan's"
 fl_is "$(grep -c 'cannot read the journal of host' "$tmp/f.stderr")" 0 "  the host is not left unread"
 fl_is "$(grep -c 'host [0-9a-f]*: the committed cursor is no longer in the journal' "$tmp/f.stderr")" 1 \
+        "  said once"
+
+# an older state (one cursor, no host lines) with such a cursor: every host goes on from its oldest
+# entry, said once for it: the alerts of the past again (better twice than never), but those whose
+# ids the state remembers
+sed -i -E '/^host /d; s/^cursor .*/cursor s=nothex;i=zz/' "$tmp/st/follow.state"
+remembered=$(awk '$1 == "id" { print $2 }' "$tmp/st/follow.state" | LC_ALL=C sort)
+again=$(while read -r l; do
+        grep -qxF "$(jq -r .id <<<"$l")" <<<"$remembered" || echo "$l"
+done <<<"$all")
+[ -n "$again" ] || bail "no alert to read again"
+before=$(grep -c . "$tmp/out")
+run
+fl_ok $? "older state's cursor mangled: READY=1"
+wait_lines "$((before + $(grep -c . <<<"$again")))"
+fl_follow_stop
+fl_is "$(tail -n +$((before + 1)) "$tmp/out" | LC_ALL=C sort)" "$again" \
+        "  the journal's alerts once more but those the state remembers, every field as scan's"
+fl_is "$(grep -c 'the committed cursor is not one the journal reads: host [0-9a-f]\{32\} goes on from its oldest entry' "$tmp/f.stderr")" 1 \
         "  said once"
 fl_done
