@@ -651,7 +651,7 @@ int cmd_open_journal(struct source **ret) {
                 struct rlimit rl = {};
 
                 (void) getrlimit(RLIMIT_NOFILE, &rl);
-                log_info("reading the %llu journal files with one thread, not %llu: threads need "
+                log_info("reading the %llu journal files with one reader, not %llu: the readers need "
                          "up to three descriptors per file, more than the limit of open files "
                          "allows (%llu); raise the hard limit (ulimit -Hn as root, LimitNOFILE= "
                          "in a systemd unit) to read them in parallel",

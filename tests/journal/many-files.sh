@@ -93,7 +93,7 @@ for lim in 115 160 250 350; do
                 else
                         check "--jobs 2, hard limit $lim: the alerts and exit status of no limit, read with one thread" \
                                 'cmp -s "$tmp/free.2" "$tmp/mid.2" && [ "$(wc -l <"$tmp/mid-err.2")" = 2 ] &&
-                                 head -n 1 "$tmp/mid-err.2" | grep -qx "keytrail: reading the 100 journal files with one thread, not 2: threads need up to three descriptors per file, more than the limit of open files allows ($lim); raise the hard limit (ulimit -Hn as root, LimitNOFILE= in a systemd unit) to read them in parallel" &&
+                                 head -n 1 "$tmp/mid-err.2" | grep -qx "keytrail: reading the 100 journal files with one reader, not 2: the readers need up to three descriptors per file, more than the limit of open files allows ($lim); raise the hard limit (ulimit -Hn as root, LimitNOFILE= in a systemd unit) to read them in parallel" &&
                                  [ "$(tail -n 1 "$tmp/mid-err.2")" = "$(sed "s/ jobs_limited=0 / jobs_limited=1 /" "$tmp/free-err.2")" ]'
                 fi
                 check "  ... --jobs $j: never \"written to during the scan\", \"corrupt\" or \"changed\"" \
@@ -109,7 +109,7 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
                 "$keytrail" scan --jobs 2 "${args[@]}" --directory "$tmp/j" >"$tmp/np.2" 2>"$tmp/np-err.2"
         echo "rc=$?" >>"$tmp/np.2"
         check "--jobs 2, hard limit 120, no /proc: the alerts and exit status of no limit, one thread" \
-                'cmp -s "$tmp/free.2" "$tmp/np.2" && grep -q "^keytrail: reading the 100 journal files with one thread, not 2" "$tmp/np-err.2"'
+                'cmp -s "$tmp/free.2" "$tmp/np.2" && grep -q "^keytrail: reading the 100 journal files with one reader, not 2" "$tmp/np-err.2"'
 else
         ok "# SKIP not root: no mount namespace without /proc"
 fi
