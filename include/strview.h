@@ -39,6 +39,17 @@ static inline bool strview_startswith(struct strview v, struct strview prefix) {
         return v.len >= prefix.len && memcmp(v.ptr, prefix.ptr, prefix.len) == 0;
 }
 
+/* Whether v is an ID128 as sd_id128_to_string() writes it (a machine, boot or file id): 32
+ * lowercase hex digits, nothing else. */
+static inline bool strview_is_id128(struct strview v) {
+        if (v.len != 32)
+                return false;
+        for (size_t i = 0; i < 32; i++)
+                if (!((v.ptr[i] >= '0' && v.ptr[i] <= '9') || (v.ptr[i] >= 'a' && v.ptr[i] <= 'f')))
+                        return false;
+        return true;
+}
+
 /*
  * Copy a view into a new NUL-terminated string. A NUL byte inside the view (any journal field may
  * hold one) would cut the string: it is written as the pair C0 80 instead (Modified UTF-8's NUL,

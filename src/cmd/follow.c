@@ -42,6 +42,7 @@
 #include "sigbus.h"
 #include "sink.h"
 #include "state.h"
+#include "strview.h"
 #include "timeutil.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/keytrail"
@@ -560,13 +561,6 @@ static int host_position(struct follower *f, struct fhost *h, bool start, bool l
         return sd_journal_seek_head(h->j);
 }
 
-static bool machine_id_ok(const char *t) {
-        for (size_t i = 0; i < 32; i++)
-                if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
-                        return false;
-        return true;
-}
-
 /* Open machine_id's handle into the table and place it. 0, or -errno (nothing added). */
 static int host_add(struct follower *f, const char *machine_id, bool start) {
         struct fhost *h = &f->hosts[f->n_hosts];
@@ -614,7 +608,8 @@ static int discover(struct follower *f, bool start) {
                 char mid[33];
                 struct fhost *h;
 
-                if (len != strlen("_MACHINE_ID=") + 32 || !machine_id_ok((const char *) data + 12))
+                if (len < strlen("_MACHINE_ID=") ||
+                    !strview_is_id128((struct strview){ (const char *) data + 12, len - 12 }))
                         continue; /* journald writes 32 lowercase hex digits: not a host's */
                 memcpy(mid, (const char *) data + 12, 32);
                 mid[32] = 0;

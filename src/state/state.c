@@ -70,15 +70,6 @@ static bool token_ok(const char *t) {
         return true;
 }
 
-static bool hex32_ok(const char *t) {
-        if (strlen(t) != 32)
-                return false;
-        for (; *t; t++)
-                if (!((*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'f')))
-                        return false;
-        return true;
-}
-
 const char *state_sink_mark(const struct state *s, const char *name) {
         for (unsigned i = 0; i < s->n_sinks; i++)
                 if (streq(s->sinks[i].name, name))
@@ -129,7 +120,7 @@ int state_set_host(struct state *s, const char *machine_id, const char *cursor, 
         struct state_host *h = NULL;
         char *c;
 
-        if (!hex32_ok(machine_id) || !token_ok(cursor))
+        if (!strview_is_id128(strview_from(machine_id)) || !token_ok(cursor))
                 return -EINVAL;
         for (unsigned i = 0; i < s->n_hosts && !h; i++)
                 if (streq(s->hosts[i].machine_id, machine_id))
@@ -192,7 +183,7 @@ static int parse_line(struct state *s, char *line, bool *ended, uint64_t *ids) {
 
         if (*ended)
                 return -EBADMSG;
-        if (n == 2 && streq(w[0], "instance") && hex32_ok(w[1])) {
+        if (n == 2 && streq(w[0], "instance") && strview_is_id128(strview_from(w[1]))) {
                 memcpy(s->instance, w[1], 33);
                 return 0;
         }
@@ -212,7 +203,7 @@ static int parse_line(struct state *s, char *line, bool *ended, uint64_t *ids) {
         }
         if (n == 4 && streq(w[0], "host")) {
                 /* one line per host, never twice the same */
-                if (!hex32_ok(w[1]) || state_host(s, w[1]))
+                if (!strview_is_id128(strview_from(w[1])) || state_host(s, w[1]))
                         return -EBADMSG;
                 r = parse_u64(w[3], &v);
                 if (r < 0)
