@@ -31,6 +31,7 @@
 
 #include "journal-internal.h"
 #include "source.h"
+#include "strview.h"
 
 #define JOURNAL_FILES_MAX 65536 /* journal files listed per source */
 #define READ_AHEAD 32 /* entries read at a time (bench/README.md: cache misses) */
@@ -310,15 +311,6 @@ static bool is_journal_name(const char *name) {
         return endswith(name, ".journal") || endswith(name, ".journal~");
 }
 
-static bool is_id128(const char *name) {
-        size_t n = 0;
-
-        for (; name[n]; n++)
-                if (!((name[n] >= '0' && name[n] <= '9') || (name[n] >= 'a' && name[n] <= 'f')))
-                        return false;
-        return n == 32;
-}
-
 struct file_list {
         char **paths;
         size_t n, alloc;
@@ -399,7 +391,8 @@ static int list_dir(struct source *s, const char *dir, const char *machine_id, b
                 if (IN_SET(de->d_type, DT_REG, DT_LNK, DT_UNKNOWN) && is_journal_name(de->d_name))
                         r = file_list_add(l, dir, de->d_name);
                 else if (top && IN_SET(de->d_type, DT_DIR, DT_LNK, DT_UNKNOWN) &&
-                         is_id128(de->d_name) && (!machine_id || streq(de->d_name, machine_id))) {
+                         strview_is_id128(strview_from(de->d_name)) &&
+                         (!machine_id || streq(de->d_name, machine_id))) {
                         _cleanup_free_ char *sub = NULL;
 
                         if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
@@ -421,10 +414,14 @@ static int list_dir(struct source *s, const char *dir, const char *machine_id, b
 
 /* ---- opening -------------------------------------------------------------------------------- */
 
-int journal_add_matches(sd_journal *j, const struct journal_source_options *o) {
+/* journal_add_matches(), each conjunction joined with also_and (a FIELD=value term; NULL: none,
+ * and with neither identifiers nor also: nothing but it). */
+static int add_matches(sd_journal *j, char *const *identifiers, char *const *also,
+                       const char *also_and) {
+        bool ids = identifiers && identifiers[0], more = also && also[0];
         int r;
 
-        for (char **i = o->identifiers; i && *i; i++) {
+        for (char *const *i = identifiers; ids && *i; i++) {
                 _cleanup_free_ char *m = NULL;
 
                 if (asprintf(&m, "SYSLOG_IDENTIFIER=%s", *i) < 0)
@@ -433,14 +430,25 @@ int journal_add_matches(sd_journal *j, const struct journal_source_options *o) {
                 if (r < 0)
                         return r;
         }
-        if (o->also && o->also[0]) {
-                r = sd_journal_add_disjunction(j);
-                for (char **i = o->also; r >= 0 && *i; i++)
+        if (also_and && (ids || !more)) {
+                r = sd_journal_add_match(j, also_and, 0);
+                if (r < 0)
+                        return r;
+        }
+        if (more) {
+                r = sd_journal_add_disjunction(j); /* (none before: nothing to close) */
+                for (char *const *i = also; r >= 0 && *i; i++)
                         r = sd_journal_add_match(j, *i, 0);
+                if (r >= 0 && also_and)
+                        r = sd_journal_add_match(j, also_and, 0);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+int journal_add_matches(sd_journal *j, const struct journal_source_options *o) {
+        return add_matches(j, o->identifiers, o->also, NULL);
 }
 
 static int add_tail(struct source *s, uint64_t realtime_usec, char *cursor) {
@@ -725,6 +733,16 @@ static int open_parallel(struct source *s, const struct journal_source_options *
         return r;
 }
 
+/* A new handle over what the source was opened on: the files given, the folder, or the local
+ * journal (the parallel reader's fallback, follow's handles per host). 0, or -errno. */
+static int open_again(const struct source *s, sd_journal **ret) {
+        if (s->open_files)
+                return sd_journal_open_files(ret, (const char **) s->open_files, 0);
+        if (s->open_dir)
+                return sd_journal_open_directory(ret, s->open_dir, 0);
+        return sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY);
+}
+
 /*
  * A file of a folder (or of the local journal) gone or damaged between the listing and the
  * readers' open made the parallel open fail, and with it the whole read ("cannot open" the
@@ -734,8 +752,7 @@ static int open_parallel(struct source *s, const struct journal_source_options *
  * that failed (failed, an index of order, if known) is said as a file written to during the scan,
  * as --jobs 1 says it. The parallel open's state is let go; *ret: the handle. 0, or -errno.
  */
-static int par_abandon(struct source *s, const struct journal_source_options *o, size_t failed,
-                       sd_journal **ret) {
+static int par_abandon(struct source *s, size_t failed, sd_journal **ret) {
         int r;
 
         if (failed < s->n_order) {
@@ -752,11 +769,7 @@ static int par_abandon(struct source *s, const struct journal_source_options *o,
         s->par_identifiers = NULL;
         free(s->tail_realtimes);
         s->tail_realtimes = NULL;
-        if (o->files && o->files[0])
-                return sd_journal_open_files(ret, (const char **) o->files, 0);
-        if (o->directory)
-                return sd_journal_open_directory(ret, o->directory, 0);
-        return sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY);
+        return open_again(s, ret);
 }
 
 int journal_source_open(const struct journal_source_options *o, struct source **ret,
@@ -914,7 +927,7 @@ int journal_source_open(const struct journal_source_options *o, struct source **
                         s->stats.jobs_unforked = MIN((size_t) o->jobs, n_order) - 1;
                 else if (r == -ENOMEM || fd_limited(r) || (o->files && o->files[0]))
                         return r; /* (given files must all open, as with one handle) */
-                r = par_abandon(s, o, failed, &j);
+                r = par_abandon(s, failed, &j);
                 if (r < 0)
                         return r;
                 s->j = s->own = j; /* (closed with the source) */
@@ -2003,46 +2016,21 @@ sd_journal *journal_source_journal(struct source *s) {
 int journal_source_open_host(struct source *s, const char *machine_id, sd_journal **ret) {
         _cleanup_free_ char *m = NULL;
         sd_journal *j = NULL;
-        bool ids, also;
         int r;
 
         if (!s || s->ops != &journal_ops || !s->own)
                 return -EINVAL;
-        ids = s->match_identifiers && s->match_identifiers[0];
-        also = s->match_also && s->match_also[0];
         /* Each handle opens every file: past the limit sd-journal would skip some, silently. */
         r = fd_room(s->n_order);
         if (r < 0)
                 return r;
         if (asprintf(&m, "_MACHINE_ID=%s", machine_id) < 0)
                 return -ENOMEM;
-        if (s->open_files)
-                r = sd_journal_open_files(&j, (const char **) s->open_files, 0);
-        else if (s->open_dir)
-                r = sd_journal_open_directory(&j, s->open_dir, 0);
-        else
-                r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        r = open_again(s, &j);
         if (r < 0)
                 return r;
         /* sd-journal's match: a disjunction of conjunctions; the machine joins each of them. */
-        for (char **i = s->match_identifiers; r >= 0 && i && *i; i++) {
-                _cleanup_free_ char *t = NULL;
-
-                if (asprintf(&t, "SYSLOG_IDENTIFIER=%s", *i) < 0)
-                        r = -ENOMEM;
-                else
-                        r = sd_journal_add_match(j, t, 0);
-        }
-        if (r >= 0 && (ids || !also))
-                r = sd_journal_add_match(j, m, 0);
-        if (r >= 0 && also) {
-                if (ids)
-                        r = sd_journal_add_disjunction(j);
-                for (char **i = s->match_also; r >= 0 && *i; i++)
-                        r = sd_journal_add_match(j, *i, 0);
-                if (r >= 0)
-                        r = sd_journal_add_match(j, m, 0);
-        }
+        r = add_matches(j, s->match_identifiers, s->match_also, m);
         if (r < 0) {
                 sd_journal_close(j);
                 return r;
