@@ -24,13 +24,13 @@ struct baseline {
         size_t n_entries, alloc_entries;
         size_t *index;                  /* owned; entries sorted by fingerprint, then load order */
         bool index_valid;
-        /* With index_valid, when there was memory for it: each fingerprint's run in index[], by
-         * the hash of the fingerprint (open addressing; hash 0: an empty slot). A lookup per
-         * login and session: one hash and one strcmp() instead of a binary search's. */
+        /* With index_valid: each fingerprint's run in index[], by the hash of the fingerprint
+         * (open addressing; hash 0: an empty slot). A lookup per login and session: one hash and
+         * one strcmp(). Without memory for the index or this, lookups look at every entry. */
         struct fp_slot {
                 uint64_t hash;
                 uint32_t start, n;              /* index[start .. start + n) */
-        } *runs;                        /* owned, runs_mask + 1 slots; NULL: binary search */
+        } *runs;                        /* owned, runs_mask + 1 slots */
         size_t runs_mask;
         char **users;                   /* owned; accounts covered */
         size_t n_users, alloc_users;
@@ -219,19 +219,19 @@ static uint64_t fp_hash(const char *fingerprint) {
         return XXH3_64bits(fingerprint, strlen(fingerprint)) | 1;
 }
 
-/* b->runs from the sorted index; left NULL without memory (lookups then search the index). */
-static void build_runs(struct baseline *b) {
+/* b->runs from the sorted index: true, or false without memory for it. */
+static bool build_runs(struct baseline *b) {
         size_t n_slots = 16;
 
         free(b->runs);
         b->runs = NULL;
-        if (b->n_entries == 0 || b->n_entries > UINT32_MAX / 4)
-                return;
+        if (b->n_entries > UINT32_MAX / 4)
+                return false;
         while (n_slots < 2 * b->n_entries)
                 n_slots *= 2;
         b->runs = calloc(n_slots, sizeof(b->runs[0]));
         if (!b->runs)
-                return;
+                return false;
         b->runs_mask = n_slots - 1;
         for (size_t i = 0, j; i < b->n_entries; i = j) {
                 const char *fp = b->entries[b->index[i]].key->fingerprint;
@@ -246,6 +246,7 @@ static void build_runs(struct baseline *b) {
                 b->runs[k] = (struct fp_slot){ .hash = h, .start = (uint32_t) i,
                                                .n = (uint32_t) (j - i) };
         }
+        return true;
 }
 
 static void ensure_index(const struct baseline *cb) {
@@ -263,8 +264,7 @@ static void ensure_index(const struct baseline *cb) {
         sort_ctx = b;
         qsort(b->index, b->n_entries, sizeof(size_t), cmp_index);
         sort_ctx = NULL;
-        b->index_valid = true;
-        build_runs(b);
+        b->index_valid = build_runs(b); /* else a linear scan, as without the index */
 }
 
 /* Whether location is "FILE:LINE" of k (as sshd writes it, the line in decimal, no leading zero):
@@ -294,8 +294,7 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                                              const char *user, const char *location,
                                              const struct baseline_entry **ret_other) {
         const struct baseline_entry *best = NULL, *other = NULL;
-        size_t lo = 0, hi, end;
-        bool known = false; /* index[lo .. end) are the entries of fingerprint */
+        size_t lo = 0, end;
 
         if (!fingerprint) {
                 if (ret_other)
@@ -304,11 +303,10 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
         }
         ensure_index(b);
         end = b->n_entries;
-        if (b->index_valid && b->runs) {
+        if (b->index_valid) {
                 uint64_t h = fp_hash(fingerprint);
 
-                lo = end = 0; /* none, unless found */
-                known = true;
+                lo = end = 0; /* none, unless found: then index[lo .. end) are its entries */
                 for (size_t k = h & b->runs_mask; b->runs[k].hash != 0; k = (k + 1) & b->runs_mask)
                         if (b->runs[k].hash == h &&
                             streq(b->entries[b->index[b->runs[k].start]].key->fingerprint,
@@ -317,28 +315,14 @@ const struct baseline_entry *baseline_lookup(const struct baseline *b, const cha
                                 end = lo + b->runs[k].n;
                                 break;
                         }
-        } else if (b->index_valid) {
-                /* lower bound of fingerprint in the sorted index */
-                hi = b->n_entries;
-                while (lo < hi) {
-                        size_t mid = lo + (hi - lo) / 2;
-
-                        if (strcmp(b->entries[b->index[mid]].key->fingerprint, fingerprint) < 0)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
         }
-        /* With the index, the entries of this fingerprint are a run from lo; without it (no
-         * memory for it), every entry is looked at. */
+        /* With the index, the entries of this fingerprint; without it (no memory for it), every
+         * entry is looked at. */
         for (size_t i = lo; i < end; i++) {
                 const struct baseline_entry *e = &b->entries[b->index_valid ? b->index[i] : i];
 
-                if (!known && !streq(e->key->fingerprint, fingerprint)) {
-                        if (b->index_valid)
-                                break;
+                if (!b->index_valid && !streq(e->key->fingerprint, fingerprint))
                         continue;
-                }
                 if (!e->user || (user && streq(e->user, user))) {
                         if (location_matches(e->key, location))
                                 return e;
