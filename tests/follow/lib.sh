@@ -62,6 +62,14 @@ fl_notify_stop() {
         FL_NOTIFY_PID=
 }
 
+# fl_cleanup: the EXIT trap of the tests on scenario journals (trap fl_cleanup EXIT): the notify
+# listener, a follow still running, the temporary folder (KEEP=1: kept)
+fl_cleanup() {
+        fl_notify_stop
+        [ -n "${FL_PID:-}" ] && kill "$FL_PID" 2>/dev/null
+        [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+
 # fl_wait_notify PATTERN [AFTER-LINES] [SECONDS]: wait for a notify message matching the ERE
 # PATTERN among the lines after the first AFTER-LINES
 fl_wait_notify() {

@@ -9,7 +9,7 @@ FL_KEYTRAIL=$1 FL_SRC=$2
 dir=$FL_SRC/tests/journal
 . "$FL_SRC/tests/journal-lib.sh"
 . "$FL_SRC/tests/follow/lib.sh"
-trap 'fl_notify_stop; [ -n "${FL_PID:-}" ] && kill "$FL_PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+trap fl_cleanup EXIT
 
 fl_scenario_base
 bail() { echo "Bail out! $*"; exit 1; }

@@ -14,7 +14,7 @@ FL_KEYTRAIL=$1 FL_SRC=$2
 dir=$FL_SRC/tests/journal
 . "$FL_SRC/tests/journal-lib.sh"
 . "$FL_SRC/tests/follow/lib.sh"
-trap 'fl_notify_stop; rm -rf "$tmp"' EXIT
+trap fl_cleanup EXIT
 
 fl_scenario_base
 

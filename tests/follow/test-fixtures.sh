@@ -15,7 +15,7 @@ dir=$FL_SRC/tests/journal
 . "$FL_SRC/tests/journal-lib.sh"
 . "$FL_SRC/tests/golden-lib.sh"
 . "$FL_SRC/tests/follow/lib.sh"
-trap 'fl_notify_stop; rm -rf "$tmp"' EXIT
+trap fl_cleanup EXIT
 
 fl_scenario_base
 
