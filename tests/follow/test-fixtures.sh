@@ -74,6 +74,19 @@ fl_is "$(grep -c . "$tmp/$s.stderr")" 1 "corrupt state: said once"
 fl_is "$(golden_normalise <"$tmp/$s.stdout")" "$(golden_normalise <"$tmp/$s.scan")" \
         "corrupt state: the alerts are decided again from the oldest entry"
 
+# A host line with a word too many (the state's last line): said naming that line, once; the
+# alerts decided again, as for any corrupt state.
+: >"$tmp/$s.stderr" && : >"$tmp/$s.stdout"
+echo "host 0123456789abcdef0123456789abcdef s=1;i=1 1 extra" >>"$tmp/st-$s/follow.state"
+n=$(grep -c '' "$tmp/st-$s/follow.state")
+rc=$(run_follow "$s" "$tmp/st-$s" --file "$tmp/$s.journal" --stdout)
+fl_is "$rc" 0 "corrupt host line: follow still runs"
+fl_is "$(cat "$tmp/$s.stderr")" \
+        "keytrail: $tmp/st-$s/follow.state:$n: corrupt state, ignoring it: starting from the oldest entry" \
+        "corrupt host line: one line on stderr, naming the file and line"
+fl_is "$(golden_normalise <"$tmp/$s.stdout")" "$(golden_normalise <"$tmp/$s.scan")" \
+        "corrupt host line: the alerts are decided again from the oldest entry"
+
 # The committed cursor no longer in the journal (vacuumed): said once, nothing judged again.
 s=command-mismatch
 sed -i -E 's/^(cursor|host [0-9a-f]{32}) s=[0-9a-f]*;i=[0-9a-f]*;/\1 s=00000000000000000000000000000000;i=1;/' \
